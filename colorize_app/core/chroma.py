@@ -1,0 +1,95 @@
+"""Lay predicted colour over the full-resolution original lightness (numpy and OpenCV, no torch).
+
+The network's (a, b) comes at a small render size; here it is upsampled bilinearly strip by
+strip, scaled by the saturation, fitted into the sRGB gamut without touching L, and merged with
+the original's own L. Working in strips keeps memory flat for 50-megapixel scans, and lets the
+caller cancel or report progress between strips. Being torch-free, the window's worker can call
+it again on a cached prediction when only the saturation changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, rgb_to_lab
+from .errors import Cancelled
+
+STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
+
+
+def compose(
+    image: np.ndarray,
+    ab_small: np.ndarray,
+    *,
+    saturation: float = 1.0,
+    on_progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Colour ``image`` (HxW, HxWx3 or HxWx4; uint8 or uint16) with the low-resolution ``ab_small``.
+
+    Returns HxWx3 (HxWx4 when the input had alpha, which is copied unchanged) of the input's dtype,
+    whose Lab lightness equals the input's up to rounding.
+    """
+    if image.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"expected uint8 or uint16 pixels, got {image.dtype}")
+    height, width = image.shape[:2]
+    has_alpha = image.ndim == 3 and image.shape[2] == 4
+    out = np.empty((height, width, 4 if has_alpha else 3), dtype=image.dtype)
+    planes = [
+        np.clip(ab_small[:, :, i], -AB_LIMIT, AB_LIMIT).astype(np.float32) * np.float32(saturation)
+        for i in (0, 1)
+    ]
+    small_h, small_w = planes[0].shape
+    sx, sy = small_w / width, small_h / height
+    rows = max(8, STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled("Cancelled.")
+        bottom = min(height, top + rows)
+        strip = image[top:bottom]
+        l_channel = _lightness(strip)
+        # dst (x, y) -> src ((x + .5) * sx - .5, (y + top + .5) * sy - .5): exactly cv2.resize's
+        # bilinear sampling, restricted to this strip.
+        matrix = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]], np.float32)
+        a, b = (
+            cv2.warpAffine(p, matrix, (width, bottom - top), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE)
+            for p in planes
+        )
+        fit_to_gamut(l_channel, a, b)
+        rgb = lab_to_rgb(cv2.merge([l_channel, a, b]))
+        if has_alpha:
+            out[top:bottom, :, :3] = from_unit_float(rgb, image.dtype)
+            out[top:bottom, :, 3] = strip[:, :, 3]
+        else:
+            out[top:bottom] = from_unit_float(rgb, image.dtype)
+        if on_progress is not None:
+            on_progress(bottom / height)
+    return out
+
+
+def _lightness(strip: np.ndarray) -> np.ndarray:
+    """CIE L of a strip; gray images take a lookup table instead of a full Lab conversion."""
+    if strip.ndim == 2 or strip.shape[2] == 1:
+        gray = strip.reshape(strip.shape[:2])
+        table = _gray_lightness_table(gray.dtype.itemsize * 8)
+        if gray.dtype == np.uint8:
+            return cv2.LUT(gray, table).reshape(gray.shape)
+        return table[gray]
+    rgb = strip[:, :, :3]
+    return cv2.extractChannel(rgb_to_lab(rgb), 0)
+
+
+_TABLES: dict[int, np.ndarray] = {}
+
+
+def _gray_lightness_table(bits: int) -> np.ndarray:
+    if bits not in _TABLES:
+        levels = np.arange(2**bits, dtype=np.float64) / (2**bits - 1)
+        linear = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
+        f = np.where(linear > (6 / 29) ** 3, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
+        _TABLES[bits] = (116 * f - 16).astype(np.float32)
+    return _TABLES[bits]

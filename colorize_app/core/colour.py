@@ -1,0 +1,165 @@
+"""sRGB <-> CIE Lab (D65) and the one definition of how L and ab are scaled for the network.
+
+OpenCV's float conversion is used throughout: sRGB in [0, 1], L in [0, 100], a and b in their
+natural units (about -128..127). The network sees ``L / 50 - 1`` and predicts ``ab / 128``
+through a tanh, the seed report's convention.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+L_CENTER = 50.0
+L_RANGE = 50.0
+AB_SCALE = 128.0
+AB_LIMIT = 127.0  # largest |a| or |b| we ever emit
+
+
+def to_unit_float(pixels: np.ndarray) -> np.ndarray:
+    """Return ``pixels`` (uint8, uint16 or float) as float32 in [0, 1]."""
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) * np.float32(1 / 255)
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) * np.float32(1 / 65535)
+    return pixels.astype(np.float32, copy=False)
+
+
+def from_unit_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Round float values in [0, 1] to ``dtype`` (uint8 or uint16), clipping out-of-range values."""
+    dtype = np.dtype(dtype)
+    peak = 255.0 if dtype == np.uint8 else 65535.0
+    out = np.clip(values * np.float32(peak) + np.float32(0.5), 0, peak)
+    return out.astype(dtype)
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (HxWx3, uint8/uint16 or float in [0, 1]) -> float32 Lab (HxWx3)."""
+    return cv2.cvtColor(to_unit_float(rgb), cv2.COLOR_RGB2Lab)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """float32 Lab (HxWx3) -> sRGB float32 in [0, 1] (out-of-gamut values clipped)."""
+    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)
+    return np.clip(rgb, 0.0, 1.0, out=rgb)
+
+
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Drop alpha and expand gray so the result is HxWx3 (a view where possible)."""
+    if pixels.ndim == 2:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    return pixels[:, :, :3]
+
+
+def lightness(pixels: np.ndarray) -> np.ndarray:
+    """CIE L (float32, HxW, 0..100) of an image of any layout; colour input counts as its gray."""
+    return rgb_to_lab(as_rgb(pixels))[:, :, 0]
+
+
+def normalize_l(l_channel: np.ndarray) -> np.ndarray:
+    """L in [0, 100] -> network input in [-1, 1]."""
+    return (l_channel - np.float32(L_CENTER)) / np.float32(L_RANGE)
+
+
+def grayscale_of(pixels: np.ndarray) -> np.ndarray:
+    """The metrics' grayscale version: Lab L with a = b = 0, back to sRGB of the same dtype."""
+    lab = rgb_to_lab(as_rgb(pixels))
+    lab[:, :, 1:] = 0
+    return from_unit_float(lab_to_rgb(lab), pixels.dtype)
+
+
+# D65 white point and the linear-sRGB matrix, as OpenCV uses them.
+_WHITE = np.array([0.950456, 1.0, 1.088754], dtype=np.float64)
+_XYZ_TO_RGB = np.array(
+    [[3.2404542, -1.5371385, -0.4985314],
+     [-0.9692660, 1.8760108, 0.0415560],
+     [0.0556434, -0.2040259, 1.0572252]],
+    dtype=np.float64,
+)
+
+
+def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
+    """Lab (..., 3) -> linear sRGB (..., 3) without clipping, so gamut can be tested.
+
+    OpenCV clips its float output to [0, 1], which hides out-of-gamut colours; this small
+    numpy version is used only on tables and bins, never on full images.
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    delta = 6.0 / 29.0
+    xyz = np.where(f > delta, f**3, 3 * delta**2 * (f - 4.0 / 29.0)) * _WHITE
+    return xyz @ _XYZ_TO_RGB.T
+
+
+def in_gamut(lab: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
+    """True where a Lab colour is representable in sRGB."""
+    rgb = lab_to_linear_rgb(lab)
+    return np.all((rgb >= -tolerance) & (rgb <= 1 + tolerance), axis=-1)
+
+
+@lru_cache(maxsize=4)
+def ab_gamut_bins(grid: int = 10) -> np.ndarray:
+    """Centres (Qx2, float32) of the ab grid cells that hold an sRGB colour at some lightness.
+
+    This is the analytic version of Zhang et al.'s 313 in-gamut bins: deterministic and
+    independent of any data set, so a model's bins can be rebuilt from its config.
+    """
+    edge = np.arange(-110, 111, grid, dtype=np.float32)
+    aa, bb = np.meshgrid(edge, edge, indexing="ij")
+    centres = np.stack([aa.ravel(), bb.ravel()], axis=1)
+    levels = np.linspace(0.5, 99.5, 100)
+    keep = np.zeros(len(centres), dtype=bool)
+    # A cell counts when any of a few points inside it is a real colour, as with data-derived bins.
+    for da in (-grid / 2, 0, grid / 2):
+        for db in (-grid / 2, 0, grid / 2):
+            lab = np.empty((len(levels), len(centres), 3))
+            lab[:, :, 0] = levels[:, None]
+            lab[:, :, 1:] = centres[None] + np.array([da, db])
+            keep |= in_gamut(lab).any(axis=0)
+    return np.ascontiguousarray(centres[keep])
+
+
+@lru_cache(maxsize=1)
+def chroma_limit_table(l_steps: int = 101, hue_steps: int = 360) -> np.ndarray:
+    """Largest in-gamut chroma for each (L, hue): float32 table, rows L = 0..100, columns hue in degrees.
+
+    Column ``hue_steps`` repeats column 0 so bilinear lookups wrap around. Each entry is the
+    minimum over its neighbours, so interpolating between entries never leaves the gamut.
+    """
+    levels = np.linspace(0, 100, l_steps)
+    hues = np.deg2rad(np.arange(hue_steps) * 360.0 / hue_steps)
+    lo = np.zeros((l_steps, hue_steps))
+    hi = np.full((l_steps, hue_steps), 200.0)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lab = np.stack([np.broadcast_to(levels[:, None], mid.shape),
+                        mid * np.cos(hues), mid * np.sin(hues)], axis=-1)
+        ok = in_gamut(lab)
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    table = np.concatenate([lo, lo[:, :1]], axis=1)
+    padded = np.pad(table, 1, mode="edge")
+    neighbours = [padded[1 + dy:padded.shape[0] - 1 + dy, 1 + dx:padded.shape[1] - 1 + dx]
+                  for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return (np.min(neighbours, axis=0) * 0.995).astype(np.float32)
+
+
+def fit_to_gamut(l_channel: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Shrink chroma in place (keeping hue) wherever L, a, b would fall outside sRGB.
+
+    Clipping RGB instead would change the lightness, and the original's lightness is what
+    keeps every detail of the photo, so chroma gives way, never L. Works on separate
+    contiguous float32 planes because OpenCV's per-plane kernels are several times faster
+    than numpy on interleaved data.
+    """
+    table = chroma_limit_table()
+    magnitude, angle = cv2.cartToPolar(a, b, angleInDegrees=True)
+    cv2.multiply(angle, (table.shape[1] - 1) / 360.0, dst=angle)
+    map_y = cv2.multiply(l_channel, (table.shape[0] - 1) / 100.0)
+    limit = cv2.remap(table, angle, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    scale = cv2.min(cv2.divide(limit, cv2.max(magnitude, 1e-6)), 1.0)
+    cv2.multiply(a, scale, dst=a)
+    cv2.multiply(b, scale, dst=b)

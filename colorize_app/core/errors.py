@@ -1,0 +1,31 @@
+"""Errors the engine raises. Every message is a sentence a person can act on and names the file."""
+
+from __future__ import annotations
+
+
+class ColorizeError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class ImageReadError(ColorizeError):
+    """A file could not be read as an image (missing, corrupt, truncated, empty, not an image)."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image has more pixels than the configured limit (a guard against decompression bombs)."""
+
+
+class ImageWriteError(ColorizeError):
+    """A result could not be written (folder not writable, disk full, target exists, ...)."""
+
+
+class WeightsError(ColorizeError):
+    """A weights file is missing, truncated, of the wrong format or does not match the model."""
+
+
+class ModelNotInstalledError(WeightsError):
+    """No default model ships with this installation."""
+
+
+class Cancelled(ColorizeError):
+    """The caller asked to stop; raised between stages so no partial result escapes."""

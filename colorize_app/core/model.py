@@ -1,0 +1,165 @@
+"""ColorizerNet: a torchvision ResNet encoder on lightness, a U-Net decoder, and an (a, b) head.
+
+The network takes normalised L (N x 1 x H x W, see ``colour.normalize_l``) of any size and
+returns (a, b) in natural Lab units at the same size. Two heads share the body:
+
+- ``"bins"``: logits over the in-gamut ab bins (Zhang et al. 2016), decoded with the annealed
+  mean, which keeps colours vivid where a regression would average them to brown;
+- ``"regression"``: tanh x 128, the seed report's recipe, kept as the baseline.
+
+Colour is predicted at ``out_stride`` of the input and upsampled bilinearly: chroma is smooth,
+and the full-resolution lightness laid over it later carries the detail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch import nn
+
+from .colour import AB_SCALE, ab_gamut_bins
+
+# Channels out of the stem (stride 2) and of ResNet stages 1..4 (strides 4, 8, 16, 32).
+_STAGE_CHANNELS = {
+    "resnet18": (64, 64, 128, 256, 512),
+    "resnet34": (64, 64, 128, 256, 512),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a ColorizerNet; stored in every weights file."""
+
+    backbone: str = "resnet18"
+    cut_after: int = 3          # last ResNet stage kept (1..4); the encoder's stride is 2**(cut_after+1)
+    out_stride: int = 4         # resolution the decoder reaches before the final bilinear upsampling
+    decoder_width: int = 128    # channels of the widest decoder block (halved per level, at least 32)
+    head: str = "bins"          # "bins" or "regression"
+    bin_grid: int = 10          # ab grid step for the bins head
+    temperature: float = 0.38   # annealed-mean temperature for the bins head
+
+    def __post_init__(self) -> None:
+        if self.backbone not in _STAGE_CHANNELS:
+            raise ValueError(f"unknown backbone {self.backbone!r}; use one of {sorted(_STAGE_CHANNELS)}")
+        if not 1 <= self.cut_after <= 4:
+            raise ValueError("cut_after must be between 1 and 4")
+        if self.out_stride not in (1, 2, 4) or self.out_stride > 2 ** (self.cut_after + 1):
+            raise ValueError("out_stride must be 1, 2 or 4 and not coarser than the encoder")
+        if self.head not in ("bins", "regression"):
+            raise ValueError("head must be 'bins' or 'regression'")
+
+    @property
+    def stride(self) -> int:
+        """Input sizes are padded to a multiple of this."""
+        return 2 ** (self.cut_after + 1)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+class _UpBlock(nn.Module):
+    """Upsample x2, concatenate the encoder's skip, two 3x3 convolutions."""
+
+    def __init__(self, in_channels: int, skip_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels + skip_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.body(torch.cat([x, skip], dim=1))
+
+
+class ColorizerNet(nn.Module):
+    """Lightness in, (a, b) out; see the module docstring."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or ModelConfig()
+        resnet = getattr(torchvision.models, config.backbone)(weights=None)
+        resnet.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.stem = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu)
+        self.pool = resnet.maxpool
+        self.stages = nn.ModuleList(
+            [resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4][: config.cut_after]
+        )
+        channels = _STAGE_CHANNELS[config.backbone]
+        # Skips available, from the deepest kept stage down to out_stride.
+        levels = list(range(config.cut_after, -1, -1))  # stage index; 0 = stem (stride 2)
+        strides = {0: 2, 1: 4, 2: 8, 3: 16, 4: 32}
+        self.ups = nn.ModuleList()
+        width = channels[config.cut_after]
+        for depth, level in enumerate(levels[1:]):
+            if strides[level] < config.out_stride:
+                break
+            out_width = max(32, config.decoder_width >> depth)
+            self.ups.append(_UpBlock(width, channels[level], out_width))
+            width = out_width
+        if config.out_stride == 1:
+            self.ups.append(_UpBlock(width, 1, max(32, width // 2)))
+            width = max(32, width // 2)
+        if config.head == "bins":
+            bins = torch.from_numpy(ab_gamut_bins(config.bin_grid))
+            self.register_buffer("bin_centres", bins, persistent=True)
+            self.head = nn.Conv2d(width, len(bins), kernel_size=1)
+        else:
+            self.head = nn.Conv2d(width, 2, kernel_size=1)
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def head_output(self, lightness: torch.Tensor) -> torch.Tensor:
+        """Raw head output at 1/out_stride of the input (bin logits, or tanh-scaled ab / 128).
+
+        The input's height and width must be multiples of ``config.stride`` (training crops are).
+        """
+        features = [self.stem(lightness)]
+        x = self.pool(features[0])
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        skips = features[:-1][::-1]
+        if self.config.out_stride == 1:
+            skips.append(lightness)
+        for up, skip in zip(self.ups, skips):
+            x = up(x, skip)
+        out = self.head(x)
+        return out if self.config.head == "bins" else torch.tanh(out)
+
+    def decode(self, head_output: torch.Tensor) -> torch.Tensor:
+        """Head output -> (a, b) in natural units at the head's resolution."""
+        if self.config.head == "regression":
+            return head_output.float() * AB_SCALE
+        probs = torch.softmax(head_output.float() / self.config.temperature, dim=1)
+        return torch.einsum("nqhw,qc->nchw", probs, self.bin_centres.float())
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        """Normalised L (N x 1 x H x W, any size) -> (a, b) (N x 2 x H x W), natural Lab units."""
+        height, width = lightness.shape[-2:]
+        stride = self.config.stride
+        pad_h, pad_w = (-height) % stride, (-width) % stride
+        if pad_h or pad_w:
+            mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+            lightness = F.pad(lightness, (0, pad_w, 0, pad_h), mode=mode)
+        ab = self.decode(self.head_output(lightness))
+        ab = F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+        return ab[..., :height, :width]

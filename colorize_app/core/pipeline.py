@@ -1,0 +1,90 @@
+"""colorize(): the one function the window, the command line, the evaluation and the tests share.
+
+The network sees a small copy of the photo's lightness (``render_size`` on the long side); its
+(a, b) prediction is then laid over the original's full-resolution lightness by ``chroma.compose``,
+so sharpness never depends on the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from .chroma import compose
+from .colour import as_rgb, normalize_l, rgb_to_lab
+from .device import resolve_device
+from .errors import Cancelled
+from .model import ColorizerNet
+
+DEFAULT_RENDER_SIZE = 256  # pixels on the long side of the copy the network sees
+NETWORK_SHARE = 0.5  # share of the progress bar given to the network, the rest to composing
+
+
+def render_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
+    """(h, w) of the copy the network sees: the long side becomes ``render_size``."""
+    scale = render_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def network_input(image: np.ndarray, render_size: int) -> np.ndarray:
+    """Normalised lightness (float32, h x w) of the photo resized for the network."""
+    rgb = as_rgb(image)
+    height, width = rgb.shape[:2]
+    small_h, small_w = render_shape(height, width, render_size)
+    interpolation = cv2.INTER_AREA if small_h < height else cv2.INTER_CUBIC
+    small = cv2.resize(np.ascontiguousarray(rgb), (small_w, small_h), interpolation=interpolation)
+    return normalize_l(rgb_to_lab(small)[:, :, 0])
+
+
+def predict_chroma(
+    image: np.ndarray,
+    model: ColorizerNet,
+    *,
+    render_size: int = DEFAULT_RENDER_SIZE,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """The network's (a, b) for ``image`` at render size: float32 h x w x 2, natural Lab units."""
+    if device is not None:
+        model.to(resolve_device(device))
+    target = next(model.parameters()).device
+    lightness = torch.from_numpy(network_input(image, render_size))[None, None].to(target)
+    with torch.inference_mode():
+        if target.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.float16):
+                ab = model(lightness)
+        else:
+            ab = model(lightness)
+    return ab[0].float().permute(1, 2, 0).contiguous().cpu().numpy()
+
+
+def colorize(
+    image: np.ndarray,
+    model: ColorizerNet,
+    *,
+    render_size: int = DEFAULT_RENDER_SIZE,
+    saturation: float = 1.0,
+    device: str | torch.device | None = None,
+    on_progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Colour a photo (HxW, HxWx3 or HxWx4; uint8 or uint16, RGB order) at full resolution.
+
+    Colour input is treated as its grayscale. Returns HxWx3 (HxWx4 with alpha kept) of the input's
+    dtype; its Lab lightness equals the input's up to rounding. ``on_progress`` receives 0..1,
+    ``is_cancelled`` is polled between stages and raises ``Cancelled`` when it returns true.
+    Deterministic on the CPU.
+    """
+    if is_cancelled is not None and is_cancelled():
+        raise Cancelled("Cancelled.")
+    ab_small = predict_chroma(image, model, render_size=render_size, device=device)
+    if on_progress is not None:
+        on_progress(NETWORK_SHARE)
+
+    def composing(fraction: float) -> None:
+        if on_progress is not None:
+            on_progress(NETWORK_SHARE + (1 - NETWORK_SHARE) * fraction)
+
+    return compose(image, ab_small, saturation=saturation, on_progress=composing, is_cancelled=is_cancelled)

@@ -1,0 +1,124 @@
+"""Weights files: ``.safetensors`` tensors plus JSON metadata. Loading never unpickles anything.
+
+The metadata (under the ``colorize`` key of the safetensors header) holds the format version,
+the model config and a free-form training summary, so a file is self-describing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import ModelNotInstalledError, WeightsError
+from .model import ColorizerNet, ModelConfig
+
+FORMAT_VERSION = 1
+METADATA_KEY = "colorize"
+DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+
+
+def default_weights_path() -> Path:
+    """Where the shipped model lives inside the installed package."""
+    return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_WEIGHTS_NAME
+
+
+def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict | None = None) -> Path:
+    """Write ``model``'s weights atomically with its config and ``metadata`` (a JSON-able dict)."""
+    path = Path(path)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "training": metadata or {},
+    }
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(header)})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The JSON metadata of a weights file; raises WeightsError naming the file and the problem."""
+    path = _existing(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(8)
+            if len(raw) < 8:
+                raise WeightsError(f"{path}: the file is empty or truncated, not a weights file.")
+            header_len = int.from_bytes(raw, "little")
+            if header_len > 100_000_000 or header_len > path.stat().st_size - 8:
+                raise WeightsError(f"{path}: not a .safetensors weights file, or it is truncated.")
+            header = json.loads(fh.read(header_len))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WeightsError(f"{path}: not a .safetensors weights file (unreadable header).") from exc
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    meta = (header.get("__metadata__") or {}).get(METADATA_KEY) if isinstance(header, dict) else None
+    if meta is None:
+        raise WeightsError(f"{path}: a safetensors file, but not Colorize weights (no metadata).")
+    try:
+        data = json.loads(meta)
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"{path}: its Colorize metadata is damaged.") from exc
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise WeightsError(
+            f"{path}: weights format version {version!r}; this Colorize reads version {FORMAT_VERSION}."
+        )
+    return data
+
+
+def load_model(path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu") -> ColorizerNet:
+    """Build the model a weights file describes and load it strictly, in eval mode on ``device``.
+
+    With no path, the model shipped inside the package is used; if there is none,
+    ModelNotInstalledError says how to get one.
+    """
+    if path is None:
+        path = default_weights_path()
+        if not path.is_file():
+            raise ModelNotInstalledError(
+                f"No colorization model is installed (looked for {path}). Train one with "
+                "`python -m training.train` and export it (see the README, 'Training your own "
+                "model'), or pass a weights file with --weights."
+            )
+    path = _existing(path)
+    meta = read_metadata(path)
+    try:
+        config = ModelConfig.from_dict(meta["model_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(f"{path}: the model description in the file is invalid ({exc}).") from exc
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: the weights are damaged or truncated ({exc}).") from exc
+    model = ColorizerNet(config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0:2]
+        raise WeightsError(f"{path}: the weights do not match the model they describe ({' '.join(first)}).") from exc
+    model.weights_path = path
+    model.metadata = meta
+    return model.eval().to(device)
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"{path}: no such weights file.")
+    if not path.is_file():
+        raise WeightsError(f"{path}: is a folder, not a weights file.")
+    return path

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from colorize_app.core.chroma import compose
+from colorize_app.core.colour import lightness
+from colorize_app.core.errors import Cancelled
+from colorize_app.core.pipeline import colorize, predict_chroma
+
+
+def _photo(height=90, width=130, channels=None, dtype=np.uint8):
+    """A smooth gradient with some structure, like a small scan."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = 0.5 + 0.4 * np.sin(x / 9.0) * np.cos(y / 13.0)
+    peak = np.iinfo(dtype).max
+    img = (gray * peak).astype(dtype)
+    if channels:
+        img = np.repeat(img[:, :, None], channels, axis=2)
+    return img
+
+
+@pytest.mark.parametrize(
+    ("channels", "dtype"), [(None, np.uint8), (3, np.uint8), (3, np.uint16), (None, np.uint16)]
+)
+def test_output_has_input_size_and_keeps_lightness(tiny_model, channels, dtype):
+    img = _photo(channels=channels, dtype=dtype)
+    out = colorize(img, tiny_model)
+    assert out.shape == (*img.shape[:2], 3) and out.dtype == dtype
+    assert np.abs(lightness(out) - lightness(img)).max() < 0.6
+    assert np.abs(out[..., 0].astype(int) - out[..., 2]).mean() > 0  # some colour was added
+
+
+def test_alpha_is_kept(tiny_model):
+    img = _photo(channels=4)
+    img[..., 3] = np.arange(img.shape[1], dtype=np.uint8)[None, :]
+    out = colorize(img, tiny_model)
+    assert out.shape == img.shape
+    np.testing.assert_array_equal(out[..., 3], img[..., 3])
+
+
+def test_colour_input_is_treated_as_its_gray(tiny_model):
+    gray = _photo(channels=3)
+    tinted = gray.copy()
+    tinted[..., 0] = np.clip(tinted[..., 0].astype(int) + 40, 0, 255)
+    tinted[..., 2] = np.clip(tinted[..., 2].astype(int) - 40, 0, 255)
+    a = predict_chroma(gray, tiny_model)
+    b = predict_chroma(tinted, tiny_model)
+    # Same lightness in, nearly the same colour out: the tint itself is ignored.
+    assert np.abs(a - b).mean() < np.abs(a).mean() * 0.5 + 1
+
+
+def test_cpu_result_is_deterministic(tiny_model):
+    img = _photo(channels=3)
+    np.testing.assert_array_equal(colorize(img, tiny_model), colorize(img, tiny_model))
+
+
+def test_saturation_zero_gives_gray_and_larger_gives_more_colour(tiny_model):
+    img = _photo(channels=3)
+    ab = predict_chroma(img, tiny_model)
+    gray = compose(img, ab, saturation=0.0)
+    assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 1
+    spread = [np.std(compose(img, ab, saturation=s).astype(float), axis=2).mean() for s in (0.5, 1.0, 2.0)]
+    assert spread[0] < spread[1] < spread[2]
+
+
+def test_progress_reaches_one_and_cancel_stops(tiny_model):
+    seen = []
+    colorize(_photo(), tiny_model, on_progress=seen.append)
+    assert seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    with pytest.raises(Cancelled):
+        colorize(_photo(), tiny_model, is_cancelled=lambda: True)
+
+
+def test_large_image_is_composed_in_strips_without_seams(tiny_model, monkeypatch):
+    import colorize_app.core.chroma as chroma
+
+    img = _photo(400, 300, channels=3)
+    ab = predict_chroma(img, tiny_model)
+    whole = compose(img, ab)
+    monkeypatch.setattr(chroma, "STRIP_PIXELS", 300 * 7)
+    strips = compose(img, ab)
+    assert np.abs(whole.astype(int) - strips).max() <= 1
