@@ -1,0 +1,310 @@
+"""Read and write photos: formats, EXIF orientation, 8/16 bit, alpha, CMYK, ICC, atomic saves.
+
+Pillow reads the header and metadata (cheap, and it knows every mode); OpenCV decodes and
+encodes the pixels because it is roughly twice as fast on large JPEGs. Pillow decodes what OpenCV
+gets wrong or cannot do: CMYK, odd modes, and anything OpenCV refuses. Files are read into memory
+once and decoded from bytes, and written from bytes, so non-ASCII paths work on every platform.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms
+
+from colorize_app.core import metadata
+from colorize_app.core.atomic import write_bytes_atomic
+from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_PIXELS = 250_000_000
+FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
+EXTENSIONS = {
+    ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
+    ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP",
+}  # fmt: skip
+SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+_NO_ALPHA_FORMATS = ("JPEG", "BMP")
+_CV_EXT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tiff", "BMP": ".bmp", "WEBP": ".webp"}
+_CV_FLAGS = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+_pillow_limit_lock = threading.Lock()
+
+
+@dataclass
+class ImageData:
+    """A decoded photo: display-ordered RGB(A) or gray pixels plus what is needed to save alike."""
+
+    pixels: np.ndarray  # HxW, HxWx3 or HxWx4 in RGB order; uint8 or uint16; orientation applied
+    format: str  # Pillow format name: "JPEG", "PNG", "TIFF", "BMP", "WEBP"
+    exif: bytes | None = None  # raw EXIF ("Exif\0\0" + TIFF) with the orientation tag reset to 1
+    icc_profile: bytes | None = None
+    source: Path | None = None
+
+
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+    """Read a photo for colorizing, upright and in RGB order.
+
+    Raises ImageTooLargeError (checked from the header, before any pixel is decoded) when the
+    image has more than ``max_pixels`` pixels, and ImageReadError for a missing, empty, damaged,
+    truncated or unsupported file. The file is only ever opened for reading.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    im = _open_header(path, data)
+    width, height = im.size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{path} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
+            f"the limit of {max_pixels / 1e6:.0f} megapixels. Shrink it first or raise the limit."
+        )
+    fmt = "JPEG" if im.format == "MPO" else im.format
+    if fmt == "JPEG" and not _jpeg_is_complete(data):
+        raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.")
+    icc = im.info.get("icc_profile") or None
+    if im.mode == "CMYK":
+        pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
+    else:
+        pixels = _decode_cv2(data, im)
+        if pixels is None:
+            pixels = _decode_pillow(path, im)
+    pixels = metadata.apply_orientation(pixels, metadata.orientation_of(im))
+    exif = metadata.exif_for_output(im)
+    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{path} is a folder, not an image.") from None
+    except PermissionError:
+        if path.is_dir():  # Windows reports opening a folder as a permission error
+            raise ImageReadError(f"{path} is a folder, not an image.") from None
+        raise ImageReadError(f"{path} cannot be read: permission denied.") from None
+    except OSError as e:
+        raise ImageReadError(f"{path} cannot be read: {e.strerror or e}.") from None
+    if not data:
+        raise ImageReadError(f"{path} is empty (0 bytes).")
+    return data
+
+
+def _open_header(path: Path, data: bytes) -> Image.Image:
+    # Pillow's own bomb check would fire first (at 2x its 89 MP default) with its own wording;
+    # ours runs right after this, so switch Pillow's off for the duration of the header read only.
+    with _pillow_limit_lock:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(io.BytesIO(data), formats=FORMATS + ("MPO",))
+        except Image.UnidentifiedImageError:
+            raise ImageReadError(
+                f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
+            ) from None
+        except Exception as e:
+            raise ImageReadError(f"{path} is damaged: {e}") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _jpeg_is_complete(data: bytes) -> bool:
+    """True when an end-of-image marker follows the first scan (libjpeg would pad a cut file)."""
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return False
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xDA:  # start of scan: entropy data stuffs 0xFF, so FFD9 is a real EOI
+            return data.find(b"\xff\xd9", at) != -1
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return False
+
+
+def _expected_channels(im: Image.Image) -> int | None:
+    mode = im.mode
+    if mode in ("1", "L", "I") or mode.startswith("I;16"):
+        return 1
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        return 4
+    if mode == "P":
+        return 4 if "transparency" in im.info else 3
+    if mode in ("RGB", "RGBX", "YCbCr"):
+        return 3
+    return None  # leave anything unusual to Pillow
+
+
+def _decode_cv2(data: bytes, im: Image.Image) -> np.ndarray | None:
+    """Decode with OpenCV; None when it fails or disagrees with the header (Pillow then decodes)."""
+    channels = _expected_channels(im)
+    if channels is None:
+        return None
+    try:
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_FLAGS)
+    except cv2.error:
+        return None
+    if pixels is None or pixels.shape[:2] != (im.height, im.width):
+        return None
+    if pixels.dtype not in (np.uint8, np.uint16):
+        return None
+    got = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if got == 4 and channels == 3:  # e.g. 32-bit BMPs whose fourth byte is padding
+        pixels, got = pixels[..., :3], 3
+    if got != channels:
+        return None
+    if got == 3:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    if got == 4:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
+    return pixels
+
+
+def _decode_pillow(path: Path, im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    try:
+        if mode == "F":
+            raise ImageReadError(f"{path} holds floating-point pixels, which are not supported.")
+        if mode == "I" or mode.startswith("I;16"):
+            return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+        if mode in ("1", "L"):
+            return np.asarray(im.convert("L"))
+        if _expected_channels(im) == 4:
+            return np.asarray(im.convert("RGBA"))
+        return np.asarray(im.convert("RGB"))
+    except ImageReadError:
+        raise
+    except Exception as e:
+        raise ImageReadError(
+            f"{path} is damaged or truncated and cannot be decoded ({e})."
+        ) from None
+
+
+def _cmyk_to_rgb(path: Path, im: Image.Image, icc: bytes | None) -> np.ndarray:
+    # Pillow undoes Adobe's inverted CMYK while decoding; with an embedded profile, LittleCMS gives
+    # the colours the photo was made with, otherwise Pillow's plain conversion is the usual answer.
+    try:
+        im.load()
+    except Exception as e:
+        raise ImageReadError(
+            f"{path} is damaged or truncated and cannot be decoded ({e})."
+        ) from None
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            rgb = ImageCms.profileToProfile(
+                im, src, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
+            return np.asarray(rgb)
+        except Exception:
+            logger.warning("Ignoring unusable CMYK profile in %s", path, exc_info=True)
+    return np.asarray(im.convert("RGB"))
+
+
+def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
+                format: str | None = None, bit_depth: int | None = None, quality: int = 95,
+                overwrite: bool = False) -> Path:  # fmt: skip
+    """Save pixels (RGB order) atomically and return the path written.
+
+    The format is ``format``, else ``like.format``, else the one the extension names. The bit
+    depth is ``bit_depth``, else that of ``pixels``, reduced to 8 where the format has no 16-bit
+    form (only PNG and TIFF do). EXIF and the ICC profile of ``like`` are carried over; a 16-bit
+    TIFF loses them (OpenCV writes it and cannot embed them). JPEG and BMP drop alpha. Raises
+    ImageWriteError when the target exists and ``overwrite`` is false, or it cannot be written.
+    """
+    path = Path(path)
+    fmt = _output_format(path, like, format)
+    pixels = _to_bit_depth(_check_pixels(pixels), bit_depth, fmt)
+    if fmt in _NO_ALPHA_FORMATS and pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[..., :3]
+    if not overwrite and path.exists():
+        raise ImageWriteError(f"{path} already exists; choose overwrite to replace it.")
+    exif = like.exif if like else None
+    icc = like.icc_profile if like else None
+    wanted = b"GRAY" if pixels.ndim == 2 else b"RGB "
+    if icc and metadata.icc_colour_space(icc) != wanted:
+        logger.info("Not embedding the %s profile of %s in %s", icc[16:20], like.source, path)
+        icc = None
+    data = _encode(path, pixels, fmt, exif, icc, quality)
+    return write_bytes_atomic(path, data, overwrite=overwrite)
+
+
+def _output_format(path: Path, like: ImageData | None, fmt: str | None) -> str:
+    fmt = (
+        fmt or (like.format if like else None) or EXTENSIONS.get(path.suffix.lower(), "")
+    ).upper()
+    fmt = {"JPG": "JPEG", "TIF": "TIFF", "MPO": "JPEG"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise ImageWriteError(f"Cannot write {path}: choose a JPEG, PNG, TIFF, BMP or WebP name.")
+    return fmt
+
+
+def _check_pixels(pixels: np.ndarray) -> np.ndarray:
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"pixels must be uint8 or uint16, not {pixels.dtype}")
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))):
+        raise ValueError(f"pixels must be HxW, HxWx3 or HxWx4, not {pixels.shape}")
+    return pixels
+
+
+def _to_bit_depth(pixels: np.ndarray, bit_depth: int | None, fmt: str) -> np.ndarray:
+    bits = bit_depth or (16 if pixels.dtype == np.uint16 else 8)
+    if bits not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, not {bit_depth}")
+    if bits == 16 and fmt not in SIXTEEN_BIT_FORMATS:
+        bits = 8
+    if bits == 8 and pixels.dtype == np.uint16:
+        return cv2.convertScaleAbs(pixels, alpha=1 / 257)  # rounds and saturates
+    if bits == 16 and pixels.dtype == np.uint8:
+        return pixels.astype(np.uint16) * 257
+    return pixels
+
+
+def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int) -> bytes:
+    sixteen = pixels.dtype == np.uint16
+    if fmt == "WEBP" or (fmt == "TIFF" and not sixteen):
+        return _encode_pillow(path, pixels, fmt, exif, icc, quality)
+    if fmt == "TIFF" and (exif or icc):
+        logger.info("16-bit TIFF %s is written without EXIF and ICC profile", path)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "JPEG" else []
+    if pixels.ndim == 3:
+        code = cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+        pixels = cv2.cvtColor(pixels, code)
+    try:
+        ok, buffer = cv2.imencode(_CV_EXT[fmt], pixels, params)
+    except cv2.error as e:
+        raise ImageWriteError(f"Cannot encode {path} as {fmt}: {e.err}") from None
+    if not ok:
+        raise ImageWriteError(f"Cannot encode {path} as {fmt}.")
+    data = buffer.tobytes()
+    if fmt == "JPEG":
+        return metadata.embed_in_jpeg(data, exif, icc)
+    if fmt == "PNG":
+        return metadata.embed_in_png(data, exif, icc)
+    return data
+
+
+def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int) -> bytes:
+    image = Image.fromarray(pixels)
+    options = {"quality": int(quality)} if fmt == "WEBP" else {"compression": "tiff_lzw"}
+    extras = {k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v}
+    if fmt == "WEBP" and "exif" in extras:  # the WebP container stores bare TIFF-format EXIF
+        extras["exif"] = extras["exif"].removeprefix(metadata.EXIF_PREFIX)
+    for attempt in (extras, {}):  # metadata Pillow rejects must not cost the photo itself
+        buffer = io.BytesIO()
+        try:
+            image.save(buffer, fmt, **options, **attempt)
+            return buffer.getvalue()
+        except Exception as e:
+            if not attempt:
+                raise ImageWriteError(f"Cannot encode {path} as {fmt}: {e}") from None
+            logger.warning("Writing %s without its metadata: %s", path, e)
+    raise AssertionError("unreachable")

@@ -1,0 +1,171 @@
+"""EXIF orientation and metadata plumbing for imageio: read, reset, carry over, embed.
+
+Kept apart from imageio.py because it is byte-level container work (TIFF headers inside EXIF,
+JPEG APP segments, PNG chunks) that has nothing to do with decoding pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import zlib
+
+import cv2
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+EXIF_PREFIX = b"Exif\x00\x00"
+ORIENTATION_TAG = 0x0112
+
+# IFD0 tags worth carrying from a TIFF source into another file's EXIF. The rest of a TIFF's
+# IFD0 describes its own pixel layout (strips, compression, ...) and would be wrong elsewhere.
+_TIFF_DESCRIPTIVE_TAGS = (
+    0x010E,  # ImageDescription
+    0x010F,  # Make
+    0x0110,  # Model
+    0x0131,  # Software
+    0x0132,  # DateTime
+    0x013B,  # Artist
+    0x8298,  # Copyright
+    0x011A,  # XResolution
+    0x011B,  # YResolution
+    0x0128,  # ResolutionUnit
+)
+_SUB_IFDS = (0x8769, 0x8825)  # Exif IFD, GPS IFD
+
+
+def orientation_of(im: Image.Image) -> int:
+    """Return the EXIF orientation (1..8) of an opened Pillow image; 1 when absent or invalid."""
+    try:
+        value = int(im.getexif().get(ORIENTATION_TAG, 1))
+    except Exception:  # a damaged EXIF block must not make the photo unreadable
+        logger.debug("Ignoring unreadable EXIF orientation", exc_info=True)
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn pixels stored in camera order into display order for EXIF orientation 1..8."""
+    if orientation == 2:
+        return cv2.flip(pixels, 1)
+    if orientation == 3:
+        return cv2.rotate(pixels, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(pixels, 0)
+    if orientation == 5:
+        return cv2.transpose(pixels)
+    if orientation == 6:
+        return cv2.rotate(pixels, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return cv2.rotate(cv2.transpose(pixels), cv2.ROTATE_180)
+    if orientation == 8:
+        return cv2.rotate(pixels, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return pixels
+
+
+def exif_for_output(im: Image.Image) -> bytes | None:
+    """Return the source's EXIF as ``Exif\\0\\0``-prefixed bytes with orientation reset to 1.
+
+    Raw EXIF blocks (JPEG, PNG, WebP) are patched in place rather than re-serialised, so maker
+    notes and offsets survive byte for byte. A TIFF keeps its EXIF in its own IFD0, so only the
+    descriptive tags and the Exif/GPS sub-directories are taken from it.
+    """
+    try:
+        raw = im.info.get("exif")
+        if isinstance(raw, bytes) and raw:
+            block = raw if raw.startswith(EXIF_PREFIX) else EXIF_PREFIX + raw
+            return reset_orientation(block)
+        if im.format == "TIFF":
+            return _tiff_exif(im)
+    except Exception:  # metadata is a courtesy: never fail a photo over it
+        logger.warning("Could not carry over the EXIF data of %s", im.filename, exc_info=True)
+    return None
+
+
+def reset_orientation(block: bytes) -> bytes:
+    """Return an EXIF block whose IFD0 orientation, if present, reads 1 (the pixels are upright)."""
+    tiff = bytearray(block[len(EXIF_PREFIX) :])
+    if tiff[:4] == b"II*\x00":
+        endian = "<"
+    elif tiff[:4] == b"MM\x00*":
+        endian = ">"
+    else:
+        return block
+    (ifd,) = struct.unpack_from(endian + "I", tiff, 4)
+    if ifd + 2 > len(tiff):
+        return block
+    (count,) = struct.unpack_from(endian + "H", tiff, ifd)
+    for i in range(count):
+        entry = ifd + 2 + 12 * i
+        if entry + 12 > len(tiff):
+            break
+        tag, kind = struct.unpack_from(endian + "HH", tiff, entry)
+        if tag == ORIENTATION_TAG and kind == 3:  # SHORT, stored inline in the value field
+            struct.pack_into(endian + "H", tiff, entry + 8, 1)
+            break
+    return EXIF_PREFIX + bytes(tiff)
+
+
+def _tiff_exif(im: Image.Image) -> bytes | None:
+    source = im.getexif()
+    exif = Image.Exif()
+    for tag in _TIFF_DESCRIPTIVE_TAGS:
+        if tag in source:
+            exif[tag] = source[tag]
+    for tag in _SUB_IFDS:
+        if tag in source:
+            exif[tag] = source.get_ifd(tag)
+    if not len(exif):
+        return None
+    exif[ORIENTATION_TAG] = 1
+    return EXIF_PREFIX + exif.tobytes()
+
+
+def icc_colour_space(icc: bytes) -> bytes:
+    """Return the 4-byte colour space signature of an ICC profile (b'RGB ', b'GRAY', b'CMYK')."""
+    return icc[16:20] if len(icc) >= 20 else b""
+
+
+def embed_in_jpeg(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes:
+    """Insert EXIF (APP1) and ICC (APP2) segments into JPEG bytes, after SOI and any JFIF APP0."""
+    segments = []
+    if exif:
+        if len(exif) + 2 <= 0xFFFF:
+            segments.append(b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif)
+        else:
+            logger.warning("EXIF block of %d bytes is too big for JPEG; left out", len(exif))
+    if icc:
+        # An ICC profile over 64 KiB is split across numbered APP2 segments (ICC.1 Annex B.4).
+        size = 0xFFFF - 2 - 14
+        chunks = [icc[i : i + size] for i in range(0, len(icc), size)]
+        if len(chunks) < 256:
+            for n, chunk in enumerate(chunks, 1):
+                header = b"ICC_PROFILE\x00" + bytes((n, len(chunks)))
+                segments.append(b"\xff\xe2" + struct.pack(">H", len(chunk) + 16) + header + chunk)
+    if not segments:
+        return data
+    at = 2
+    if data[2:4] == b"\xff\xe0":  # keep JFIF first, as its spec requires
+        at = 4 + struct.unpack_from(">H", data, 4)[0]
+    return data[:at] + b"".join(segments) + data[at:]
+
+
+def embed_in_png(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes:
+    """Insert iCCP and eXIf chunks into PNG bytes right after IHDR (both must precede IDAT)."""
+    chunks = []
+    if icc:
+        chunks.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
+    if exif:
+        payload = exif[len(EXIF_PREFIX) :] if exif.startswith(EXIF_PREFIX) else exif
+        chunks.append(_png_chunk(b"eXIf", payload))
+    if not chunks:
+        return data
+    at = 8 + 8 + struct.unpack_from(">I", data, 8)[0] + 4  # signature + IHDR chunk
+    return data[:at] + b"".join(chunks) + data[at:]
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)

@@ -1,0 +1,81 @@
+"""Helpers shared by the image IO, batch and command-line tests: photos made on the fly, and a
+folder that refuses writes even when the tests run as root."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def gradient(height: int = 48, width: int = 64, channels: int = 3, dtype=np.uint8) -> np.ndarray:
+    """A smooth, asymmetric test pattern: every flip and rotation of it is distinguishable."""
+    top = np.iinfo(dtype).max
+    y, x = np.mgrid[0:height, 0:width]
+    planes = [x / (width - 1), y / (height - 1), (x + 2 * y) / (width + 2 * height - 3)]
+    planes.append(1 - x / (width - 1))
+    stack = np.stack(planes[:channels], axis=-1)
+    pixels = np.round(stack * top).astype(dtype)
+    return pixels[..., 0] if channels == 1 else pixels
+
+
+def save_photo(path: Path, *, size=(48, 64), mode="RGB", **save_options) -> Path:
+    """Write a small JPEG/PNG/... photo (format from the extension) and return its path."""
+    height, width = size
+    image = Image.fromarray(gradient(height, width)).convert(mode)
+    image.save(path, **save_options)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def make_unwritable(folder: Path, monkeypatch) -> None:
+    """Make ``folder`` refuse new files, like a read-only folder does for a normal user.
+
+    chmod is the real thing, but root ignores it; then creating files in the folder is refused at
+    the os level instead (the same PermissionError the kernel would raise), so the code under
+    test runs its normal path up to the refused system call.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o555)
+    probe = folder / ".probe"
+    try:
+        probe.touch()
+    except PermissionError:
+        return  # chmod works: not running as root
+    probe.unlink()
+    root = str(folder.resolve())
+
+    def inside(path) -> bool:
+        parent = os.path.dirname(os.path.abspath(os.fspath(path)))
+        return os.path.realpath(parent) == root
+
+    def refuse(path):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+
+    real_open, real_replace, real_mkdir = os.open, os.replace, os.mkdir
+
+    def guarded_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and inside(path):
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def guarded_replace(src, dst, *args, **kwargs):
+        if inside(dst):
+            refuse(dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    def guarded_mkdir(path, *args, **kwargs):
+        if inside(path):
+            refuse(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded_open)
+    monkeypatch.setattr(os, "replace", guarded_replace)
+    monkeypatch.setattr(os, "mkdir", guarded_mkdir)

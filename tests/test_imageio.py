@@ -1,0 +1,336 @@
+"""Reading and writing photos: what a user would notice if it went wrong."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+
+import cv2
+import numpy as np
+import pytest
+from photos import digest, gradient, make_unwritable, save_photo
+from PIL import Image, ImageCms, ImageOps
+
+from colorize_app.core import imageio
+from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from colorize_app.core.imageio import ImageData, read_image, write_image
+
+ORIENTATION = 0x0112
+MAKE = 0x010F
+
+
+def exif_with(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[MAKE] = "Colorize Test Camera"
+    return exif.tobytes()
+
+
+def srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+# --- orientation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_like_pillow_does(tmp_path, orientation):
+    path = save_photo(tmp_path / "o.png", exif=exif_with(orientation))
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)))
+    image = read_image(path)
+    assert image.pixels.shape == expected.shape
+    np.testing.assert_array_equal(image.pixels, expected)
+    exif = Image.Exif()
+    exif.load(image.exif)
+    assert exif[ORIENTATION] == 1
+    assert exif[MAKE] == "Colorize Test Camera"
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_jpeg_orientation_applied_once_and_output_stays_upright(tmp_path, orientation):
+    path = save_photo(tmp_path / "o.jpg", size=(60, 90), exif=exif_with(orientation), quality=98)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)), dtype=np.int16)
+    image = read_image(path)
+    assert image.pixels.shape == expected.shape
+    assert np.abs(image.pixels.astype(np.int16) - expected).max() <= 3  # decoder rounding only
+
+    out = write_image(tmp_path / "out.jpg", image.pixels, like=image)
+    again = read_image(out)
+    assert again.pixels.shape == image.pixels.shape  # not rotated a second time by a viewer
+    written = Image.open(out).getexif()
+    assert written[ORIENTATION] == 1
+    assert written[MAKE] == "Colorize Test Camera"
+
+
+# --- modes and bit depths ------------------------------------------------------------------
+
+
+def test_alpha_is_kept_from_png_to_png(tmp_path):
+    rgba = gradient(channels=4)
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    image = read_image(tmp_path / "a.png")
+    np.testing.assert_array_equal(image.pixels, rgba)
+    out = write_image(tmp_path / "b.png", image.pixels, like=image)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), rgba)
+
+
+def test_jpeg_output_drops_alpha(tmp_path):
+    out = write_image(tmp_path / "x.jpg", gradient(channels=4))
+    assert Image.open(out).mode == "RGB"
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_in_sixteen_bit_out(tmp_path, channels, suffix):
+    pixels = gradient(channels=channels, dtype=np.uint16)
+    bgr = pixels if channels == 1 else pixels[..., [2, 1, 0, 3][:channels]]
+    assert cv2.imwrite(str(tmp_path / f"in{suffix}"), bgr)
+    image = read_image(tmp_path / f"in{suffix}")
+    assert image.pixels.dtype == np.uint16
+    np.testing.assert_array_equal(image.pixels, pixels)
+    out = write_image(tmp_path / f"out{suffix}", image.pixels, like=image)
+    np.testing.assert_array_equal(read_image(out).pixels, pixels)
+
+
+def test_sixteen_bit_png_keeps_icc_profile_and_exif(tmp_path):
+    image = ImageData(gradient(dtype=np.uint16), "PNG", b"Exif\x00\x00" + exif_with(1),
+                      srgb_profile(), None)  # fmt: skip
+    out = write_image(tmp_path / "out.png", image.pixels, like=image)
+    written = Image.open(out)
+    assert written.info["icc_profile"] == image.icc_profile
+    assert written.getexif()[MAKE] == "Colorize Test Camera"
+    assert read_image(out).pixels.dtype == np.uint16
+
+
+def test_jpeg_keeps_icc_profile_and_exif(tmp_path):
+    icc = srgb_profile()
+    path = save_photo(tmp_path / "in.jpg", exif=exif_with(6), icc_profile=icc)
+    image = read_image(path)
+    assert image.icc_profile == icc
+    out = write_image(tmp_path / "out.jpg", image.pixels, like=image)
+    assert Image.open(out).info["icc_profile"] == icc
+
+
+def test_gray_profile_is_not_put_on_a_colour_result(tmp_path):
+    gray_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    gray_icc = gray_icc[:16] + b"GRAY" + gray_icc[20:]
+    image = ImageData(gradient(channels=1), "JPEG", None, gray_icc, None)
+    out = write_image(tmp_path / "out.jpg", gradient(), like=image)
+    assert "icc_profile" not in Image.open(out).info
+
+
+def test_sixteen_bit_result_is_rounded_to_eight_bit_where_the_format_needs_it(tmp_path):
+    sixteen = gradient(dtype=np.uint16)
+    out = write_image(tmp_path / "out.bmp", sixteen)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.round(sixteen / 257))
+
+
+@pytest.mark.parametrize("adobe", [True, False])
+def test_cmyk_jpeg_matches_pillows_conversion(tmp_path, adobe):
+    cmyk = Image.fromarray(gradient()).convert("CMYK")
+    path = tmp_path / "cmyk.jpg"
+    cmyk.save(path, quality=100)
+    data = path.read_bytes()
+    if not adobe:  # strip Pillow's Adobe APP14 marker: plain (non-inverted) CMYK
+        at = data.find(b"\xff\xee")
+        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
+        path.write_bytes(data[:at] + data[at + 2 + length :])
+    reference = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+    image = read_image(path)
+    assert image.pixels.shape == reference.shape
+    assert np.abs(image.pixels.astype(np.int16) - reference).max() <= 1
+    assert np.abs(image.pixels.astype(np.int16) - gradient()).mean() < 8  # the colours survive
+
+
+def test_cmyk_tiff_is_converted_to_rgb(tmp_path):
+    Image.fromarray(gradient()).convert("CMYK").save(tmp_path / "c.tif")
+    image = read_image(tmp_path / "c.tif")
+    assert image.pixels.shape == (48, 64, 3)
+    assert image.icc_profile is None
+
+
+def test_grayscale_jpeg_reads_as_two_dimensional(tmp_path):
+    path = save_photo(tmp_path / "g.jpg", mode="L")
+    assert read_image(path).pixels.ndim == 2
+
+
+@pytest.mark.parametrize("transparency", [False, True])
+def test_palette_png(tmp_path, transparency):
+    palette = Image.fromarray(gradient()).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    options = {"transparency": 0} if transparency else {}
+    palette.save(tmp_path / "p.png", **options)
+    expected = Image.open(tmp_path / "p.png").convert("RGBA" if transparency else "RGB")
+    np.testing.assert_array_equal(read_image(tmp_path / "p.png").pixels, np.asarray(expected))
+
+
+def test_gray_with_alpha_becomes_rgba(tmp_path):
+    Image.fromarray(gradient()).convert("LA").save(tmp_path / "la.png")
+    pixels = read_image(tmp_path / "la.png").pixels
+    assert pixels.shape == (48, 64, 4)
+    np.testing.assert_array_equal(pixels[..., 0], pixels[..., 2])
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".bmp", "BMP"), (".webp", "WEBP"), (".tiff", "TIFF"),
+                                         (".jpeg", "JPEG"), (".png", "PNG")])  # fmt: skip
+def test_every_format_round_trips_in_its_own_format(tmp_path, suffix, fmt):
+    path = save_photo(
+        tmp_path / f"in{suffix}", **({"quality": 95} if fmt in ("JPEG", "WEBP") else {})
+    )
+    image = read_image(path)
+    assert image.format == fmt
+    out = write_image(tmp_path / f"out{suffix}", image.pixels, like=image)
+    assert Image.open(out).format == fmt
+    diff = np.abs(read_image(out).pixels.astype(np.int16) - gradient().astype(np.int16))
+    assert diff.mean() < 3
+
+
+# --- damaged and unsupported files ---------------------------------------------------------
+
+
+def test_unreadable_files_raise_read_errors_that_name_the_file(tmp_path):
+    good = save_photo(tmp_path / "good.jpg", size=(200, 300)).read_bytes()
+    png = save_photo(tmp_path / "good.png").read_bytes()
+    cases = {
+        "missing.jpg": None,
+        "empty.jpg": b"",
+        "text.jpg": b"this is not a photo\n" * 20,
+        "truncated.jpg": good[: len(good) // 2],
+        "header-only.jpg": good[:300],
+        "truncated.png": png[: len(png) // 2],
+        "animation.gif": None,
+    }
+    for name, data in cases.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+    Image.fromarray(gradient()).save(tmp_path / "animation.gif")
+    (tmp_path / "folder.jpg").mkdir()
+    for name in [*cases, "folder.jpg"]:
+        with pytest.raises(ImageReadError) as caught:
+            read_image(tmp_path / name)
+        assert type(caught.value) is ImageReadError
+        assert name in str(caught.value)
+        assert caught.value.__cause__ is None  # no library exception type leaks through
+
+
+def test_messages_say_what_is_wrong(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageReadError, match="empty"):
+        read_image(tmp_path / "empty.png")
+    with pytest.raises(ImageReadError, match="does not exist"):
+        read_image(tmp_path / "nowhere.png")
+    with pytest.raises(ImageReadError, match="folder"):
+        read_image(tmp_path)
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
+    path = save_photo(tmp_path / "big.png", size=(100, 200))
+    decoded = []
+    monkeypatch.setattr(imageio, "_decode_cv2", lambda *a: decoded.append(a))
+    with pytest.raises(ImageTooLargeError, match="200×100 pixels.*limit"):
+        read_image(path, max_pixels=10_000)
+    assert decoded == []
+
+
+def huge_png_header(width: int, height: int) -> bytes:
+    import zlib
+
+    def chunk(kind, payload):
+        return (
+            struct.pack(">I", len(payload))
+            + kind
+            + payload
+            + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+def test_pillow_bomb_check_does_not_preempt_ours(tmp_path):
+    # 200 MP: above Pillow's own hard limit (2 x 89 MP), below our default of 250 MP.
+    path = tmp_path / "bomb.png"
+    path.write_bytes(huge_png_header(20_000, 10_000))
+    limit_before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageTooLargeError, match="200 megapixels"):
+        read_image(path, max_pixels=100_000_000)
+    assert limit_before == Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageReadError) as caught:  # under our default limit: decoded, found broken
+        read_image(path)
+    assert not isinstance(caught.value, ImageTooLargeError)
+    assert limit_before == Image.MAX_IMAGE_PIXELS
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def test_existing_output_is_not_replaced_without_overwrite(tmp_path):
+    target = save_photo(tmp_path / "out.png")
+    before = digest(target)
+    with pytest.raises(ImageWriteError, match="already exists"):
+        write_image(target, np.zeros((4, 4, 3), np.uint8))
+    assert digest(target) == before
+    write_image(target, np.zeros((4, 4, 3), np.uint8), overwrite=True)
+    assert np.asarray(Image.open(target)).shape == (4, 4, 3)
+
+
+def test_unwritable_folder_gives_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    make_unwritable(folder, monkeypatch)
+    with pytest.raises(ImageWriteError, match="permission denied") as caught:
+        write_image(folder / "out.jpg", gradient())
+    assert str(folder) in str(caught.value)
+    assert os.listdir(folder) == []
+
+
+def test_missing_folder_is_reported(tmp_path):
+    with pytest.raises(ImageWriteError, match="does not exist"):
+        write_image(tmp_path / "nowhere" / "out.jpg", gradient())
+
+
+def test_failed_write_leaves_no_partial_or_temporary_file(tmp_path, monkeypatch):
+    import errno
+
+    def disk_full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(ImageWriteError, match="disk space"):
+        write_image(tmp_path / "out.jpg", gradient())
+    assert os.listdir(tmp_path) == []
+
+
+def test_leftover_temporary_file_of_a_killed_save_is_cleaned_up(tmp_path):
+    stale = tmp_path / ".out.jpg.deadbeef.colorize-tmp"
+    stale.write_bytes(b"half a jpeg")
+    write_image(tmp_path / "out.jpg", gradient())
+    assert sorted(os.listdir(tmp_path)) == ["out.jpg"]
+
+
+def test_output_gets_ordinary_file_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = write_image(tmp_path / "out.png", gradient())
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_non_ascii_file_names(tmp_path):
+    path = save_photo(tmp_path / "фото Ålesund 東京.jpg")
+    image = read_image(path)
+    out = write_image(tmp_path / "фото Ålesund 東京_colorized.jpg", image.pixels, like=image)
+    assert read_image(out).pixels.shape == image.pixels.shape
+
+
+def test_reading_never_opens_the_original_for_writing(tmp_path, monkeypatch):
+    path = save_photo(tmp_path / "in.jpg", exif=exif_with(6))
+    modes = []
+    real_open = io.open
+
+    def spy(file, mode="r", *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            modes.append(mode)
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", spy)
+    read_image(path)
+    assert modes and all(set(m) <= set("rb") for m in modes)
