@@ -26,6 +26,7 @@ def gradient(height: int = 48, width: int = 64, channels: int = 3, dtype=np.uint
 def save_photo(path: Path, *, size=(48, 64), mode="RGB", **save_options) -> Path:
     """Write a small JPEG/PNG/... photo (format from the extension) and return its path."""
     height, width = size
+    path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(gradient(height, width)).convert(mode)
     image.save(path, **save_options)
     return path

@@ -1,0 +1,70 @@
+"""The whole "colour one file and save it" step, shared by the command line, the window and tests.
+
+The colorizing itself is passed in as ``colorize_fn(pixels, on_progress, is_cancelled) ->
+pixels`` (usually ``pipeline.colorize`` with a model bound), which keeps this module free of torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from colorize_app.core.atomic import write_error
+from colorize_app.core.batch import BatchItem
+from colorize_app.core.errors import Cancelled, ImageWriteError
+from colorize_app.core.imageio import DEFAULT_MAX_PIXELS, ImageData, read_image, write_image
+
+Progress = Callable[[float], None]
+CancelCheck = Callable[[], bool]
+ColorizeFn = Callable[[np.ndarray, "Progress | None", "CancelCheck | None"], np.ndarray]
+
+
+def colorize_file(source, output, colorize_fn: ColorizeFn, *, image: ImageData | None = None,
+                  overwrite: bool = False, on_progress: Progress | None = None,
+                  is_cancelled: CancelCheck | None = None,
+                  max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:  # fmt: skip
+    """Read ``source`` (unless its decoded ``image`` is given), colour it, save it to ``output``.
+
+    The output has the source's format, bit depth, EXIF and ICC profile, and appears atomically;
+    its folder is created if needed. Raises ImageReadError, ImageWriteError, Cancelled (nothing is
+    written then) or whatever ``colorize_fn`` raises. The source is only ever read.
+    """
+    source, output = Path(source), Path(output)
+    if _same_file(source, output):
+        raise ImageWriteError(f"Refusing to write over the original {source}.")
+    if image is None:
+        image = read_image(source, max_pixels=max_pixels)
+    result = colorize_fn(image.pixels, on_progress, is_cancelled)
+    if is_cancelled is not None and is_cancelled():
+        raise Cancelled("Cancelled.")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(output, e) from None
+    return write_image(output, result, like=image, overwrite=overwrite)
+
+
+def batch_process(colorize_fn: ColorizeFn, *, overwrite: bool = False,
+                  on_progress: Callable[[BatchItem, float], None] | None = None,
+                  is_cancelled: CancelCheck | None = None) -> Callable[[BatchItem, ImageData], None]:  # fmt: skip
+    """Turn ``colorize_fn`` into the ``process(item, image)`` that ``run_batch`` expects.
+
+    ``on_progress(item, fraction)`` reports progress within each photo.
+    """
+
+    def process(item: BatchItem, image: ImageData) -> None:
+        progress = None if on_progress is None else (lambda f: on_progress(item, f))
+        colorize_file(item.source, item.output, colorize_fn, image=image, overwrite=overwrite,
+                      on_progress=progress, is_cancelled=is_cancelled)  # fmt: skip
+
+    return process
+
+
+def _same_file(source: Path, output: Path) -> bool:
+    try:
+        return output.exists() and os.path.samefile(source, output)
+    except OSError:
+        return False

@@ -1,0 +1,306 @@
+"""Planning and running batches: the files a user expects, in order, and one bad file costs one."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from photos import digest, gradient, make_unwritable, save_photo
+from PIL import Image
+
+from colorize_app.core import batch
+from colorize_app.core.batch import (
+    BatchItem,
+    is_own_output,
+    output_path_for,
+    plan_batch,
+    run_batch,
+)
+from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError
+from colorize_app.core.job import batch_process, colorize_file
+
+
+def sepia(pixels, on_progress=None, is_cancelled=None):
+    """A stand-in colorizer: gray in, warm-toned RGB(A) out, same dtype, like pipeline.colorize."""
+    gray = pixels if pixels.ndim == 2 else pixels[..., :3].mean(axis=2).astype(pixels.dtype)
+    rgb = np.stack([gray, (gray * 0.8).astype(gray.dtype), (gray * 0.6).astype(gray.dtype)], -1)
+    if on_progress:
+        on_progress(1.0)
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        return np.dstack([rgb, pixels[..., 3]])
+    return rgb
+
+
+def names(items):
+    return [item.source.name for item in items]
+
+
+# --- naming --------------------------------------------------------------------------------
+
+
+def test_output_goes_next_to_the_original_with_the_suffix(tmp_path):
+    assert output_path_for(tmp_path / "a" / "cat.JPG") == tmp_path / "a" / "cat_colorized.JPG"
+    assert output_path_for(tmp_path / "cat.png", suffix="-colour").name == "cat-colour.png"
+
+
+def test_output_folder_keeps_the_sub_folders(tmp_path):
+    source = tmp_path / "album" / "1950s" / "beach.tif"
+    out = output_path_for(source, output_dir=tmp_path / "out", relative_to=tmp_path / "album")
+    assert out == tmp_path / "out" / "1950s" / "beach_colorized.tif"
+    assert (
+        output_path_for(source, output_dir=tmp_path / "out")
+        == tmp_path / "out" / "beach_colorized.tif"
+    )
+
+
+def test_own_outputs_are_recognised():
+    assert is_own_output("cat_colorized.jpg")
+    assert is_own_output("cat-c.jpg", suffix="-c")
+    assert not is_own_output("cat.jpg")
+    assert not is_own_output("cat_colorized_edit.jpg")
+    assert not is_own_output("cat.jpg", suffix="")
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def album(tmp_path):
+    root = tmp_path / "album"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".hidden_dir").mkdir()
+    for name in ["img10.jpg", "img2.JPG", "img1.png", "Scan.TIFF", "old.webp", "pic.bmp",
+                 "sub/b.jpeg", "sub/deeper/c.png", ".hidden_dir/d.jpg"]:  # fmt: skip
+        save_photo(root / name)
+    save_photo(root / "img1_colorized.png")
+    save_photo(root / ".hidden.jpg")
+    (root / "notes.txt").write_text("not a photo")
+    (root / "anim.gif").write_bytes(b"GIF89a")
+    return root
+
+
+def test_plan_a_folder_in_natural_order_ignoring_outputs_hidden_and_other_files(album):
+    items = plan_batch([album])
+    assert names(items) == ["img1.png", "img2.JPG", "img10.jpg", "old.webp", "pic.bmp", "Scan.TIFF"]
+    assert [item.status for item in items] == ["skipped"] + ["waiting"] * 5  # img1 has a result
+    assert items[1].output == album / "img2_colorized.JPG"
+
+
+def test_plan_recursively_keeps_sub_folders_in_the_output_folder(album, tmp_path):
+    items = plan_batch([album], recursive=True, output_dir=tmp_path / "out")
+    by_name = {item.source.name: item.output for item in items}
+    assert set(by_name) == {"img1.png", "img2.JPG", "img10.jpg", "old.webp", "pic.bmp",
+                            "Scan.TIFF", "b.jpeg", "c.png"}  # fmt: skip
+    assert by_name["c.png"] == tmp_path / "out" / "sub" / "deeper" / "c_colorized.png"
+    assert by_name["img1.png"] == tmp_path / "out" / "img1_colorized.png"
+
+
+def test_output_folder_inside_the_album_is_not_planned_again(album):
+    out = album / "colour"
+    save_photo(out / "img1_colorized.png")
+    items = plan_batch([album], recursive=True, output_dir=out, suffix="")
+    assert all(out not in item.source.parents for item in items)
+
+
+def test_mixed_files_and_folders_without_repeats(album):
+    items = plan_batch([album / "sub" / "b.jpeg", album, album / "img2.JPG"])
+    assert names(items)[0] == "b.jpeg"
+    assert names(items).count("img2.JPG") == 1
+
+
+def test_explicit_unusable_files_are_listed_as_skipped_with_a_reason(album):
+    items = plan_batch([album / "notes.txt", album / "img1_colorized.png"])
+    assert [item.status for item in items] == ["skipped", "skipped"]
+    assert "JPEG, PNG" in items[0].reason
+    assert "already a Colorize result" in items[1].reason
+
+
+def test_existing_output_is_skipped_unless_overwrite(album):
+    item = next(i for i in plan_batch([album]) if i.source.name == "img1.png")
+    assert item.status == "skipped" and "already colorized" in item.reason
+    item = next(i for i in plan_batch([album], overwrite=True) if i.source.name == "img1.png")
+    assert item.status == "waiting"
+
+
+def test_two_sources_with_the_same_output_name(tmp_path):
+    save_photo(tmp_path / "a" / "x.jpg")
+    save_photo(tmp_path / "b" / "x.jpg")
+    items = plan_batch([tmp_path / "a", tmp_path / "b"], output_dir=tmp_path / "out")
+    assert [item.status for item in items] == ["waiting", "failed"]
+    assert "same name" in items[1].reason
+
+
+def test_missing_path_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ImageReadError, match="nowhere.jpg does not exist"):
+        plan_batch([tmp_path / "nowhere.jpg"])
+
+
+def test_empty_suffix_needs_an_output_folder(tmp_path):
+    with pytest.raises(ColorizeError, match="replace the originals"):
+        plan_batch([tmp_path], suffix="")
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = save_photo(folder / "a_good.jpg", size=(120, 160))
+    save_photo(folder / "b_good.png")
+    data = good.read_bytes()
+    (folder / "c_truncated.jpg").write_bytes(data[: len(data) // 2])
+    (folder / "d_empty.jpg").write_bytes(b"")
+    (folder / "e_text.png").write_text("definitely not a PNG")
+    (folder / "f_garbage.tif").write_bytes(bytes(range(256)) * 40)
+    save_photo(folder / "g_good.webp")
+    return folder
+
+
+def test_bad_files_fail_with_reasons_and_the_rest_completes(mixed_folder):
+    before = {p.name: digest(p) for p in mixed_folder.iterdir()}
+    seen = []
+    items = plan_batch([mixed_folder])
+    summary = run_batch(items, batch_process(sepia), on_item=seen.append)
+    status = {item.source.name: item.status for item in summary.items}
+    assert status == {"a_good.jpg": "done", "b_good.png": "done", "c_truncated.jpg": "failed",
+                      "d_empty.jpg": "failed", "e_text.png": "failed", "f_garbage.tif": "failed",
+                      "g_good.webp": "done"}  # fmt: skip
+    assert (summary.done, summary.failed, summary.skipped) == (3, 4, 0)
+    for item in summary.failures:
+        assert item.source.name in item.reason
+    assert "empty" in next(i for i in summary.failures if i.source.name == "d_empty.jpg").reason
+    assert len(seen) == len(items)
+    for item in items:
+        assert item.output.exists() == (item.status == "done")
+    assert {p.name: digest(p) for p in mixed_folder.iterdir() if p.name in before} == before
+
+
+def test_re_run_skips_what_is_done_and_finishes_the_rest(mixed_folder):
+    first = run_batch(plan_batch([mixed_folder]), batch_process(sepia))
+    lost = next(item.output for item in first.items if item.status == "done")
+    lost.unlink()
+    again = run_batch(plan_batch([mixed_folder]), batch_process(sepia))
+    assert again.done == 1 and again.skipped == 2 and again.failed == 4
+    assert lost.exists()
+
+
+def test_an_unexpected_error_costs_only_that_photo(tmp_path):
+    for name in ["1.png", "2.png", "3.png"]:
+        save_photo(tmp_path / name)
+
+    def flaky(pixels, on_progress, is_cancelled):
+        flaky.calls += 1
+        if flaky.calls == 2:
+            raise RuntimeError("boom")
+        return sepia(pixels)
+
+    flaky.calls = 0
+    summary = run_batch(plan_batch([tmp_path]), batch_process(flaky))
+    assert [item.status for item in summary.items] == ["done", "failed", "done"]
+    assert "boom" in summary.items[1].reason
+
+
+def test_cancelling_stops_between_photos_and_leaves_the_rest_waiting(tmp_path):
+    for name in ["1.png", "2.png", "3.png", "4.png"]:
+        save_photo(tmp_path / name)
+    done = []
+    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia), on_item=done.append,
+                        is_cancelled=lambda: len(done) >= 2)  # fmt: skip
+    assert summary.cancelled
+    assert [item.status for item in summary.items] == ["done", "done", "waiting", "waiting"]
+    assert not summary.items[2].output.exists()
+
+
+def test_cancel_raised_inside_a_photo_writes_nothing(tmp_path):
+    for name in ["1.png", "2.png"]:
+        save_photo(tmp_path / name)
+
+    def cancelled_midway(pixels, on_progress, is_cancelled):
+        raise Cancelled("Cancelled.")
+
+    summary = run_batch(plan_batch([tmp_path]), batch_process(cancelled_midway))
+    assert summary.cancelled and summary.done == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.png", "2.png"]
+
+
+def test_next_photo_is_decoded_while_the_current_one_is_coloured(tmp_path, monkeypatch):
+    for name in ["1.png", "2.png", "3.png"]:
+        save_photo(tmp_path / name)
+    reading = {}
+    real_read = batch.read_image
+
+    def spy_read(path, **kwargs):
+        reading.setdefault(Path(path).name, threading.Event()).set()
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(batch, "read_image", spy_read)
+    overlapped = []
+
+    def process(item, image):
+        following = {"1.png": "2.png", "2.png": "3.png"}.get(item.source.name)
+        if following:  # wait (bounded) for the next decode to begin while this photo is busy
+            overlapped.append(reading.setdefault(following, threading.Event()).wait(10))
+
+    run_batch(plan_batch([tmp_path]), process)
+    assert overlapped == [True, True]
+
+
+def test_unwritable_output_folder_fails_each_photo_with_a_clear_reason(tmp_path, monkeypatch):
+    save_photo(tmp_path / "in" / "1.png")
+    locked = tmp_path / "locked"
+    make_unwritable(locked, monkeypatch)
+    summary = run_batch(plan_batch([tmp_path / "in"], output_dir=locked), batch_process(sepia))
+    assert summary.failed == 1
+    assert "permission denied" in summary.items[0].reason
+    assert str(locked) in summary.items[0].reason
+
+
+# --- the single-file job, with the real pipeline and a tiny model --------------------------
+
+
+def real_colorizer(model):
+    from colorize_app.core.pipeline import colorize
+
+    def colorize_fn(pixels, on_progress, is_cancelled):
+        return colorize(pixels, model, render_size=64, on_progress=on_progress,
+                        is_cancelled=is_cancelled)  # fmt: skip
+
+    return colorize_fn
+
+
+def test_colorize_file_keeps_size_alpha_bit_depth_and_orientation(tmp_path, tiny_model):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    jpeg = save_photo(tmp_path / "portrait.jpg", size=(40, 70), mode="L", exif=exif.tobytes())
+    Image.fromarray(gradient(channels=4)).save(tmp_path / "logo.png")
+    cv2.imwrite(str(tmp_path / "scan16.png"), gradient(channels=1, dtype=np.uint16))
+    fn = real_colorizer(tiny_model)
+
+    out = Image.open(colorize_file(jpeg, tmp_path / "p_c.jpg", fn))
+    assert out.size == (40, 70) and out.mode == "RGB"  # upright: 40 wide, 70 high
+    out = np.asarray(Image.open(colorize_file(tmp_path / "logo.png", tmp_path / "l_c.png", fn)))
+    np.testing.assert_array_equal(out[..., 3], gradient(channels=4)[..., 3])
+    out = cv2.imread(str(colorize_file(tmp_path / "scan16.png", tmp_path / "s_c.png", fn)),
+                     cv2.IMREAD_UNCHANGED)  # fmt: skip
+    assert out.dtype == np.uint16 and out.shape == (48, 64, 3)
+
+
+def test_colorize_file_never_writes_over_the_original(tmp_path):
+    source = save_photo(tmp_path / "x.png")
+    with pytest.raises(ColorizeError, match="original"):
+        colorize_file(source, source, sepia, overwrite=True)
+
+
+def test_item_progress_reaches_the_caller(tmp_path):
+    save_photo(tmp_path / "1.png")
+    fractions = []
+    process = batch_process(
+        sepia, on_progress=lambda item, f: fractions.append((item.source.name, f))
+    )
+    run_batch([BatchItem(tmp_path / "1.png", tmp_path / "1_c.png")], process)
+    assert fractions == [("1.png", 1.0)]
