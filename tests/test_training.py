@@ -1,0 +1,121 @@
+"""The training module end to end on a handful of synthetic photos, plus losses and metrics."""
+
+import numpy as np
+import pytest
+import torch
+
+from colorize_app.core.colour import ab_gamut_bins, grayscale_of
+from colorize_app.core.pipeline import colorize
+from colorize_app.core.weights import load_model, read_metadata
+from training import metrics
+from training.checkpoint import load_checkpoint
+from training.export import export
+from training.losses import BinsLoss, mse_loss, rebalancing_weights
+from training.train import main as train_main
+
+
+def _colourful_photos(folder, count=12):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    (folder / "sub").mkdir(parents=True)
+    for i in range(count):
+        y, x = np.mgrid[0:60, 0:80]
+        img = np.stack([128 + 100 * np.sin(x / (5 + i)), 128 + 100 * np.cos(y / 7), 60 + 40 * (i % 3) + 0 * x], axis=2)
+        img = np.clip(img + rng.normal(0, 5, img.shape), 0, 255).astype(np.uint8)
+        where = folder / "sub" if i % 2 else folder
+        cv2.imwrite(str(where / f"photo_{i}.png"), img)
+    cv2.imwrite(str(folder / "gray.png"), np.full((60, 80), 120, np.uint8))  # skipped: colourless
+
+
+def _train(data, out, cache, *extra):
+    return train_main([
+        "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--cache-size", "48",
+        "--crop-schedule", "32:1.0", "--batch-size", "4", "--cut-after", "1", "--decoder-width", "32",
+        "--warmup", "1", "--threads", "1", "--eval-every", "1", "--val-images", "4", *extra,
+    ])
+
+
+@pytest.mark.parametrize("loss", ["bins", "mse"])
+def test_training_resumes_exactly_and_exports_weights_the_app_loads(tmp_path, loss):
+    _colourful_photos(tmp_path / "photos")
+    cache = tmp_path / "cache"
+    assert _train(tmp_path / "photos", tmp_path / "straight", cache, "--loss", loss, "--steps", "4") == 0
+    assert _train(tmp_path / "photos", tmp_path / "sliced", cache, "--loss", loss, "--steps", "4", "--stop-at", "2") == 0
+    assert load_checkpoint(tmp_path / "sliced" / "checkpoint.pt")["step"] == 2
+    assert _train(tmp_path / "photos", tmp_path / "sliced", cache, "--steps", "4", "--resume") == 0
+
+    straight = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    resumed = load_checkpoint(tmp_path / "sliced" / "checkpoint.pt")
+    assert resumed["step"] == straight["step"] == 4
+    for name, tensor in straight["model"].items():
+        assert torch.equal(tensor, resumed["model"][name]), name
+
+    weights = export(tmp_path / "straight" / "checkpoint.pt", tmp_path / "model.safetensors", name="test")
+    assert read_metadata(weights)["training"]["steps"] == 4
+    model = load_model(weights)
+    gray = np.full((50, 70, 3), 100, np.uint8)
+    assert colorize(gray, model).shape == (50, 70, 3)
+
+
+def test_scan_finds_nested_photos_skips_colourless_ones_and_is_cached(tmp_path):
+    from training.data import build_cache
+
+    _colourful_photos(tmp_path / "photos")
+    first = build_cache(tmp_path / "photos", size=48, cache_dir=tmp_path / "cache")
+    assert len(first.paths) == 12 and "gray.png" not in first.paths
+    assert any(p.startswith("sub/") for p in first.paths)
+    again = build_cache(tmp_path / "photos", size=48, cache_dir=tmp_path / "cache")
+    assert again.paths == first.paths and again.splits == first.splits
+    np.testing.assert_array_equal(again.pixels, first.pixels)
+
+
+def test_mse_loss_is_zero_for_a_perfect_prediction_and_grows_with_error():
+    ab = torch.full((1, 2, 8, 8), 64.0)
+    assert mse_loss(torch.full((1, 2, 2, 2), 0.5), ab).item() == pytest.approx(0.0)
+    assert mse_loss(torch.zeros(1, 2, 2, 2), ab).item() == pytest.approx(0.25)
+
+
+def test_bins_loss_prefers_logits_peaked_at_the_true_colour():
+    centres = torch.from_numpy(ab_gamut_bins(10))
+    loss = BinsLoss(centres)
+    target_ab = torch.tensor([40.0, -30.0]).view(1, 2, 1, 1).expand(1, 2, 4, 4)
+    right = torch.cdist(torch.tensor([[40.0, -30.0]]), centres).argmin()
+    wrong = torch.cdist(torch.tensor([[-60.0, 70.0]]), centres).argmin()
+    logits_right = torch.zeros(1, len(centres), 4, 4)
+    logits_right[:, right] = 10
+    logits_wrong = torch.zeros(1, len(centres), 4, 4)
+    logits_wrong[:, wrong] = 10
+    assert loss(logits_right, target_ab) < loss(torch.zeros_like(logits_right), target_ab) < loss(logits_wrong, target_ab)
+
+
+def test_rebalancing_favours_rare_colours_and_keeps_the_mean_weight_at_one():
+    centres = ab_gamut_bins(10).astype(np.float64)
+    prior = np.exp(-np.linalg.norm(centres, axis=1) / 20)  # greys common, saturated colours rare
+    prior /= prior.sum()
+    weights = rebalancing_weights(prior, centres)
+    grey, vivid = np.linalg.norm(centres, axis=1).argmin(), np.linalg.norm(centres, axis=1).argmax()
+    assert weights[vivid] > weights[grey]
+    assert np.sum(weights * prior) == pytest.approx(1.0, rel=0.05)
+
+
+def test_metrics_of_identical_images():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    assert metrics.psnr(img, img) == 60.0
+    assert metrics.ssim(img, img) == pytest.approx(1.0)
+    assert metrics.auc(img, img) == pytest.approx(100.0)
+    summary = metrics.summarize([metrics.image_metrics(img, img)], [metrics.colourfulness(img)])
+    assert summary["delta_cf"] == pytest.approx(0.0)
+
+
+def test_metrics_of_a_gray_prediction():
+    truth = np.zeros((20, 20, 3), np.uint8)
+    truth[..., 0] = 200  # a flat red: every pixel has the same chroma
+    gray = grayscale_of(truth)
+    assert metrics.colourfulness(gray) == pytest.approx(0.0, abs=0.5)
+    chroma = np.hypot(*metrics._ab(truth)[0, 0])
+    # Every pixel is off by exactly the truth's chroma, so only thresholds >= it count.
+    expected = np.mean(np.arange(151) >= chroma) * 100
+    assert metrics.auc(truth, gray) == pytest.approx(expected, abs=1.0)
+    assert metrics.psnr(truth, gray) < 20

@@ -1,0 +1,135 @@
+"""Training data: scan a folder of photos, split it, and cache pre-decoded, pre-resized pixels.
+
+Any folder works, searched recursively, so a flat folder and the Places365 layout
+(``<split>/<category>/*.jpg``) alike. Photos that are grayscale or nearly colourless teach the
+network nothing but grey, so they are skipped (colourfulness as in the metrics doc). Decoding JPEGs
+would starve the model on two cores, so every photo is decoded once into a uint8 memory-mapped
+array of square crops; the scan and the array are cached and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .metrics import colourfulness
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+DEFAULT_CACHE = Path(os.environ.get("COLORIZE_CACHE", Path.home() / ".cache" / "colorize"))
+
+
+def find_images(root: Path) -> list[Path]:
+    """All image files under ``root``, recursively, in a stable order."""
+    return sorted(
+        p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+    )
+
+
+def split_of(relative_path: str, val_fraction: float = 0.05) -> str:
+    """"train" or "val", decided by a hash of the path so it never changes between runs."""
+    digest = hashlib.sha1(relative_path.encode("utf-8")).digest()
+    return "val" if int.from_bytes(digest[:4], "big") / 2**32 < val_fraction else "train"
+
+
+def load_rgb(path: Path) -> np.ndarray | None:
+    """8-bit RGB with EXIF orientation applied (cv2 applies it by default), or None if unreadable."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Resize the short side to ``size`` and take the centre square."""
+    h, w = rgb.shape[:2]
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(rgb, (nw, nh), interpolation=interp)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return resized[top : top + size, left : left + size]
+
+
+def _decode(args: tuple[str, int]) -> tuple[np.ndarray | None, float]:
+    path, size = args
+    rgb = load_rgb(Path(path))
+    if rgb is None or min(rgb.shape[:2]) < 32:
+        return None, 0.0
+    crop = square_crop(rgb, size)
+    return crop, colourfulness(crop)
+
+
+@dataclass
+class PhotoCache:
+    """Pre-decoded square photos (N x S x S x 3 uint8, memory-mapped) and their paths and splits."""
+
+    pixels: np.ndarray
+    paths: list[str]
+    splits: list[str]
+    colourfulness: list[float]
+
+    def indices(self, split: str) -> np.ndarray:
+        return np.array([i for i, s in enumerate(self.splits) if s == split], dtype=np.int64)
+
+
+def build_cache(
+    root: Path,
+    *,
+    size: int = 176,
+    min_colourfulness: float = 8.0,
+    val_fraction: float = 0.05,
+    cache_dir: Path = DEFAULT_CACHE,
+    workers: int | None = None,
+) -> PhotoCache:
+    """Scan ``root`` and decode every usable photo once; a second call with the same files is instant."""
+    root = Path(root).resolve()
+    files = find_images(root)
+    if not files:
+        raise FileNotFoundError(f"{root}: no images found (looked for {sorted(IMAGE_EXTENSIONS)}).")
+    stamp = hashlib.sha1()
+    for p in files:
+        st = p.stat()
+        stamp.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    stamp.update(f"{size}|{min_colourfulness}|{val_fraction}".encode())
+    key = stamp.hexdigest()[:16]
+    cache_dir = Path(cache_dir)
+    index_path, pixels_path = cache_dir / f"photos-{key}.json", cache_dir / f"photos-{key}.u8"
+    if index_path.is_file() and pixels_path.is_file():
+        index = json.loads(index_path.read_text())
+        pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
+        return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"])
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    log.info("decoding %d photos from %s into %s", len(files), root, pixels_path)
+    tmp = pixels_path.with_suffix(".tmp")
+    out = np.memmap(tmp, np.uint8, "w+", shape=(len(files), size, size, 3))
+    kept, cfs = [], []
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+        for path, (crop, cf) in zip(files, pool.map(_decode, [(str(p), size) for p in files], chunksize=64)):
+            if crop is None or cf < min_colourfulness:
+                continue
+            out[len(kept)] = crop
+            kept.append(path.relative_to(root).as_posix())
+            cfs.append(round(cf, 3))
+    out.flush()
+    del out
+    # Trim to the photos kept, then publish atomically: index last, so a crash leaves no half cache.
+    with open(tmp, "r+b") as fh:
+        fh.truncate(len(kept) * size * size * 3)
+    os.replace(tmp, pixels_path)
+    splits = [split_of(p, val_fraction) for p in kept]
+    index_tmp = index_path.with_suffix(".tmp")
+    index_tmp.write_text(json.dumps({"root": str(root), "paths": kept, "splits": splits, "colourfulness": cfs}))
+    os.replace(index_tmp, index_path)
+    log.info("kept %d of %d photos (skipped %d nearly colourless or unreadable)", len(kept), len(files), len(files) - len(kept))
+    pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(kept), size, size, 3))
+    return PhotoCache(pixels, kept, splits, cfs)

@@ -1,0 +1,132 @@
+"""Evaluate models on colour photos exactly as ../shared/docs/metrics.md says.
+
+    python -m training.evaluate --weights colorize_app/weights/colorizer.safetensors \
+        --data ../shared/data/train --split val --out runs/eval
+
+Each photo's grayscale version goes through the application's own ``colorize`` at default
+settings; PSNR, SSIM, AuC and CF are computed per image and averaged, ΔCF over the set, and the
+gray baseline (the input itself) is always reported beside the models. Writes ``per_image.csv``,
+``summary.json``, ``table.md`` and ``contact_sheet.png`` (grayscale | each model | truth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from colorize_app.core.colour import grayscale_of
+from colorize_app.core.pipeline import DEFAULT_RENDER_SIZE, colorize
+from colorize_app.core.weights import load_model
+
+from .data import build_cache, find_images, load_rgb
+from .metrics import colourfulness, image_metrics, summarize
+
+SHEET_ROW_HEIGHT = 160
+
+
+def photos_for(data: Path, split: str) -> list[Path]:
+    """The validation (or training) photos of the training split, or every photo with split "all"."""
+    if split == "all":
+        return find_images(data)
+    cache = build_cache(data)
+    return [Path(data) / cache.paths[i] for i in cache.indices(split)]
+
+
+def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_size: int = DEFAULT_RENDER_SIZE,
+             saturation: float = 1.0, sheet_rows: int = 12):
+    """Per-image rows, a summary per model (gray baseline first) and contact-sheet rows."""
+    rows: list[dict] = []
+    truth_cf: list[float] = []
+    sheet: list[list[np.ndarray]] = []
+    for path in tqdm(photos, unit="photo"):
+        truth = load_rgb(path)
+        if truth is None:
+            continue
+        gray = grayscale_of(truth)
+        truth_cf.append(colourfulness(truth))
+        preds = {"gray baseline": gray}
+        for name, model in models.items():
+            preds[name] = colorize(gray, model, render_size=render_size, saturation=saturation)
+        for name, pred in preds.items():
+            rows.append({"photo": path.name, "model": name, **image_metrics(truth, pred),
+                         "truth_cf": truth_cf[-1]})
+        if len(sheet) < sheet_rows:
+            sheet.append([gray] + [preds[n] for n in models] + [truth])
+    names = ["gray baseline", *models]
+    summary = {n: summarize([r for r in rows if r["model"] == n], truth_cf) for n in names}
+    summary["truth"] = {"cf": float(np.mean(truth_cf)), "images": len(truth_cf)}
+    return rows, summary, sheet
+
+
+def contact_sheet(sheet: list[list[np.ndarray]]) -> np.ndarray:
+    """Rows of equally tall tiles: grayscale | model(s) | truth."""
+    lines = []
+    for tiles in sheet:
+        scaled = [cv2.resize(t, (round(t.shape[1] * SHEET_ROW_HEIGHT / t.shape[0]), SHEET_ROW_HEIGHT),
+                             interpolation=cv2.INTER_AREA) for t in tiles]
+        gap = np.full((SHEET_ROW_HEIGHT, 4, 3), 255, np.uint8)
+        lines.append(np.hstack([x for t in scaled for x in (t, gap)][:-1]))
+    width = max(line.shape[1] for line in lines)
+    padded = [np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0)), constant_values=255) for line in lines]
+    return np.vstack(padded)
+
+
+def markdown_table(summary: dict) -> str:
+    lines = ["| model | PSNR (dB) | SSIM | AuC (%) | CF | ΔCF |", "|---|---|---|---|---|---|"]
+    for name, s in summary.items():
+        if name == "truth":
+            continue
+        lines.append(f"| {name} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['auc']:.2f} | {s['cf']:.2f} | {s['delta_cf']:.2f} |")
+    lines.append(f"| (truth) | | | | {summary['truth']['cf']:.2f} | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, nargs="+", required=True)
+    p.add_argument("--names", nargs="+", help="a name per weights file for the table")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--split", default="val", choices=["val", "train", "all"])
+    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N photos")
+    p.add_argument("--out", type=Path, default=Path("runs/eval"))
+    p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
+    p.add_argument("--saturation", type=float, default=1.0)
+    p.add_argument("--temperature", type=float, help="override the annealed-mean temperature of bins models")
+    args = p.parse_args(argv)
+
+    names = args.names or [w.stem for w in args.weights]
+    models = {}
+    for name, path in zip(names, args.weights):
+        model = load_model(path)
+        if args.temperature is not None:
+            model.config = dataclasses.replace(model.config, temperature=args.temperature)
+        models[name] = model
+    photos = photos_for(args.data, args.split)
+    if args.limit:
+        photos = photos[: args.limit]
+    rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "per_image.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    table = markdown_table(summary)
+    (args.out / "table.md").write_text(table + "\n")
+    cv2.imwrite(str(args.out / "contact_sheet.png"), cv2.cvtColor(contact_sheet(sheet), cv2.COLOR_RGB2BGR))
+    print(table)
+    print(f"\n{len(photos)} photos; per-image CSV, summary and contact sheet in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

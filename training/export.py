@@ -1,0 +1,58 @@
+"""Turn a training checkpoint into the application's .safetensors weights.
+
+    python -m training.export --checkpoint runs/bins/checkpoint.pt \
+        --out colorize_app/weights/colorizer.safetensors --metrics runs/eval/summary.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from colorize_app.core.model import ColorizerNet, ModelConfig
+from colorize_app.core.weights import save_weights
+
+from .checkpoint import load_checkpoint
+
+
+def export(checkpoint: Path, out: Path, *, temperature: float | None = None, metrics: dict | None = None,
+           name: str | None = None) -> Path:
+    """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``."""
+    state = load_checkpoint(checkpoint)
+    config = ModelConfig.from_dict(state["config"])
+    if temperature is not None:
+        config = dataclasses.replace(config, temperature=temperature)
+    model = ColorizerNet(config)
+    model.load_state_dict(state["model"])
+    args = state["args"]
+    summary = {
+        "name": name or Path(out).stem,
+        "loss": args.get("loss"),
+        "steps": state["step"],
+        "batch_size": args.get("batch_size"),
+        "images_seen": state["step"] * args.get("batch_size", 0),
+        "data": {"root": Path(args.get("data") or "").name, "photos": state.get("photos")},
+        "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16")},
+        "metrics": metrics or {},
+    }
+    return save_weights(out, model, metadata=summary)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--temperature", type=float, help="annealed-mean temperature to bake in (bins head)")
+    p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate to record")
+    p.add_argument("--name", help="a human name for the model, shown in the window")
+    args = p.parse_args(argv)
+    metrics = json.loads(args.metrics.read_text()) if args.metrics else None
+    path = export(args.checkpoint, args.out, temperature=args.temperature, metrics=metrics, name=args.name)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Training losses.
+
+- ``mse``: the seed report's recipe, squared error on ab / 128 through the tanh head. It is kept as
+  the baseline; it predicts the average of plausible colours, which is brown and desaturated.
+- ``bins``: Zhang et al. (2016) classification over the in-gamut ab bins, with soft-encoded
+  targets (5 nearest bins, Gaussian sigma 5) and class rebalancing (prior smoothed with sigma 5,
+  mixed with the uniform distribution by lambda 0.5), so rare saturated colours are not drowned
+  out by the common greys and browns. The model decodes it with the annealed mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorize_app.core.colour import AB_SCALE
+
+
+def downsample_ab(ab: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Area-average the full-resolution ab target to the head's resolution."""
+    return ab if ab.shape[-2:] == size else F.adaptive_avg_pool2d(ab, size)
+
+
+def mse_loss(head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """The seed's loss: mean squared error between tanh output and ab / 128."""
+    target = downsample_ab(ab, head_output.shape[-2:]) / AB_SCALE
+    return F.mse_loss(head_output.float(), target)
+
+
+def ab_prior(ab_samples: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Empirical probability of each bin (nearest centre) over ab samples (P x 2)."""
+    counts = np.zeros(len(centres))
+    grid = torch.from_numpy(np.asarray(centres, np.float32))
+    for chunk in torch.from_numpy(np.asarray(ab_samples, np.float32)).split(65536):
+        nearest = torch.cdist(chunk, grid).argmin(1)  # chunked: P x Q distances would be gigabytes
+        counts += np.bincount(nearest.numpy(), minlength=len(centres))
+    return counts / counts.sum()
+
+
+def rebalancing_weights(prior: np.ndarray, centres: np.ndarray, lam: float = 0.5, sigma: float = 5.0) -> np.ndarray:
+    """Zhang et al.'s class weights: inverse of the smoothed prior mixed with uniform, E_prior[w] = 1."""
+    d2 = ((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+    kernel = np.exp(-d2 / (2 * sigma**2))
+    smoothed = kernel @ prior / kernel.sum(1)
+    smoothed /= smoothed.sum()
+    weights = 1.0 / ((1 - lam) * smoothed + lam / len(prior))
+    return weights / (smoothed * weights).sum()
+
+
+class BinsLoss:
+    """Rebalanced cross-entropy against soft-encoded ab targets."""
+
+    def __init__(self, centres: torch.Tensor, weights: torch.Tensor | None = None,
+                 neighbours: int = 5, sigma: float = 5.0) -> None:
+        self.centres = centres.float()
+        self.weights = weights.float() if weights is not None else torch.ones(len(centres))
+        self.neighbours = neighbours
+        self.sigma = sigma
+
+    def to(self, device: torch.device) -> BinsLoss:
+        self.centres, self.weights = self.centres.to(device), self.weights.to(device)
+        return self
+
+    def soft_targets(self, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """For pixels (P x 2): indices and weights of the nearest bins, and each pixel's class weight."""
+        dist = torch.cdist(ab, self.centres)
+        near, idx = dist.topk(self.neighbours, dim=1, largest=False)
+        soft = torch.softmax(-(near**2) / (2 * self.sigma**2), dim=1)
+        return idx, soft, self.weights[idx[:, 0]]
+
+    def __call__(self, logits: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        target = downsample_ab(ab, logits.shape[-2:])
+        pixels = target.permute(0, 2, 3, 1).reshape(-1, 2).float()
+        log_probs = F.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
+        idx, soft, pixel_weight = self.soft_targets(pixels)
+        ce = -(soft * log_probs.gather(1, idx)).sum(1)
+        return (pixel_weight * ce).sum() / pixel_weight.sum()

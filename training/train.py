@@ -1,0 +1,264 @@
+"""Train a ColorizerNet on a folder of colour photos.
+
+    python -m training.train --data ../shared/data/train --out runs/bins --steps 3000
+    python -m training.train --out runs/bins --resume            # continue exactly where it stopped
+    torchrun --nproc_per_node=8 -m training.train --data DIR --out runs/big --batch-size 64
+
+Reads top to bottom: arguments, data, model, loss, ``train_one_step``, ``evaluate``, ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from colorize_app.core.model import ColorizerNet, ModelConfig
+
+from .batches import centre_crops, random_crops, to_tensors
+from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
+from .data import DEFAULT_CACHE, build_cache
+from .losses import BinsLoss, ab_prior, mse_loss, rebalancing_weights
+from .metrics import colourfulness
+
+log = logging.getLogger("training")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, help="folder of colour photos, searched recursively")
+    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, log.jsonl, args.json")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt exactly")
+    p.add_argument("--loss", choices=["bins", "mse"], default="bins")
+    p.add_argument("--backbone", default="resnet18", choices=["resnet18", "resnet34"])
+    p.add_argument("--cut-after", type=int, default=3)
+    p.add_argument("--decoder-width", type=int, default=128)
+    p.add_argument("--out-stride", type=int, default=4)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--stop-at", type=int, default=0,
+                   help="checkpoint and stop at this step (the schedule still runs to --steps): time-sliced training")
+    p.add_argument("--batch-size", type=int, default=32, help="per process")
+    p.add_argument("--crop-schedule", default="96:0.4,128:1.0",
+                   help="progressive resizing: CROP:UNTIL_FRACTION,... (small crops first)")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deterministic", action="store_true", help="deterministic kernels (slower)")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                   help="bf16 autocast on CPU (about 3x faster on recent CPUs)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: PyTorch's default)")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--val-images", type=int, default=128)
+    p.add_argument("--cache-size", type=int, default=176, help="side of the pre-decoded squares")
+    p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    p.add_argument("--min-colourfulness", type=float, default=8.0)
+    return p.parse_args(argv)
+
+
+def crop_at(schedule: str, fraction: float) -> int:
+    """The crop size the progressive-resizing schedule gives at this share of the run."""
+    for part in schedule.split(","):
+        crop, until = part.split(":")
+        if fraction < float(until):
+            return int(crop)
+    return int(schedule.split(",")[-1].split(":")[0])
+
+
+def lr_at(step: int, args: argparse.Namespace) -> float:
+    """Linear warm-up, then cosine decay to 2% of the peak."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def autocast_for(device: torch.device, bf16: bool):
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator):
+    if args.loss == "mse":
+        return mse_loss, {}
+    centres = model.bin_centres.cpu().numpy()
+    sample = rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False)
+    _, ab = to_tensors(centre_crops(cache.pixels, np.sort(sample), 32))
+    prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres)
+    weights = torch.from_numpy(rebalancing_weights(prior, centres)).float()
+    return BinsLoss(model.bin_centres.detach().cpu(), weights), {"class_weights": weights}
+
+
+class HeadOnly(torch.nn.Module):
+    """Training calls the raw head; wrapping it as forward() lets DistributedDataParallel hook it."""
+
+    def __init__(self, model: ColorizerNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, light: torch.Tensor) -> torch.Tensor:
+        return self.model.head_output(light)
+
+
+def train_one_step(net, loss_fn, optimizer, light, ab, args, device, step) -> float:
+    """One optimizer step on one batch; returns the loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(step, args)
+    light = light.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    ab = ab.to(device, non_blocking=True)
+    with autocast_for(device, args.bf16):
+        out = net(light)
+    loss = loss_fn(out, ab)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
+    optimizer.step()
+    return float(loss.detach())
+
+
+@torch.no_grad()
+def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.device) -> dict:
+    """Quick validation on fixed 128 px crops: mean ab error, AuC-style accuracy and CF gap."""
+    from colorize_app.core.colour import lab_to_rgb
+
+    model.eval()
+    rgb = centre_crops(cache.pixels, val_idx, 128)
+    light, ab = to_tensors(rgb)
+    pred = torch.cat([model(light[i:i + 32].to(device)).float().cpu() for i in range(0, len(light), 32)])
+    model.train()
+    dist_ab = (pred - ab).norm(dim=1).flatten()
+    thresholds = torch.arange(0, 151, dtype=torch.float32)
+    auc = float((dist_ab[None, :] <= thresholds[:, None]).float().mean() * 100)
+    lab = torch.cat([(light + 1) * 50, pred], dim=1).permute(0, 2, 3, 1).numpy()
+    cf_pred = np.mean([colourfulness((lab_to_rgb(x) * 255 + 0.5).astype(np.uint8)) for x in lab])
+    cf_true = np.mean([colourfulness(x) for x in rgb])
+    return {"val_ab_error": float(dist_ab.mean()), "val_auc": auc, "val_cf": float(cf_pred),
+            "val_delta_cf": float(abs(cf_pred - cf_true))}
+
+
+def setup_distributed(args) -> tuple[int, int, torch.device]:
+    """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; without it this is a single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    if use_cuda:
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    else:
+        device = torch.device("cpu")
+    if world > 1:
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return rank, world, device
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    rank, world, device = setup_distributed(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    ckpt_path = args.out / "checkpoint.pt"
+    state = load_checkpoint(ckpt_path) if args.resume else None
+    if state is not None:
+        saved = state["args"]
+        # A resumed run keeps its recipe; only where and how long it runs may change.
+        for key, value in saved.items():
+            if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes", "eval_every"):
+                setattr(args, key, Path(value) if key in ("data", "cache_dir") and value else value)
+    if args.data is None:
+        raise SystemExit("--data is required for a new run")
+
+    cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
+                        cache_dir=args.cache_dir)
+    train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
+    config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
+                         decoder_width=args.decoder_width,
+                         head="bins" if args.loss == "bins" else "regression")
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed + rank)
+    model = ColorizerNet(config).to(device).to(memory_format=torch.channels_last)
+    loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        rng = restore_rng(state)
+        if "class_weights" in state:
+            loss_fn = BinsLoss(model.bin_centres.detach().cpu(), state["class_weights"])
+            loss_state = {"class_weights": state["class_weights"]}
+    if isinstance(loss_fn, BinsLoss):
+        loss_fn.to(device)
+    net = HeadOnly(model)
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+
+    if rank == 0:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "args.json").write_text(json.dumps(_jsonable(vars(args)), indent=2))
+        log.info("model: %s, %d parameters; %d training and %d validation photos; %d process(es) on %s",
+                 config, model.num_parameters, len(train_idx), len(val_idx), world, device)
+
+    def checkpoint() -> None:
+        if rank == 0:
+            save_checkpoint(ckpt_path, model=model, optimizer=optimizer, step=step, rng=rng,
+                            extra={"args": _jsonable(vars(args)), "config": config.to_dict(),
+                                   "photos": len(train_idx), **loss_state})
+
+    last_save = time.monotonic()
+    bar = tqdm(total=args.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
+    window_start, window_images = time.monotonic(), 0
+    end = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < end:
+        crop = crop_at(args.crop_schedule, step / args.steps)
+        batch = rng.choice(train_idx, size=args.batch_size, replace=False)
+        light, ab = to_tensors(random_crops(cache.pixels, np.sort(batch), crop, rng))
+        loss = train_one_step(net, loss_fn, optimizer, light, ab, args, device, step)
+        step += 1
+        window_images += args.batch_size * world
+        rate = window_images / max(1e-6, time.monotonic() - window_start)
+        bar.set_postfix(loss=f"{loss:.3f}", img_s=f"{rate:.1f}", crop=crop)
+        bar.update(1)
+        record = {"step": step, "loss": loss, "lr": lr_at(step - 1, args), "crop": crop, "images_per_s": rate,
+                  "time": time.time()}
+        if rank == 0 and (step % args.eval_every == 0 or step == args.steps) and len(val_idx):
+            record.update(evaluate(model, cache, val_idx, device))
+            log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
+        if rank == 0:
+            with open(args.out / "log.jsonl", "a") as log_file:  # reopened per step: survives a kill intact
+                log_file.write(json.dumps(record) + "\n")
+        if time.monotonic() - last_save > args.checkpoint_minutes * 60 or step == end:
+            checkpoint()
+            last_save = time.monotonic()
+            window_start, window_images = time.monotonic(), 0
+    bar.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+def _jsonable(values: dict) -> dict:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
