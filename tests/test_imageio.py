@@ -221,6 +221,13 @@ def test_messages_say_what_is_wrong(tmp_path):
         read_image(tmp_path / "nowhere.png")
     with pytest.raises(ImageReadError, match="folder"):
         read_image(tmp_path)
+    (tmp_path / "notes.jpg").write_text("shopping list")
+    with pytest.raises(ImageReadError, match="not a JPEG, PNG, TIFF, BMP or WebP image"):
+        read_image(tmp_path / "notes.jpg")
+    good = save_photo(tmp_path / "good.jpg", size=(200, 300)).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(tmp_path / "cut.jpg")
 
 
 def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):

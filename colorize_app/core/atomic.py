@@ -51,6 +51,23 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
     return path
 
 
+def probe_writable(folder) -> None:
+    """Raise ImageWriteError unless a new file can be created in ``folder`` (or, if it does not
+    exist yet, in its nearest existing parent, where it would be created)."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ImageWriteError(f"Cannot write to {folder}: {existing} is a file, not a folder.")
+    probe = existing / f".colorize-probe.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    try:
+        os.close(os.open(probe, _FLAGS, 0o666))
+    except OSError as e:
+        raise write_error(folder / "probe", e) from None
+    _unlink_quietly(probe)
+
+
 def remove_stale_temps(path: Path) -> None:
     """Delete temporary files that an interrupted earlier write of ``path`` left behind."""
     prefix = f".{path.name}."

@@ -13,7 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError
+from colorize_app.core.atomic import probe_writable
+from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import DEFAULT_MAX_PIXELS, EXTENSIONS, ImageData, read_image
 
 logger = logging.getLogger(__name__)
@@ -171,6 +172,24 @@ def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
             item.status, item.reason = SKIPPED, f"already colorized ({item.output.name} exists)"
         outputs.setdefault(out_key, item)
     return kept
+
+
+def check_output_folders(items: Iterable[BatchItem]) -> None:
+    """Fail, up front and with the reason, the waiting items whose output folder refuses writes,
+    so no time is spent colouring a photo that cannot be saved."""
+    verdicts: dict[Path, str] = {}
+    for item in items:
+        if item.status != WAITING:
+            continue
+        folder = item.output.parent
+        if folder not in verdicts:
+            try:
+                probe_writable(folder)
+                verdicts[folder] = ""
+            except ImageWriteError as e:
+                verdicts[folder] = str(e)
+        if verdicts[folder]:
+            item.status, item.reason = FAILED, verdicts[folder]
 
 
 Process = Callable[[BatchItem, ImageData], None]

@@ -103,7 +103,7 @@ def _open_header(path: Path, data: bytes) -> Image.Image:
     with _pillow_limit_lock:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            return Image.open(io.BytesIO(data), formats=FORMATS + ("MPO",))
+            return Image.open(io.BytesIO(data), formats=FORMATS)  # MPO comes via JPEG
         except Image.UnidentifiedImageError:
             raise ImageReadError(
                 f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."

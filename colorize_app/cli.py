@@ -1,0 +1,178 @@
+"""`colorize PATH...`: colour photos from a terminal with the same engine the window uses.
+
+Exit status: 0 when every photo was coloured or skipped, 1 when any failed, 2 when nothing could
+start (a path that does not exist, an output folder that cannot be made, no model), 130 when
+interrupted. Torch and OpenCV are imported only after the arguments are read, so --help is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEVICES = ("auto", "cpu", "cuda", "mps")  # as core.device.CHOICES, without importing torch
+SHOWN_SKIPS = 10
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="colorize",
+        description="Colour black-and-white photos. Each result is saved next to its original "
+        "as <name>_colorized.<ext>; originals are never changed.",
+        epilog="Results that already exist are skipped unless --overwrite, so running the same "
+        "command again finishes an interrupted batch.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders")
+    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
+    parser.add_argument("-o", "--output-dir", metavar="DIR",
+                        help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
+    parser.add_argument("--suffix", default="_colorized", metavar="S",
+                        help="added to each result's name (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--render-size", type=_positive_int, default=256, metavar="N",
+                        help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--saturation", type=_non_negative_float, default=1.0, metavar="X",
+                        help="colour strength: 0 is gray, 1 as predicted (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where the network runs (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--weights", metavar="FILE",
+                        help="a .safetensors model to use instead of the installed one")  # fmt: skip
+    parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+    parser.add_argument("--max-megapixels", type=_positive_int, default=250, metavar="N",
+                        help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="colorize: %(levelname)s: %(message)s")  # fmt: skip
+    from colorize_app.core.errors import ColorizeError, ModelNotInstalledError
+
+    try:
+        return _run(args)
+    except ModelNotInstalledError as e:
+        _error(e)
+        if "--weights" not in str(e):
+            print("See 'Training your own model' in the README, or pass --weights FILE.",
+                  file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    except ColorizeError as e:
+        _error(e)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted. Finished photos are saved; run the same command to do the rest.")
+        return EXIT_INTERRUPTED
+
+
+def _error(message) -> None:
+    print(f"colorize: error: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import cv2
+
+    from colorize_app.core.batch import check_output_folders, plan_batch
+    from colorize_app.core.errors import ImageWriteError
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
+    items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
+                       output_dir=args.output_dir, overwrite=args.overwrite)  # fmt: skip
+    if not items:
+        print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
+        return EXIT_OK
+    if args.output_dir is not None:
+        try:
+            os.makedirs(args.output_dir, exist_ok=True)
+        except OSError as e:
+            raise ImageWriteError(
+                f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
+            ) from None
+    check_output_folders(items)
+    todo = [item for item in items if item.status == "waiting"]
+    if todo:  # a re-run with nothing left to do need not load the model
+        _colorize(items, todo, args)
+    return _report(items)
+
+
+def _colorize(items, todo, args):
+    from tqdm import tqdm
+
+    from colorize_app.core.batch import run_batch
+    from colorize_app.core.device import describe, resolve_device
+    from colorize_app.core.job import batch_process
+    from colorize_app.core.pipeline import colorize
+    from colorize_app.core.weights import load_model
+
+    device = resolve_device(args.device)
+    model = load_model(args.weights, device=device)
+    logging.getLogger(__name__).info("Colouring %d photos on the %s", len(todo), describe(device))
+
+    def colorize_fn(pixels, on_progress, is_cancelled):
+        return colorize(pixels, model, render_size=args.render_size, saturation=args.saturation,
+                        on_progress=on_progress, is_cancelled=is_cancelled)  # fmt: skip
+
+    waiting = {id(item) for item in todo}
+    shown = {}  # progress already drawn for each photo, 0..1
+    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
+              bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar:  # fmt: skip
+
+        def on_progress(item, fraction):
+            bar.update(max(0.0, fraction - shown.get(id(item), 0.0)))
+            shown[id(item)] = max(fraction, shown.get(id(item), 0.0))
+
+        def on_item(item):
+            if id(item) not in waiting:
+                return  # skipped or failed while planning: not part of the bar
+            on_progress(item, 1.0)
+            if item.status == "failed":
+                bar.write(f"failed: {item.reason}", file=sys.stderr)
+
+        process = batch_process(colorize_fn, overwrite=args.overwrite, on_progress=on_progress)
+        return run_batch(items, process, on_item=on_item,
+                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+
+
+def _report(items) -> int:
+    done = [item for item in items if item.status == "done"]
+    skipped = [item for item in items if item.status == "skipped"]
+    failed = [item for item in items if item.status == "failed"]
+    print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
+    if skipped:
+        print("Skipped:")
+        for item in skipped[:SHOWN_SKIPS]:
+            print(f"  {item.source}: {item.reason}")
+        if len(skipped) > SHOWN_SKIPS:
+            print(f"  ... and {len(skipped) - SHOWN_SKIPS} more (use --overwrite to redo results)")
+    if failed:
+        print("Failed:")
+        for item in failed:
+            # most reasons already name the file; don't say it twice
+            print(
+                f"  {item.reason}"
+                if str(item.source) in item.reason
+                else f"  {item.source}: {item.reason}"
+            )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The `colorize` command: exit statuses, the summary, and surviving a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from photos import digest, make_unwritable, save_photo
+from PIL import Image
+
+from colorize_app import cli
+from colorize_app.core import weights
+
+
+@pytest.fixture
+def folder(tmp_path):
+    photos = tmp_path / "photos"
+    save_photo(photos / "one.jpg", size=(60, 80))
+    save_photo(photos / "two.png", mode="L")
+    return photos
+
+
+def run(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_colours_a_folder_and_exits_zero(folder, tiny_weights, capsys):
+    status, out, err = run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)
+    assert status == 0
+    assert "Colorized 2, skipped 0, failed 0." in out
+    assert "photo/s" in err  # the progress bar, with its rate, goes to stderr
+    assert Image.open(folder / "one_colorized.jpg").size == (80, 60)
+    assert Image.open(folder / "two_colorized.png").mode == "RGB"
+
+
+def test_bad_files_make_the_exit_status_non_zero_and_are_explained(folder, tiny_weights, capsys):
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (folder / "empty.png").write_bytes(b"")
+    before = {p.name: digest(p) for p in folder.iterdir()}
+    status, out, _ = run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)
+    assert status == 1
+    assert "Colorized 2, skipped 0, failed 2." in out
+    assert "broken.jpg" in out and "empty.png is empty" in out
+    assert {p.name: digest(p) for p in folder.iterdir() if p.name in before} == before
+
+
+def test_re_run_skips_finished_photos_without_even_loading_a_model(folder, tiny_weights, capsys):
+    assert run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)[0] == 0
+    status, out, _ = run(capsys, folder, "--weights", folder / "no-such-model.safetensors")
+    assert status == 0
+    assert "Colorized 0, skipped 2, failed 0." in out
+    assert "already colorized" in out
+
+
+def test_output_dir_and_suffix(folder, tmp_path, tiny_weights, capsys):
+    (folder / "sub").mkdir()
+    save_photo(folder / "sub" / "three.tif")
+    out_dir = tmp_path / "out"
+    status, *_ = run(capsys, folder, "-r", "--output-dir", out_dir, "--suffix=-c",
+                     "--weights", tiny_weights, "--render-size", 64)  # fmt: skip
+    assert status == 0
+    assert sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.*")) == [
+        "one-c.jpg", "sub/three-c.tif", "two-c.png"]  # fmt: skip
+
+
+def test_non_ascii_names(tmp_path, tiny_weights, capsys):
+    save_photo(tmp_path / "Großmutter 1952 – 祖母.jpg")
+    assert run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 64)[0] == 0
+    assert (tmp_path / "Großmutter 1952 – 祖母_colorized.jpg").is_file()
+
+
+def test_missing_path_is_a_clear_error(tmp_path, capsys):
+    status, out, err = run(capsys, tmp_path / "nowhere.jpg")
+    assert status == 2
+    assert "nowhere.jpg does not exist" in err
+    assert "Traceback" not in err + out
+
+
+def test_no_model_installed_says_how_to_get_one(folder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(weights, "default_weights_path", lambda: tmp_path / "none.safetensors")
+    status, _, err = run(capsys, folder)
+    assert status == 2
+    assert "Training your own model" in err and "--weights" in err
+    assert "Traceback" not in err
+    assert not (folder / "one_colorized.jpg").exists()
+
+
+def test_damaged_weights_file_is_a_clear_error(folder, tmp_path, capsys):
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 10)
+    status, _, err = run(capsys, folder, "--weights", tmp_path / "bad.safetensors")
+    assert status == 2
+    assert "bad.safetensors" in err and "Traceback" not in err
+
+
+def test_unwritable_output_folder_fails_the_photos_with_the_reason(folder, tmp_path,
+                                                                   tiny_weights, monkeypatch,
+                                                                   capsys):  # fmt: skip
+    locked = tmp_path / "locked"
+    make_unwritable(locked, monkeypatch)
+    status, out, _ = run(capsys, folder, "--output-dir", locked, "--weights", tiny_weights)
+    assert status == 1
+    assert "failed 2" in out and "permission denied" in out and str(locked) in out
+    assert list(locked.iterdir()) == []
+
+
+def test_output_folder_that_cannot_be_created_is_a_clear_error(folder, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    status, _, err = run(capsys, folder, "--output-dir", blocker / "out")
+    assert status == 2
+    assert "Cannot create the output folder" in err and "Traceback" not in err
+
+
+def test_bad_option_values_are_refused(folder, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main([str(folder), "--saturation", "-1"])
+    assert caught.value.code == 2
+    assert "--saturation" in capsys.readouterr().err
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from colorize_app import cli; cli.build_parser().format_help(); " \
+           "print('torch' in sys.modules, 'cv2' in sys.modules)"  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_killed_run_leaves_no_partial_output_and_a_re_run_finishes(tmp_path, tiny_weights, capsys):
+    photos = tmp_path / "photos"
+    count = 8
+    for i in range(count):
+        save_photo(photos / f"p{i:02}.png", size=(600, 800))
+    originals = {p.name: digest(p) for p in photos.iterdir()}
+    command = [
+        sys.executable,
+        "-m",
+        "colorize_app.cli",
+        str(photos),
+        "--weights",
+        str(tiny_weights),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(photos.glob("*_colorized.png")) and time.monotonic() < deadline:
+            assert child.poll() is None, "the batch ended before it could be killed"
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    finished = sorted(photos.glob("*_colorized.png"))
+    assert 0 < len(finished) < count, "the kill did not land mid-batch"
+    for out in finished:  # whatever exists is whole: a viewer opens it at full size
+        with Image.open(out) as image:
+            image.load()
+            assert image.size == (800, 600)
+
+    status, out, _ = run(capsys, *command[3:])  # the same command, in-process: quicker
+    assert status == 0
+    assert f"Colorized {count - len(finished)}, skipped {len(finished)}, failed 0." in out
+    expected = set(originals) | {f"p{i:02}_colorized.png" for i in range(count)}
+    assert {p.name for p in photos.iterdir()} == expected  # no temporary files left either
+    assert {name: digest(photos / name) for name in originals} == originals
