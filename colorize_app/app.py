@@ -1,0 +1,136 @@
+"""`colorize-app`: the desktop window.
+
+The window is shown before torch is imported (the worker thread loads the model afterwards), so
+nothing at module level here or in `ui/` may import torch. `--self-test` checks an installation
+(or a packaged bundle) without a screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import time
+from pathlib import Path
+
+from colorize_app import APP_ID, APP_NAME, __version__
+
+logger = logging.getLogger(__name__)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="colorize-app", description=(
+        "Colorize black-and-white photos in a window. Photos and folders given here are opened."))
+    parser.add_argument("paths", nargs="*", help="photos or folders to open")
+    parser.add_argument("--weights", type=Path, help="a .safetensors model instead of the shipped one")
+    parser.add_argument("--self-test", action="store_true",
+                        help="colorize a test image without a window, print the outcome, exit 0 or 1")
+    parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)  # tests, benchmarks
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    # Qt's own options (-platform, -style, ...) pass through to QApplication.
+    return parser.parse_known_args(argv)
+
+
+def setup_logging(log_dir: Path | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_dir is not None:
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.handlers.RotatingFileHandler(
+                log_dir / "colorize.log", maxBytes=1_000_000, backupCount=2, encoding="utf-8"))
+        except OSError:
+            pass  # a read-only home must not stop the window
+    logging.basicConfig(level=logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def self_test(weights: Path | None = None) -> int:
+    """Load the model, colorize the sample photo (or a generated gradient) into a temporary folder,
+    check the result, print one line, and return the exit status. No window, no display needed."""
+    import tempfile
+
+    import numpy as np
+
+    from colorize_app.core.colour import lightness
+    from colorize_app.core.errors import ColorizeError
+    from colorize_app.core.imageio import read_image, write_image
+    from colorize_app.core.pipeline import colorize
+    from colorize_app.core.weights import load_model
+    from colorize_app.ui.resources import sample_photo
+
+    started = time.perf_counter()
+    try:
+        model = load_model(weights)
+        sample = sample_photo()
+        with tempfile.TemporaryDirectory(prefix="colorize-self-test-") as tmp:
+            if sample is None:
+                sample = write_image(Path(tmp) / "gradient.png", _test_pattern())
+            original = read_image(sample)
+            result = colorize(original.pixels, model)
+            saved = write_image(Path(tmp) / f"{Path(sample).stem}_colorized.png", result)
+            back = read_image(saved).pixels
+            height, width = original.pixels.shape[:2]
+            if back.shape[:2] != (height, width) or back.ndim != 3 or back.shape[2] < 3:
+                raise ColorizeError(f"the result has shape {back.shape}, expected {height}x{width}x3")
+            drift = float(np.abs(lightness(back) - lightness(original.pixels)).mean())
+            if not drift < 2.0:
+                raise ColorizeError(f"the result's lightness drifts from the original's by {drift:.2f}")
+    except (ColorizeError, OSError) as exc:
+        print(f"{APP_NAME} self-test FAILED: {exc}")
+        return 1
+    name = Path(getattr(model, "weights_path", "") or "model").name
+    print(f"{APP_NAME} {__version__} self-test passed: {name} colorized {Path(sample).name} "
+          f"({width}x{height}) in {time.perf_counter() - started:.1f} s; lightness drift {drift:.2f}")
+    return 0
+
+
+def _test_pattern():
+    """A gray gradient with a few shapes: something for the network to see."""
+    import numpy as np
+
+    y, x = np.mgrid[0:384, 0:512]
+    image = (x * 255 / 511).astype(np.uint8)
+    image[(x - 160) ** 2 + (y - 190) ** 2 < 70**2] = 200
+    image[100:300, 330:450] = 60
+    return image
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        logging.basicConfig(level=logging.WARNING)
+        return self_test(args.weights)
+    if sys.platform == "win32":
+        import torch  # noqa: F401  # torch's DLLs must load before Qt's on Windows (a known clash)
+
+    from PySide6.QtCore import QStandardPaths, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setOrganizationName(APP_NAME)
+    QApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)  # ties windows to the .desktop file and its icon
+    app = QApplication([sys.argv[0], *qt_args])
+    log_dir = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    setup_logging(Path(log_dir) if log_dir else None)
+
+    from colorize_app.ui.main_window import MainWindow
+    from colorize_app.ui.resources import app_icon
+    from colorize_app.ui.settings import AppSettings
+    from colorize_app.worker import WorkerHost
+
+    app.setWindowIcon(app_icon())
+    host = WorkerHost(weights=args.weights)
+    window = MainWindow(AppSettings(args.settings), host)
+    window.show()
+    if args.paths:
+        window.open_paths(args.paths)
+    # Load the model once the window is up: the status bar can name it before the first photo.
+    QTimer.singleShot(0, window.warm_up)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Every command of the window as a QAction, and the menus and toolbar built from them.
+
+Creating the actions in one place keeps shortcuts unique and lets the shortcuts dialog list them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+from colorize_app.ui import icons
+
+Std = QKeySequence.StandardKey
+
+
+class WindowActions:
+    """Plain attributes, one per action; the window connects their `triggered` signals."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        tr = window.tr
+
+        def make(text: str, shortcut=None, icon: str | None = None, tip: str = "",
+                 checkable: bool = False) -> QAction:
+            action = QAction(text, window)
+            if shortcut is not None:
+                shortcuts = QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Std) else [
+                    QKeySequence(shortcut)]
+                action.setShortcuts(shortcuts)
+            if icon:
+                action.setIcon(icons.icon(icon))
+                action.setData(icon)  # to rebuild the icon after a light/dark switch
+            if tip:
+                action.setStatusTip(tip)
+                action.setToolTip(tip)
+            action.setCheckable(checkable)
+            window.addAction(action)  # shortcuts work even when menus are hidden
+            return action
+
+        self.open_images = make(tr("&Open Images…"), Std.Open, "mdi6.image-multiple-outline",
+                                tr("Add photos to the list"))
+        self.open_folder = make(tr("Open &Folder…"), "Ctrl+Shift+O", "mdi6.folder-open-outline",
+                                tr("Add every photo of a folder (an album) to the list"))
+        self.include_subfolders = make(tr("Include &Subfolders"), checkable=True,
+                                       tip=tr("Open Folder also adds photos in subfolders"))
+        self.save = make(tr("&Save"), Std.Save, "mdi6.content-save-outline",
+                         tr("Save the selected result next to its original"))
+        self.save_as = make(tr("Save &As…"), Std.SaveAs, tip=tr("Save the selected result elsewhere"))
+        self.save_all = make(tr("Save A&ll"), "Ctrl+Alt+S", "mdi6.content-save-all-outline",
+                             tr("Save every colorized photo that is not saved yet"))
+        self.close = make(tr("&Close"), Std.Close, tip=tr("Take the selected photos off the list"))
+        self.quit = make(tr("&Quit"), Std.Quit)
+        self.remove = make(tr("&Remove from List"), Std.Delete, "mdi6.close",
+                           tr("Take the selected photos off the list (files are not touched)"))
+        self.clear = make(tr("C&lear List"), "Ctrl+Shift+Del", "mdi6.playlist-remove",
+                          tr("Take every photo off the list (files are not touched)"))
+        self.colorize_selected = make(tr("&Colorize Selected"), "Ctrl+R", "mdi6.palette-outline",
+                                      tr("Colorize the selected photos"))
+        self.colorize_all = make(tr("Colorize &All"), "Ctrl+Shift+R", "mdi6.palette",
+                                 tr("Colorize every photo in the list that is not done yet"))
+        self.stop = make(tr("S&top"), "Esc", "mdi6.stop-circle-outline",
+                         tr("Stop after the current step; finished results are kept"))
+        self.side_by_side = make(tr("&Side by Side"), "Ctrl+Alt+1", "mdi6.view-split-vertical",
+                                 tr("Original and result next to each other"), checkable=True)
+        self.compare = make(tr("&Before/After Slider"), "Ctrl+Alt+2", "mdi6.compare-horizontal",
+                            tr("One photo, original left of the divider and colour right"),
+                            checkable=True)
+        modes = QActionGroup(window)
+        modes.addAction(self.side_by_side)
+        modes.addAction(self.compare)
+        self.side_by_side.setChecked(True)
+        self.zoom_in = make(tr("Zoom &In"), Std.ZoomIn, "mdi6.magnify-plus-outline")
+        self.zoom_out = make(tr("Zoom &Out"), Std.ZoomOut, "mdi6.magnify-minus-outline")
+        self.zoom_fit = make(tr("&Fit to Window"), "Ctrl+0", "mdi6.fit-to-screen-outline")
+        self.zoom_actual = make(tr("&Actual Pixels (100%)"), "Ctrl+1", "mdi6.numeric-1-box-outline")
+        self.sample = make(tr("Try a &Sample Photo"), icon="mdi6.image-outline",
+                           tip=tr("Open a black-and-white photo that ships with Colorize"))
+        self.shortcuts = make(tr("&Keyboard Shortcuts"), Std.HelpContents, "mdi6.keyboard-outline")
+        self.about = make(tr("&About Colorize"), icon="mdi6.information-outline")
+
+    def all(self) -> list[QAction]:
+        return [value for value in vars(self).values() if isinstance(value, QAction)]
+
+    def refresh_icons(self) -> None:
+        for action in self.all():
+            if action.data():
+                action.setIcon(icons.icon(action.data()))
+
+
+def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
+    """Fill the menu bar; returns the Open Recent menu, which the window fills on demand."""
+    tr = window.tr
+    bar = window.menuBar()
+    file_menu = bar.addMenu(tr("&File"))
+    file_menu.addActions([a.open_images, a.open_folder, a.include_subfolders])
+    recent = file_menu.addMenu(tr("Open &Recent"))
+    file_menu.addSeparator()
+    file_menu.addActions([a.save, a.save_as, a.save_all])
+    file_menu.addSeparator()
+    file_menu.addActions([a.close, a.quit])
+
+    edit_menu = bar.addMenu(tr("&Edit"))
+    edit_menu.addActions([a.remove, a.clear])
+
+    colorize_menu = bar.addMenu(tr("&Colorize"))
+    colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.stop])
+
+    view_menu = bar.addMenu(tr("&View"))
+    view_menu.addActions([a.side_by_side, a.compare])
+    view_menu.addSeparator()
+    view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])
+
+    help_menu = bar.addMenu(tr("&Help"))
+    help_menu.addActions([a.sample, a.shortcuts])
+    help_menu.addSeparator()
+    help_menu.addAction(a.about)
+    return recent
+
+
+def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
+    toolbar = window.addToolBar(window.tr("Main"))
+    toolbar.setObjectName("main_toolbar")  # so saveState() can restore it
+    toolbar.setMovable(False)
+    toolbar.addActions([a.open_images, a.open_folder])
+    toolbar.addSeparator()
+    toolbar.addActions([a.colorize_selected, a.colorize_all, a.stop])
+    toolbar.addSeparator()
+    toolbar.addActions([a.save, a.save_all])
+    toolbar.addSeparator()
+    toolbar.addActions([a.side_by_side, a.compare])
+    toolbar.addSeparator()
+    toolbar.addActions([a.zoom_fit, a.zoom_actual])
+    return toolbar

@@ -1,0 +1,154 @@
+"""Turns "colorize these", "save those" and "stop" into worker jobs, and worker signals into rows.
+
+The window asks; this object keeps the list model in step with what the worker reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from colorize_app.jobs import ColorizeJob
+from colorize_app.ui.batch_model import BatchEntry, BatchListModel
+from colorize_app.ui.qimage import to_qimage
+from colorize_app.ui.status import Status
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    render_size: int = 256
+    saturation: float = 1.0
+    device: str = "auto"
+    auto_save: bool = True  # save each result next to its original as it finishes
+
+
+class BatchController(QObject):
+    busy_changed = Signal(bool)
+    progress_changed = Signal(int, int, float)  # finished jobs, all jobs, fraction of the current one
+    result_ready = Signal(int, object)  # entry id, display levels of the new result
+    entry_changed = Signal(int)  # entry id whose state the status bar may want to show
+    timing = Signal(float, str)  # seconds for the last photo, device name
+    message = Signal(str)  # for the status bar
+
+    def __init__(self, model: BatchListModel, host: QObject, parent: QObject | None = None):
+        # `host` is a colorize_app.worker.WorkerHost, handed in by app.py: not imported here,
+        # because that module reaches torch (lazily) and ui must not, not even on paper.
+        super().__init__(parent)
+        self._model = model
+        self._host = host
+        self._pending: dict[int, Status] = {}  # job id -> the status to restore if it is stopped
+        self._total = 0
+        self._finished = 0
+        worker = host.colorizer
+        worker.job_started.connect(self._on_started)
+        worker.job_progress.connect(self._on_progress)
+        worker.job_finished.connect(self._on_finished)
+        worker.job_failed.connect(self._on_failed)
+        worker.job_cancelled.connect(self._on_cancelled)
+
+    def is_busy(self) -> bool:
+        return bool(self._pending)
+
+    def is_pending(self, entry: BatchEntry) -> bool:
+        return entry.id in self._pending
+
+    # -- requests from the window -----------------------------------------------------------------
+    def colorize(self, entries: list[BatchEntry], options: ColorizeOptions) -> int:
+        """Queue entries for the network; returns how many were queued (busy ones are left alone)."""
+        jobs = [ColorizeJob(id=entry.id, source=str(entry.source),
+                            output=str(entry.output) if options.auto_save else "",
+                            render_size=options.render_size, saturation=options.saturation,
+                            device=options.device)
+                for entry in entries if entry.id not in self._pending]
+        return self._submit(jobs)
+
+    def save(self, entries: list[BatchEntry], saturation: float, target: Path | None = None) -> int:
+        """Write results that exist in memory (no network run). `target` only for a single entry."""
+        jobs = [ColorizeJob(id=entry.id, source=str(entry.source),
+                            output=str(target or entry.output), saturation=saturation,
+                            overwrite=True, chroma=entry.chroma)
+                for entry in entries if entry.chroma is not None and entry.id not in self._pending]
+        return self._submit(jobs)
+
+    def stop(self) -> None:
+        if self._pending:
+            self._host.stop()
+            self.message.emit(self.tr("Stopping…"))
+
+    def _submit(self, jobs: list[ColorizeJob]) -> int:
+        if not jobs:
+            return 0
+        was_busy = self.is_busy()
+        if not was_busy:
+            self._total = self._finished = 0
+        for job in jobs:
+            entry = self._model.entry(job.id)
+            self._pending[job.id] = entry.status
+            if job.chroma is None:  # a save keeps its state until the worker starts on it
+                self._model.update(job.id, status=Status.WAITING, reason="", progress=0.0)
+        self._total += len(jobs)
+        self._host.colorize(jobs)
+        self.progress_changed.emit(self._finished, self._total, 0.0)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return len(jobs)
+
+    def _settle(self, job_id: int) -> None:
+        self._pending.pop(job_id, None)
+        self._finished += 1
+        self.progress_changed.emit(self._finished, self._total, 0.0)
+        self.entry_changed.emit(job_id)
+        if not self._pending:
+            self.busy_changed.emit(False)
+
+    # -- what the worker says ---------------------------------------------------------------------
+    @Slot(int)
+    def _on_started(self, job_id: int) -> None:
+        self._model.update(job_id, status=Status.WORKING, progress=0.0)
+        self.entry_changed.emit(job_id)
+
+    @Slot(int, float)
+    def _on_progress(self, job_id: int, fraction: float) -> None:
+        self._model.update(job_id, progress=fraction)
+        self.progress_changed.emit(self._finished, self._total, fraction)
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, payload: dict) -> None:
+        entry = self._model.entry(job_id)
+        if entry is not None:
+            if payload.get("skipped"):
+                self._model.update(job_id, status=Status.SAVED, progress=1.0, reason=self.tr(
+                    "Already colorized earlier ({0} exists)").format(Path(payload["saved_to"]).name))
+            else:
+                saved_to = payload.get("saved_to") or ""
+                if saved_to:
+                    output = Path(saved_to)
+                    reason = self.tr("Saved as {0}").format(output.name)
+                else:
+                    output, reason = entry.output, ""
+                self._model.update(job_id, status=Status.SAVED if saved_to else Status.DONE,
+                                   reason=reason, progress=1.0, seconds=payload["seconds"],
+                                   chroma=payload["chroma"], output=output,
+                                   thumbnail=to_qimage(payload["thumbnail"]))
+                if payload.get("predicted"):
+                    self.timing.emit(payload["seconds"], payload.get("device", ""))
+                self.result_ready.emit(job_id, payload["levels"])
+        self._settle(job_id)
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, reason: str) -> None:
+        # A failed save keeps its chroma, so the result still shows and Save can be tried again.
+        if self._model.update(job_id, status=Status.FAILED, reason=reason, progress=0.0):
+            self.message.emit(reason)
+        self._settle(job_id)
+
+    @Slot(int)
+    def _on_cancelled(self, job_id: int) -> None:
+        previous = self._pending.get(job_id, Status.WAITING)
+        self._model.update(job_id, status=previous, progress=0.0)
+        self._settle(job_id)

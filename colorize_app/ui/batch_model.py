@@ -1,0 +1,166 @@
+"""The list of photos the window is working on, as a Qt list model."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QIcon, QImage
+
+from colorize_app.ui import icons
+from colorize_app.ui.status import Status
+
+StatusRole = Qt.ItemDataRole.UserRole + 1
+ProgressRole = Qt.ItemDataRole.UserRole + 2
+DetailRole = Qt.ItemDataRole.UserRole + 3
+StatusIconRole = Qt.ItemDataRole.UserRole + 4
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class BatchEntry:
+    """One photo. `id` doubles as the worker's job id, so no result can land on the wrong row."""
+
+    source: Path
+    output: Path
+    status: Status = Status.WAITING
+    reason: str = ""
+    progress: float = 0.0
+    seconds: float | None = None
+    thumbnail: QImage | None = None
+    # The network's low-resolution prediction: enough to redo the result at another saturation (or
+    # save it) without running the network again. A few hundred kB per photo.
+    chroma: np.ndarray | None = None
+    id: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = next(_ids)
+
+
+class BatchListModel(QAbstractListModel):
+    """Rows of BatchEntry; the window changes them only through the methods below."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list[BatchEntry] = []
+        self._icons: dict[Status, QIcon] = {}
+
+    # -- reading ----------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.source.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return entry.thumbnail
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{entry.source}\n{self.detail(entry)}"
+        if role == StatusRole:
+            return entry.status
+        if role == ProgressRole:
+            return entry.progress
+        if role == DetailRole:
+            return self.detail(entry)
+        if role == StatusIconRole:
+            return self.status_icon(entry.status)
+        return None
+
+    def detail(self, entry: BatchEntry) -> str:
+        """The one-line state shown under the name, in the tooltip and in the status bar."""
+        if entry.status == Status.WAITING:
+            return self.tr("Waiting")
+        if entry.status == Status.WORKING:
+            return self.tr("Colorizing… {0}%").format(round(entry.progress * 100))
+        if entry.status == Status.DONE:
+            if entry.seconds is not None:
+                return self.tr("Colorized in {0:.1f} s, not saved yet").format(entry.seconds)
+            return self.tr("Colorized, not saved yet")
+        if entry.status == Status.SAVED:
+            return entry.reason or self.tr("Saved as {0}").format(entry.output.name)
+        return self.tr("Failed: {0}").format(entry.reason)
+
+    def status_icon(self, status: Status) -> QIcon:
+        if status not in self._icons:
+            self._icons[status] = icons.status_icon(status)
+        return self._icons[status]
+
+    def refresh_icons(self) -> None:
+        """After a light/dark switch: rebuild the tinted icons."""
+        self._icons.clear()
+        if self._entries:
+            self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
+
+    def entries(self) -> list[BatchEntry]:
+        return list(self._entries)
+
+    def entry_at(self, row: int) -> BatchEntry | None:
+        return self._entries[row] if 0 <= row < len(self._entries) else None
+
+    def row_of(self, entry_id: int) -> int:
+        for row, entry in enumerate(self._entries):
+            if entry.id == entry_id:
+                return row
+        return -1
+
+    def entry(self, entry_id: int) -> BatchEntry | None:
+        return self.entry_at(self.row_of(entry_id))
+
+    def sources(self) -> set[Path]:
+        return {entry.source for entry in self._entries}
+
+    def counts(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for entry in self._entries:
+            counts[entry.status] += 1
+        return counts
+
+    # -- changing ---------------------------------------------------------------------------------
+    def add(self, entries: list[BatchEntry]) -> list[BatchEntry]:
+        """Append entries whose source is not in the list yet; returns those actually added."""
+        known = self.sources()
+        fresh = []
+        for entry in entries:
+            if entry.source not in known:
+                known.add(entry.source)
+                fresh.append(entry)
+        if fresh:
+            first = len(self._entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._entries.extend(fresh)
+            self.endInsertRows()
+        return fresh
+
+    def remove_rows(self, rows: list[int]) -> list[BatchEntry]:
+        removed = []
+        for row in sorted(set(rows), reverse=True):  # from the end, so earlier rows keep their place
+            if 0 <= row < len(self._entries):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                removed.append(self._entries.pop(row))
+                self.endRemoveRows()
+        return removed
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._entries.clear()
+        self.endResetModel()
+
+    def update(self, entry_id: int, **changes) -> BatchEntry | None:
+        """Change fields of one entry (status, reason, progress, ...) and repaint its row."""
+        row = self.row_of(entry_id)
+        if row < 0:
+            return None  # removed from the list while the worker was on it
+        entry = self._entries[row]
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+        return entry

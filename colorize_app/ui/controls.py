@@ -1,0 +1,117 @@
+"""The controls beside the preview: render size, saturation, device, save-as-you-go."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QWidget,
+)
+
+from colorize_app.ui.settings import RENDER_SIZES
+
+SATURATION_MAX = 200  # percent
+
+
+class ControlsWidget(QWidget):
+    render_size_changed = Signal(int)
+    saturation_changed = Signal(float)  # 0..2, on every step of the slider
+    device_changed = Signal(str)  # "auto" | "cpu" | "gpu"
+    auto_save_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.render_size = QComboBox()
+        for size in RENDER_SIZES:
+            self.render_size.addItem(self.tr("{0} px").format(size), size)
+        self.render_size.setToolTip(self.tr(
+            "Size of the copy the network looks at. Larger can give finer colour detail but is "
+            "slower; the result always keeps the photo's full resolution and sharpness."))
+        self.render_size.currentIndexChanged.connect(self._on_render_size)
+
+        self.saturation = QSlider(Qt.Orientation.Horizontal)
+        self.saturation.setRange(0, SATURATION_MAX)
+        self.saturation.setPageStep(10)
+        self.saturation.setValue(100)
+        self.saturation.setAccessibleName(self.tr("Saturation"))
+        self.saturation.setToolTip(self.tr("How strong the colours are. Changes show at once."))
+        self.saturation_label = QLabel()
+        self.saturation_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("200 %") + 4)
+        self.saturation.valueChanged.connect(self._on_saturation)
+        saturation_row = QHBoxLayout()
+        saturation_row.addWidget(self.saturation, 1)
+        saturation_row.addWidget(self.saturation_label)
+
+        self.device = QComboBox()
+        self.device.setToolTip(self.tr("Where the network runs. Automatic uses a GPU when present."))
+        self.device.currentIndexChanged.connect(self._on_device)
+        self.set_gpu_available(False)
+
+        self.auto_save = QCheckBox(self.tr("Save each result next to its original"))
+        self.auto_save.setToolTip(self.tr(
+            "Results are written as “name_colorized” beside each photo as soon as they are done, "
+            "so stopping or closing loses nothing and colorizing again resumes."))
+        self.auto_save.toggled.connect(self.auto_save_changed)
+
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.tr("Saturation:"), saturation_row)
+        form.addRow(self.tr("Render size:"), self.render_size)
+        form.addRow(self.tr("Device:"), self.device)
+        form.addRow(self.auto_save)
+        self._on_saturation(self.saturation.value())
+
+    # -- values -----------------------------------------------------------------------------------
+    def values(self) -> tuple[int, float, str, bool]:
+        return (self.render_size.currentData(), self.saturation.value() / 100,
+                self.device.currentData(), self.auto_save.isChecked())
+
+    def set_values(self, render_size: int, saturation: float, device: str, auto_save: bool) -> None:
+        index = self.render_size.findData(render_size)
+        self.render_size.setCurrentIndex(index if index >= 0 else 0)
+        self.saturation.setValue(round(saturation * 100))
+        self._select_device(device)
+        self.auto_save.setChecked(auto_save)
+
+    def set_gpu_available(self, available: bool) -> None:
+        """GPU is offered only once the worker has found one (the window never imports torch)."""
+        current = self.device.currentData() or "auto"
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItem(self.tr("Automatic"), "auto")
+        self.device.addItem(self.tr("CPU"), "cpu")
+        if available:
+            self.device.addItem(self.tr("GPU"), "gpu")
+        self.device.blockSignals(False)
+        self._select_device(current)
+
+    def _select_device(self, device: str) -> None:
+        index = self.device.findData(device)
+        if index < 0:
+            # Remember a GPU choice even before the worker has confirmed a GPU exists.
+            if device == "gpu":
+                self.device.addItem(self.tr("GPU"), "gpu")
+                index = self.device.count() - 1
+            else:
+                index = 0
+        self.device.setCurrentIndex(index)
+
+    # -- slots ------------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_render_size(self, index: int) -> None:
+        self.render_size_changed.emit(self.render_size.itemData(index))
+
+    @Slot(int)
+    def _on_saturation(self, value: int) -> None:
+        self.saturation_label.setText(self.tr("{0} %").format(value))
+        self.saturation_changed.emit(value / 100)
+
+    @Slot(int)
+    def _on_device(self, index: int) -> None:
+        if index >= 0:
+            self.device_changed.emit(self.device.itemData(index))

@@ -1,0 +1,54 @@
+"""From paths the user gave (dialog, drop, command line) to list entries, via core's batch planning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+
+from colorize_app.core import batch
+from colorize_app.core.errors import ColorizeError
+from colorize_app.core.imageio import EXTENSIONS
+from colorize_app.ui.batch_model import BatchEntry
+from colorize_app.ui.status import Status
+
+
+def image_filter() -> str:
+    """The file dialog's filter: every extension core reads, then "all files"."""
+    patterns = " ".join(f"*{ext}" for ext in sorted(EXTENSIONS))
+    tr = QCoreApplication.translate
+    return f"{tr('opening', 'Images')} ({patterns});;{tr('opening', 'All files')} (*)"
+
+
+def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[BatchEntry], list[str]]:
+    """Entries for the photos among `paths` (folders expanded), and a sentence per problem.
+
+    A photo whose result already exists next to it comes in as saved, so colorizing a folder
+    again resumes where it stopped instead of starting over.
+    """
+    entries: list[BatchEntry] = []
+    problems: list[str] = []
+    tr = QCoreApplication.translate
+    for path in paths:
+        path = Path(path)
+        try:
+            items = batch.plan_batch([path], recursive=recursive)
+        except (ColorizeError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if path.is_dir() and not items:
+            problems.append(tr("opening", "No photos in {0}.").format(path))
+        for item in items:
+            if item.status == batch.SKIPPED and not item.output.exists():
+                problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read
+                continue
+            entry = BatchEntry(source=item.source, output=item.output)
+            if item.status == batch.SKIPPED:
+                entry.status = Status.SAVED
+                entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
+                    item.output.name)
+            elif item.status == batch.FAILED:
+                entry.status, entry.reason = Status.FAILED, item.reason
+            entries.append(entry)
+    return entries, problems

@@ -1,0 +1,170 @@
+"""One small typed wrapper over QSettings, so keys and types live in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from colorize_app import APP_NAME
+
+DEFAULT_RENDER_SIZE = 256  # mirrors core.pipeline.DEFAULT_RENDER_SIZE without importing torch
+RENDER_SIZES = (256, 384, 512, 768)
+MAX_RECENT = 10
+DEVICES = ("auto", "cpu", "gpu")
+
+
+class AppSettings:
+    """Typed access to the remembered state of the window.
+
+    Tests pass `path` to keep their settings in a temporary folder; the application passes nothing and
+    gets the platform's usual place (the registry, ~/.config, ~/Library/Preferences).
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            self._qs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                                 APP_NAME, APP_NAME)
+        else:
+            self._qs = QSettings(str(path), QSettings.Format.IniFormat)
+
+    @property
+    def file_name(self) -> str:
+        return self._qs.fileName()
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+    # -- helpers: QSettings returns strings from INI files, so every read converts ----------------
+    def _str(self, key: str, default: str = "") -> str:
+        value = self._qs.value(key, default)
+        return default if value is None else str(value)
+
+    def _int(self, key: str, default: int) -> int:
+        try:
+            return int(self._qs.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def _float(self, key: str, default: float) -> float:
+        try:
+            return float(self._qs.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value = self._qs.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+
+    def _bytes(self, key: str) -> QByteArray:
+        value = self._qs.value(key)
+        return value if isinstance(value, QByteArray) else QByteArray()
+
+    # -- folders ----------------------------------------------------------------------------------
+    @property
+    def last_open_dir(self) -> str:
+        return self._str("paths/last_open_dir", str(Path.home()))
+
+    @last_open_dir.setter
+    def last_open_dir(self, value: str) -> None:
+        self._qs.setValue("paths/last_open_dir", str(value))
+
+    @property
+    def last_folder_dir(self) -> str:
+        return self._str("paths/last_folder_dir", str(Path.home()))
+
+    @last_folder_dir.setter
+    def last_folder_dir(self, value: str) -> None:
+        self._qs.setValue("paths/last_folder_dir", str(value))
+
+    @property
+    def recursive(self) -> bool:
+        return self._bool("paths/recursive", False)
+
+    @recursive.setter
+    def recursive(self, value: bool) -> None:
+        self._qs.setValue("paths/recursive", bool(value))
+
+    @property
+    def recent_files(self) -> list[str]:
+        value = self._qs.value("paths/recent", [])
+        if isinstance(value, str):  # INI stores a one-item list as a plain string
+            value = [value]
+        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+
+    @recent_files.setter
+    def recent_files(self, value: list[str]) -> None:
+        self._qs.setValue("paths/recent", list(value)[:MAX_RECENT])
+
+    def add_recent(self, path: str | Path) -> None:
+        path = str(path)
+        self.recent_files = [path] + [p for p in self.recent_files if p != path]
+
+    # -- colorizing -------------------------------------------------------------------------------
+    @property
+    def render_size(self) -> int:
+        return self._int("colorize/render_size", DEFAULT_RENDER_SIZE)
+
+    @render_size.setter
+    def render_size(self, value: int) -> None:
+        self._qs.setValue("colorize/render_size", int(value))
+
+    @property
+    def saturation(self) -> float:
+        return min(2.0, max(0.0, self._float("colorize/saturation", 1.0)))
+
+    @saturation.setter
+    def saturation(self, value: float) -> None:
+        self._qs.setValue("colorize/saturation", float(value))
+
+    @property
+    def device(self) -> str:
+        value = self._str("colorize/device", "auto")
+        return value if value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._qs.setValue("colorize/device", value if value in DEVICES else "auto")
+
+    @property
+    def auto_save(self) -> bool:
+        return self._bool("colorize/auto_save", True)
+
+    @auto_save.setter
+    def auto_save(self, value: bool) -> None:
+        self._qs.setValue("colorize/auto_save", bool(value))
+
+    # -- window -----------------------------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray:
+        return self._bytes("window/geometry")
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._qs.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._qs.setValue("window/state", value)
+
+    @property
+    def splitter_state(self) -> QByteArray:
+        return self._bytes("window/splitter")
+
+    @splitter_state.setter
+    def splitter_state(self, value: QByteArray) -> None:
+        self._qs.setValue("window/splitter", value)
+
+    @property
+    def compare_mode(self) -> bool:
+        return self._bool("window/compare_mode", False)
+
+    @compare_mode.setter
+    def compare_mode(self, value: bool) -> None:
+        self._qs.setValue("window/compare_mode", bool(value))

@@ -1,0 +1,312 @@
+"""The one bridge between the window and the engine: worker objects on their own threads.
+
+`ColorizeWorker` runs the network (torch is imported there, lazily, on first use, so the window
+appears first). `PreviewWorker` does the cheap, latency-sensitive work: decoding the selected photo
+for display, thumbnails, and re-composing the colour at another saturation from a cached
+prediction. Both are fed by queued signals and answer with signals carrying a job id and plain data
+(paths, numpy arrays, strings). `WorkerHost` owns the threads on the window's side.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
+from colorize_app.jobs import ColorizeJob
+from colorize_app.preview_worker import PreviewWorker, levels, thumbnail
+
+logger = logging.getLogger(__name__)
+
+READ_SHARE, NETWORK_SHARE, COMPOSE_SHARE = 0.1, 0.5, 0.95  # progress at the end of each stage
+
+
+class ColorizeWorker(QObject):
+    """Runs jobs one at a time in its thread. Stop is cooperative: `cancel_all()` is thread-safe."""
+
+    job_started = Signal(int)
+    job_progress = Signal(int, float)  # job id, 0..1
+    job_finished = Signal(int, object)  # job id, dict (see _finish)
+    job_failed = Signal(int, str)  # job id, a sentence a person can act on
+    job_cancelled = Signal(int)
+    model_loaded = Signal(object)  # dict: name, device, summary, gpu_available
+    model_failed = Signal(str)  # no model installed, damaged weights...: stops everything queued
+    notice = Signal(str)  # something worth telling the user, e.g. a fall back to the CPU
+    idle = Signal()  # the queue ran dry
+
+    def __init__(self, weights: str | Path | None = None) -> None:
+        super().__init__()
+        self._weights = weights
+        self._queue: deque[ColorizeJob] = deque()
+        self._lock = threading.Lock()
+        self._epoch = 0
+        self._model = None
+        self._device = None  # torch.device the model is on
+        self._cpu_fallback = False  # the GPU ran out of memory once: stay on the CPU
+        self._prefetch: dict[int, Future] = {}
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="colorize-read")
+        self._scheduled = False
+
+    # -- thread-safe, called from the window's thread ---------------------------------------------
+    def epoch(self) -> int:
+        with self._lock:
+            return self._epoch
+
+    def cancel_all(self) -> None:
+        """Stop the running job at its next checkpoint and drop every queued one."""
+        with self._lock:
+            self._epoch += 1
+
+    def _stale(self, job: ColorizeJob) -> bool:
+        with self._lock:
+            return job.epoch != self._epoch
+
+    # -- slots, run in the worker's thread ---------------------------------------------------------
+    @Slot(object)
+    def submit(self, jobs: list[ColorizeJob]) -> None:
+        self._queue.extend(jobs)
+        self._schedule()
+
+    @Slot(str)
+    def warm_up(self, device: str) -> None:
+        """Load the model ahead of the first job, so the status bar can name it early."""
+        try:
+            self._ensure_model(device)
+        except WeightsError as exc:
+            self.model_failed.emit(str(exc))
+        except Exception:  # the first real job will report it properly
+            logger.exception("Could not load the model ahead of time")
+
+    @Slot()
+    def shut_down(self) -> None:
+        self._reader.shutdown(wait=True, cancel_futures=True)
+
+    def _schedule(self) -> None:
+        # One job per turn of the thread's event loop, so newly queued jobs and stops get in between.
+        if not self._scheduled and self._queue:
+            self._scheduled = True
+            QTimer.singleShot(0, self._step)
+
+    @Slot()
+    def _step(self) -> None:
+        self._scheduled = False
+        if not self._queue:
+            return
+        job = self._queue.popleft()
+        if self._stale(job):
+            self._drop_prefetch(job.id)
+            self.job_cancelled.emit(job.id)
+        else:
+            self._prefetch_next()
+            self._run(job)
+        if self._queue:
+            self._schedule()
+        else:
+            self.idle.emit()
+
+    # -- one job ----------------------------------------------------------------------------------
+    def _run(self, job: ColorizeJob) -> None:
+        from colorize_app.core.imageio import write_image
+
+        started = time.perf_counter()
+        self.job_started.emit(job.id)
+        name = Path(job.source).name
+        try:
+            if job.output and not job.overwrite and Path(job.output).exists():
+                self._drop_prefetch(job.id)
+                self.job_finished.emit(job.id, {"skipped": True, "saved_to": job.output})
+                return
+            image = self._read(job)
+            self._check(job)
+            self.job_progress.emit(job.id, READ_SHARE)
+            chroma = job.chroma
+            if chroma is None:
+                chroma = self._predict(job, image.pixels)
+            self.job_progress.emit(job.id, NETWORK_SHARE)
+            result = self._compose(job, image.pixels, chroma)
+            saved_to = ""
+            if job.output:
+                saved_to = str(write_image(job.output, result, like=image, overwrite=job.overwrite))
+            self.job_progress.emit(job.id, 1.0)
+            shown = levels(result)
+            self.job_finished.emit(job.id, {
+                "chroma": chroma, "levels": shown, "thumbnail": thumbnail(shown),
+                "saved_to": saved_to, "skipped": False, "predicted": job.chroma is None,
+                "device": self._device_name(),
+                "seconds": time.perf_counter() - started,
+            })
+        except Cancelled:
+            self.job_cancelled.emit(job.id)
+        except WeightsError as exc:
+            self.job_cancelled.emit(job.id)
+            self.cancel_all()
+            self.model_failed.emit(str(exc))
+        except ColorizeError as exc:
+            self.job_failed.emit(job.id, str(exc))
+        except MemoryError:
+            self.job_failed.emit(job.id, self.tr("Not enough memory to colorize {0}. Close other "
+                                                 "programs or colorize it on its own.").format(name))
+        except Exception as exc:  # a bug: logged in full, shown as a sentence, never a traceback
+            logger.exception("Unexpected error colorizing %s", job.source)
+            self.job_failed.emit(job.id, self.tr("Unexpected error colorizing {0}: {1}")
+                                 .format(name, exc))
+
+    def _check(self, job: ColorizeJob) -> None:
+        if self._stale(job):
+            raise Cancelled("Stopped.")
+
+    def _read(self, job: ColorizeJob):
+        future = self._prefetch.pop(job.id, None)
+        if future is not None:
+            return future.result()
+        from colorize_app.core.imageio import read_image
+
+        return read_image(job.source)
+
+    def _prefetch_next(self) -> None:
+        # Decode the next photo while the network works on this one (the two overlap well: the
+        # decoder and torch both release the GIL).
+        from colorize_app.core.imageio import read_image
+
+        for job in list(self._queue)[:1]:
+            if job.id not in self._prefetch and not self._stale(job):
+                if job.output and not job.overwrite and Path(job.output).exists():
+                    continue
+                self._prefetch[job.id] = self._reader.submit(read_image, job.source)
+
+    def _drop_prefetch(self, job_id: int) -> None:
+        future = self._prefetch.pop(job_id, None)
+        if future is not None:
+            future.cancel()
+
+    def _predict(self, job: ColorizeJob, pixels: np.ndarray) -> np.ndarray:
+        from colorize_app.core.pipeline import predict_chroma
+
+        model = self._ensure_model(job.device)
+        try:
+            return predict_chroma(pixels, model, render_size=job.render_size)
+        except RuntimeError as exc:
+            if self._device is None or self._device.type == "cpu" or not _out_of_memory(exc):
+                raise
+            logger.warning("Out of GPU memory on %s; falling back to the CPU", job.source)
+            self._cpu_fallback = True
+            self._move_model("cpu")
+            self.notice.emit(self.tr("The GPU ran out of memory; continuing on the CPU."))
+            return predict_chroma(pixels, self._model, render_size=job.render_size)
+
+    def _compose(self, job: ColorizeJob, pixels: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+        from colorize_app.core.chroma import compose
+
+        def progress(fraction: float) -> None:
+            self.job_progress.emit(job.id, NETWORK_SHARE + (COMPOSE_SHARE - NETWORK_SHARE) * fraction)
+
+        return compose(pixels, chroma, saturation=job.saturation, on_progress=progress,
+                       is_cancelled=lambda: self._stale(job))
+
+    # -- the model --------------------------------------------------------------------------------
+    def _ensure_model(self, device: str):
+        from colorize_app.core import weights
+
+        if self._model is None:
+            self._model = weights.load_model(self._weights, device="cpu")
+            self._move_model(self._torch_device(device))
+            self.model_loaded.emit(self._describe())
+        elif str(self._torch_device(device)) != str(self._device):
+            self._move_model(self._torch_device(device))
+            self.model_loaded.emit(self._describe())
+        return self._model
+
+    def _torch_device(self, choice: str) -> str:
+        from colorize_app.core.device import cuda_available, mps_available
+
+        if self._cpu_fallback or choice == "cpu":
+            return "cpu"
+        if cuda_available():
+            return "cuda"
+        if mps_available():
+            return "mps"
+        return "cpu"
+
+    def _move_model(self, device: str) -> None:
+        import torch
+
+        self._device = torch.device(device)
+        self._model.to(self._device)
+        if self._device.type == "cpu" and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _device_name(self) -> str:
+        from colorize_app.core.device import describe
+
+        return describe(self._device) if self._device is not None else ""
+
+    def _describe(self) -> dict:
+        from colorize_app.core.device import cuda_available, mps_available
+
+        meta = getattr(self._model, "metadata", {}) or {}
+        training = meta.get("training") or {}
+        path = getattr(self._model, "weights_path", None)
+        name = training.get("name") or (Path(path).stem if path else "model")
+        return {
+            "name": str(name),
+            "device": self._device_name(),
+            "summary": {str(k): str(v) for k, v in training.items() if not isinstance(v, dict | list)},
+            "config": meta.get("model_config") or {},
+            "path": str(path or ""),
+            "gpu_available": cuda_available() or mps_available(),
+        }
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return "out of memory" in str(exc).lower()
+
+
+class WorkerHost(QObject):
+    """The window's handle on the two worker threads. Lives in the window's thread."""
+
+    _submitted = Signal(object)
+    _warm_up_requested = Signal(str)
+    _shut_down_requested = Signal()
+
+    def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.colorizer = ColorizeWorker(weights)
+        self.previewer = PreviewWorker()
+        self._threads = []
+        for worker, name in ((self.colorizer, "colorize"), (self.previewer, "preview")):
+            thread = QThread()
+            thread.setObjectName(name)
+            worker.moveToThread(thread)
+            thread.start()
+            self._threads.append(thread)
+        self._submitted.connect(self.colorizer.submit)
+        self._warm_up_requested.connect(self.colorizer.warm_up)
+        self._shut_down_requested.connect(self.colorizer.shut_down)
+
+    def colorize(self, jobs: list[ColorizeJob]) -> None:
+        epoch = self.colorizer.epoch()
+        self._submitted.emit([replace(job, epoch=epoch) for job in jobs])
+
+    def stop(self) -> None:
+        self.colorizer.cancel_all()
+
+    def warm_up(self, device: str = "auto") -> None:
+        self._warm_up_requested.emit(device)
+
+    def shut_down(self) -> None:
+        """Stop everything and wait for the threads, so nothing is left writing after the window."""
+        self.colorizer.cancel_all()
+        self.previewer.cancel_all()
+        self._shut_down_requested.emit()
+        for thread in self._threads:
+            thread.quit()
+        for thread in self._threads:
+            thread.wait()
