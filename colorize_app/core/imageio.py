@@ -161,10 +161,12 @@ def _decode_cv2(data: bytes, im: Image.Image) -> np.ndarray | None:
         pixels, got = pixels[..., :3], 3
     if got != channels:
         return None
+    # In place where the buffer is ours alone: a 50 MP photo would otherwise need a second copy.
+    dst = pixels if pixels.flags.c_contiguous else None
     if got == 3:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=dst)
     if got == 4:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA, dst=dst)
     return pixels
 
 
