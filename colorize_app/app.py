@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.platform == "win32":
         import torch  # noqa: F401  # torch's DLLs must load before Qt's on Windows (a known clash)
 
-    from PySide6.QtCore import QStandardPaths, QTimer
+    from PySide6.QtCore import QStandardPaths, Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -127,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.paths:
         window.open_paths(args.paths)
-    # Load the model once the window is up: the status bar can name it before the first photo.
-    QTimer.singleShot(0, window.warm_up)
-    return app.exec()
+    # Load the model once the window is on screen (not before: importing torch in the worker
+    # thread competes for the CPU with the first paint), so the status bar names it early.
+    window.first_painted.connect(window.warm_up, Qt.ConnectionType.QueuedConnection)
+    status = app.exec()
+    host.shut_down()  # also when the loop ended without a close (a session logging out)
+    return status
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ prediction. Both are fed by queued signals and answer with signals carrying a jo
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,13 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
 from colorize_app.jobs import ColorizeJob
-from colorize_app.preview_worker import PreviewWorker, levels, thumbnail
+from colorize_app.preview_worker import (
+    PreviewWorker,
+    for_display,
+    levels,
+    lower_thread_priority,
+    thumbnail,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +93,14 @@ class ColorizeWorker(QObject):
         except Exception:  # the first real job will report it properly
             logger.exception("Could not load the model ahead of time")
 
-    @Slot()
-    def shut_down(self) -> None:
+    def close_reader(self) -> None:
+        """Stop the prefetching thread; call once the worker's own thread has finished."""
         self._reader.shutdown(wait=True, cancel_futures=True)
+
+    @Slot()
+    def lower_priority(self) -> None:
+        """Run in this thread: let the window's thread win the CPU when both want it."""
+        lower_thread_priority()
 
     def _schedule(self) -> None:
         # One job per turn of the thread's event loop, so newly queued jobs and stops get in between.
@@ -114,34 +127,40 @@ class ColorizeWorker(QObject):
 
     # -- one job ----------------------------------------------------------------------------------
     def _run(self, job: ColorizeJob) -> None:
-        from colorize_app.core.imageio import write_image
+        from colorize_app.core.job import colorize_file
 
         started = time.perf_counter()
         self.job_started.emit(job.id)
         name = Path(job.source).name
+        made: dict[str, np.ndarray] = {}
+
+        def colorize_fn(pixels: np.ndarray, on_progress, is_cancelled) -> np.ndarray:
+            self._check(job)
+            self.job_progress.emit(job.id, READ_SHARE)
+            made["chroma"] = job.chroma if job.chroma is not None else self._predict(job, pixels)
+            self.job_progress.emit(job.id, NETWORK_SHARE)
+            made["result"] = self._compose(job, pixels, made["chroma"])
+            return made["result"]
+
         try:
             if job.output and not job.overwrite and Path(job.output).exists():
                 self._drop_prefetch(job.id)
                 self.job_finished.emit(job.id, {"skipped": True, "saved_to": job.output})
                 return
             image = self._read(job)
-            self._check(job)
-            self.job_progress.emit(job.id, READ_SHARE)
-            chroma = job.chroma
-            if chroma is None:
-                chroma = self._predict(job, image.pixels)
-            self.job_progress.emit(job.id, NETWORK_SHARE)
-            result = self._compose(job, image.pixels, chroma)
             saved_to = ""
-            if job.output:
-                saved_to = str(write_image(job.output, result, like=image, overwrite=job.overwrite))
+            if job.output:  # core's one "colour a file and save it" step: same rules as the CLI
+                saved_to = str(colorize_file(job.source, job.output, colorize_fn, image=image,
+                                             overwrite=job.overwrite,
+                                             is_cancelled=partial(self._stale, job)))
+            else:
+                colorize_fn(image.pixels, None, None)
             self.job_progress.emit(job.id, 1.0)
-            shown = levels(result)
+            shown = levels(made["result"])
             self.job_finished.emit(job.id, {
-                "chroma": chroma, "levels": shown, "thumbnail": thumbnail(shown),
+                "chroma": made["chroma"], "display": for_display(shown), "thumbnail": thumbnail(shown),
                 "saved_to": saved_to, "skipped": False, "predicted": job.chroma is None,
-                "device": self._device_name(),
-                "seconds": time.perf_counter() - started,
+                "device": self._device_name(), "seconds": time.perf_counter() - started,
             })
         except Cancelled:
             self.job_cancelled.emit(job.id)
@@ -209,15 +228,24 @@ class ColorizeWorker(QObject):
             self.job_progress.emit(job.id, NETWORK_SHARE + (COMPOSE_SHARE - NETWORK_SHARE) * fraction)
 
         return compose(pixels, chroma, saturation=job.saturation, on_progress=progress,
-                       is_cancelled=lambda: self._stale(job))
+                       is_cancelled=partial(self._stale, job))
 
     # -- the model --------------------------------------------------------------------------------
     def _ensure_model(self, device: str):
         from colorize_app.core import weights
 
         if self._model is None:
-            self._model = weights.load_model(self._weights, device="cpu")
-            self._move_model(self._torch_device(device))
+            # Importing torch and building the model make hundreds of thousands of long-lived
+            # objects; a full garbage collection meanwhile, or later over all of them, holds the
+            # GIL for a quarter of a second and freezes the window. So no collections while
+            # loading, then those objects are set aside for good (gc.freeze).
+            gc.disable()
+            try:
+                self._model = weights.load_model(self._weights, device="cpu")
+                self._move_model(self._torch_device(device))
+            finally:
+                gc.freeze()
+                gc.enable()
             self.model_loaded.emit(self._describe())
         elif str(self._torch_device(device)) != str(self._device):
             self._move_model(self._torch_device(device))
@@ -274,7 +302,6 @@ class WorkerHost(QObject):
 
     _submitted = Signal(object)
     _warm_up_requested = Signal(str)
-    _shut_down_requested = Signal()
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -285,11 +312,11 @@ class WorkerHost(QObject):
             thread = QThread()
             thread.setObjectName(name)
             worker.moveToThread(thread)
-            thread.start()
+            thread.started.connect(worker.lower_priority)
+            thread.start(QThread.Priority.LowPriority)
             self._threads.append(thread)
         self._submitted.connect(self.colorizer.submit)
         self._warm_up_requested.connect(self.colorizer.warm_up)
-        self._shut_down_requested.connect(self.colorizer.shut_down)
 
     def colorize(self, jobs: list[ColorizeJob]) -> None:
         epoch = self.colorizer.epoch()
@@ -305,8 +332,8 @@ class WorkerHost(QObject):
         """Stop everything and wait for the threads, so nothing is left writing after the window."""
         self.colorizer.cancel_all()
         self.previewer.cancel_all()
-        self._shut_down_requested.emit()
         for thread in self._threads:
-            thread.quit()
+            thread.quit()  # the running job ends at its next checkpoint, as a cancelled one
         for thread in self._threads:
             thread.wait()
+        self.colorizer.close_reader()

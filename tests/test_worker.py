@@ -38,7 +38,7 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
     with Image.open(output) as saved:
         assert saved.size == (80, 60) and saved.mode == "RGB"
     assert payload["chroma"].ndim == 3 and payload["chroma"].shape[2] == 2
-    assert payload["levels"][0].shape[:2] == (60, 80)
+    assert payload["display"][0].shape == (60, 80, 4)  # ready to wrap as a QImage
     assert progress and progress == sorted(progress) and progress[-1] == 1.0
 
 

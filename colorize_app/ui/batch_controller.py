@@ -30,7 +30,7 @@ class ColorizeOptions:
 class BatchController(QObject):
     busy_changed = Signal(bool)
     progress_changed = Signal(int, int, float)  # finished jobs, all jobs, fraction of the current one
-    result_ready = Signal(int, object)  # entry id, display levels of the new result
+    result_ready = Signal(int, object)  # entry id, display levels of the new result (arrays)
     entry_changed = Signal(int)  # entry id whose state the status bar may want to show
     timing = Signal(float, str)  # seconds for the last photo, device name
     message = Signal(str)  # for the status bar
@@ -137,7 +137,7 @@ class BatchController(QObject):
                                    thumbnail=to_qimage(payload["thumbnail"]))
                 if payload.get("predicted"):
                     self.timing.emit(payload["seconds"], payload.get("device", ""))
-                self.result_ready.emit(job_id, payload["levels"])
+                self.result_ready.emit(job_id, payload["display"])
         self._settle(job_id)
 
     @Slot(int, str)

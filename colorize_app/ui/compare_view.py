@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from colorize_app.ui.image_view import ImageView, ViewportModel
@@ -24,7 +24,7 @@ class CompareView(ImageView):
 
     def __init__(self, viewport: ViewportModel, parent: QWidget | None = None) -> None:
         super().__init__(viewport, parent)
-        self._after: list[QPixmap] = []
+        self._after: list[QImage] = []
         self._divider = 0.5
         self._dragging_divider = False
         self.setMouseTracking(True)  # to show the split cursor when hovering over the divider
@@ -32,7 +32,7 @@ class CompareView(ImageView):
 
     def set_after_levels(self, levels: list[QImage] | None) -> None:
         """The colour result; drawn over the original's rectangle, whatever its own size."""
-        self._after = [QPixmap.fromImage(level) for level in (levels or [])]
+        self._after = list(levels or [])
         self.update()
 
     def divider(self) -> float:

@@ -9,7 +9,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPixmap,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -57,7 +56,7 @@ class ImageView(QWidget):
         super().__init__(parent)
         self.viewport = viewport
         self.viewport.changed.connect(self._on_viewport_changed)
-        self._levels: list[QPixmap] = []
+        self._levels: list[QImage] = []
         self._size = QSize()
         self._placeholder = ""
         self._drag_from: QPointF | None = None
@@ -72,7 +71,9 @@ class ImageView(QWidget):
         `size` is the photo's full size when the levels are a smaller stand-in (a quick preview);
         zoom and pan are always in terms of the full size.
         """
-        self._levels = [QPixmap.fromImage(level) for level in (levels or [])]
+        # QImages, not QPixmaps: on the raster backends that Qt uses for widgets a pixmap is an
+        # image anyway, and converting one is a full copy of the photo on this thread.
+        self._levels = list(levels or [])
         self._size = QSize(size) if size is not None and self._levels else (
             self._levels[0].size() if self._levels else QSize())
         self.update()
@@ -108,7 +109,7 @@ class ImageView(QWidget):
         return QRectF(left, top, width * scale, height * scale)
 
     @staticmethod
-    def _pick_level(levels: list[QPixmap], device_width: float) -> QPixmap:
+    def _pick_level(levels: list[QImage], device_width: float) -> QImage:
         # The smallest level still at least as wide as what is drawn: sharp, and no 12 MP pixmap
         # is resampled on every repaint.
         chosen = levels[0]
@@ -173,19 +174,19 @@ class ImageView(QWidget):
             return
         self.paint_image(painter, self._levels, self.image_rect())
 
-    def paint_image(self, painter: QPainter, levels: list[QPixmap], rect: QRectF,
+    def paint_image(self, painter: QPainter, levels: list[QImage], rect: QRectF,
                     clip: QRectF | None = None) -> None:
         """Draw a pyramid into `rect`, optionally only the part inside `clip` (for the compare view)."""
         painter.save()
         if clip is not None:
             painter.setClipRect(clip)
         device_width = rect.width() * self.devicePixelRatioF()
-        pixmap = self._pick_level(levels, device_width)
+        image = self._pick_level(levels, device_width)
         # Smooth when shrinking or mildly enlarging; at high zoom, crisp pixels are more useful.
-        ratio = device_width / max(1, pixmap.width())
+        ratio = device_width / max(1, image.width())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
                               abs(ratio - 1.0) > 1e-3 and ratio < 3)
-        painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
+        painter.drawImage(rect, image, QRectF(image.rect()))
         painter.restore()
 
     def _paint_placeholder(self, painter: QPainter) -> None:

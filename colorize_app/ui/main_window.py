@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from colorize_app import APP_NAME
@@ -35,6 +35,8 @@ MESSAGE_MS = 8000
 
 
 class MainWindow(QMainWindow):
+    first_painted = Signal()  # the window is on screen: heavy background work may start now
+
     def __init__(self, settings: AppSettings, host: QObject, parent: QWidget | None = None):
         """`host` is the colorize_app.worker.WorkerHost that app.py (or a test) made: the window
         only talks to it through its signals and methods, and never imports that module, which
@@ -43,6 +45,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.host = host
         self.model_info: dict | None = None
+        self._painted = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(resources.app_icon())
         self.setAcceptDrops(True)
@@ -346,6 +349,12 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.PaletteChange:  # the system switched light/dark

@@ -15,7 +15,7 @@ from colorize_app.jobs import RecomposeRequest, ShowRequest
 from colorize_app.preview_worker import PreviewWorker
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.preview import PreviewWidget
-from colorize_app.ui.qimage import to_qimage
+from colorize_app.ui.qimage import to_qimage, wrap_display
 from colorize_app.ui.status import Status
 
 SETTLE_MS = 250  # after the slider stops, compose the full-size preview
@@ -86,7 +86,7 @@ class PreviewController(QObject):
         """A fresh result from the worker: shown at once if it is the photo on screen."""
         if self._entry is not None and self._entry.id == entry_id:
             self._request = self._shown_result = next(self._ids)  # older re-composes are stale now
-            self._preview.set_result([to_qimage(level) for level in levels])
+            self._preview.set_result([wrap_display(level) for level in levels])
 
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""
@@ -123,7 +123,7 @@ class PreviewController(QObject):
     @Slot(int, object)
     def _on_original(self, request_id: int, levels: list[np.ndarray]) -> None:
         if request_id == self._shown_request:
-            self._preview.set_original([to_qimage(level) for level in levels])
+            self._preview.set_original([wrap_display(level) for level in levels])
 
     @Slot(int, object)
     def _on_result(self, request_id: int, levels: list[np.ndarray]) -> None:
@@ -131,7 +131,7 @@ class PreviewController(QObject):
         # quick re-composes while the slider moves, then the full one once it rests.
         if request_id >= self._shown_request and request_id > self._shown_result:
             self._shown_result = request_id
-            self._preview.set_result([to_qimage(level) for level in levels])
+            self._preview.set_result([wrap_display(level) for level in levels])
 
     @Slot(int, object)
     def _on_thumbnail(self, entry_id: int, pixels: np.ndarray) -> None:

@@ -44,3 +44,16 @@ def to_qimage(pixels: np.ndarray) -> QImage:
     # QImage borrows the buffer; copy() detaches it so the array's lifetime no longer matters.
     return image.copy()
 
+
+
+def wrap_display(pixels: np.ndarray) -> QImage:
+    """Wrap a display level (HxWx4 uint8 in Qt's native 32-bit order) without copying it.
+
+    PySide keeps a reference to the array for as long as Qt holds the image, and painting this
+    format is Qt's fastest path, so a new 12 MP result costs the window's thread nothing.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx4 uint8 display level, got {pixels.shape} {pixels.dtype}")
+    pixels = np.ascontiguousarray(pixels)
+    height, width = pixels.shape[:2]
+    return QImage(pixels, width, height, pixels.strides[0], QImage.Format.Format_RGB32)

@@ -1,0 +1,214 @@
+"""Does the window stay responsive? Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/ui_bench.py [--photos 10] [--launches 5]
+
+1. Launch to window shown: `colorize-app` is started in a fresh child process (interpreter start
+   included) and reports the moment its main window first paints. Target: under 1.5 s.
+2. Event-loop stalls while colorizing: the real window colorizes a folder of 12-megapixel gray
+   JPEGs (auto-save on, the first photo selected so its result is shown when it lands) while a 5 ms
+   QTimer records the gaps between its ticks. A gap of 50 ms or more is a stall a person can feel.
+   Target: longest gap under 50 ms.
+
+Uses the shipped model if installed, else the default model configuration with random weights
+(speed does not depend on the weights' values). Runs under whatever QT_QPA_PLATFORM says
+("offscreen" when there is no display); use xvfb-run for a figure that includes an X server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+TRAIN = Path(os.environ.get("COLORIZE_TRAIN_DIR", "/work/shared/data/train"))
+SIZE_12MP = (4000, 3000)
+TICK_MS = 5
+STALL_MS = 50
+
+# Run in the child: time the first paint of the main window, then quit.
+LAUNCH_CHILD = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and type(obj).__name__ == "MainWindow":
+            print("SHOWN", time.time(), "torch" in sys.modules, flush=True)
+            QApplication.instance().removeEventFilter(self)
+            QTimer.singleShot(0, QApplication.instance().quit)
+        return False
+
+real_exec = QApplication.exec
+def exec_with_probe():
+    app = QApplication.instance()
+    probe = FirstPaint(app)
+    app.installEventFilter(probe)
+    return real_exec()
+QApplication.exec = staticmethod(exec_with_probe)
+
+from colorize_app.app import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def launch_times(count: int, settings: Path) -> list[tuple[float, bool]]:
+    times = []
+    for _ in range(count):
+        started = time.time()
+        child = subprocess.run([sys.executable, "-c", LAUNCH_CHILD, "--settings", str(settings)],
+                               capture_output=True, text=True, timeout=300)
+        line = next((ln for ln in child.stdout.splitlines() if ln.startswith("SHOWN")), None)
+        if line is None:
+            sys.exit(f"the app did not show its window:\n{child.stdout}\n{child.stderr}")
+        _, shown, torch_loaded = line.split()
+        times.append((float(shown) - started, torch_loaded == "True"))
+    return times
+
+
+def make_photos(folder: Path, count: int) -> list[Path]:
+    """Gray 12 MP JPEGs made from real photos, with a little grain so they compress like scans."""
+    sources = sorted(TRAIN.glob("*.jpg"))[:: max(1, len(list(TRAIN.glob("*.jpg"))) // count)]
+    if not sources:
+        sys.exit(f"No photos in {TRAIN}; set COLORIZE_TRAIN_DIR.")
+    photos = []
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        small = cv2.imread(str(sources[i % len(sources)]), cv2.IMREAD_GRAYSCALE)
+        big = cv2.resize(small, SIZE_12MP, interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        big += rng.standard_normal(big.shape, dtype=np.float32) * 5
+        path = folder / f"scan {i + 1:02}.jpg"
+        cv2.imwrite(str(path), np.clip(big, 0, 255).astype(np.uint8),
+                    [cv2.IMWRITE_JPEG_QUALITY, 92])
+        photos.append(path)
+    return photos
+
+
+def model_weights(folder: Path) -> tuple[Path | None, str]:
+    from colorize_app.core.weights import default_weights_path
+
+    if default_weights_path().is_file():
+        return None, "shipped weights"
+    import torch
+
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+
+    torch.manual_seed(0)
+    path = save_weights(folder / "random.safetensors", ColorizerNet(ModelConfig()),
+                        metadata={"name": "random (benchmark)"})
+    return path, "random ModelConfig() defaults"
+
+
+class GapMeter:
+    """Ticks every TICK_MS and records the time between ticks: the event loop's latency."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000)
+        self._last = now
+
+
+def quit_when_idle(loop, busy: bool) -> None:
+    if not busy:
+        loop.quit()
+
+
+def stall_run(photos: list[Path], weights: Path | None, settings_path: Path) -> dict:
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from colorize_app.ui.main_window import MainWindow
+    from colorize_app.ui.settings import AppSettings
+    from colorize_app.worker import WorkerHost
+
+    app = QApplication.instance() or QApplication([])
+    settings = AppSettings(settings_path)
+    settings.auto_save = True
+    window = MainWindow(settings, WorkerHost(weights=weights))
+    window.resize(1400, 900)
+    window.show()
+    window.open_paths(photos)
+    window.warm_up()
+    loaded = []
+    window.host.colorizer.model_loaded.connect(loaded.append)
+    while not loaded:  # load torch and the model first: a warm start, as after the first photo
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(50):
+        app.processEvents()
+        time.sleep(0.01)
+    meter = GapMeter()
+    loop = QEventLoop()
+    window.batch.busy_changed.connect(partial(quit_when_idle, loop))
+    meter.start()
+    started = time.perf_counter()
+    window.commands.colorize_all.trigger()
+    loop.exec()  # a real event loop, as in the application
+    elapsed = time.perf_counter() - started
+    meter.timer.stop()
+    states = [entry.status.value for entry in window.model.entries()]
+    window.close()
+    gaps = sorted(meter.gaps)
+    return {"elapsed": elapsed, "states": states, "gaps": gaps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=10)
+    parser.add_argument("--launches", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="colorize-ui-bench-") as tmp:
+        tmp = Path(tmp)
+        print(f"platform: {os.environ.get('QT_QPA_PLATFORM') or 'native'}, "
+              f"{os.cpu_count()} CPU cores")
+        launches = launch_times(args.launches, tmp / "launch.ini")
+        seconds = [t for t, _ in launches]
+        print(f"launch to window shown: median {statistics.median(seconds):.2f} s, "
+              f"best {min(seconds):.2f} s, worst {max(seconds):.2f} s over {len(seconds)} launches "
+              f"(target < 1.5 s); torch imported before showing: {any(t for _, t in launches)}")
+
+        folder = tmp / "album"
+        folder.mkdir()
+        photos = make_photos(folder, args.photos)
+        weights, label = model_weights(tmp)
+        run = stall_run(photos, weights, tmp / "stall.ini")
+        gaps = run["gaps"]
+        stalls = sum(g >= STALL_MS for g in gaps)
+        print(f"colorized {len(photos)} photos of 12 MP ({label}) in {run['elapsed']:.1f} s "
+              f"({run['elapsed'] / len(photos):.2f} s each); states: "
+              f"{', '.join(sorted(set(run['states'])))}")
+        print(f"event loop during the batch: longest gap {gaps[-1]:.1f} ms (target < {STALL_MS}), "
+              f"99th percentile {gaps[int(0.99 * (len(gaps) - 1))]:.1f} ms, median "
+              f"{statistics.median(gaps):.1f} ms, gaps >= {STALL_MS} ms: {stalls} of {len(gaps)}")
+        print("ten longest gaps (ms): " + ", ".join(f"{g:.0f}" for g in gaps[-10:]))
+
+
+if __name__ == "__main__":
+    main()
