@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from colorize_app.cli import batch_threads
 from colorize_app.core.batch import plan_batch, run_batch
 from colorize_app.core.imageio import read_image, write_image
 from colorize_app.core.job import batch_process, colorize_file
@@ -163,13 +164,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=20, help="photos in the folder run")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best)")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=batch_threads(),
+                        help="torch threads (default: what `colorize` uses, %(default)s)")  # fmt: skip
     args = parser.parse_args()
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-        os.environ["COLORIZE_BENCH_THREADS"] = str(args.threads)  # for the memory child
+    torch.set_num_threads(args.threads)
+    os.environ["COLORIZE_BENCH_THREADS"] = str(args.threads)  # for the memory child
 
     model, model_label = load_model()
     rows = []
