@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+from colorize_app import __version__
+
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEVICES = ("auto", "cpu", "cuda", "mps")  # as core.device.CHOICES, without importing torch
 SHOWN_SKIPS = 10
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-megapixels", type=_positive_int, default=250, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 

@@ -117,6 +117,16 @@ def test_output_folder_that_cannot_be_created_is_a_clear_error(folder, tmp_path,
     assert "Cannot create the output folder" in err and "Traceback" not in err
 
 
+def test_asking_for_a_missing_gpu_is_a_clear_error(folder, tiny_weights, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU, so asking for one is not an error")
+    status, _, err = run(capsys, folder, "--device", "cuda", "--weights", tiny_weights)
+    assert status == 2
+    assert "CUDA" in err and "Traceback" not in err
+
+
 def test_bad_option_values_are_refused(folder, capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main([str(folder), "--saturation", "-1"])
