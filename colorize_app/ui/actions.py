@@ -5,6 +5,7 @@ Creating the actions in one place keeps shortcuts unique and lets the shortcuts 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
@@ -23,8 +24,12 @@ class WindowActions:
                  checkable: bool = False) -> QAction:
             action = QAction(text, window)
             if shortcut is not None:
-                shortcuts = QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Std) else [
-                    QKeySequence(shortcut)]
+                if isinstance(shortcut, Std):
+                    shortcuts = QKeySequence.keyBindings(shortcut)
+                elif isinstance(shortcut, list):
+                    shortcuts = [QKeySequence(key) for key in shortcut]
+                else:
+                    shortcuts = [QKeySequence(shortcut)]
                 action.setShortcuts(shortcuts)
             if icon:
                 action.setIcon(icons.icon(icon))
@@ -47,7 +52,7 @@ class WindowActions:
         self.save_as = make(tr("Save &As…"), Std.SaveAs, tip=tr("Save the selected result elsewhere"))
         self.save_all = make(tr("Save A&ll"), "Ctrl+Alt+S", "mdi6.content-save-all-outline",
                              tr("Save every colorized photo that is not saved yet"))
-        self.close = make(tr("&Close"), Std.Close, tip=tr("Take the selected photos off the list"))
+        self.close = make(tr("&Close"), ["Ctrl+W", "Ctrl+F4"], tip=tr("Take the selected photos off the list"))
         self.quit = make(tr("&Quit"), Std.Quit)
         self.remove = make(tr("&Remove from List"), Std.Delete, "mdi6.close",
                            tr("Take the selected photos off the list (files are not touched)"))
@@ -57,6 +62,9 @@ class WindowActions:
                                       tr("Colorize the selected photos"))
         self.colorize_all = make(tr("Colorize &All"), "Ctrl+Shift+R", "mdi6.palette",
                                  tr("Colorize every photo in the list that is not done yet"))
+        self.auto_save = make(tr("Save &Each Result Next to Its Original"), checkable=True, tip=tr(
+            "Write “name_colorized” beside each photo as soon as it is done, so stopping or "
+            "closing loses nothing and colorizing the folder again resumes"))
         self.stop = make(tr("S&top"), "Esc", "mdi6.stop-circle-outline",
                          tr("Stop after the current step; finished results are kept"))
         self.side_by_side = make(tr("&Side by Side"), "Ctrl+Alt+1", "mdi6.view-split-vertical",
@@ -103,6 +111,8 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
 
     colorize_menu = bar.addMenu(tr("&Colorize"))
     colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.stop])
+    colorize_menu.addSeparator()
+    colorize_menu.addAction(a.auto_save)
 
     view_menu = bar.addMenu(tr("&View"))
     view_menu.addActions([a.side_by_side, a.compare])
@@ -117,9 +127,19 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
 
 
 def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
-    toolbar = window.addToolBar(window.tr("Main"))
+    tr = window.tr
+    # Short labels beside the icons: the main commands should be readable, not guessed.
+    for action, label in ((a.open_images, tr("Open")), (a.open_folder, tr("Open Folder")),
+                          (a.colorize_selected, tr("Colorize")),
+                          (a.colorize_all, tr("Colorize All")), (a.stop, tr("Stop")),
+                          (a.save, tr("Save")), (a.save_all, tr("Save All")),
+                          (a.side_by_side, tr("Side by Side")), (a.compare, tr("Before/After")),
+                          (a.zoom_fit, tr("Fit")), (a.zoom_actual, tr("100%"))):
+        action.setIconText(label)
+    toolbar = window.addToolBar(tr("Main"))
     toolbar.setObjectName("main_toolbar")  # so saveState() can restore it
     toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     toolbar.addActions([a.open_images, a.open_folder])
     toolbar.addSeparator()
     toolbar.addActions([a.colorize_selected, a.colorize_all, a.stop])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtGui import QIcon, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from colorize_app.ui import icons
 from colorize_app.ui.batch_model import DetailRole, ProgressRole, StatusIconRole, StatusRole
 from colorize_app.ui.status import Status
 
@@ -15,6 +16,18 @@ ICON = 20
 
 
 class BatchItemDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._placeholders: dict[tuple[bool, int], QIcon] = {}
+
+    def _placeholder(self, failed: bool) -> QIcon:
+        # Keyed by the text colour too, so a light/dark switch gets freshly tinted icons.
+        key = (failed, QApplication.palette().color(QPalette.ColorRole.WindowText).rgb())
+        if key not in self._placeholders:
+            name = "mdi6.image-broken-variant" if failed else "mdi6.image-outline"
+            self._placeholders[key] = icons.icon(name)
+        return self._placeholders[key]
+
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt override)
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(240, THUMB + 2 * PAD)
@@ -40,8 +53,10 @@ class BatchItemDelegate(QStyledItemDelegate):
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(thumb_rect.center())
             painter.drawImage(target, thumbnail)
-        else:
+        else:  # not decoded yet, or not decodable at all
             painter.fillRect(thumb_rect, option.palette.color(QPalette.ColorRole.AlternateBase))
+            failed = index.data(StatusRole) == Status.FAILED
+            self._placeholder(failed).paint(painter, thumb_rect.adjusted(14, 14, -14, -14))
 
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text

@@ -86,7 +86,9 @@ class BatchListModel(QAbstractListModel):
             return self.tr("Colorized, not saved yet")
         if entry.status == Status.SAVED:
             return entry.reason or self.tr("Saved as {0}").format(entry.output.name)
-        return self.tr("Failed: {0}").format(entry.reason)
+        # Core's messages name the file by its full path; in the list its name is enough.
+        reason = entry.reason.replace(str(entry.source), entry.source.name)
+        return self.tr("Failed: {0}").format(reason)
 
     def status_icon(self, status: Status) -> QIcon:
         if status not in self._icons:

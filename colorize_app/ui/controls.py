@@ -1,12 +1,10 @@
-"""The controls beside the preview: render size, saturation, device, save-as-you-go."""
+"""The controls under the preview: saturation, render size, device."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -22,7 +20,6 @@ class ControlsWidget(QWidget):
     render_size_changed = Signal(int)
     saturation_changed = Signal(float)  # 0..2, on every step of the slider
     device_changed = Signal(str)  # "auto" | "cpu" | "gpu"
-    auto_save_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +35,7 @@ class ControlsWidget(QWidget):
         self.saturation.setRange(0, SATURATION_MAX)
         self.saturation.setPageStep(10)
         self.saturation.setValue(100)
+        self.saturation.setMinimumWidth(60)
         self.saturation.setAccessibleName(self.tr("Saturation"))
         self.saturation.setToolTip(self.tr("How strong the colours are. Changes show at once."))
         self.saturation_label = QLabel()
@@ -52,31 +50,33 @@ class ControlsWidget(QWidget):
         self.device.currentIndexChanged.connect(self._on_device)
         self.set_gpu_available(False)
 
-        self.auto_save = QCheckBox(self.tr("Save each result next to its original"))
-        self.auto_save.setToolTip(self.tr(
-            "Results are written as “name_colorized” beside each photo as soon as they are done, "
-            "so stopping or closing loses nothing and colorizing again resumes."))
-        self.auto_save.toggled.connect(self.auto_save_changed)
-
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(self.tr("Saturation:"), saturation_row)
-        form.addRow(self.tr("Render size:"), self.render_size)
-        form.addRow(self.tr("Device:"), self.device)
-        form.addRow(self.auto_save)
+        # One row under the preview: the photo keeps the height, and every control stays in view.
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        for label, widget, stretch in ((self.tr("&Saturation:"), saturation_row, 1),
+                                       (self.tr("&Render size:"), self.render_size, 0),
+                                       (self.tr("&Device:"), self.device, 0)):
+            caption = QLabel(label)
+            if isinstance(widget, QWidget):
+                caption.setBuddy(widget)
+                row.addWidget(caption)
+                row.addWidget(widget, stretch)
+            else:
+                caption.setBuddy(self.saturation)
+                row.addWidget(caption)
+                row.addLayout(widget, stretch)
+            row.addSpacing(8)
         self._on_saturation(self.saturation.value())
 
     # -- values -----------------------------------------------------------------------------------
-    def values(self) -> tuple[int, float, str, bool]:
-        return (self.render_size.currentData(), self.saturation.value() / 100,
-                self.device.currentData(), self.auto_save.isChecked())
+    def values(self) -> tuple[int, float, str]:
+        return self.render_size.currentData(), self.saturation.value() / 100, self.device.currentData()
 
-    def set_values(self, render_size: int, saturation: float, device: str, auto_save: bool) -> None:
+    def set_values(self, render_size: int, saturation: float, device: str) -> None:
         index = self.render_size.findData(render_size)
         self.render_size.setCurrentIndex(index if index >= 0 else 0)
         self.saturation.setValue(round(saturation * 100))
         self._select_device(device)
-        self.auto_save.setChecked(auto_save)
 
     def set_gpu_available(self, available: bool) -> None:
         """GPU is offered only once the worker has found one (the window never imports torch)."""

@@ -36,8 +36,8 @@ class AboutDialog(QDialog):
                                  "Nothing is uploaded anywhere.") + "</p>",
                  self._model_html(model_info)]
         credit = resources.sample_credit()
-        if credit:
-            parts.append("<p><b>" + self.tr("Sample photo:") + "</b> " + html.escape(credit) + "</p>")
+        if credit:  # the credit file's own words, which already say what they are about
+            parts.append("<p>" + html.escape(credit) + "</p>")
         label = QLabel("".join(parts))
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText)
@@ -76,6 +76,8 @@ class ShortcutsDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Keyboard Shortcuts"))
+        # The primary shortcut only: platform key bindings also list media keys ("Open", "Save")
+        # that most keyboards lack.
         rows = [(action.text().replace("&", "").rstrip("…"),
                  action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
                 for action in actions if not action.shortcut().isEmpty()]

@@ -94,9 +94,9 @@ class ImageView(QWidget):
         width, height = self.image_size()
         if not width:
             return 1.0
-        if self.viewport.fit:
+        if self.viewport.fit:  # small photos are enlarged too: comparing colours needs room
             dpr = self.devicePixelRatioF()
-            return min(1.0, self.width() * dpr / width, self.height() * dpr / height)
+            return min(MAX_ZOOM, self.width() * dpr / width, self.height() * dpr / height)
         return self.viewport.zoom
 
     def image_rect(self) -> QRectF:

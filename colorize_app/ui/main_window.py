@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.controls.saturation_changed.connect(self._on_saturation_changed)
         self.controls.render_size_changed.connect(self._on_render_size_changed)
         self.controls.device_changed.connect(self._on_device_changed)
-        self.controls.auto_save_changed.connect(self._on_auto_save_changed)
+        self.commands.auto_save.toggled.connect(self._on_auto_save_changed)
         worker = self.host.colorizer
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
@@ -166,8 +166,8 @@ class MainWindow(QMainWindow):
 
     # -- colorizing and saving --------------------------------------------------------------------
     def options(self) -> ColorizeOptions:
-        render_size, saturation, device, auto_save = self.controls.values()
-        return ColorizeOptions(render_size, saturation, device, auto_save)
+        render_size, saturation, device = self.controls.values()
+        return ColorizeOptions(render_size, saturation, device, self.commands.auto_save.isChecked())
 
     @Slot()
     def colorize_selected(self) -> None:
@@ -325,7 +325,8 @@ class MainWindow(QMainWindow):
     # -- window life ------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         s = self.settings
-        self.controls.set_values(s.render_size, s.saturation, s.device, s.auto_save)
+        self.controls.set_values(s.render_size, s.saturation, s.device)
+        self.commands.auto_save.setChecked(s.auto_save)
         self.commands.include_subfolders.setChecked(s.recursive)
         if not s.geometry.isEmpty():
             self.restoreGeometry(s.geometry)

@@ -66,6 +66,7 @@ class PreviewWidget(QWidget):
         compare_layout.setContentsMargins(0, 0, 0, 0)
         compare_layout.addWidget(self.compare_view, 1)
         slider_row = QHBoxLayout()
+        slider_row.setContentsMargins(6, 2, 6, 2)
         slider_row.addWidget(QLabel(self.tr("Before")))
         slider_row.addWidget(self.compare_slider, 1)
         slider_row.addWidget(QLabel(self.tr("After")))
