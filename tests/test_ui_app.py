@@ -71,6 +71,34 @@ def test_self_test_fails_plainly_without_a_model(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_paths_on_the_command_line_are_opened_in_the_window(tmp_path, tiny_weights):
+    album = tmp_path / "album"
+    for name in ("a.jpg", "b.png"):
+        save_photo(album / name, mode="L")
+    single = save_photo(tmp_path / "single.jpg", mode="L")
+    # Run the real entry point; once its event loop starts, report the list and quit.
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "real_exec = QApplication.exec\n"
+        "def report():\n"
+        "    window = next(w for w in QApplication.topLevelWidgets() if w.isVisible())\n"
+        "    print(sorted(e.source.name for e in window.model.entries()), flush=True)\n"
+        "    window.close()\n"
+        "def exec_and_report():\n"
+        "    QTimer.singleShot(0, report)\n"
+        "    return real_exec()\n"
+        "QApplication.exec = staticmethod(exec_and_report)\n"
+        "from colorize_app.app import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    result = run_python(["-c", code, str(single), str(album), "--weights", str(tiny_weights),
+                         "--settings", str(tmp_path / "s.ini")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['a.jpg', 'b.png', 'single.jpg']"
+
+
 def test_command_line_paths_and_qt_options_are_told_apart():
     args, qt_args = parse_args(["photo.jpg", "album/", "-platform", "offscreen"])
     assert args.paths == ["photo.jpg", "album/"]

@@ -147,6 +147,30 @@ def test_stop_cancels_a_batch_midway(qtbot, make_window, tmp_path):
     assert window.commands.colorize_all.isEnabled()  # the rest can be resumed
 
 
+def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make_window,
+                                                                      tmp_path):
+    folder = tmp_path / "big album"
+    for i in range(8):
+        save_photo(folder / f"p{i}.png", size=(160, 200))
+    window = make_window(auto_save=True)
+    window.open_paths([folder])
+    with qtbot.waitSignal(window.host.colorizer.job_finished, timeout=TIMEOUT):
+        window.commands.colorize_all.trigger()
+    window.close()  # waits for the worker: nothing is left half-written behind the window
+
+    saved = sorted(p.name for p in folder.glob("*_colorized.png"))
+    assert 1 <= len(saved) < 8
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"p{i}.png" for i in range(8)] + saved)  # no temporary files either
+    again = make_window(auto_save=True)
+    again.open_paths([folder])
+    assert statuses(again).count(Status.SAVED) == len(saved)
+    again.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, again)
+    assert statuses(again) == [Status.SAVED] * 8
+    assert len(list(folder.glob("*_colorized.png"))) == 8
+
+
 def test_a_broken_file_fails_with_its_reason_while_the_rest_complete(qtbot, make_window, album):
     folder, photos = album
     broken = folder / "photo 2.jpg"
