@@ -127,6 +127,7 @@ class ColorizeWorker(QObject):
 
     # -- one job ----------------------------------------------------------------------------------
     def _run(self, job: ColorizeJob) -> None:
+        from colorize_app.core.imageio import EXTENSIONS, write_image
         from colorize_app.core.job import colorize_file
 
         started = time.perf_counter()
@@ -149,7 +150,13 @@ class ColorizeWorker(QObject):
                 return
             image = self._read(job)
             saved_to = ""
-            if job.output:  # core's one "colour a file and save it" step: same rules as the CLI
+            fmt = EXTENSIONS.get(Path(job.output).suffix.lower()) if job.output else None
+            if fmt is not None and fmt != image.format:  # Save As with another extension
+                colorize_fn(image.pixels, None, None)
+                self._check(job)
+                saved_to = str(write_image(job.output, made["result"], like=image, format=fmt,
+                                           overwrite=job.overwrite))
+            elif job.output:  # core's one "colour a file and save it" step: the CLI's rules
                 saved_to = str(colorize_file(job.source, job.output, colorize_fn, image=image,
                                              overwrite=job.overwrite,
                                              is_cancelled=partial(self._stale, job)))
@@ -158,7 +165,8 @@ class ColorizeWorker(QObject):
             self.job_progress.emit(job.id, 1.0)
             shown = levels(made["result"])
             self.job_finished.emit(job.id, {
-                "chroma": made["chroma"], "display": for_display(shown), "thumbnail": thumbnail(shown),
+                # Half precision is plenty for a colour and halves what the list keeps per photo.
+                "chroma": made["chroma"].astype(np.float16), "display": for_display(shown), "thumbnail": thumbnail(shown),
                 "saved_to": saved_to, "skipped": False, "predicted": job.chroma is None,
                 "device": self._device_name(), "seconds": time.perf_counter() - started,
             })

@@ -108,6 +108,44 @@ def test_colorize_all_brings_every_photo_to_done_and_save_writes_next_to_it(qtbo
         assert saved.size == original.size and saved.mode == "RGB"
 
 
+def test_save_as_writes_the_format_its_name_asks_for(qtbot, make_window, album, tmp_path,
+                                                    monkeypatch):
+    _, photos = album
+    window = make_window()
+    window.open_paths(photos[:1])
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    target = tmp_path / "elsewhere" / "copy.png"
+    target.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    window.commands.save_as.trigger()
+    wait_until_idle(qtbot, window)
+    with Image.open(target) as saved:
+        assert saved.format == "PNG" and saved.size == (96, 72)
+
+
+def test_colorize_selected_replaces_an_earlier_result(qtbot, make_window, album):
+    _, photos = album
+    window = make_window(auto_save=True)
+    window.open_paths(photos[:1])
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    output = photos[0].with_name("photo 1_colorized.jpg")
+    assert saturation_of(output) > 0.3
+
+    window.controls.saturation.setValue(0)
+    window.batch_panel.select_row(0)
+    window.commands.colorize_selected.trigger()
+    wait_until_idle(qtbot, window)
+    assert saturation_of(output) < 0.3  # rewritten in gray, not skipped as "already done"
+
+
+def saturation_of(path) -> float:
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB"), np.float32)
+    return float(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean())
+
+
 def test_colorize_all_with_auto_save_writes_each_result_and_a_reopen_resumes(qtbot, make_window,
                                                                              album):
     folder, photos = album

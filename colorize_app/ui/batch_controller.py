@@ -25,6 +25,7 @@ class ColorizeOptions:
     saturation: float = 1.0
     device: str = "auto"
     auto_save: bool = True  # save each result next to its original as it finishes
+    overwrite: bool = False  # False: a result already on disk is kept (a folder run resumes)
 
 
 class BatchController(QObject):
@@ -63,7 +64,7 @@ class BatchController(QObject):
         jobs = [ColorizeJob(id=entry.id, source=str(entry.source),
                             output=str(entry.output) if options.auto_save else "",
                             render_size=options.render_size, saturation=options.saturation,
-                            device=options.device)
+                            device=options.device, overwrite=options.overwrite)
                 for entry in entries if entry.id not in self._pending]
         return self._submit(jobs)
 

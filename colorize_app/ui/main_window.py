@@ -165,13 +165,15 @@ class MainWindow(QMainWindow):
         return len(added)
 
     # -- colorizing and saving --------------------------------------------------------------------
-    def options(self) -> ColorizeOptions:
+    def options(self, overwrite: bool = False) -> ColorizeOptions:
         render_size, saturation, device = self.controls.values()
-        return ColorizeOptions(render_size, saturation, device, self.commands.auto_save.isChecked())
+        return ColorizeOptions(render_size, saturation, device,
+                               self.commands.auto_save.isChecked(), overwrite)
 
     @Slot()
     def colorize_selected(self) -> None:
-        self.batch.colorize(self.batch_panel.selected_entries(), self.options())
+        # Asked for by name: a fresh result replaces an earlier one (Colorize All resumes instead).
+        self.batch.colorize(self.batch_panel.selected_entries(), self.options(overwrite=True))
 
     @Slot()
     def colorize_all(self) -> None:
