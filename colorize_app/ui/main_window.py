@@ -26,6 +26,7 @@ from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.preview_controller import PreviewController
 from colorize_app.ui.recent import RecentMenu
 from colorize_app.ui.settings import AppSettings
+from colorize_app.ui.settings_binder import SettingsBinder
 from colorize_app.ui.status import Status
 from colorize_app.ui.status_bar import AppStatusBar
 
@@ -63,7 +64,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_layout()
         self._connect()
-        self._restore_settings()
+        self.binder = SettingsBinder(self, settings)
+        self.binder.restore()
         self._update_actions()
 
     def _build_layout(self) -> None:
@@ -98,7 +100,6 @@ class MainWindow(QMainWindow):
         ):
             action.triggered.connect(slot)
         a.compare.toggled.connect(self.preview.set_compare_mode)
-        a.include_subfolders.toggled.connect(self._on_subfolders_toggled)
         self.recent.path_chosen.connect(self._on_recent_chosen)
         self.batch_panel.current_changed.connect(self._on_current_changed)
         self.batch_panel.view.selectionModel().selectionChanged.connect(self._update_actions)
@@ -114,9 +115,6 @@ class MainWindow(QMainWindow):
         self.batch.message.connect(self._show_message)
         self.previews.failed.connect(self._show_message)
         self.controls.saturation_changed.connect(self._on_saturation_changed)
-        self.controls.render_size_changed.connect(self._on_render_size_changed)
-        self.controls.device_changed.connect(self._on_device_changed)
-        self.commands.auto_save.toggled.connect(self._on_auto_save_changed)
         worker = self.host.colorizer
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
@@ -243,24 +241,7 @@ class MainWindow(QMainWindow):
 
     @Slot(float)
     def _on_saturation_changed(self, value: float) -> None:
-        self.settings.saturation = value
         self.previews.set_saturation(value)
-
-    @Slot(int)
-    def _on_render_size_changed(self, value: int) -> None:
-        self.settings.render_size = value
-
-    @Slot(str)
-    def _on_device_changed(self, value: str) -> None:
-        self.settings.device = value
-
-    @Slot(bool)
-    def _on_auto_save_changed(self, value: bool) -> None:
-        self.settings.auto_save = value
-
-    @Slot(bool)
-    def _on_subfolders_toggled(self, value: bool) -> None:
-        self.settings.recursive = value
 
     @Slot(str)
     def _on_recent_chosen(self, path: str) -> None:
@@ -325,28 +306,8 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self.commands.all(), extra, self).open()
 
     # -- window life ------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = self.settings
-        self.controls.set_values(s.render_size, s.saturation, s.device)
-        self.commands.auto_save.setChecked(s.auto_save)
-        self.commands.include_subfolders.setChecked(s.recursive)
-        if not s.geometry.isEmpty():
-            self.restoreGeometry(s.geometry)
-        else:
-            self.resize(1280, 800)
-        if not s.window_state.isEmpty():
-            self.restoreState(s.window_state)
-        if not s.splitter_state.isEmpty():
-            self.splitter.restoreState(s.splitter_state)
-        self.commands.compare.setChecked(s.compare_mode)
-
     def save_settings(self) -> None:
-        s = self.settings
-        s.geometry = self.saveGeometry()
-        s.window_state = self.saveState()
-        s.splitter_state = self.splitter.saveState()
-        s.compare_mode = self.preview.is_compare_mode()
-        s.sync()
+        self.binder.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()

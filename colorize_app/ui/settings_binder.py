@@ -1,0 +1,66 @@
+"""Keeps the settings in step with the window: restores them at start, records every change."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+
+from colorize_app.ui.settings import AppSettings
+
+
+class SettingsBinder(QObject):
+    """Control values are written as they change (a crash loses nothing); the window's geometry
+    and layout are written by `save()` when it closes."""
+
+    def __init__(self, window, settings: AppSettings) -> None:
+        super().__init__(window)
+        self._window = window
+        self._settings = settings
+
+    def restore(self) -> None:
+        w, s = self._window, self._settings
+        w.controls.set_values(s.render_size, s.saturation, s.device)
+        w.commands.auto_save.setChecked(s.auto_save)
+        w.commands.include_subfolders.setChecked(s.recursive)
+        if not s.geometry.isEmpty():
+            w.restoreGeometry(s.geometry)
+        else:
+            w.resize(1280, 800)
+        if not s.window_state.isEmpty():
+            w.restoreState(s.window_state)
+        if not s.splitter_state.isEmpty():
+            w.splitter.restoreState(s.splitter_state)
+        w.commands.compare.setChecked(s.compare_mode)
+        # Connected after restoring, so restoring does not write the same values back.
+        w.controls.saturation_changed.connect(self._on_saturation)
+        w.controls.render_size_changed.connect(self._on_render_size)
+        w.controls.device_changed.connect(self._on_device)
+        w.commands.auto_save.toggled.connect(self._on_auto_save)
+        w.commands.include_subfolders.toggled.connect(self._on_recursive)
+
+    def save(self) -> None:
+        w, s = self._window, self._settings
+        s.geometry = w.saveGeometry()
+        s.window_state = w.saveState()
+        s.splitter_state = w.splitter.saveState()
+        s.compare_mode = w.preview.is_compare_mode()
+        s.sync()
+
+    @Slot(float)
+    def _on_saturation(self, value: float) -> None:
+        self._settings.saturation = value
+
+    @Slot(int)
+    def _on_render_size(self, value: int) -> None:
+        self._settings.render_size = value
+
+    @Slot(str)
+    def _on_device(self, value: str) -> None:
+        self._settings.device = value
+
+    @Slot(bool)
+    def _on_auto_save(self, value: bool) -> None:
+        self._settings.auto_save = value
+
+    @Slot(bool)
+    def _on_recursive(self, value: bool) -> None:
+        self._settings.recursive = value
