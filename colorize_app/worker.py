@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
+from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
 from colorize_app.jobs import ColorizeJob
 from colorize_app.preview_worker import (
     PreviewWorker,
@@ -127,8 +127,7 @@ class ColorizeWorker(QObject):
 
     # -- one job ----------------------------------------------------------------------------------
     def _run(self, job: ColorizeJob) -> None:
-        from colorize_app.core.imageio import EXTENSIONS, write_image
-        from colorize_app.core.job import colorize_file
+        from colorize_app.core.imageio import EXTENSIONS
 
         started = time.perf_counter()
         self.job_started.emit(job.id)
@@ -149,26 +148,23 @@ class ColorizeWorker(QObject):
                 self.job_finished.emit(job.id, {"skipped": True, "saved_to": job.output})
                 return
             image = self._read(job)
-            saved_to = ""
+            saved_to, save_error = "", ""
             fmt = EXTENSIONS.get(Path(job.output).suffix.lower()) if job.output else None
-            if fmt is not None and fmt != image.format:  # Save As with another extension
-                colorize_fn(image.pixels, None, None)
-                self._check(job)
-                saved_to = str(write_image(job.output, made["result"], like=image, format=fmt,
-                                           overwrite=job.overwrite))
-            elif job.output:  # core's one "colour a file and save it" step: the CLI's rules
-                saved_to = str(colorize_file(job.source, job.output, colorize_fn, image=image,
-                                             overwrite=job.overwrite,
-                                             is_cancelled=partial(self._stale, job)))
-            else:
-                colorize_fn(image.pixels, None, None)
+            try:
+                saved_to = self._colorize_and_save(job, image, fmt, colorize_fn)
+            except ImageWriteError as exc:
+                if "result" not in made:
+                    raise
+                save_error = str(exc)  # colorized but not written: keep the result, say why
             self.job_progress.emit(job.id, 1.0)
             shown = levels(made["result"])
             self.job_finished.emit(job.id, {
                 # Half precision is plenty for a colour and halves what the list keeps per photo.
-                "chroma": made["chroma"].astype(np.float16), "display": for_display(shown), "thumbnail": thumbnail(shown),
-                "saved_to": saved_to, "skipped": False, "predicted": job.chroma is None,
-                "device": self._device_name(), "seconds": time.perf_counter() - started,
+                "chroma": made["chroma"].astype(np.float16),
+                "display": for_display(shown), "thumbnail": thumbnail(shown),
+                "saved_to": saved_to, "save_error": save_error, "skipped": False,
+                "predicted": job.chroma is None, "device": self._device_name(),
+                "seconds": time.perf_counter() - started,
             })
         except Cancelled:
             self.job_cancelled.emit(job.id)
@@ -185,6 +181,22 @@ class ColorizeWorker(QObject):
             logger.exception("Unexpected error colorizing %s", job.source)
             self.job_failed.emit(job.id, self.tr("Unexpected error colorizing {0}: {1}")
                                  .format(name, exc))
+
+    def _colorize_and_save(self, job: ColorizeJob, image, fmt: str | None, colorize_fn) -> str:
+        """Colorize, and save where the job says; returns the path written ("" for none)."""
+        from colorize_app.core.imageio import write_image
+        from colorize_app.core.job import colorize_file
+
+        if fmt is not None and fmt != image.format:  # Save As with another extension
+            result = colorize_fn(image.pixels, None, None)
+            self._check(job)
+            return str(write_image(job.output, result, like=image, format=fmt,
+                                   overwrite=job.overwrite))
+        if job.output:  # core's one "colour a file and save it" step: the CLI's rules
+            return str(colorize_file(job.source, job.output, colorize_fn, image=image,
+                                     overwrite=job.overwrite, is_cancelled=partial(self._stale, job)))
+        colorize_fn(image.pixels, None, None)
+        return ""
 
     def _check(self, job: ColorizeJob) -> None:
         if self._stale(job):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from photos import save_photo
+from photos import make_unwritable, save_photo
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -223,6 +223,22 @@ def test_a_broken_file_fails_with_its_reason_while_the_rest_complete(qtbot, make
 
     window.batch_panel.select_row(1)
     assert "truncated" in window.status.currentMessage().lower()
+
+
+def test_a_folder_that_cannot_be_written_fails_with_a_reason_to_act_on(qtbot, make_window,
+                                                                       tmp_path, monkeypatch):
+    folder = tmp_path / "cd-rom"
+    photo = save_photo(folder / "scan.jpg", mode="L")
+    make_unwritable(folder, monkeypatch)
+    window = make_window(auto_save=True)
+    window.open_paths([photo])
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    entry = window.model.entries()[0]
+    assert entry.status == Status.FAILED
+    assert "cd-rom" in entry.reason and "Traceback" not in entry.reason
+    assert entry.chroma is not None  # the colour result is kept: Save As elsewhere still works
+    assert window.commands.save_as.isEnabled()
 
 
 def test_the_saturation_slider_recolours_the_preview_without_the_network(qtbot, make_window,

@@ -127,12 +127,16 @@ class BatchController(QObject):
                     "Already colorized earlier ({0} exists)").format(Path(payload["saved_to"]).name))
             else:
                 saved_to = payload.get("saved_to") or ""
+                error = payload.get("save_error") or ""
                 if saved_to:
-                    output = Path(saved_to)
+                    output, status = Path(saved_to), Status.SAVED
                     reason = self.tr("Saved as {0}").format(output.name)
-                else:
-                    output, reason = entry.output, ""
-                self._model.update(job_id, status=Status.SAVED if saved_to else Status.DONE,
+                else:  # kept in memory; when saving failed, Save As elsewhere still works
+                    output, reason = entry.output, error
+                    status = Status.FAILED if error else Status.DONE
+                if error:
+                    self.message.emit(error)
+                self._model.update(job_id, status=status,
                                    reason=reason, progress=1.0, seconds=payload["seconds"],
                                    chroma=payload["chroma"], output=output,
                                    thumbnail=to_qimage(payload["thumbnail"]))
