@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import re
 import shutil
+import struct
 import subprocess
 import xml.etree.ElementTree as ET
 from importlib.metadata import distribution
@@ -95,10 +96,18 @@ def test_metainfo_screenshots_are_the_repositorys_docs_screenshots(metainfo):
     for url in urls:
         assert "/docs/screenshots/" in url and url.endswith(".png")
     shots = ROOT / "docs" / "screenshots"
-    if not shots.is_dir():
-        pytest.skip("docs/screenshots/ has not been made yet")
+    if not list(shots.glob("*.png")):
+        pytest.skip("no screenshots have been taken yet (docs/screenshots/take_screenshots.py)")
     missing = [name for name in names if not (shots / name).is_file()]
     assert not missing, f"metainfo names screenshots that docs/screenshots/ lacks: {missing}"
+    for image, name in zip(metainfo.iter("image"), names):
+        if image.get("width"):
+            assert (int(image.get("width")), int(image.get("height"))) == png_size(shots / name), name
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]  # signature, IHDR length and type, then width and height
+    return struct.unpack(">II", header[16:24])
 
 
 def test_icon_is_a_square_scalable_svg_named_after_the_id():
