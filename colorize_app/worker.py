@@ -306,7 +306,7 @@ class ColorizeWorker(QObject):
         return {
             "name": str(name),
             "device": self._device_name(),
-            "summary": {str(k): str(v) for k, v in training.items() if not isinstance(v, dict | list)},
+            "summary": dict(training),  # plain JSON from the file: the model card
             "config": meta.get("model_config") or {},
             "path": str(path or ""),
             "gpu_available": cuda_available() or mps_available(),

@@ -21,9 +21,6 @@ from PySide6.QtWidgets import (
 from colorize_app import APP_NAME, __version__
 from colorize_app.ui import resources
 
-SUMMARY_KEYS = ("name", "dataset", "data", "images", "epochs", "steps", "trained", "date",
-                "licence", "license", "note", "val_loss", "metrics")
-
 
 class AboutDialog(QDialog):
     """Version, the model card in brief, and credits (for the sample photo too)."""
@@ -59,14 +56,36 @@ class AboutDialog(QDialog):
         if config:
             rows.append((self.tr("Network"), ", ".join(f"{k} {v}" for k, v in config.items()
                                                      if k in ("backbone", "cut_after", "head"))))
-        summary = info.get("summary") or {}
-        rows += [(key.replace("_", " ").capitalize(), summary[key])
-                 for key in SUMMARY_KEYS if key in summary and key != "name"]
+        rows += self._card_rows(info.get("summary") or {})
         if info.get("path"):
             rows.append((self.tr("File"), Path(info["path"]).name))
         cells = "".join(f"<tr><td><b>{html.escape(str(k))}</b>&nbsp;</td>"
                         f"<td>{html.escape(str(v))}</td></tr>" for k, v in rows if v)
         return f"<table>{cells}</table>"
+
+
+    def _card_rows(self, card: dict) -> list[tuple[str, str]]:
+        """The model card (training.export's metadata) in a few readable lines."""
+        rows = []
+        if card.get("loss"):
+            rows.append((self.tr("Trained with"), self.tr("{0} loss").format(card["loss"])))
+        if card.get("steps"):
+            seen = card.get("images_seen")
+            rows.append((self.tr("Training"), self.tr("{0} steps, {1} images seen").format(
+                card["steps"], seen) if seen else self.tr("{0} steps").format(card["steps"])))
+        data = card.get("data")
+        if isinstance(data, dict) and data.get("root"):
+            photos = data.get("photos")
+            rows.append((self.tr("Data"), f"{data['root']} ({photos} photos)" if photos
+                         else str(data["root"])))
+        metrics = card.get("metrics")
+        if isinstance(metrics, dict) and metrics:
+            rows.append((self.tr("Evaluation"), ", ".join(
+                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in metrics.items() if not isinstance(v, dict | list))))
+        if card.get("note"):
+            rows.append((self.tr("Note"), str(card["note"])))
+        return rows
 
 
 class ShortcutsDialog(QDialog):
