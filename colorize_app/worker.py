@@ -42,7 +42,10 @@ class ColorizeWorker(QObject):
 
     job_started = Signal(int)
     job_progress = Signal(int, float)  # job id, 0..1
-    job_finished = Signal(int, object)  # job id, dict (see _finish)
+    # job id, dict: chroma (the prediction, float16), display (levels for the window), thumbnail,
+    # saved_to ("" if not saved), save_error, skipped (an earlier result was kept), predicted,
+    # device, seconds. A skipped job carries only skipped and saved_to.
+    job_finished = Signal(int, object)
     job_failed = Signal(int, str)  # job id, a sentence a person can act on
     job_cancelled = Signal(int)
     model_loaded = Signal(object)  # dict: name, device, summary, gpu_available
