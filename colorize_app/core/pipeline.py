@@ -31,12 +31,13 @@ def render_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
 
 def network_input(image: np.ndarray, render_size: int) -> np.ndarray:
     """Normalised lightness (float32, h x w) of the photo resized for the network."""
-    rgb = as_rgb(image)
-    height, width = rgb.shape[:2]
+    # Resize first: expanding a 12 MP gray photo to RGB would cost a full-size copy under the GIL.
+    base = image if image.ndim == 2 else np.ascontiguousarray(image[:, :, :3])
+    height, width = base.shape[:2]
     small_h, small_w = render_shape(height, width, render_size)
     interpolation = cv2.INTER_AREA if small_h < height else cv2.INTER_CUBIC
-    small = cv2.resize(np.ascontiguousarray(rgb), (small_w, small_h), interpolation=interpolation)
-    return normalize_l(rgb_to_lab(small)[:, :, 0])
+    small = cv2.resize(base, (small_w, small_h), interpolation=interpolation)
+    return normalize_l(rgb_to_lab(np.ascontiguousarray(as_rgb(small)))[:, :, 0])
 
 
 def predict_chroma(
