@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/colorize-app $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check colorize_app training tests benchmarks
+	$(BIN)/ruff check colorize_app training tests benchmarks packaging docs/screenshots
 	$(BIN)/lint-imports
 
 test: lint
@@ -24,6 +24,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline_bench.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/ui_bench.py
+	$(BIN)/python benchmarks/training_bench.py
+
+package:
+	packaging/build.sh
 
 clean:
 	rm -rf build dist *.egg-info

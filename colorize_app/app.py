@@ -11,7 +11,6 @@ import argparse
 import logging
 import logging.handlers
 import sys
-import time
 from pathlib import Path
 
 from colorize_app import APP_ID, APP_NAME, __version__
@@ -25,7 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("paths", nargs="*", help="photos or folders to open")
     parser.add_argument("--weights", type=Path, help="a .safetensors model instead of the shipped one")
     parser.add_argument("--self-test", action="store_true",
-                        help="colorize a test image without a window, print the outcome, exit 0 or 1")
+                        help="colorize the sample photo without a window and check it; exit 0 passed, 1 failed, 2 no model")
     parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)  # tests, benchmarks
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     # Qt's own options (-platform, -style, ...) pass through to QApplication.
@@ -45,62 +44,13 @@ def setup_logging(log_dir: Path | None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def self_test(weights: Path | None = None) -> int:
-    """Load the model, colorize the sample photo (or a generated gradient) into a temporary folder,
-    check the result, print one line, and return the exit status. No window, no display needed."""
-    import tempfile
-
-    import numpy as np
-
-    from colorize_app.core.colour import lightness
-    from colorize_app.core.errors import ColorizeError
-    from colorize_app.core.imageio import read_image, write_image
-    from colorize_app.core.pipeline import colorize
-    from colorize_app.core.weights import load_model
-    from colorize_app.ui.resources import sample_photo
-
-    started = time.perf_counter()
-    try:
-        model = load_model(weights)
-        sample = sample_photo()
-        with tempfile.TemporaryDirectory(prefix="colorize-self-test-") as tmp:
-            if sample is None:
-                sample = write_image(Path(tmp) / "gradient.png", _test_pattern())
-            original = read_image(sample)
-            result = colorize(original.pixels, model)
-            saved = write_image(Path(tmp) / f"{Path(sample).stem}_colorized.png", result)
-            back = read_image(saved).pixels
-            height, width = original.pixels.shape[:2]
-            if back.shape[:2] != (height, width) or back.ndim != 3 or back.shape[2] < 3:
-                raise ColorizeError(f"the result has shape {back.shape}, expected {height}x{width}x3")
-            drift = float(np.abs(lightness(back) - lightness(original.pixels)).mean())
-            if not drift < 2.0:
-                raise ColorizeError(f"the result's lightness drifts from the original's by {drift:.2f}")
-    except (ColorizeError, OSError) as exc:
-        print(f"{APP_NAME} self-test FAILED: {exc}")
-        return 1
-    name = Path(getattr(model, "weights_path", "") or "model").name
-    print(f"{APP_NAME} {__version__} self-test passed: {name} colorized {Path(sample).name} "
-          f"({width}x{height}) in {time.perf_counter() - started:.1f} s; lightness drift {drift:.2f}")
-    return 0
-
-
-def _test_pattern():
-    """A gray gradient with a few shapes: something for the network to see."""
-    import numpy as np
-
-    y, x = np.mgrid[0:384, 0:512]
-    image = (x * 255 / 511).astype(np.uint8)
-    image[(x - 160) ** 2 + (y - 190) ** 2 < 70**2] = 200
-    image[100:300, 330:450] = 60
-    return image
-
-
 def main(argv: list[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
+        from colorize_app.selftest import run_self_test
+
         logging.basicConfig(level=logging.WARNING)
-        return self_test(args.weights)
+        return run_self_test(args.weights)
     if sys.platform == "win32":
         import torch  # noqa: F401  # torch's DLLs must load before Qt's on Windows (a known clash)
 

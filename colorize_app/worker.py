@@ -9,7 +9,6 @@ prediction. Both are fed by queued signals and answer with signals carrying a jo
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from colorize_app import gc_guard
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
 from colorize_app.jobs import ColorizeJob
 from colorize_app.preview_worker import (
@@ -258,17 +258,13 @@ class ColorizeWorker(QObject):
         from colorize_app.core import weights
 
         if self._model is None:
-            # Importing torch and building the model make hundreds of thousands of long-lived
-            # objects; a full garbage collection meanwhile, or later over all of them, holds the
-            # GIL for a quarter of a second and freezes the window. So no collections while
-            # loading, then those objects are set aside for good (gc.freeze).
-            gc.disable()
+            # Collection runs on the GUI thread only (gc_guard); what loading torch and the model
+            # created is long-lived, so it is set aside rather than scanned again and again.
             try:
                 self._model = weights.load_model(self._weights, device="cpu")
                 self._move_model(self._torch_device(device))
             finally:
-                gc.freeze()
-                gc.enable()
+                gc_guard.set_aside_long_lived_objects()
             self.model_loaded.emit(self._describe())
         elif str(self._torch_device(device)) != str(self._device):
             self._move_model(self._torch_device(device))
@@ -328,6 +324,7 @@ class WorkerHost(QObject):
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        gc_guard.install()  # before any worker thread can start collecting Qt objects
         self.colorizer = ColorizeWorker(weights)
         self.previewer = PreviewWorker()
         self._threads = []

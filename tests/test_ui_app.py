@@ -59,7 +59,7 @@ def test_self_test_passes_from_the_source_install(tiny_weights, tmp_path):
     result = run_python(["-m", "colorize_app.app", "--self-test", "--weights", str(tiny_weights)],
                         tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "self-test passed" in result.stdout
+    assert "PASS" in result.stdout
 
 
 def test_self_test_fails_plainly_without_a_model(tmp_path):
@@ -67,7 +67,7 @@ def test_self_test_fails_plainly_without_a_model(tmp_path):
     result = run_python(["-m", "colorize_app.app", "--self-test", "--weights", str(missing)],
                         tmp_path)
     assert result.returncode == 1
-    assert "FAILED" in result.stdout and "none.safetensors" in result.stdout
+    assert "FAIL" in result.stdout and "none.safetensors" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
