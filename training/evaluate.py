@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--names", nargs="+", help="a name per weights file for the table")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--split", default="val", choices=["val", "train", "all"])
-    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N photos")
+    p.add_argument("--limit", type=int, default=0, help="evaluate N photos spread evenly over the split")
     p.add_argument("--out", type=Path, default=Path("runs/eval"))
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
     p.add_argument("--saturation", type=float, default=1.0)
@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             model.config = dataclasses.replace(model.config, temperature=args.temperature)
         models[name] = model
     photos = photos_for(args.data, args.split)
-    if args.limit:
-        photos = photos[: args.limit]
+    if args.limit and args.limit < len(photos):
+        # Evenly spaced, so a subset covers every source folder rather than the first one.
+        photos = [photos[i * len(photos) // args.limit] for i in range(args.limit)]
     rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation)
 
     args.out.mkdir(parents=True, exist_ok=True)
