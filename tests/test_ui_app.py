@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from gui_thread import heard
 from photos import save_photo
 from PySide6.QtWidgets import QMessageBox
 
@@ -106,7 +107,7 @@ def test_command_line_paths_and_qt_options_are_told_apart():
 
 
 def test_about_names_the_version_and_the_model(qtbot, window):
-    with qtbot.waitSignal(window.host.colorizer.model_loaded, timeout=TIMEOUT):
+    with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
         window.warm_up()
     assert "tiny" in window.status.engine.text() and "CPU" in window.status.engine.text()
     about = AboutDialog(window.model_info, window)
@@ -145,12 +146,13 @@ def test_no_model_installed_is_a_message_not_a_traceback(qtbot, tmp_path, monkey
         window.show()
         photo = save_photo(tmp_path / "a.jpg", mode="L")
         window.open_paths([photo])
-        with qtbot.waitSignal(window.host.colorizer.model_failed, timeout=TIMEOUT):
+        # Heard on the GUI thread: by then the window has handled the failure and the cancelled job.
+        with heard(qtbot, window.host.colorizer.model_failed, timeout=TIMEOUT):
             window.commands.colorize_all.trigger()
-        qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
         boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
-        assert boxes and "No colorization model is installed" in boxes[0].text()
+        assert len(boxes) == 1 and "No colorization model is installed" in boxes[0].text()
         assert "none installed" in window.status.engine.text()
+        assert not window.batch.is_busy() and not window.commands.stop.isEnabled()
         assert window.model.entries()[0].status == "waiting"  # ready once a model is there
     finally:
         window.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_thread import heard
 from photos import make_unwritable, save_photo
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -169,7 +170,7 @@ def test_stop_cancels_a_batch_midway(qtbot, make_window, tmp_path):
     window = make_window(auto_save=True)
     window.open_paths(photos)
     worker = window.host.colorizer
-    with qtbot.waitSignal(worker.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, worker.job_finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     assert window.commands.stop.isEnabled()
     window.commands.stop.trigger()
@@ -192,7 +193,7 @@ def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make
         save_photo(folder / f"p{i}.png", size=(160, 200))
     window = make_window(auto_save=True)
     window.open_paths([folder])
-    with qtbot.waitSignal(window.host.colorizer.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, window.host.colorizer.job_finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     window.close()  # waits for the worker: nothing is left half-written behind the window
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_thread import heard
 from photos import save_photo
 from PIL import Image
 
@@ -30,7 +31,7 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
     output = tmp_path / "scan_colorized.jpg"
     progress = []
     host.colorizer.job_progress.connect(lambda job_id, fraction: progress.append(fraction))
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT) as finished:
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as finished:
         host.colorize([ColorizeJob(id=1, source=str(source), output=str(output))])
     job_id, payload = finished.args
     assert job_id == 1
@@ -45,7 +46,7 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
 def test_an_unreadable_file_fails_with_a_sentence_naming_it(qtbot, host, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
-    with qtbot.waitSignal(host.colorizer.job_failed, timeout=TIMEOUT) as failed:
+    with heard(qtbot, host.colorizer.job_failed, timeout=TIMEOUT) as failed:
         host.colorize([ColorizeJob(id=7, source=str(broken))])
     job_id, message = failed.args
     assert job_id == 7
@@ -56,7 +57,7 @@ def test_an_existing_result_is_skipped_not_overwritten(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png")
     output = tmp_path / "a_colorized.png"
     output.write_bytes(b"from an earlier run")
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT) as finished:
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as finished:
         host.colorize([ColorizeJob(id=1, source=str(source), output=str(output))])
     assert finished.args[1]["skipped"] is True
     assert output.read_bytes() == b"from an earlier run"
@@ -69,8 +70,10 @@ def test_stop_cancels_the_queue_and_leaves_no_partial_files(qtbot, host, tmp_pat
     cancelled, finished = [], []
     host.colorizer.job_cancelled.connect(cancelled.append)
     host.colorizer.job_finished.connect(lambda job_id, payload: finished.append(job_id))
+    # A plain callable runs in the emitting (worker) thread, so this Stop lands before job 1 passes
+    # its first checkpoint, however busy the machine; stop() is safe from any thread.
     host.colorizer.job_started.connect(lambda job_id: host.stop() if job_id == 1 else None)
-    with qtbot.waitSignal(host.colorizer.idle, timeout=TIMEOUT):
+    with heard(qtbot, host.colorizer.idle, timeout=TIMEOUT):
         host.colorize(jobs)
     assert cancelled, "stop cancelled nothing"
     assert len(finished) + len(cancelled) == len(jobs)
@@ -78,14 +81,14 @@ def test_stop_cancels_the_queue_and_leaves_no_partial_files(qtbot, host, tmp_pat
     assert written == sorted(f"p{i}_colorized.png" for i in finished)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
     # After a stop, new work runs normally.
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT):
         host.colorize([ColorizeJob(id=99, source=str(sources[-1]))])
 
 
 def test_saving_from_a_cached_prediction_does_not_run_the_network(qtbot, host, tmp_path,
                                                                   monkeypatch):
     source = save_photo(tmp_path / "a.png", size=(40, 50), mode="L")
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT) as first:
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as first:
         host.colorize([ColorizeJob(id=1, source=str(source))])
     chroma = first.args[1]["chroma"]
 
@@ -96,7 +99,7 @@ def test_saving_from_a_cached_prediction_does_not_run_the_network(qtbot, host, t
 
     monkeypatch.setattr(pipeline, "predict_chroma", no_network)
     output = tmp_path / "gray.png"
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT) as saved:
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as saved:
         host.colorize([ColorizeJob(id=1, source=str(source), output=str(output), saturation=0.0,
                                    overwrite=True, chroma=chroma)])
     assert saved.args[1]["saved_to"] == str(output)
@@ -110,7 +113,7 @@ def test_no_model_installed_says_how_to_get_one(qtbot, tmp_path, monkeypatch):
     host = WorkerHost(weights=None)
     try:
         source = save_photo(tmp_path / "a.png")
-        with qtbot.waitSignal(host.colorizer.model_failed, timeout=TIMEOUT) as failed:
+        with heard(qtbot, host.colorizer.model_failed, timeout=TIMEOUT) as failed:
             host.colorize([ColorizeJob(id=1, source=str(source))])
         message = failed.args[0]
         assert "No colorization model is installed" in message and "--weights" in message
@@ -144,7 +147,7 @@ def test_out_of_gpu_memory_falls_back_to_the_cpu_and_says_so(qtbot, host, tmp_pa
     source = save_photo(tmp_path / "a.png")
     notices = []
     worker.notice.connect(notices.append)
-    with qtbot.waitSignal(worker.job_finished, timeout=TIMEOUT) as finished:
+    with heard(qtbot, worker.job_finished, timeout=TIMEOUT) as finished:
         host.colorize([ColorizeJob(id=1, source=str(source), device="gpu")])
     assert finished.args[1]["device"] == "CPU"
     assert calls == ["cuda", "cpu"]
@@ -153,13 +156,13 @@ def test_out_of_gpu_memory_falls_back_to_the_cpu_and_says_so(qtbot, host, tmp_pa
 
 def test_the_preview_worker_recolours_without_the_network(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
-    with qtbot.waitSignal(host.colorizer.job_finished, timeout=TIMEOUT) as done:
+    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as done:
         host.colorize([ColorizeJob(id=1, source=str(source), saturation=2.0)])
     chroma = done.args[1]["chroma"]
     previewer = host.previewer
-    with qtbot.waitSignals([previewer.original_loaded, previewer.result_loaded], timeout=TIMEOUT):
+    with heard(qtbot, [previewer.original_loaded, previewer.result_loaded], timeout=TIMEOUT):
         _call = QueuedCall(previewer.request_show, ShowRequest(1, str(source), chroma, 2.0))
-    with qtbot.waitSignal(previewer.result_loaded, timeout=TIMEOUT) as gray:
+    with heard(qtbot, previewer.result_loaded, timeout=TIMEOUT) as gray:
         _call = QueuedCall(previewer.request_recompose, RecomposeRequest(2, str(source), chroma, 0.0))
     assert gray.args[0] == 2
     assert _colourfulness(gray.args[1][0]) < 1.0
