@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from colorize_app.core.errors import ColorizeError
 from colorize_app.jobs import RecomposeRequest, ShowRequest
@@ -124,6 +124,7 @@ class PreviewWorker(QObject):
     result_loaded = Signal(int, object)  # request id, display levels (one small one if quick)
     preview_failed = Signal(int, str)  # request id, reason
     thumbnail_loaded = Signal(int, object)  # entry id, HxWx3 uint8
+    _step_requested = Signal()  # to itself, queued: the next piece of work in a later turn
 
     def __init__(self) -> None:
         super().__init__()
@@ -134,6 +135,7 @@ class PreviewWorker(QObject):
         self._scheduled = False
         self._lock = threading.Lock()
         self._generation = 0
+        self._step_requested.connect(self._step, Qt.ConnectionType.QueuedConnection)
 
     @Slot()
     def lower_priority(self) -> None:
@@ -165,7 +167,7 @@ class PreviewWorker(QObject):
     def _schedule(self) -> None:
         if not self._scheduled:
             self._scheduled = True
-            QTimer.singleShot(0, self._step)
+            self._step_requested.emit()  # see ColorizeWorker._schedule
 
     @Slot()
     def _step(self) -> None:

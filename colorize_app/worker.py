@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from colorize_app import gc_guard
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
@@ -52,6 +52,7 @@ class ColorizeWorker(QObject):
     model_failed = Signal(str)  # no model installed, damaged weights...: stops everything queued
     notice = Signal(str)  # something worth telling the user, e.g. a fall back to the CPU
     idle = Signal()  # the queue ran dry
+    _step_requested = Signal()  # to itself, queued: run the next job in a later turn of the loop
 
     def __init__(self, weights: str | Path | None = None) -> None:
         super().__init__()
@@ -65,6 +66,7 @@ class ColorizeWorker(QObject):
         self._prefetch: dict[int, Future] = {}
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="colorize-read")
         self._scheduled = False
+        self._step_requested.connect(self._step, Qt.ConnectionType.QueuedConnection)
 
     # -- thread-safe, called from the window's thread ---------------------------------------------
     def epoch(self) -> int:
@@ -107,9 +109,12 @@ class ColorizeWorker(QObject):
 
     def _schedule(self) -> None:
         # One job per turn of the thread's event loop, so newly queued jobs and stops get in between.
+        # A queued signal to itself rather than QTimer.singleShot(0, ...): no helper object is made
+        # on this thread for every job, and a step still pending when the thread ends goes with
+        # the worker instead of holding on to it.
         if not self._scheduled and self._queue:
             self._scheduled = True
-            QTimer.singleShot(0, self._step)
+            self._step_requested.emit()
 
     @Slot()
     def _step(self) -> None:
