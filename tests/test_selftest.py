@@ -93,3 +93,19 @@ def test_runs_as_a_program_in_a_fresh_interpreter(tiny_weights):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS" in done.stdout
 
+
+
+def test_colorize_app_self_test_flag_runs_it(tiny_weights, capsys):
+    from colorize_app.app import main
+
+    assert main(["--self-test", "--weights", str(tiny_weights)]) == PASSED
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_colorize_app_self_test_flag_says_when_no_model_is_installed(monkeypatch, tmp_path, capsys):
+    from colorize_app.app import main
+
+    monkeypatch.setattr("colorize_app.core.weights.default_weights_path",
+                        lambda: tmp_path / "colorizer.safetensors")
+    assert main(["--self-test"]) == NO_MODEL
+    assert "no model installed" in capsys.readouterr().out
