@@ -98,8 +98,9 @@ class ColorizeWorker(QObject):
         except Exception:  # the first real job will report it properly
             logger.exception("Could not load the model ahead of time")
 
+    @Slot()
     def close_reader(self) -> None:
-        """Stop the prefetching thread; call once the worker's own thread has finished."""
+        """Stop the prefetching thread; called on the worker's thread as that thread finishes."""
         self._reader.shutdown(wait=True, cancel_futures=True)
 
     @Slot()
@@ -322,7 +323,11 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 
 class WorkerHost(QObject):
-    """The window's handle on the two worker threads. Lives in the window's thread."""
+    """The window's handle on the two worker threads. Lives in the window's thread.
+
+    `colorizer` and `previewer` live on their own threads and are deleted there as those threads
+    end (a QObject is destroyed on its own thread), so they are not to be used after `shut_down()`.
+    """
 
     _submitted = Signal(object)
     _warm_up_requested = Signal(str)
@@ -338,8 +343,12 @@ class WorkerHost(QObject):
             thread.setObjectName(name)
             worker.moveToThread(thread)
             thread.started.connect(worker.lower_priority)
+            if worker is self.colorizer:
+                thread.finished.connect(worker.close_reader)
+            thread.finished.connect(worker.deleteLater)  # run on that thread as it ends
             thread.start(QThread.Priority.LowPriority)
             self._threads.append(thread)
+        self._shut_down = False
         self._submitted.connect(self.colorizer.submit)
         self._warm_up_requested.connect(self.colorizer.warm_up)
 
@@ -354,11 +363,17 @@ class WorkerHost(QObject):
         self._warm_up_requested.emit(device)
 
     def shut_down(self) -> None:
-        """Stop everything and wait for the threads, so nothing is left writing after the window."""
+        """Stop everything and wait for the threads, so nothing is left writing after the window.
+
+        Closing the window calls it, and app.py again once the event loop ends: the second time
+        does nothing.
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.colorizer.cancel_all()
         self.previewer.cancel_all()
         for thread in self._threads:
             thread.quit()  # the running job ends at its next checkpoint, as a cancelled one
         for thread in self._threads:
-            thread.wait()
-        self.colorizer.close_reader()
+            thread.wait()  # also for the reader to close and the workers to be deleted there

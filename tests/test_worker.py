@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from gui_thread import heard
@@ -119,6 +121,20 @@ def test_no_model_installed_says_how_to_get_one(qtbot, tmp_path, monkeypatch):
         assert "No colorization model is installed" in message and "--weights" in message
     finally:
         host.shut_down()
+
+
+def test_shutting_down_mid_batch_leaves_no_thread_behind(qtbot, tiny_weights, tmp_path):
+    # A thread left behind would keep the program from exiting after its window closed.
+    before = set(threading.enumerate())
+    host = WorkerHost(weights=tiny_weights)
+    sources = [save_photo(tmp_path / f"p{i}.png", size=(120, 160)) for i in range(4)]
+    with heard(qtbot, host.colorizer.job_started, timeout=TIMEOUT):  # the next one is being read
+        host.colorize([ColorizeJob(id=i, source=str(s)) for i, s in enumerate(sources)])
+    host.shut_down()
+    host.shut_down()  # app.py does it again after the window's closeEvent did: nothing happens
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()
+            and t.name.startswith("colorize-read")]
+    assert left == []
 
 
 def test_out_of_gpu_memory_falls_back_to_the_cpu_and_says_so(qtbot, host, tmp_path, monkeypatch):
