@@ -29,3 +29,35 @@ def tiny_weights(tiny_model, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     return save_weights(path, tiny_model, metadata={"note": "random weights for tests"})
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """``open_window(weights, auto_save=None)``: a MainWindow on its own WorkerHost, shown, with
+    settings in a temporary folder (``auto_save=None`` keeps what they say).
+
+    After the test every window is closed and every host shut down, also when making or showing
+    one failed half-way: a worker thread left running would be destroyed with the host later, and
+    Qt aborts the whole run on a QThread destroyed while it runs.
+    """
+    from colorize_app.ui.main_window import MainWindow
+    from colorize_app.ui.settings import AppSettings
+    from colorize_app.worker import WorkerHost
+
+    windows, hosts = [], []
+
+    def make(weights, *, auto_save: bool | None = None):
+        settings = AppSettings(tmp_path / "settings.ini")
+        if auto_save is not None:
+            settings.auto_save = auto_save
+        hosts.append(WorkerHost(weights=weights))
+        windows.append(MainWindow(settings, hosts[-1]))
+        windows[-1].show()
+        qtbot.waitExposed(windows[-1])
+        return windows[-1]
+
+    yield make
+    for window in windows:
+        window.close()  # as a person would: saves the settings and stops the worker threads
+    for host in hosts:
+        host.shut_down()  # does nothing when closing its window already did

@@ -15,9 +15,6 @@ from colorize_app import __version__
 from colorize_app.app import parse_args
 from colorize_app.ui import resources
 from colorize_app.ui.dialogs import AboutDialog, ShortcutsDialog
-from colorize_app.ui.main_window import MainWindow
-from colorize_app.ui.settings import AppSettings
-from colorize_app.worker import WorkerHost
 
 TIMEOUT = 60_000
 
@@ -29,12 +26,8 @@ def run_python(code_or_args: list[str], tmp_path) -> subprocess.CompletedProcess
 
 
 @pytest.fixture
-def window(qtbot, tiny_weights, tmp_path):
-    window = MainWindow(AppSettings(tmp_path / "settings.ini"), WorkerHost(weights=tiny_weights))
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.close()
+def window(open_window, tiny_weights):
+    return open_window(tiny_weights)
 
 
 def test_the_window_is_shown_before_torch_is_imported(tmp_path):
@@ -137,22 +130,19 @@ def test_the_sample_photo_is_offered_only_when_it_ships(qtbot, window, tmp_path,
     assert [e.source.name for e in window.model.entries()] == ["sample-harbour.jpg"]
 
 
-def test_no_model_installed_is_a_message_not_a_traceback(qtbot, tmp_path, monkeypatch):
+def test_no_model_installed_is_a_message_not_a_traceback(qtbot, open_window, tmp_path,
+                                                        monkeypatch):
     import colorize_app.core.weights as weights
 
     monkeypatch.setattr(weights, "default_weights_path", lambda: tmp_path / "gone.safetensors")
-    window = MainWindow(AppSettings(tmp_path / "settings.ini"), WorkerHost())
-    try:
-        window.show()
-        photo = save_photo(tmp_path / "a.jpg", mode="L")
-        window.open_paths([photo])
-        # Heard on the GUI thread: by then the window has handled the failure and the cancelled job.
-        with heard(qtbot, window.host.colorizer.model_failed, timeout=TIMEOUT):
-            window.commands.colorize_all.trigger()
-        boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
-        assert len(boxes) == 1 and "No colorization model is installed" in boxes[0].text()
-        assert "none installed" in window.status.engine.text()
-        assert not window.batch.is_busy() and not window.commands.stop.isEnabled()
-        assert window.model.entries()[0].status == "waiting"  # ready once a model is there
-    finally:
-        window.close()
+    window = open_window(None)  # the installed model, which is not there
+    photo = save_photo(tmp_path / "a.jpg", mode="L")
+    window.open_paths([photo])
+    # Heard on the GUI thread: by then the window has handled the failure and the cancelled job.
+    with heard(qtbot, window.host.colorizer.model_failed, timeout=TIMEOUT):
+        window.commands.colorize_all.trigger()
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert len(boxes) == 1 and "No colorization model is installed" in boxes[0].text()
+    assert "none installed" in window.status.engine.text()
+    assert not window.batch.is_busy() and not window.commands.stop.isEnabled()
+    assert window.model.entries()[0].status == "waiting"  # ready once a model is there

@@ -12,32 +12,20 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from colorize_app.ui.main_window import MainWindow
-from colorize_app.ui.settings import AppSettings
 from colorize_app.ui.status import Status
-from colorize_app.worker import WorkerHost
 
 TIMEOUT = 60_000  # ms: the test machine is shared, so be patient; nothing here measures time
 
 
 @pytest.fixture
-def make_window(qtbot, tiny_weights, tmp_path):
-    """A window on the tiny model, with settings in a temporary folder (auto-save off unless asked)."""
-    windows = []  # strong references: qtbot keeps only weak ones, and the worker threads must be
-    # stopped by closing the window, not by the garbage collector
+def make_window(open_window, tiny_weights):
+    """A window on the tiny model, with settings in a temporary folder (auto-save off unless asked;
+    None: as the last window left them). All are closed after the test, stopping their threads."""
 
     def make(auto_save: bool | None = False) -> MainWindow:
-        settings = AppSettings(tmp_path / "settings.ini")
-        if auto_save is not None:
-            settings.auto_save = auto_save
-        window = MainWindow(settings, WorkerHost(weights=tiny_weights))
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
+        return open_window(tiny_weights, auto_save=auto_save)
 
-    yield make
-    for window in windows:
-        window.close()  # stops its worker threads
+    return make
 
 
 @pytest.fixture
