@@ -6,6 +6,10 @@ widgets, pixmaps), Qt destroys them from the wrong thread and the process can cr
 segmentation fault "while garbage-collecting". So automatic collection is turned off once a
 worker thread exists, and a timer on the GUI thread collects instead, generation by generation,
 on the same thresholds CPython would use.
+
+That covers the collector only. A Qt object is also destroyed wherever the last reference to it
+is dropped, so only plain data (paths, arrays, strings) crosses between threads, and WorkerHost
+has each worker deleted on its own thread.
 """
 
 from __future__ import annotations
@@ -57,5 +61,6 @@ def set_aside_long_lived_objects() -> None:
 
     Importing torch and building the model make hundreds of thousands of long-lived objects;
     scanning them in every full collection would hold the GIL long enough to stall the window.
+    Safe on any thread (the worker calls it): freezing moves objects aside and destroys nothing.
     """
     gc.freeze()
