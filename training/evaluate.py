@@ -15,6 +15,7 @@ import argparse
 import csv
 import dataclasses
 import json
+from fnmatch import fnmatch
 from pathlib import Path
 
 import cv2
@@ -41,8 +42,12 @@ def photos_for(data: Path, split: str) -> list[Path]:
 
 
 def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_size: int = DEFAULT_RENDER_SIZE,
-             saturation: float = 1.0, sheet_rows: int = 12):
-    """Per-image rows, a summary per model (gray baseline first) and contact-sheet rows."""
+             saturation: float = 1.0, sheet_rows: int = 12, sheet_patterns: list[str] | None = None):
+    """Per-image rows, a summary per model (gray baseline first) and contact-sheet rows.
+
+    ``sheet_patterns`` (shell patterns on file names) restricts which photos may appear on the
+    contact sheet, e.g. only those whose licence allows publishing them.
+    """
     rows: list[dict] = []
     truth_cf: list[float] = []
     sheet: list[list[np.ndarray]] = []
@@ -58,7 +63,8 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
         for name, pred in preds.items():
             rows.append({"photo": path.name, "model": name, **image_metrics(truth, pred),
                          "truth_cf": truth_cf[-1]})
-        if len(sheet) < sheet_rows:
+        allowed = not sheet_patterns or any(fnmatch(path.name, p) for p in sheet_patterns)
+        if len(sheet) < sheet_rows and allowed:
             sheet.append([gray] + [preds[n] for n in models] + [truth])
     names = ["gray baseline", *models]
     summary = {n: summarize([r for r in rows if r["model"] == n], truth_cf) for n in names}
@@ -100,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
     p.add_argument("--saturation", type=float, default=1.0)
     p.add_argument("--temperature", type=float, help="override the annealed-mean temperature of bins models")
+    p.add_argument("--sheet-from", nargs="+", metavar="PATTERN",
+                   help="only photos whose names match may appear on the contact sheet (e.g. 'sky_*')")
     args = p.parse_args(argv)
 
     names = args.names or [w.stem for w in args.weights]
@@ -113,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit and args.limit < len(photos):
         # Evenly spaced, so a subset covers every source folder rather than the first one.
         photos = [photos[i * len(photos) // args.limit] for i in range(args.limit)]
-    rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation)
+    rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation,
+                                    sheet_patterns=args.sheet_from)
 
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "per_image.csv", "w", newline="") as fh:
