@@ -119,3 +119,20 @@ def test_metrics_of_a_gray_prediction():
     expected = np.mean(np.arange(151) >= chroma) * 100
     assert metrics.auc(truth, gray) == pytest.approx(expected, abs=1.0)
     assert metrics.psnr(truth, gray) < 20
+
+
+def test_evaluation_reports_the_gray_baseline_beside_the_model(tmp_path, tiny_weights, capsys):
+    import json
+
+    from training.evaluate import main as evaluate_main
+
+    _colourful_photos(tmp_path / "photos", count=3)
+    out = tmp_path / "eval"
+    assert evaluate_main(["--weights", str(tiny_weights), "--names", "tiny", "--data", str(tmp_path / "photos"),
+                          "--split", "all", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["gray baseline"]["images"] == summary["tiny"]["images"] == 4  # 3 colourful + 1 gray
+    assert summary["gray baseline"]["cf"] < 1 < summary["tiny"]["cf"]
+    assert (out / "contact_sheet.png").stat().st_size > 0
+    assert "| gray baseline |" in capsys.readouterr().out
+    assert len((out / "per_image.csv").read_text().splitlines()) == 1 + 4 * 2
