@@ -36,3 +36,13 @@ def test_config_rejects_nonsense():
 def test_config_round_trips_through_a_dict():
     config = ModelConfig(backbone="resnet34", cut_after=2, head="regression")
     assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+def test_chroma_gain_scales_the_predicted_colour():
+    torch.manual_seed(2)
+    plain = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression")).eval()
+    boosted = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", chroma_gain=1.5)).eval()
+    boosted.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 1, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(boosted(x), plain(x) * 1.5)

@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
     p.add_argument("--saturation", type=float, default=1.0)
     p.add_argument("--temperature", type=float, help="override the annealed-mean temperature of bins models")
+    p.add_argument("--chroma-gain", type=float, help="override the models' colour calibration gain")
     p.add_argument("--sheet-from", nargs="+", metavar="PATTERN",
                    help="only photos whose names match may appear on the contact sheet (e.g. 'sky_*')")
     args = p.parse_args(argv)
@@ -114,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     models = {}
     for name, path in zip(names, args.weights):
         model = load_model(path)
-        if args.temperature is not None:
-            model.config = dataclasses.replace(model.config, temperature=args.temperature)
+        overrides = {k: v for k, v in (("temperature", args.temperature), ("chroma_gain", args.chroma_gain))
+                     if v is not None}
+        model.config = dataclasses.replace(model.config, **overrides)
         models[name] = model
     photos = photos_for(args.data, args.split)
     if args.limit and args.limit < len(photos):

@@ -17,13 +17,15 @@ from colorize_app.core.weights import save_weights
 from .checkpoint import load_checkpoint
 
 
-def export(checkpoint: Path, out: Path, *, temperature: float | None = None, metrics: dict | None = None,
-           name: str | None = None) -> Path:
+def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chroma_gain: float | None = None,
+           metrics: dict | None = None, name: str | None = None) -> Path:
     """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``."""
     state = load_checkpoint(checkpoint)
     config = ModelConfig.from_dict(state["config"])
     if temperature is not None:
         config = dataclasses.replace(config, temperature=temperature)
+    if chroma_gain is not None:
+        config = dataclasses.replace(config, chroma_gain=chroma_gain)
     model = ColorizerNet(config)
     model.load_state_dict(state["model"])
     args = state["args"]
@@ -45,11 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--temperature", type=float, help="annealed-mean temperature to bake in (bins head)")
+    p.add_argument("--chroma-gain", type=float, help="colour calibration gain to bake in (see the model card)")
     p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate to record")
     p.add_argument("--name", help="a human name for the model, shown in the window")
     args = p.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
-    path = export(args.checkpoint, args.out, temperature=args.temperature, metrics=metrics, name=args.name)
+    path = export(args.checkpoint, args.out, temperature=args.temperature, chroma_gain=args.chroma_gain,
+                  metrics=metrics, name=args.name)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -41,6 +41,7 @@ class ModelConfig:
     head: str = "bins"          # "bins" or "regression"
     bin_grid: int = 10          # ab grid step for the bins head
     temperature: float = 0.38   # annealed-mean temperature for the bins head
+    chroma_gain: float = 1.0    # calibration: predicted ab is multiplied by this (chosen on held-out photos)
 
     def __post_init__(self) -> None:
         if self.backbone not in _STAGE_CHANNELS:
@@ -148,9 +149,13 @@ class ColorizerNet(nn.Module):
     def decode(self, head_output: torch.Tensor) -> torch.Tensor:
         """Head output -> (a, b) in natural units at the head's resolution."""
         if self.config.head == "regression":
-            return head_output.float() * AB_SCALE
-        probs = torch.softmax(head_output.float() / self.config.temperature, dim=1)
-        return torch.einsum("nqhw,qc->nchw", probs, self.bin_centres.float())
+            ab = head_output.float() * AB_SCALE
+        else:
+            probs = torch.softmax(head_output.float() / self.config.temperature, dim=1)
+            ab = torch.einsum("nqhw,qc->nchw", probs, self.bin_centres.float())
+        # A mean-seeking model shrinks colour towards gray; a gain measured on held-out photos
+        # restores the colourfulness real photos have (see training/MODEL_CARD.md).
+        return ab * self.config.chroma_gain if self.config.chroma_gain != 1.0 else ab
 
     def forward(self, lightness: torch.Tensor) -> torch.Tensor:
         """Normalised L (N x 1 x H x W, any size) -> (a, b) (N x 2 x H x W), natural Lab units."""
