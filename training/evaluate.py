@@ -51,6 +51,9 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
     rows: list[dict] = []
     truth_cf: list[float] = []
     sheet: list[list[np.ndarray]] = []
+    allowed = [p for p in photos if not sheet_patterns or any(fnmatch(p.name, pat) for pat in sheet_patterns)]
+    # Spread the sheet's rows over the allowed photos, so it shows every source, not the first.
+    on_sheet = {allowed[i * len(allowed) // sheet_rows] for i in range(min(sheet_rows, len(allowed)))}
     for path in tqdm(photos, unit="photo"):
         truth = load_rgb(path)
         if truth is None:
@@ -63,8 +66,7 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
         for name, pred in preds.items():
             rows.append({"photo": path.name, "model": name, **image_metrics(truth, pred),
                          "truth_cf": truth_cf[-1]})
-        allowed = not sheet_patterns or any(fnmatch(path.name, p) for p in sheet_patterns)
-        if len(sheet) < sheet_rows and allowed:
+        if path in on_sheet:
             sheet.append([gray] + [preds[n] for n in models] + [truth])
     names = ["gray baseline", *models]
     summary = {n: summarize([r for r in rows if r["model"] == n], truth_cf) for n in names}
