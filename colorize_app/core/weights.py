@@ -41,6 +41,7 @@ def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared and shipped
         save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(header)})
         os.replace(tmp, path)
     except BaseException:
