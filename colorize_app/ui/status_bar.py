@@ -32,7 +32,10 @@ class AppStatusBar(QStatusBar):
         self._refresh()
 
     def set_timing(self, seconds: float, device: str) -> None:
-        self._timing = self.tr("last photo {0:.1f} s").format(seconds)
+        if seconds < 1:  # small scans take tens of milliseconds: "0.0 s" would say nothing
+            self._timing = self.tr("last photo {0:.0f} ms").format(seconds * 1000)
+        else:
+            self._timing = self.tr("last photo {0:.1f} s").format(seconds)
         if device:
             self._device = device
         self._refresh()
