@@ -32,7 +32,12 @@ def from_unit_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype == np.uint8:
         # One saturating, rounding pass in OpenCV: about 4x faster than numpy's clip and cast.
-        return cv2.convertScaleAbs(cv2.max(np.asarray(values, np.float32), 0.0), alpha=255.0)
+        # It takes absolute values, so negatives are zeroed first unless the input is known
+        # non-negative (lab_to_rgb's output is: OpenCV clips it).
+        values = np.asarray(values, np.float32)
+        if values.size and values.min() < 0:
+            values = cv2.max(values, 0.0)
+        return cv2.convertScaleAbs(values, alpha=255.0)
     out = np.clip(values * np.float32(65535.0) + np.float32(0.5), 0, 65535.0)
     return out.astype(dtype)
 
@@ -43,9 +48,8 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """float32 Lab (HxWx3) -> sRGB float32 in [0, 1] (out-of-gamut values clipped)."""
-    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)
-    return np.clip(rgb, 0.0, 1.0, out=rgb)
+    """float32 Lab (HxWx3) -> sRGB float32 in [0, 1] (OpenCV clips out-of-gamut values)."""
+    return cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB)
 
 
 def as_rgb(pixels: np.ndarray) -> np.ndarray:
@@ -159,9 +163,13 @@ def fit_to_gamut(l_channel: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """
     table = chroma_limit_table()
     magnitude, angle = cv2.cartToPolar(a, b, angleInDegrees=True)
-    cv2.multiply(angle, (table.shape[1] - 1) / 360.0, dst=angle)
-    map_y = cv2.multiply(l_channel, (table.shape[0] - 1) / 100.0)
+    # The default table has one column per degree and one row per unit of L, so hue and L are
+    # already its coordinates; other sizes are scaled to them.
+    if table.shape[1] - 1 != 360:
+        cv2.multiply(angle, (table.shape[1] - 1) / 360.0, dst=angle)
+    map_y = l_channel if table.shape[0] - 1 == 100 else cv2.multiply(l_channel, (table.shape[0] - 1) / 100.0)
     limit = cv2.remap(table, angle, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    scale = cv2.min(cv2.divide(limit, cv2.max(magnitude, 1e-6)), 1.0)
+    # OpenCV's divide gives 0 where the magnitude is 0, where a and b are 0 anyway.
+    scale = cv2.min(cv2.divide(limit, magnitude), 1.0)
     cv2.multiply(a, scale, dst=a)
     cv2.multiply(b, scale, dst=b)
