@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from colorize_app.core.imageio import read_image
 from colorize_app.selftest import FAILED, NO_MODEL, PASSED, SAMPLE_PHOTO, run_self_test
 
 
@@ -22,7 +23,8 @@ def test_passes_with_a_working_model(tiny_weights):
     assert status == PASSED, text
     assert "device:  CPU" in text
     assert "tiny.safetensors" in text
-    assert "sample.jpg 384x267" in text
+    height, width = read_image(SAMPLE_PHOTO).pixels.shape[:2]
+    assert f"sample.jpg {width}x{height} -> {width}x{height} RGB" in text
     assert text.rstrip().splitlines()[-1].startswith("PASS")
 
 
@@ -77,8 +79,6 @@ def test_a_result_that_loses_the_lightness_fails(tiny_weights, monkeypatch):
 
 
 def test_the_sample_ships_in_grayscale_next_to_its_credits():
-    from colorize_app.core.imageio import read_image
-
     pixels = read_image(SAMPLE_PHOTO).pixels
     assert pixels.ndim == 2 or np.ptp(pixels.astype(int), axis=2).max() <= 1
     credits = (SAMPLE_PHOTO.parent / "SAMPLE_CREDITS.md").read_text(encoding="utf-8")
