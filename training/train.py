@@ -93,14 +93,18 @@ def autocast_for(device: torch.device, bf16: bool):
     return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
-def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator):
+def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator,
+              saved_weights: torch.Tensor | None = None):
+    """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     if args.loss == "mse":
         return mse_loss, {}
-    centres = model.bin_centres.cpu().numpy()
-    sample = rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False)
-    _, ab = to_tensors(centre_crops(cache.pixels, np.sort(sample), 32))
-    prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres)
-    weights = torch.from_numpy(rebalancing_weights(prior, centres)).float()
+    weights = saved_weights
+    if weights is None:  # estimate the colour prior once; a resumed run reuses the saved weights
+        centres = model.bin_centres.cpu().numpy()
+        sample = rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False)
+        _, ab = to_tensors(centre_crops(cache.pixels, np.sort(sample), 32))
+        prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres)
+        weights = torch.from_numpy(rebalancing_weights(prior, centres)).float()
     return BinsLoss(model.bin_centres.detach().cpu(), weights), {"class_weights": weights}
 
 
@@ -195,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
     model = ColorizerNet(config).to(device).to(memory_format=torch.channels_last)
-    loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed))
+    loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
+                                    state.get("class_weights") if state else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step = 0
     if state is not None:
@@ -203,9 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
         rng = restore_rng(state)
-        if "class_weights" in state:
-            loss_fn = BinsLoss(model.bin_centres.detach().cpu(), state["class_weights"])
-            loss_state = {"class_weights": state["class_weights"]}
     if isinstance(loss_fn, BinsLoss):
         loss_fn.to(device)
     net = HeadOnly(model)
