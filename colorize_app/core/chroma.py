@@ -14,7 +14,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, rgb_to_lab
+from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness
 from .errors import Cancelled
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
@@ -50,7 +50,7 @@ def compose(
             raise Cancelled("Cancelled.")
         bottom = min(height, top + rows)
         strip = image[top:bottom]
-        l_channel = _lightness(strip)
+        l_channel = lightness(strip)
         # dst (x, y) -> src ((x + .5) * sx - .5, (y + top + .5) * sy - .5): exactly cv2.resize's
         # bilinear sampling, restricted to this strip.
         matrix = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]], np.float32)
@@ -69,27 +69,3 @@ def compose(
         if on_progress is not None:
             on_progress(bottom / height)
     return out
-
-
-def _lightness(strip: np.ndarray) -> np.ndarray:
-    """CIE L of a strip; gray images take a lookup table instead of a full Lab conversion."""
-    if strip.ndim == 2 or strip.shape[2] == 1:
-        gray = strip.reshape(strip.shape[:2])
-        table = _gray_lightness_table(gray.dtype.itemsize * 8)
-        if gray.dtype == np.uint8:
-            return cv2.LUT(gray, table).reshape(gray.shape)
-        return table[gray]
-    rgb = strip[:, :, :3]
-    return cv2.extractChannel(rgb_to_lab(rgb), 0)
-
-
-_TABLES: dict[int, np.ndarray] = {}
-
-
-def _gray_lightness_table(bits: int) -> np.ndarray:
-    if bits not in _TABLES:
-        levels = np.arange(2**bits, dtype=np.float64) / (2**bits - 1)
-        linear = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
-        f = np.where(linear > (6 / 29) ** 3, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
-        _TABLES[bits] = (116 * f - 16).astype(np.float32)
-    return _TABLES[bits]

@@ -60,8 +60,26 @@ def as_rgb(pixels: np.ndarray) -> np.ndarray:
 
 
 def lightness(pixels: np.ndarray) -> np.ndarray:
-    """CIE L (float32, HxW, 0..100) of an image of any layout; colour input counts as its gray."""
-    return rgb_to_lab(as_rgb(pixels))[:, :, 0]
+    """CIE L (float32, HxW, 0..100) of an image of any layout; colour input counts as its gray.
+
+    Gray uint8/uint16 images take a lookup table: no RGB copy and no full Lab conversion.
+    """
+    if pixels.ndim == 2 or pixels.shape[2] == 1:
+        gray = pixels.reshape(pixels.shape[:2])
+        if gray.dtype == np.uint8:
+            return cv2.LUT(gray, _gray_lightness_table(8)).reshape(gray.shape)
+        if gray.dtype == np.uint16:
+            return _gray_lightness_table(16)[gray]
+    return cv2.extractChannel(rgb_to_lab(as_rgb(pixels)), 0)
+
+
+@lru_cache(maxsize=2)
+def _gray_lightness_table(bits: int) -> np.ndarray:
+    """CIE L of every gray level at this bit depth (sRGB transfer curve, then the L formula)."""
+    levels = np.arange(2**bits, dtype=np.float64) / (2**bits - 1)
+    linear = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
+    f = np.where(linear > (6 / 29) ** 3, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
+    return (116 * f - 16).astype(np.float32)
 
 
 def normalize_l(l_channel: np.ndarray) -> np.ndarray:

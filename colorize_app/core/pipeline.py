@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .chroma import compose
-from .colour import as_rgb, normalize_l, rgb_to_lab
+from .colour import lightness, normalize_l
 from .device import resolve_device
 from .errors import Cancelled
 from .model import ColorizerNet
@@ -37,7 +37,7 @@ def network_input(image: np.ndarray, render_size: int) -> np.ndarray:
     small_h, small_w = render_shape(height, width, render_size)
     interpolation = cv2.INTER_AREA if small_h < height else cv2.INTER_CUBIC
     small = cv2.resize(base, (small_w, small_h), interpolation=interpolation)
-    return normalize_l(rgb_to_lab(np.ascontiguousarray(as_rgb(small)))[:, :, 0])
+    return normalize_l(lightness(small))
 
 
 def predict_chroma(
