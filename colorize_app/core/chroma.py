@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness
-from .errors import Cancelled
+from .errors import Cancelled, ColorizeError
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
 
@@ -35,6 +35,13 @@ def compose(
     """
     if image.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"expected uint8 or uint16 pixels, got {image.dtype}")
+    if not (np.isfinite(saturation) and saturation >= 0):
+        raise ValueError(f"saturation must be a finite number, 0 or more, not {saturation}")
+    if not np.isfinite(ab_small).all():  # NaN would come out white, and be saved as a success
+        raise ColorizeError(
+            "The model's prediction is invalid (its colours are not finite numbers): the weights "
+            "are damaged or the model is broken. Nothing was saved."
+        )
     height, width = image.shape[:2]
     has_alpha = image.ndim == 3 and image.shape[2] == 4
     out = np.empty((height, width, 4 if has_alpha else 3), dtype=image.dtype)

@@ -7,13 +7,14 @@ pixels`` (usually ``pipeline.colorize`` with a model bound), which keeps this mo
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from colorize_app.core.atomic import write_error
-from colorize_app.core.batch import BatchItem
+from colorize_app.core.batch import SKIPPED, BatchItem
 from colorize_app.core.errors import Cancelled, ImageWriteError
 from colorize_app.core.imageio import DEFAULT_MAX_PIXELS, ImageData, read_image, write_image
 
@@ -57,10 +58,33 @@ def batch_process(colorize_fn: ColorizeFn, *, overwrite: bool = False,
 
     def process(item: BatchItem, image: ImageData) -> None:
         progress = None if on_progress is None else (lambda f: on_progress(item, f))
-        colorize_file(item.source, item.output, colorize_fn, image=image, overwrite=overwrite,
-                      on_progress=progress, is_cancelled=is_cancelled)  # fmt: skip
+        # An empty file where the result goes is a leftover, not a result: it is replaced.
+        replace = overwrite or _size(item.output) == 0
+        if not replace and _size(item.output):
+            item.status, item.reason = SKIPPED, _saved_meanwhile(item)
+            return
+        try:
+            colorize_file(item.source, item.output, colorize_fn, image=image, overwrite=replace,
+                          on_progress=progress, is_cancelled=is_cancelled)  # fmt: skip
+        except ImageWriteError:
+            if replace or not _size(item.output):
+                raise
+            item.status, item.reason = SKIPPED, _saved_meanwhile(item)  # another run was quicker
 
     return process
+
+
+def _saved_meanwhile(item: BatchItem) -> str:
+    return f"already colorized ({item.output.name} was saved meanwhile, by another run)"
+
+
+def _size(path: Path) -> int | None:
+    """Size of the regular file at ``path``, None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _same_file(source: Path, output: Path) -> bool:
