@@ -19,7 +19,7 @@ from photos import save_photo
 from PIL import Image
 
 from colorize_app import cli
-from colorize_app.core import atomic, weights
+from colorize_app.core import atomic, batch, weights
 from colorize_app.core.batch import plan_batch, run_batch
 from colorize_app.core.errors import ColorizeError, ImageReadError, WeightsError
 from colorize_app.core.imageio import read_image
@@ -413,3 +413,99 @@ def test_a_cut_jpeg_is_still_called_truncated(tmp_path):
     path.write_bytes(buffer.getvalue()[:-2000])
     with pytest.raises(ImageReadError, match="cut.jpg is truncated"):
         read_image(path)
+
+
+# --- smaller, same pass ------------------------------------------------------------------------
+
+
+def test_log_lines_carry_no_traceback_unless_verbose():
+    import logging
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("x", logging.WARNING, __file__, 1, "Could not %s", ("do it",),
+                                   sys.exc_info())  # fmt: skip
+    assert "Traceback" not in cli._Formatter(verbose=False).format(record)
+    assert "Traceback" in cli._Formatter(verbose=True).format(record)
+
+
+def test_a_damaged_exif_block_is_dropped_with_a_warning_naming_the_file(tmp_path, monkeypatch,
+                                                                       caplog):  # fmt: skip
+    from colorize_app.core import metadata
+
+    exif = Image.Exif()
+    exif[0x010F] = "Camera"
+    path = save_photo(tmp_path / "exif.jpg", exif=exif.tobytes())
+
+    def damaged(block):
+        raise ValueError("damaged")
+
+    monkeypatch.setattr(metadata, "reset_orientation", damaged)
+    assert read_image(path).exif is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings and all("exif.jpg" in message for message in warnings)
+    # and a block too short to hold a TIFF header is no reason for a warning at all
+    monkeypatch.undo()
+    assert metadata.reset_orientation(b"Exif\x00\x00II*") == b"Exif\x00\x00II*"
+
+
+def test_a_probe_left_by_a_killed_run_is_removed(tmp_path):
+    left = tmp_path / f"{atomic.PROBE_PREFIX}999-0badf00d{atomic.TEMP_SUFFIX}"
+    left.write_bytes(b"")
+    atomic.probe_writable(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_fails_the_photos_before_any_is_coloured(tmp_path, monkeypatch):
+    save_photo(tmp_path / "a.jpg")
+    monkeypatch.setattr(atomic, "free_bytes", lambda folder: 10)
+    monkeypatch.setattr(batch, "free_bytes", lambda folder: 10)
+    items = plan_batch([tmp_path])
+    batch.check_output_folders(items)
+    assert items[0].status == "failed" and "disk space" in items[0].reason
+
+
+def test_an_unreadable_sub_folder_is_a_failure_naming_it(tmp_path, monkeypatch):
+    save_photo(tmp_path / "a.jpg")
+    save_photo(tmp_path / "locked" / "b.jpg")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = plan_batch([tmp_path], recursive=True)
+    failed = [item for item in items if item.status == "failed"]
+    assert len(failed) == 1 and "locked" in failed[0].reason and "permission" in failed[0].reason.lower()
+    assert [item.source.name for item in items if item.status == "waiting"] == ["a.jpg"]
+
+
+def test_a_device_as_weights_is_not_called_a_folder():
+    with pytest.raises(WeightsError, match="not a regular file"):
+        weights.load_model("/dev/zero")
+
+
+def test_an_empty_file_where_the_result_goes_is_redone(tmp_path):
+    save_photo(tmp_path / "a.jpg")
+    (tmp_path / "a_colorized.jpg").write_bytes(b"")
+    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia))
+    assert summary.done == 1
+    assert Image.open(tmp_path / "a_colorized.jpg").size == (64, 48)
+
+
+def test_a_folder_where_the_result_goes_is_a_failure_not_already_colorized(tmp_path):
+    save_photo(tmp_path / "a.jpg")
+    (tmp_path / "a_colorized.jpg").mkdir()
+    (item,) = plan_batch([tmp_path])
+    assert item.status == "failed" and "folder" in item.reason
+
+
+def test_a_multi_page_file_says_only_the_first_page_is_used(tmp_path, caplog):
+    path = tmp_path / "pages.tif"
+    pages = [Image.new("L", (20, 10), v) for v in (0, 128, 255)]
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    assert read_image(path).pixels.shape == (10, 20)
+    assert any("3 images" in r.getMessage() and "pages.tif" in r.getMessage() for r in caplog.records)
