@@ -157,7 +157,7 @@ def _open_header(path: Path, source) -> Image.Image:
                 f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
             ) from None
         except Exception as e:
-            raise ImageReadError(f"{path} is damaged: {e}") from None
+            raise ImageReadError(f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).") from None
         finally:
             Image.MAX_IMAGE_PIXELS = saved
 
