@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import warnings
 from pathlib import Path
 
 import PIL
@@ -90,6 +91,8 @@ def test_every_pillow_test_image_ends_in_a_readable_result_or_a_sentence(album, 
     assert {p: digest(p) for p in originals} == originals
     results = [p for p in out.rglob("*") if p.is_file()]
     assert len(results) == done
-    for path in results:
-        with Image.open(path) as image:
-            image.load()
+    with warnings.catch_warnings():  # damaged EXIF carried over from a test image is its own
+        warnings.simplefilter("ignore")
+        for path in results:
+            with Image.open(path) as image:
+                image.load()
