@@ -208,11 +208,19 @@ def test_an_unexpected_error_costs_only_that_photo(tmp_path):
 def test_cancelling_stops_between_photos_and_leaves_the_rest_waiting(tmp_path):
     for name in ["1.png", "2.png", "3.png", "4.png"]:
         save_photo(tmp_path / name)
-    done = []
-    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia), on_item=done.append,
-                        is_cancelled=lambda: len(done) >= 2)  # fmt: skip
+    coloured, done = [], []
+
+    def counting_sepia(pixels, on_progress=None, is_cancelled=None):
+        coloured.append(1)
+        return sepia(pixels)
+
+    # (on_item comes only once a photo is saved, which overlaps colouring the next one: so the
+    # cancel here is decided by how many photos were coloured.)
+    summary = run_batch(plan_batch([tmp_path]), batch_process(counting_sepia), on_item=done.append,
+                        is_cancelled=lambda: len(coloured) >= 2)  # fmt: skip
     assert summary.cancelled
     assert [item.status for item in summary.items] == ["done", "done", "waiting", "waiting"]
+    assert [item.source.name for item in done] == ["1.png", "2.png"]
     assert not summary.items[2].output.exists()
 
 
@@ -304,3 +312,25 @@ def test_item_progress_reaches_the_caller(tmp_path):
     )
     run_batch([BatchItem(tmp_path / "1.png", tmp_path / "1_c.png")], process)
     assert fractions == [("1.png", 1.0)]
+
+
+def test_a_save_that_fails_while_the_next_photo_is_coloured_fails_its_own_photo(tmp_path,
+                                                                               monkeypatch):  # fmt: skip
+    from colorize_app.core import job
+    from colorize_app.core.errors import ImageWriteError
+
+    for name in ["1.png", "2.png", "3.png"]:
+        save_photo(tmp_path / name)
+    real_write = job.write_image
+
+    def write(path, *args, **kwargs):
+        if path.name.startswith("2"):
+            raise ImageWriteError(f"Not enough disk space to save {path}.")
+        return real_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(job, "write_image", write)
+    ended = []
+    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia), on_item=ended.append)
+    assert [item.status for item in summary.items] == ["done", "failed", "done"]
+    assert "disk space" in summary.items[1].reason
+    assert [item.source.name for item in ended] == ["1.png", "2.png", "3.png"]

@@ -4,6 +4,7 @@ stops the rest. No torch here: the colorizing step is passed in (see job.py)."""
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import re
@@ -285,7 +286,7 @@ def _size_of(path: Path) -> int:
         return 0
 
 
-Process = Callable[[BatchItem, ImageData], None]
+Process = Callable[[BatchItem, ImageData], "Callable[[], object] | None"]
 
 
 def run_batch(items: Iterable[BatchItem], process: Process, *,
@@ -295,10 +296,12 @@ def run_batch(items: Iterable[BatchItem], process: Process, *,
     """Run ``process(item, image)`` on every waiting item, decoding the next photo meanwhile.
 
     Each item ends done, or failed with the error's message; a failure never stops the batch.
-    ``on_item(item)`` is called once per item as it ends (items already skipped or failed by the
-    plan first). ``is_cancelled`` is polled between photos; a ``Cancelled`` raised by ``process``
-    stops the batch too, leaving the rest waiting. Decoding runs on one worker thread,
-    ``prefetch`` photos ahead (OpenCV releases the GIL, so it overlaps the colorizing).
+    ``on_item(item)`` is called once per item as it ends, in order (items already skipped or
+    failed by the plan first). ``is_cancelled`` is polled between photos; a ``Cancelled`` raised
+    by ``process`` stops the batch too, leaving the rest waiting. Decoding runs on one worker
+    thread, ``prefetch`` photos ahead (OpenCV releases the GIL, so it overlaps the colorizing).
+    ``process`` may return a ``save()`` callable instead of saving itself: it then runs on a
+    writer thread while the next photo is coloured, and the item ends when it returns.
     """
     summary = BatchSummary(list(items))
     for item in summary.items:
@@ -306,7 +309,17 @@ def run_batch(items: Iterable[BatchItem], process: Process, *,
             on_item(item)
     queue = deque(item for item in summary.items if item.status == WAITING)
     pending: deque[tuple[BatchItem, Future]] = deque()
+    saving: deque[tuple[BatchItem, Future]] = deque()  # at most one photo being written
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-read")
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-write")
+
+    def settle_saves() -> None:
+        while saving:
+            item, future = saving.popleft()
+            _record(item, future.result)
+            if on_item:
+                on_item(item)
+
     ended = False
     try:
         while queue or pending:
@@ -319,30 +332,42 @@ def run_batch(items: Iterable[BatchItem], process: Process, *,
                     (item, reader.submit(read_image, item.source, max_pixels=max_pixels))
                 )
             item, future = pending.popleft()
-            finished = _run_one(item, future, process)
+            save = _record(item, functools.partial(_decoded_then, process, item, future))
             del future  # it holds the decoded photo: free it before the next one lands
-            if not finished:
+            settle_saves()  # the previous photo's write, which overlapped this one's colouring
+            if item.reason == "cancelled" and item.status == WAITING:
                 summary.cancelled = True
                 break
+            if callable(save) and item.status == WAITING:
+                saving.append((item, writer.submit(save)))
+                continue
+            if item.status == WAITING:
+                item.status = DONE
             if on_item:
                 on_item(item)
+        settle_saves()
         ended = True
     finally:
         for _, future in pending:  # don't decode photos nobody will colour
             future.cancel()
         # On Ctrl-C (or any exception) do not wait for a decode in flight: it only reads a file.
         reader.shutdown(wait=ended, cancel_futures=True)
+        writer.shutdown(wait=True)  # a write in flight is short, and must end whole or not at all
     return summary
 
 
-def _run_one(item: BatchItem, future: Future, process: Process) -> bool:
-    """Decode and process one item, recording how it ended; False when it was cancelled."""
+def _decoded_then(process: Process, item: BatchItem, future: Future):
+    return process(item, future.result())
+
+
+def _record(item: BatchItem, step: Callable[[], object]) -> object:
+    """Run one step of an item, recording how it failed (status and reason); returns its value.
+    A Cancelled leaves the item waiting, with "cancelled" as its reason."""
     try:
-        image = future.result()
-        process(item, image)
+        value = step()
     except Cancelled:
         item.reason = "cancelled"
-        return False
+        return None
     except ColorizeError as e:
         item.status, item.reason = FAILED, str(e)
     except MemoryError:
@@ -351,6 +376,7 @@ def _run_one(item: BatchItem, future: Future, process: Process) -> bool:
         logger.exception("Unexpected error while colouring %s", item.source)
         item.status, item.reason = FAILED, f"unexpected error ({type(e).__name__}: {e})"
     else:
-        if item.status == WAITING:  # ``process`` may have skipped it (another run saved it)
+        if item.status == WAITING and not callable(value):  # ``process`` may have skipped it
             item.status = DONE
-    return True
+        return value
+    return None

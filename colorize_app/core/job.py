@@ -6,6 +6,7 @@ pixels`` (usually ``pipeline.colorize`` with a model bound), which keeps this mo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Callable
@@ -33,6 +34,18 @@ def colorize_file(source, output, colorize_fn: ColorizeFn, *, image: ImageData |
     its folder is created if needed. Raises ImageReadError, ImageWriteError, Cancelled (nothing is
     written then) or whatever ``colorize_fn`` raises. The source is only ever read.
     """
+    return colorize_then_save(source, output, colorize_fn, image=image, overwrite=overwrite,
+                              on_progress=on_progress, is_cancelled=is_cancelled,
+                              max_pixels=max_pixels)()  # fmt: skip
+
+
+def colorize_then_save(source, output, colorize_fn: ColorizeFn, *, image: ImageData | None = None,
+                       overwrite: bool = False, on_progress: Progress | None = None,
+                       is_cancelled: CancelCheck | None = None,
+                       max_pixels: int = DEFAULT_MAX_PIXELS) -> Callable[[], Path]:  # fmt: skip
+    """``colorize_file`` in two steps: colour now, and return the ``save()`` that writes the
+    result (and returns its path), which may run on another thread while the next photo is
+    coloured (encoding releases the GIL)."""
     source, output = Path(source), Path(output)
     if _same_file(source, output):
         raise ImageWriteError(f"Refusing to write over the original {source}.")
@@ -41,35 +54,49 @@ def colorize_file(source, output, colorize_fn: ColorizeFn, *, image: ImageData |
     result = colorize_fn(image.pixels, on_progress, is_cancelled)
     if is_cancelled is not None and is_cancelled():
         raise Cancelled("Cancelled.")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise write_error(output, e) from None
-    return write_image(output, result, like=image, overwrite=overwrite)
+    like = dataclasses.replace(image, pixels=result[:0])  # its metadata; the pixels may go now
+
+    def save() -> Path:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise write_error(output, e) from None
+        return write_image(output, result, like=like, overwrite=overwrite)
+
+    return save
 
 
 def batch_process(colorize_fn: ColorizeFn, *, overwrite: bool = False,
                   on_progress: Callable[[BatchItem, float], None] | None = None,
                   is_cancelled: CancelCheck | None = None) -> Callable[[BatchItem, ImageData], None]:  # fmt: skip
-    """Turn ``colorize_fn`` into the ``process(item, image)`` that ``run_batch`` expects.
+    """Turn ``colorize_fn`` into the ``process(item, image)`` that ``run_batch`` expects: it
+    colours the photo and returns the ``save()`` that run_batch runs while colouring the next.
 
-    ``on_progress(item, fraction)`` reports progress within each photo.
+    ``on_progress(item, fraction)`` reports progress within each photo. A result that another
+    run saves meanwhile makes the item skipped, not failed.
     """
 
-    def process(item: BatchItem, image: ImageData) -> None:
+    def process(item: BatchItem, image: ImageData) -> Callable[[], Path | None] | None:
         progress = None if on_progress is None else (lambda f: on_progress(item, f))
         # An empty file where the result goes is a leftover, not a result: it is replaced.
         replace = overwrite or _size(item.output) == 0
         if not replace and _size(item.output):
             item.status, item.reason = SKIPPED, _saved_meanwhile(item)
-            return
-        try:
-            colorize_file(item.source, item.output, colorize_fn, image=image, overwrite=replace,
-                          on_progress=progress, is_cancelled=is_cancelled)  # fmt: skip
-        except ImageWriteError:
-            if replace or not _size(item.output):
-                raise
-            item.status, item.reason = SKIPPED, _saved_meanwhile(item)  # another run was quicker
+            return None
+        save = colorize_then_save(item.source, item.output, colorize_fn, image=image,
+                                  overwrite=replace, on_progress=progress,
+                                  is_cancelled=is_cancelled)  # fmt: skip
+
+        def save_unless_saved() -> Path | None:
+            try:
+                return save()
+            except ImageWriteError:
+                if replace or not _size(item.output):
+                    raise
+                item.status, item.reason = SKIPPED, _saved_meanwhile(item)  # another run was quicker
+                return None
+
+        return save_unless_saved
 
     return process
 
