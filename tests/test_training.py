@@ -225,3 +225,18 @@ def test_delta_e_and_hue_accuracy_tell_a_right_colour_from_a_wrong_one():
     assert metrics.hue_accuracy(truth, grayscale_of(truth)) == 0.0
     assert metrics.delta_e00(truth, wrong) > metrics.delta_e00(truth, grayscale_of(truth)) > 5
     assert metrics.hue_accuracy(grayscale_of(truth), truth) is None  # no colourful pixel: left out
+
+
+def test_a_pack_for_a_gpu_machine_trains_like_the_folder_it_came_from(tmp_path):
+    from training.data import build_cache
+    from training.pack import pack
+
+    _colourful_photos(tmp_path / "photos")
+    cache = tmp_path / "cache"
+    count = pack([tmp_path / "photos"], tmp_path / "p.colorize-pack", size=40, budget_bytes=10**6, cache_dir=cache)
+    folder = build_cache(tmp_path / "photos", cache_dir=cache)
+    packed = build_cache([tmp_path / "p.colorize-pack"], size=48, cache_dir=cache)
+    assert count == len(folder.paths) == len(packed.paths)
+    assert sorted(zip(packed.paths, packed.splits)) == sorted(zip(folder.paths, folder.splits))
+    assert _train(tmp_path / "p.colorize-pack", tmp_path / "run", cache, "--loss", "huber", "--hints",
+                  "--steps", "2") == 0

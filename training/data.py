@@ -94,6 +94,8 @@ def build_cache(
 ) -> PhotoCache:
     """Scan ``roots`` and decode every usable photo once; a second call with the same files is instant."""
     roots = [Path(r).resolve() for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
+    if any(r.is_file() for r in roots):
+        return _cache_from_packs(roots, size=size, cache_dir=Path(cache_dir), val_fraction=val_fraction)
     files, relative = [], []
     for root in roots:
         found = find_images(root)
@@ -143,3 +145,31 @@ def build_cache(
     log.info("kept %d of %d photos (skipped %d nearly colourless or unreadable)", len(kept), len(files), len(files) - len(kept))
     pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(kept), size, size, 3))
     return PhotoCache(pixels, kept, splits, cfs, kept_files)
+
+
+def _cache_from_packs(packs: list[Path], *, size: int, cache_dir: Path, val_fraction: float) -> PhotoCache:
+    """The cache of photos shipped as ``training.pack`` files (for a GPU machine): decoded once."""
+    from .pack import unpack
+
+    stamp = hashlib.sha1(f"{size}|{val_fraction}".encode())
+    for pack in packs:
+        st = pack.stat()
+        stamp.update(f"{pack}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    key = stamp.hexdigest()[:16]
+    index_path, pixels_path = cache_dir / f"pack-{key}.json", cache_dir / f"pack-{key}.u8"
+    if not (index_path.is_file() and pixels_path.is_file()):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        paths, squares, cfs, files = [], [], [], []
+        for pack in packs:
+            names, _, images = unpack(pack)
+            for name, rgb in zip(names, images):
+                squares.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_CUBIC))
+                paths.append(name)
+                files.append(f"{pack}:{name}")
+                cfs.append(round(colourfulness(squares[-1]), 3))
+        np.stack(squares).tofile(pixels_path)
+        index_path.write_text(json.dumps({"paths": paths, "splits": [split_of(p, val_fraction) for p in paths],
+                                          "colourfulness": cfs, "files": files}))
+    index = json.loads(index_path.read_text())
+    pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
+    return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], index["files"])
