@@ -61,3 +61,11 @@ def open_window(qtbot, tmp_path):
         window.close()  # as a person would: saves the settings and stops the worker threads
     for host in hosts:
         host.shut_down()  # does nothing when closing its window already did
+
+
+@pytest.fixture(scope="session")
+def hint_model():
+    """A tiny hint network trained (about 10 s) to follow colour hints, see tests/hint_model.py."""
+    from hint_model import train_tiny_hint_model
+
+    return train_tiny_hint_model()
