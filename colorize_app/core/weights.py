@@ -37,6 +37,7 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "bin_grid": (int, 5, 50),
     "temperature": (float, 0.01, 10.0),
     "chroma_gain": (float, 0.1, 10.0),
+    "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
 }
 
 
