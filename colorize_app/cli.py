@@ -129,6 +129,13 @@ def _say(text: str, file=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    from colorize_app.native_output import native_messages_to_log
+
+    with native_messages_to_log():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(_Formatter(args.verbose))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])

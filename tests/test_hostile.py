@@ -509,3 +509,17 @@ def test_a_multi_page_file_says_only_the_first_page_is_used(tmp_path, caplog):
     pages[0].save(path, save_all=True, append_images=pages[1:])
     assert read_image(path).pixels.shape == (10, 20)
     assert any("3 images" in r.getMessage() and "pages.tif" in r.getMessage() for r in caplog.records)
+
+
+def test_c_libraries_warnings_do_not_reach_the_terminal_unless_verbose(tmp_path, tiny_weights):
+    buffer = io.BytesIO()
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    at = data.index(b"\xff\xdb")
+    (tmp_path / "junk.jpg").write_bytes(data[:at] + b"\x00junk" + data[at:])  # libjpeg warns
+    command = cli_command(tmp_path, "--weights", tiny_weights, "--render-size", 32)
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "Corrupt JPEG" not in quiet.stderr
+    loud = subprocess.run([*command, "--overwrite", "-v"], capture_output=True, text=True, timeout=120)
+    assert "INFO: Corrupt JPEG data" in loud.stderr

@@ -79,6 +79,7 @@ def test_every_pillow_test_image_ends_in_a_readable_result_or_a_sentence(album, 
     text = result.stdout + result.stderr
     assert result.returncode in (0, 1), text[-3000:]
     assert "Traceback" not in text
+    assert not re.search(r"^(libpng |Corrupt JPEG|\S+\.tiff?: )", result.stderr, re.M)  # raw C lines
     assert "unexpected error" not in text
     done, skipped, failed = map(int, re.search(r"Colorized (\d+), skipped (\d+), failed (\d+)\.",
                                                result.stdout).groups())  # fmt: skip
