@@ -199,6 +199,8 @@ def _run(args: argparse.Namespace) -> int:
         _report(items)
         return EXIT_ERROR
     if todo:  # a re-run with nothing left to do need not load the model
+        # Importing torch and loading the model take seconds: say something first.
+        print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
         import torch
 
         threads = torch.get_num_threads()
