@@ -37,7 +37,7 @@ def pillow_test_images() -> Path | str:
     sdists = sorted(CACHE.glob(f"[Pp]illow-{version}.tar.gz"))
     if not sdists:
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                   "--no-build-isolation", f"pillow=={version}", "-d", str(CACHE)]  # fmt: skip
+                   f"pillow=={version}", "-d", str(CACHE)]  # fmt: skip
         try:
             subprocess.run(command, capture_output=True, timeout=300, check=True)
         except (OSError, subprocess.SubprocessError) as e:
