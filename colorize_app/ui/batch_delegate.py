@@ -6,9 +6,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
 from colorize_app.ui.batch_model import DetailRole, ProgressRole, StatusIconRole, StatusRole
-from colorize_app.ui.status import Status
 
 THUMB = 56
 PAD = 6

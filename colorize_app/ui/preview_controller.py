@@ -11,12 +11,11 @@ import itertools
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from colorize_app.jobs import RecomposeRequest, ShowRequest
-from colorize_app.preview_worker import PreviewWorker
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.qimage import to_qimage, wrap_display
-from colorize_app.ui.status import Status
+from colorize_app.workers.requests import RecomposeRequest, ShowRequest
 
 SETTLE_MS = 250  # after the slider stops, compose the full-size preview
 
@@ -27,8 +26,10 @@ class PreviewController(QObject):
     _thumbnails_requested = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, preview: PreviewWidget, previewer: PreviewWorker, model: BatchListModel,
+    def __init__(self, preview: PreviewWidget, previewer: QObject, model: BatchListModel,
                  parent: QObject | None = None) -> None:
+        # `previewer` is the host's workers.preview_worker.PreviewWorker: reached only through
+        # its signals and slots, so ui imports no QObject of the bridge.
         super().__init__(parent)
         self._preview = preview
         self._model = model
