@@ -341,3 +341,36 @@ def test_reading_never_opens_the_original_for_writing(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "open", spy)
     read_image(path)
     assert modes and all(set(m) <= set("rb") for m in modes)
+
+
+# --- reduced reads for thumbnails: the same reader, the same orientation ----------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_a_reduced_read_is_the_full_read_made_smaller(tmp_path, mode, orientation):
+    path = save_photo(tmp_path / "scan.jpg", size=(600, 1000), mode=mode, quality=95,
+                      exif=exif_with(orientation))
+    full = read_image(path).pixels
+    small = read_image(path, reduce_to=200).pixels  # 1000 / 4 = 250 >= 200; / 8 would be 125
+    assert small.shape[:2] == (full.shape[0] // 4, full.shape[1] // 4)  # upright, as the full read
+    shrunk = cv2.resize(full, small.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - small.astype(int)).mean() < 3
+
+
+def test_a_thumbnail_is_upright_and_list_sized(tmp_path):
+    from colorize_app.core.display import THUMB_SIZE, read_thumbnail
+
+    jpeg = save_photo(tmp_path / "portrait.jpg", size=(600, 1000), exif=exif_with(6))
+    png = save_photo(tmp_path / "wide.png", size=(50, 300))
+    assert read_thumbnail(jpeg).shape[:2] == (THUMB_SIZE, round(THUMB_SIZE * 0.6))
+    assert read_thumbnail(png).shape[:2] == (round(THUMB_SIZE / 6), THUMB_SIZE)
+
+
+def test_a_truncated_jpeg_gives_no_thumbnail_but_the_reason(tmp_path):
+    from colorize_app.core.display import read_thumbnail
+
+    data = save_photo(tmp_path / "whole.jpg", size=(600, 1000)).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_thumbnail(tmp_path / "cut.jpg")

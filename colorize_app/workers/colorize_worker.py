@@ -7,6 +7,7 @@ window is handed the host and never imports it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import deque
@@ -21,7 +22,6 @@ from colorize_app.core.batch import BatchRunner
 from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
 from colorize_app.core.job import Job, JobResult
 from colorize_app.core.vocabulary import Status
-from colorize_app.workers.priority import lower_thread_priority
 from colorize_app.workers.requests import Finished
 
 logger = logging.getLogger(__name__)
@@ -89,11 +89,6 @@ class ColorizeWorker(QObject):
     def close_reader(self) -> None:
         """Stop the prefetching thread; called on the worker's thread as that thread finishes."""
         self._runner.close()
-
-    @Slot()
-    def lower_priority(self) -> None:
-        """Run in this thread: let the window's thread win the CPU when both want it."""
-        lower_thread_priority()
 
     def _schedule(self) -> None:
         # One job per turn of the thread's event loop, so newly queued jobs and stops get in between.
@@ -166,5 +161,11 @@ class ColorizeWorker(QObject):
         engine = self._get_engine()
         key = (id(engine.model), str(engine.device))
         if engine.model is not None and key != self._announced:
+            if self._announced is None:
+                # Torch and the model are hundreds of thousands of objects that live as long as
+                # the process; a full collection scanned them all, holding the GIL for 100-330
+                # ms (a stall the window shows). Freezing exempts what exists now from later
+                # scans; the collector stays on, on every thread, for everything else.
+                gc.freeze()
             self._announced = key
             self.model_loaded.emit(engine.describe())

@@ -34,11 +34,17 @@ class WorkerHost(QObject):
             thread = QThread()
             thread.setObjectName(name)
             worker.moveToThread(thread)
-            thread.started.connect(worker.lower_priority)
+            priority = QThread.Priority.LowPriority
             if worker is self.colorizer:
+                # Normal priority, as the command line: the engine leaves a core free instead
+                # (core.engine.batch_threads). At nice 10 the batch lost to any busy program
+                # (0.13 of the command line's rate with other work on the machine).
+                priority = QThread.Priority.NormalPriority
                 thread.finished.connect(worker.close_reader)
+            else:  # thumbnails for a whole album must not compete with the window's thread
+                thread.started.connect(worker.lower_priority)
             thread.finished.connect(worker.deleteLater)  # run on that thread as it ends
-            thread.start(QThread.Priority.LowPriority)
+            thread.start(priority)
             self._threads.append(thread)
         self._shut_down = False
         self._submitted.connect(self.colorizer.submit)
