@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, make_unwritable, save_photo
+from photos import digest, gradient, make_unwritable, opened, save_photo
 from PIL import Image
 
 from colorize_app.core import job as job_module
@@ -276,9 +276,9 @@ def test_a_job_keeps_size_alpha_bit_depth_and_orientation(tmp_path, tiny_weights
         assert result.chroma.shape[2] == 2 and result.pixels is not None
         return result.output
 
-    out = Image.open(run("portrait.jpg", "p_c.jpg"))
+    out = opened(run("portrait.jpg", "p_c.jpg"))
     assert out.size == (40, 70) and out.mode == "RGB"  # upright: 40 wide, 70 high
-    out = np.asarray(Image.open(run("logo.png", "l_c.png")))
+    out = np.asarray(opened(run("logo.png", "l_c.png")))
     np.testing.assert_array_equal(out[..., 3], gradient(channels=4)[..., 3])
     out = cv2.imread(str(run("scan16.png", "s_c.png")), cv2.IMREAD_UNCHANGED)
     assert out.dtype == np.uint16 and out.shape == (48, 64, 3)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_thread import heard
-from photos import save_photo
+from photos import opened, save_photo
 from PIL import Image
 
 from colorize_app.core.job import Job, JobOptions
@@ -111,7 +111,7 @@ def test_saving_from_a_cached_prediction_does_not_run_the_network(qtbot, host, t
         host.colorize([Job(source, output, JobOptions(saturation=0.0, overwrite=True),
                            chroma=chroma, id=1)])
     assert saved.args[1].result.output == output and not saved.args[1].predicted
-    assert _colourfulness(np.asarray(Image.open(output))) < 1.0  # saturation 0: gray again
+    assert _colourfulness(np.asarray(opened(output))) < 1.0  # saturation 0: gray again
 
 
 def test_no_model_installed_says_how_to_get_one(qtbot, tmp_path, monkeypatch):
