@@ -67,3 +67,11 @@ def open_window(qtbot, tmp_path):
     for window in windows:
         window.deleteLater()  # destroyed on this thread now, as app.py does at exit
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(scope="session")
+def hint_model():
+    """A tiny hint network trained (about 10 s) to follow colour hints, see tests/hint_model.py."""
+    from hint_model import train_tiny_hint_model
+
+    return train_tiny_hint_model()

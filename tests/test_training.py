@@ -32,7 +32,8 @@ def _train(data, out, cache, *extra):
     return train_main([
         "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--cache-size", "48",
         "--crop-schedule", "32:1.0", "--batch-size", "4", "--cut-after", "1", "--decoder-width", "32",
-        "--warmup", "1", "--threads", "1", "--eval-every", "1", "--val-images", "4", *extra,
+        "--warmup", "1", "--threads", "1", "--eval-every", "1", "--val-images", "4", "--precision", "bf16",
+        *extra,
     ])
 
 
@@ -136,3 +137,106 @@ def test_evaluation_reports_the_gray_baseline_beside_the_model(tmp_path, tiny_we
     assert (out / "contact_sheet.png").stat().st_size > 0
     assert "| gray baseline |" in capsys.readouterr().out
     assert len((out / "per_image.csv").read_text().splitlines()) == 1 + 4 * 2
+
+
+def test_old_scan_inputs_change_the_lightness_the_network_sees_but_never_the_target():
+    from training.batches import training_batch
+
+    rng_pixels = np.random.default_rng(1).integers(0, 256, (4, 48, 48, 3), dtype=np.uint8)
+    clean = training_batch(rng_pixels, np.arange(4), 32, np.random.default_rng(0), degrade_share=0.0)
+    old = training_batch(rng_pixels, np.arange(4), 32, np.random.default_rng(0), degrade_share=1.0)
+    assert torch.equal(clean[2], old[2])  # same crops, same clean colour target
+    assert not torch.equal(clean[0], old[0])
+
+
+def test_simulated_hints_carry_the_truths_colour_at_their_points():
+    from training.batches import simulated_hints
+
+    ab = torch.zeros(6, 2, 32, 32)
+    ab[:, 0], ab[:, 1] = 30.0, -20.0
+    planes = simulated_hints(ab, np.random.default_rng(0), none_share=0.0, p=1 / 4)
+    mask = planes[:, 2] > 0
+    assert mask.any(dim=(1, 2)).all()  # every crop got at least one point
+    assert torch.allclose(planes[:, 0][mask] * 128, torch.tensor(30.0))
+    assert torch.allclose(planes[:, 1][mask] * 128, torch.tensor(-20.0))
+    assert (planes[:, :2][~mask.unsqueeze(1).expand(-1, 2, -1, -1)] == 0).all()
+
+
+def test_the_data_build_drops_a_held_out_photo_and_says_how_many(tmp_path):
+    import importlib.util
+    import json
+
+    import cv2
+
+    from training.build_data import DEFAULT_HOLDOUT_TOOL
+    from training.build_data import main as build_main
+
+    if not DEFAULT_HOLDOUT_TOOL.is_file():
+        pytest.skip("../shared/tools/holdout_check.py is not beside this checkout")
+    spec = importlib.util.spec_from_file_location("holdout_tool_for_test", DEFAULT_HOLDOUT_TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    source = tmp_path / "source"
+    _colourful_photos(source, count=6)
+    for path in source.rglob("*.png"):  # the build wants photos of at least 128 px
+        cv2.imwrite(str(path), cv2.resize(cv2.imread(str(path)), (200, 150)))
+    secret = source / "photo_2.png"  # pretend this one is in the held-out benchmark
+    hashes = tmp_path / "hashes.txt"
+    hashes.write_text(f"{tool.dhash(cv2.imread(str(secret))):064x}  held-out\n")
+    out = tmp_path / "extra"
+    assert build_main(["--out", str(out), "--source", f"syn={source}", "--holdout-hashes", str(hashes),
+                       "--workers", "1"]) == 0
+    report = json.loads((out / "build.json").read_text())
+    assert report["held_out_dropped"] == 1
+    kept_sources = [line.split("\t")[2] for line in (out / "manifest.tsv").read_text().splitlines()[1:]]
+    assert "photo_2.png" not in kept_sources and len(kept_sources) == report["kept"] >= 4
+
+
+def test_evaluation_with_hints_and_old_scans_reports_every_baseline(tmp_path, hint_model):
+    import json
+
+    from colorize_app.core.weights import save_weights
+    from training.evaluate import main as evaluate_main
+
+    _colourful_photos(tmp_path / "photos", count=4)
+    hinted = save_weights(tmp_path / "hint.safetensors", hint_model)
+    out = tmp_path / "eval"
+    assert evaluate_main(["--weights", str(hinted), "--names", "hint", "--data", str(tmp_path / "photos"),
+                          "--split", "all", "--out", str(out), "--hints", "10", "--degrade"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"gray baseline", "inverse distance", "hint"} <= set(summary)
+    for name in ("gray baseline", "inverse distance", "hint"):
+        assert summary[name]["delta_e00"] > 0 and "hue_accuracy" in summary[name]
+    assert summary["gray baseline"]["hue_accuracy"] == 0.0
+    assert summary["inverse distance"]["delta_e00"] < summary["gray baseline"]["delta_e00"]
+    assert "other" in summary["categories"]
+
+
+def test_delta_e_and_hue_accuracy_tell_a_right_colour_from_a_wrong_one():
+    import cv2
+
+    lab = np.zeros((10, 10, 3), np.float32)
+    lab[..., 0], lab[..., 1], lab[..., 2] = 50, 40, 20
+    truth = (cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5).astype(np.uint8)
+    lab[..., 1], lab[..., 2] = -20, 40  # hue turned by about 90 degrees
+    wrong = (cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5).astype(np.uint8)
+    assert metrics.hue_accuracy(truth, truth) == 100.0 and metrics.delta_e00(truth, truth) == 0.0
+    assert metrics.hue_accuracy(truth, wrong) == 0.0
+    assert metrics.hue_accuracy(truth, grayscale_of(truth)) == 0.0
+    assert metrics.delta_e00(truth, wrong) > metrics.delta_e00(truth, grayscale_of(truth)) > 5
+    assert metrics.hue_accuracy(grayscale_of(truth), truth) is None  # no colourful pixel: left out
+
+
+def test_a_pack_for_a_gpu_machine_trains_like_the_folder_it_came_from(tmp_path):
+    from training.data import build_cache
+    from training.pack import pack
+
+    _colourful_photos(tmp_path / "photos")
+    cache = tmp_path / "cache"
+    count = pack([tmp_path / "photos"], tmp_path / "p.colorize-pack", size=40, budget_bytes=10**6, cache_dir=cache)
+    folder = build_cache(tmp_path / "photos", cache_dir=cache)
+    packed = build_cache([tmp_path / "p.colorize-pack"], size=48, cache_dir=cache)
+    assert count == len(folder.paths) == len(packed.paths)
+    assert sorted(zip(packed.paths, packed.splits)) == sorted(zip(folder.paths, folder.splits))
+    assert _train(tmp_path / "p.colorize-pack", tmp_path / "run", cache, "--loss", "huber", "--hints",
+                  "--steps", "2") == 0

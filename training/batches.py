@@ -1,4 +1,4 @@
-"""Random resized crops and flips from the photo cache, turned into (L, ab) training tensors."""
+"""Random resized crops and flips from the photo cache, turned into (L, hints, ab) training tensors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import cv2
 import numpy as np
 import torch
 
-from colorize_app.core.colour import normalize_l
+from colorize_app.core.colour import AB_SCALE, normalize_l
+
+from .degrade import old_scan
 
 
 def lab_planes(rgb_batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,3 +45,41 @@ def centre_crops(pixels: np.ndarray, indices: np.ndarray, crop: int) -> np.ndarr
 def to_tensors(rgb_batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     light, ab = lab_planes(rgb_batch)
     return torch.from_numpy(light), torch.from_numpy(ab)
+
+
+def simulated_hints(ab: torch.Tensor, rng: np.random.Generator, *, none_share: float = 0.5,
+                    p: float = 1 / 8, max_points: int = 32) -> torch.Tensor:
+    """Colour hints as a user might give them, made from the truth (N x 3 x H x W hint planes).
+
+    About ``none_share`` of the crops get none (the automatic colorizer); the rest a geometric
+    number of points (mean 1/p), each a 1, 3 or 5 pixel square patch carrying the truth's mean
+    colour there (Zhang et al. 2017).
+    """
+    n, _, height, width = ab.shape
+    planes = torch.zeros((n, 3, height, width), dtype=torch.float32)
+    for k in range(n):
+        if rng.random() < none_share:
+            continue
+        for _ in range(min(max_points, int(rng.geometric(p)))):
+            half = int(rng.integers(0, 3))
+            row, col = int(rng.integers(0, height)), int(rng.integers(0, width))
+            rows = slice(max(0, row - half), row + half + 1)
+            cols = slice(max(0, col - half), col + half + 1)
+            planes[k, :2, rows, cols] = ab[k, :, rows, cols].mean(dim=(1, 2), keepdim=True) / AB_SCALE
+            planes[k, 2, rows, cols] = 1.0
+    return planes
+
+
+def training_batch(pixels: np.ndarray, indices: np.ndarray, crop: int, rng: np.random.Generator, *,
+                   degrade_share: float = 0.0, hints: bool = False) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """(input L, hint planes or None, target ab) for one batch of random crops.
+
+    A ``degrade_share`` of the inputs are made to look like old scans (faded, toned, grainy, soft,
+    JPEG); the target is always the clean photo's colour.
+    """
+    rgb = random_crops(pixels, indices, crop, rng)
+    light, ab = to_tensors(rgb)
+    if degrade_share > 0:
+        degraded = [old_scan(img, rng, each=0.6) if rng.random() < degrade_share else img for img in rgb]
+        light, _ = to_tensors(np.stack(degraded))
+    return light, simulated_hints(ab, rng) if hints else None, ab

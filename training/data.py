@@ -1,7 +1,8 @@
 """Training data: scan a folder of photos, split it, and cache pre-decoded, pre-resized pixels.
 
 Any folder works, searched recursively, so a flat folder and the Places365 layout
-(``<split>/<category>/*.jpg``) alike. Photos that are grayscale or nearly colourless teach the
+(``<split>/<category>/*.jpg``) alike; several folders (the shared set and the extra photos that
+``training.build_data`` writes) are read as one set. Photos that are grayscale or nearly colourless teach the
 network nothing but grey, so they are skipped (colourfulness as in the metrics doc). Decoding JPEGs
 would starve the model on two cores, so every photo is decoded once into a uint8 memory-mapped
 array of square crops; the scan and the array are cached and reused by later runs.
@@ -73,16 +74,17 @@ class PhotoCache:
     """Pre-decoded square photos (N x S x S x 3 uint8, memory-mapped) and their paths and splits."""
 
     pixels: np.ndarray
-    paths: list[str]
+    paths: list[str]          # relative to their folder: the split is a hash of this
     splits: list[str]
     colourfulness: list[float]
+    files: list[str]          # absolute paths, to read the original photo again
 
     def indices(self, split: str) -> np.ndarray:
         return np.array([i for i, s in enumerate(self.splits) if s == split], dtype=np.int64)
 
 
 def build_cache(
-    root: Path,
+    roots: Path | list[Path],
     *,
     size: int = 176,
     min_colourfulness: float = 8.0,
@@ -90,11 +92,17 @@ def build_cache(
     cache_dir: Path = DEFAULT_CACHE,
     workers: int | None = None,
 ) -> PhotoCache:
-    """Scan ``root`` and decode every usable photo once; a second call with the same files is instant."""
-    root = Path(root).resolve()
-    files = find_images(root)
-    if not files:
-        raise FileNotFoundError(f"{root}: no images found (looked for {sorted(IMAGE_EXTENSIONS)}).")
+    """Scan ``roots`` and decode every usable photo once; a second call with the same files is instant."""
+    roots = [Path(r).resolve() for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
+    if any(r.is_file() for r in roots):
+        return _cache_from_packs(roots, size=size, cache_dir=Path(cache_dir), val_fraction=val_fraction)
+    files, relative = [], []
+    for root in roots:
+        found = find_images(root)
+        if not found:
+            raise FileNotFoundError(f"{root}: no images found (looked for {sorted(IMAGE_EXTENSIONS)}).")
+        files += found
+        relative += [p.relative_to(root).as_posix() for p in found]
     stamp = hashlib.sha1()
     for p in files:
         st = p.stat()
@@ -106,19 +114,22 @@ def build_cache(
     if index_path.is_file() and pixels_path.is_file():
         index = json.loads(index_path.read_text())
         pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
-        return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"])
+        files = index.get("files") or [str(Path(index["root"]) / p) for p in index["paths"]]  # older caches
+        return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], files)
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    log.info("decoding %d photos from %s into %s", len(files), root, pixels_path)
+    log.info("decoding %d photos from %s into %s", len(files), ", ".join(map(str, roots)), pixels_path)
     tmp = pixels_path.with_suffix(".tmp")
     out = np.memmap(tmp, np.uint8, "w+", shape=(len(files), size, size, 3))
-    kept, cfs = [], []
+    kept, kept_files, cfs = [], [], []
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        for path, (crop, cf) in zip(files, pool.map(_decode, [(str(p), size) for p in files], chunksize=64)):
+        decoded = pool.map(_decode, [(str(p), size) for p in files], chunksize=64)
+        for path, rel, (crop, cf) in zip(files, relative, decoded):
             if crop is None or cf < min_colourfulness:
                 continue
             out[len(kept)] = crop
-            kept.append(path.relative_to(root).as_posix())
+            kept.append(rel)
+            kept_files.append(str(path))
             cfs.append(round(cf, 3))
     out.flush()
     del out
@@ -128,8 +139,37 @@ def build_cache(
     os.replace(tmp, pixels_path)
     splits = [split_of(p, val_fraction) for p in kept]
     index_tmp = index_path.with_suffix(".tmp")
-    index_tmp.write_text(json.dumps({"root": str(root), "paths": kept, "splits": splits, "colourfulness": cfs}))
+    index_tmp.write_text(json.dumps({"roots": [str(r) for r in roots], "paths": kept, "splits": splits,
+                                     "colourfulness": cfs, "files": kept_files}))
     os.replace(index_tmp, index_path)
     log.info("kept %d of %d photos (skipped %d nearly colourless or unreadable)", len(kept), len(files), len(files) - len(kept))
     pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(kept), size, size, 3))
-    return PhotoCache(pixels, kept, splits, cfs)
+    return PhotoCache(pixels, kept, splits, cfs, kept_files)
+
+
+def _cache_from_packs(packs: list[Path], *, size: int, cache_dir: Path, val_fraction: float) -> PhotoCache:
+    """The cache of photos shipped as ``training.pack`` files (for a GPU machine): decoded once."""
+    from .pack import unpack
+
+    stamp = hashlib.sha1(f"{size}|{val_fraction}".encode())
+    for pack in packs:
+        st = pack.stat()
+        stamp.update(f"{pack}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    key = stamp.hexdigest()[:16]
+    index_path, pixels_path = cache_dir / f"pack-{key}.json", cache_dir / f"pack-{key}.u8"
+    if not (index_path.is_file() and pixels_path.is_file()):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        paths, squares, cfs, files = [], [], [], []
+        for pack in packs:
+            names, _, images = unpack(pack)
+            for name, rgb in zip(names, images):
+                squares.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_CUBIC))
+                paths.append(name)
+                files.append(f"{pack}:{name}")
+                cfs.append(round(colourfulness(squares[-1]), 3))
+        np.stack(squares).tofile(pixels_path)
+        index_path.write_text(json.dumps({"paths": paths, "splits": [split_of(p, val_fraction) for p in paths],
+                                          "colourfulness": cfs, "files": files}))
+    index = json.loads(index_path.read_text())
+    pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
+    return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], index["files"])

@@ -3,10 +3,16 @@
     python -m training.evaluate --weights colorize_app/weights/colorizer.safetensors \
         --data ../shared/data/train --split val --out runs/eval
 
+    python -m training.evaluate --weights A.safetensors B.safetensors --data DIR... --hints 10 --degrade
+
 Each photo's grayscale version goes through the application's own ``colorize`` at default
-settings; PSNR, SSIM, AuC and CF are computed per image and averaged, ΔCF over the set, and the
-gray baseline (the input itself) is always reported beside the models. Writes ``per_image.csv``,
-``summary.json``, ``table.md`` and ``contact_sheet.png`` (grayscale | each model | truth).
+settings; PSNR, SSIM, AuC, CF, ΔE00 and hue accuracy are computed per image and averaged, ΔCF
+over the set. The gray baseline (the input itself) and the lightness-prior baseline are always
+reported beside the models; with ``--hints N`` each photo gets N simulated hints (metrics.md) and
+the inverse-distance baseline joins them. ``--degrade`` evaluates on old-scan versions of the
+photos (training.degrade, all five degradations, a fixed seed per photo), the truth unchanged.
+Writes ``per_image.csv``, ``summary.json``, ``table.md`` (overall and per category) and
+``contact_sheet.png`` (input | each model | truth).
 """
 
 from __future__ import annotations
@@ -27,23 +33,49 @@ from colorize_app.core.colour import grayscale_of
 from colorize_app.core.pipeline import DEFAULT_RENDER_SIZE, colorize
 from colorize_app.core.weights import load_model
 
+from . import baselines
+from .batches import centre_crops
+from .categories import category_of
 from .data import build_cache, find_images, load_rgb
+from .degrade import old_scan
 from .metrics import colourfulness, image_metrics, summarize
 
 SHEET_ROW_HEIGHT = 160
 
 
-def photos_for(data: Path, split: str) -> list[Path]:
+PRIOR_PHOTOS = 2000
+
+
+def photos_for(data: list[Path], split: str) -> list[Path]:
     """The validation (or training) photos of the training split, or every photo with split "all"."""
     if split == "all":
-        return find_images(data)
+        return [p for root in data for p in find_images(root)]
     cache = build_cache(data)
-    return [Path(data) / cache.paths[i] for i in cache.indices(split)]
+    return [Path(cache.files[i]) for i in cache.indices(split)]
+
+
+def prior_table(data: list[Path]) -> np.ndarray:
+    """The lightness-prior baseline's table, from training-split photos spread over the set."""
+    cache = build_cache(data)
+    train = cache.indices("train")
+    if not len(train):
+        train = np.arange(len(cache.paths))
+    pick = train[np.linspace(0, len(train) - 1, min(PRIOR_PHOTOS, len(train))).astype(int)]
+    return baselines.lightness_prior(centre_crops(cache.pixels, pick, 64))
+
+
+def model_input(truth: np.ndarray, name: str, degrade: bool) -> np.ndarray:
+    """What the application is given: the truth's grayscale, or an old-scan version of it."""
+    if not degrade:
+        return grayscale_of(truth)
+    seed = int.from_bytes(name.encode("utf-8")[:8].ljust(8, b"\0"), "big") ^ 2026
+    return old_scan(truth, np.random.default_rng(seed))
 
 
 def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_size: int = DEFAULT_RENDER_SIZE,
-             saturation: float = 1.0, sheet_rows: int = 12, sheet_patterns: list[str] | None = None):
-    """Per-image rows, a summary per model (gray baseline first) and contact-sheet rows.
+             saturation: float = 1.0, sheet_rows: int = 12, sheet_patterns: list[str] | None = None,
+             hints: int = 0, degrade: bool = False, prior: np.ndarray | None = None):
+    """Per-image rows, a summary per model (baselines first) and contact-sheet rows.
 
     ``sheet_patterns`` (shell patterns on file names) restricts which photos may appear on the
     contact sheet, e.g. only those whose licence allows publishing them.
@@ -58,19 +90,32 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
         truth = load_rgb(path)
         if truth is None:
             continue
-        gray = grayscale_of(truth)
+        given = model_input(truth, path.name, degrade)
+        points = baselines.simulated_hints(truth, hints, path.name)
         truth_cf.append(colourfulness(truth))
-        preds = {"gray baseline": gray}
+        preds = {"gray baseline": grayscale_of(given)}
+        if prior is not None:
+            preds["lightness prior"] = baselines.prior_prediction(given, prior)
+        if points:
+            preds["inverse distance"] = baselines.inverse_distance_prediction(given, points)
         for name, model in models.items():
-            preds[name] = colorize(gray, model, render_size=render_size, saturation=saturation)
+            preds[name] = colorize(given, model, render_size=render_size, saturation=saturation,
+                                   hints=points if model.config.takes_hints else None)
         for name, pred in preds.items():
-            rows.append({"photo": path.name, "model": name, **image_metrics(truth, pred),
-                         "truth_cf": truth_cf[-1]})
+            rows.append({"photo": path.name, "category": category_of(path.name), "model": name,
+                         **image_metrics(truth, pred), "truth_cf": truth_cf[-1]})
         if path in on_sheet:
-            sheet.append([gray] + [preds[n] for n in models] + [truth])
-    names = ["gray baseline", *models]
+            sheet.append([preds["gray baseline"]] + [preds[n] for n in models] + [truth])
+    names = list(dict.fromkeys(r["model"] for r in rows))
     summary = {n: summarize([r for r in rows if r["model"] == n], truth_cf) for n in names}
     summary["truth"] = {"cf": float(np.mean(truth_cf)), "images": len(truth_cf)}
+    categories = {}
+    for cat in sorted({r["category"] for r in rows}):
+        cat_rows = [r for r in rows if r["category"] == cat]
+        cat_cf = [r["truth_cf"] for r in cat_rows if r["model"] == names[0]]
+        categories[cat] = {n: summarize([r for r in cat_rows if r["model"] == n], cat_cf) for n in names}
+        categories[cat]["truth"] = {"cf": float(np.mean(cat_cf)), "images": len(cat_cf)}
+    summary["categories"] = categories
     return rows, summary, sheet
 
 
@@ -88,12 +133,19 @@ def contact_sheet(sheet: list[list[np.ndarray]]) -> np.ndarray:
 
 
 def markdown_table(summary: dict) -> str:
-    lines = ["| model | PSNR (dB) | SSIM | AuC (%) | CF | ΔCF |", "|---|---|---|---|---|---|"]
-    for name, s in summary.items():
-        if name == "truth":
-            continue
-        lines.append(f"| {name} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['auc']:.2f} | {s['cf']:.2f} | {s['delta_cf']:.2f} |")
-    lines.append(f"| (truth) | | | | {summary['truth']['cf']:.2f} | |")
+    """The overall table, then one per category."""
+    header = ["| model | PSNR (dB) | SSIM | AuC (%) | CF | ΔCF | ΔE00 | hue acc. (%) |",
+              "|---|---|---|---|---|---|---|---|"]
+
+    def rows(part: dict) -> list[str]:
+        out = [f"| {name} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['auc']:.2f} | {s['cf']:.2f} | "
+               f"{s['delta_cf']:.2f} | {s['delta_e00']:.2f} | {s['hue_accuracy']:.1f} |"
+               for name, s in part.items() if name not in ("truth", "categories")]
+        return out + [f"| (truth, {part['truth']['images']} photos) | | | | {part['truth']['cf']:.2f} | | | |"]
+
+    lines = header + rows(summary)
+    for cat, part in summary.get("categories", {}).items():
+        lines += ["", f"**{cat}**", "", *header, *rows(part)]
     return "\n".join(lines)
 
 
@@ -101,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", type=Path, nargs="+", required=True)
     p.add_argument("--names", nargs="+", help="a name per weights file for the table")
-    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--data", type=Path, nargs="+", required=True)
     p.add_argument("--split", default="val", choices=["val", "train", "all"])
     p.add_argument("--limit", type=int, default=0, help="evaluate N photos spread evenly over the split")
     p.add_argument("--out", type=Path, default=Path("runs/eval"))
@@ -109,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--saturation", type=float, default=1.0)
     p.add_argument("--temperature", type=float, help="override the annealed-mean temperature of bins models")
     p.add_argument("--chroma-gain", type=float, help="override the models' colour calibration gain")
+    p.add_argument("--hints", type=int, default=0, help="simulated colour hints per photo (metrics.md)")
+    p.add_argument("--degrade", action="store_true", help="evaluate on old-scan versions of the photos")
+    p.add_argument("--no-prior", action="store_true", help="leave out the lightness-prior baseline")
     p.add_argument("--sheet-from", nargs="+", metavar="PATTERN",
                    help="only photos whose names match may appear on the contact sheet (e.g. 'sky_*')")
     args = p.parse_args(argv)
@@ -125,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit and args.limit < len(photos):
         # Evenly spaced, so a subset covers every source folder rather than the first one.
         photos = [photos[i * len(photos) // args.limit] for i in range(args.limit)]
+    prior = None if args.no_prior or args.split == "all" else prior_table(args.data)
     rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation,
-                                    sheet_patterns=args.sheet_from)
+                                    sheet_patterns=args.sheet_from, hints=args.hints, degrade=args.degrade,
+                                    prior=prior)
 
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "per_image.csv", "w", newline="") as fh:

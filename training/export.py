@@ -18,8 +18,11 @@ from .checkpoint import load_checkpoint
 
 
 def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chroma_gain: float | None = None,
-           metrics: dict | None = None, name: str | None = None) -> Path:
-    """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``."""
+           metrics: dict | None = None, name: str | None = None, raw: bool = False) -> Path:
+    """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``.
+
+    A run that kept a moving average of its weights (``--ema``) exports the average unless ``raw``.
+    """
     state = load_checkpoint(checkpoint)
     config = ModelConfig.from_dict(state["config"])
     if temperature is not None:
@@ -27,16 +30,21 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
     if chroma_gain is not None:
         config = dataclasses.replace(config, chroma_gain=chroma_gain)
     model = ColorizerNet(config)
-    model.load_state_dict(state["model"])
+    use_ema = "ema" in state and not raw
+    model.load_state_dict(state["ema"] if use_ema else state["model"])
     args = state["args"]
+    data = args.get("data") or []
     summary = {
         "name": name or Path(out).stem,
         "loss": args.get("loss"),
         "steps": state["step"],
         "batch_size": args.get("batch_size"),
         "images_seen": state["step"] * args.get("batch_size", 0),
-        "data": {"root": Path(args.get("data") or "").name, "photos": state.get("photos")},
-        "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16")},
+        "data": {"folders": [Path(d).name for d in (data if isinstance(data, list) else [data])],
+                 "photos": state.get("photos")},
+        "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16",
+                                            "hints", "degrade", "ema")},
+        "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
     }
     return save_weights(out, model, metadata=summary)
@@ -50,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chroma-gain", type=float, help="colour calibration gain to bake in (see the model card)")
     p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate to record")
     p.add_argument("--name", help="a human name for the model, shown in the window")
+    p.add_argument("--raw", action="store_true", help="export the last step's weights, not their moving average")
     args = p.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
     path = export(args.checkpoint, args.out, temperature=args.temperature, chroma_gain=args.chroma_gain,
-                  metrics=metrics, name=args.name)
+                  metrics=metrics, name=args.name, raw=args.raw)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

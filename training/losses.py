@@ -76,3 +76,13 @@ class BinsLoss:
         idx, soft, pixel_weight = self.soft_targets(pixels)
         ce = -(soft * log_probs.gather(1, idx)).sum(1)
         return (pixel_weight * ce).sum() / pixel_weight.sum()
+
+
+def huber_loss(head_output: torch.Tensor, ab: torch.Tensor, delta: float = 1 / 16) -> torch.Tensor:
+    """Smooth L1 between tanh output and ab / 128 (Zhang et al. 2017's regression loss).
+
+    Past ``delta`` (8 ab units) it grows linearly, so a photo whose colour is ambiguous pulls the
+    prediction towards the median of the plausible colours rather than their grey mean.
+    """
+    target = downsample_ab(ab, head_output.shape[-2:]) / AB_SCALE
+    return F.smooth_l1_loss(head_output.float(), target, beta=delta) / delta

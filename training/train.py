@@ -1,10 +1,17 @@
 """Train a ColorizerNet on a folder of colour photos.
 
     python -m training.train --data ../shared/data/train --out runs/bins --steps 3000
+    python -m training.train --data ../shared/data/train ~/.cache/colorize/data/extra --out runs/v2 \
+        --loss huber --hints --degrade 0.5 --init colorize_app/weights/colorizer.safetensors --steps 40000
     python -m training.train --out runs/bins --resume            # continue exactly where it stopped
     torchrun --nproc_per_node=8 -m training.train --data DIR --out runs/big --batch-size 64
 
 Reads top to bottom: arguments, data, model, loss, ``train_one_step``, ``evaluate``, ``main``.
+With ``--hints`` the network takes colour hints (simulated from the truth for about half the
+crops); ``--degrade`` makes a share of the inputs look like old scans (the target stays clean).
+``--precision auto`` times bf16 against fp32 on this machine at start (bf16 autocast is about twice
+as fast on CPUs with AVX-512 BF16 or AMX, and many times slower on AVX2-only ones) and logs the
+choice; a resumed run measures again, so a run can move between machines.
 """
 
 from __future__ import annotations
@@ -25,21 +32,27 @@ from tqdm import tqdm
 
 from colorize_app.core.model import ColorizerNet, ModelConfig
 
-from .batches import centre_crops, random_crops, to_tensors
+from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from .data import DEFAULT_CACHE, build_cache
-from .losses import BinsLoss, ab_prior, mse_loss, rebalancing_weights
+from .losses import BinsLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
 from .metrics import colourfulness
+from .warm_start import EMA, copy_compatible
 
 log = logging.getLogger("training")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, help="folder of colour photos, searched recursively")
+    p.add_argument("--data", type=Path, nargs="+", help="folder(s) of colour photos, searched recursively")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, log.jsonl, args.json")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt exactly")
-    p.add_argument("--loss", choices=["bins", "mse"], default="bins")
+    p.add_argument("--loss", choices=["bins", "mse", "huber"], default="bins")
+    p.add_argument("--hints", action=argparse.BooleanOptionalAction, default=False,
+                   help="a network that takes colour hints, trained with simulated ones")
+    p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
+    p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
+    p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
     p.add_argument("--backbone", default="resnet18", choices=["resnet18", "resnet34"])
     p.add_argument("--cut-after", type=int, default=3)
     p.add_argument("--decoder-width", type=int, default=128)
@@ -56,8 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true", help="deterministic kernels (slower)")
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
-                   help="bf16 autocast on CPU (about 3x faster on recent CPUs)")
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                   help="CPU autocast: auto times both at start and keeps the faster")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                   help="shorthand for --precision bf16 / fp32")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: PyTorch's default)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -98,6 +113,8 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     if args.loss == "mse":
         return mse_loss, {}
+    if args.loss == "huber":
+        return huber_loss, {}
     weights = saved_weights
     if weights is None:  # estimate the colour prior once; a resumed run reuses the saved weights
         centres = model.bin_centres.cpu().numpy()
@@ -119,14 +136,16 @@ class HeadOnly(torch.nn.Module):
         return self.model.head_output(light)
 
 
-def train_one_step(net, loss_fn, optimizer, light, ab, args, device, step) -> float:
+def train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step) -> float:
     """One optimizer step on one batch; returns the loss."""
     for group in optimizer.param_groups:
         group["lr"] = lr_at(step, args)
-    light = light.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+    light = light.to(device, non_blocking=True)
+    hints = None if hints is None else hints.to(device, non_blocking=True)
+    x = model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
     ab = ab.to(device, non_blocking=True)
     with autocast_for(device, args.bf16):
-        out = net(light)
+        out = net(x)
     loss = loss_fn(out, ab)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -135,15 +154,52 @@ def train_one_step(net, loss_fn, optimizer, light, ab, args, device, step) -> fl
     return float(loss.detach())
 
 
+def choose_precision(args, model: ColorizerNet, loss_fn, device: torch.device) -> bool:
+    """bf16 or not: on the CPU with ``--precision auto``, time a few steps of each and keep the faster."""
+    if args.bf16 is not None and args.precision == "auto":
+        args.precision = "bf16" if args.bf16 else "fp32"
+    if args.precision != "auto" or device.type != "cpu":
+        return args.precision == "bf16" or (args.precision == "auto" and device.type == "cuda")
+    import copy
+
+    crop = crop_at(args.crop_schedule, 0.0)
+    probe = copy.deepcopy(model).train()
+    light = torch.zeros(args.batch_size, 1, crop, crop)
+    x = probe.network_input(light).contiguous(memory_format=torch.channels_last)
+    ab = torch.randn(args.batch_size, 2, crop, crop) * 20
+    rates = {}
+    for bf16 in (True, False):
+        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
+        times = []
+        for _ in range(4):
+            start = time.perf_counter()
+            with ctx:
+                out = probe.head_output(x)
+            loss_fn(out, ab).backward()
+            times.append(time.perf_counter() - start)
+        rates["bf16" if bf16 else "fp32"] = args.batch_size / float(np.median(times[1:]))
+    choice = max(rates, key=rates.get)
+    log.info("precision: %s (measured images/s at %d px: %s; CPU capability %s)", choice, crop,
+             {k: round(v, 1) for k, v in rates.items()}, torch.backends.cpu.get_cpu_capability())
+    return choice == "bf16"
+
+
 @torch.no_grad()
 def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.device) -> dict:
-    """Quick validation on fixed 128 px crops: mean ab error, AuC-style accuracy and CF gap."""
+    """Quick validation on fixed 128 px crops: mean ab error, AuC-style accuracy and CF gap; for a
+    hint network also the ab error with 5 simulated hints per crop."""
     from colorize_app.core.colour import lab_to_rgb
 
     model.eval()
     rgb = centre_crops(cache.pixels, val_idx, 128)
     light, ab = to_tensors(rgb)
     pred = torch.cat([model(light[i:i + 32].to(device)).float().cpu() for i in range(0, len(light), 32)])
+    extra = {}
+    if model.config.takes_hints:
+        hints = simulated_hints(ab, np.random.default_rng(0), none_share=0.0, p=1 / 5)
+        hinted = torch.cat([model(light[i:i + 32].to(device), hints[i:i + 32].to(device)).float().cpu()
+                            for i in range(0, len(light), 32)])
+        extra["val_hint_ab_error"] = float((hinted - ab).norm(dim=1).mean())
     model.train()
     dist_ab = (pred - ab).norm(dim=1).flatten()
     thresholds = torch.arange(0, 151, dtype=torch.float32)
@@ -152,7 +208,7 @@ def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.devi
     cf_pred = np.mean([colourfulness((lab_to_rgb(x) * 255 + 0.5).astype(np.uint8)) for x in lab])
     cf_true = np.mean([colourfulness(x) for x in rgb])
     return {"val_ab_error": float(dist_ab.mean()), "val_auc": auc, "val_cf": float(cf_pred),
-            "val_delta_cf": float(abs(cf_pred - cf_true))}
+            "val_delta_cf": float(abs(cf_pred - cf_true)), **extra}
 
 
 def setup_distributed(args) -> tuple[int, int, torch.device]:
@@ -185,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         saved = state["args"]
         # A resumed run keeps its recipe; only where and how long it runs may change.
         for key, value in saved.items():
-            if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes", "eval_every"):
-                setattr(args, key, Path(value) if key in ("data", "cache_dir") and value else value)
+            if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
+                           "eval_every", "precision", "bf16", "init"):
+                setattr(args, key, _path_value(key, value))
     if args.data is None:
         raise SystemExit("--data is required for a new run")
 
@@ -195,10 +252,17 @@ def main(argv: list[str] | None = None) -> int:
     train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
     config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
                          decoder_width=args.decoder_width,
-                         head="bins" if args.loss == "bins" else "regression")
+                         head="bins" if args.loss == "bins" else "regression",
+                         in_channels=4 if args.hints else 1)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
-    model = ColorizerNet(config).to(device).to(memory_format=torch.channels_last)
+    model = ColorizerNet(config)
+    if args.init and state is None:
+        from colorize_app.core.weights import load_model
+
+        copied = copy_compatible(model, load_model(args.init))
+        log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+    model = model.to(device).to(memory_format=torch.channels_last)
     loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
                                     state.get("class_weights") if state else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -208,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
         rng = restore_rng(state)
+    ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
+    args.bf16 = choose_precision(args, model, loss_fn, device)
     if isinstance(loss_fn, BinsLoss):
         loss_fn.to(device)
     net = HeadOnly(model)
@@ -224,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         if rank == 0:
             save_checkpoint(ckpt_path, model=model, optimizer=optimizer, step=step, rng=rng,
                             extra={"args": _jsonable(vars(args)), "config": config.to_dict(),
-                                   "photos": len(train_idx), **loss_state})
+                                   "photos": len(train_idx), **loss_state,
+                                   **({"ema": ema.state_dict()} if ema else {})})
 
     last_save = time.monotonic()
     bar = tqdm(total=args.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
@@ -233,8 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     while step < end:
         crop = crop_at(args.crop_schedule, step / args.steps)
         batch = rng.choice(train_idx, size=args.batch_size, replace=False)
-        light, ab = to_tensors(random_crops(cache.pixels, np.sort(batch), crop, rng))
-        loss = train_one_step(net, loss_fn, optimizer, light, ab, args, device, step)
+        light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
+                                          degrade_share=args.degrade, hints=args.hints)
+        loss = train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step)
+        if ema:
+            ema.update(model)
         step += 1
         window_images += args.batch_size * world
         rate = window_images / max(1e-6, time.monotonic() - window_start)
@@ -243,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         record = {"step": step, "loss": loss, "lr": lr_at(step - 1, args), "crop": crop, "images_per_s": rate,
                   "time": time.time()}
         if rank == 0 and (step % args.eval_every == 0 or step == args.steps) and len(val_idx):
-            record.update(evaluate(model, cache, val_idx, device))
+            record.update(evaluate(ema.model if ema else model, cache, val_idx, device))
             log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
         if rank == 0:
             with open(args.out / "log.jsonl", "a") as log_file:  # reopened per step: survives a kill intact
@@ -259,7 +329,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _jsonable(values: dict) -> dict:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+    def plain(v):
+        return [plain(x) for x in v] if isinstance(v, list) else str(v) if isinstance(v, Path) else v
+    return {k: plain(v) for k, v in values.items()}
+
+
+def _path_value(key: str, value):
+    """A saved argument as train.py uses it: the data folders and the cache folder are Paths."""
+    if key == "data" and value:
+        return [Path(v) for v in (value if isinstance(value, list) else [value])]
+    return Path(value) if key == "cache_dir" and value else value
 
 
 if __name__ == "__main__":

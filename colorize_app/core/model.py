@@ -1,7 +1,12 @@
 """ColorizerNet: a torchvision ResNet encoder on lightness, a U-Net decoder, and an (a, b) head.
 
 The network takes normalised L (N x 1 x H x W, see ``colour.normalize_l``) of any size and
-returns (a, b) in natural Lab units at the same size. Two heads share the body:
+returns (a, b) in natural Lab units at the same size. A hint-capable network (``in_channels`` 4,
+Zhang et al. 2017) also takes colour hints: hint (a, b) / 128 and a mask that is 1 where a hint
+was given (N x 3 x H x W, see ``hints.hint_planes``); with no hints the mask is all zero and it is
+the automatic colorizer, so one model serves both. The hints enter at the stem and again, pooled,
+at the decoder's last block, so a hinted colour reaches its own pixels directly. Two heads share
+the body:
 
 - ``"bins"``: logits over the in-gamut ab bins (Zhang et al. 2016), decoded with the annealed
   mean, which keeps colours vivid where a regression would average them to brown;
@@ -23,6 +28,8 @@ from torch import nn
 
 from .colour import AB_SCALE, ab_gamut_bins
 
+HINT_CHANNELS = 3  # hint a / 128, hint b / 128, mask
+
 # Channels out of the stem (stride 2) and of ResNet stages 1..4 (strides 4, 8, 16, 32).
 _STAGE_CHANNELS = {
     "resnet18": (64, 64, 128, 256, 512),
@@ -42,6 +49,7 @@ class ModelConfig:
     bin_grid: int = 10          # ab grid step for the bins head
     temperature: float = 0.38   # annealed-mean temperature for the bins head
     chroma_gain: float = 1.0    # calibration: predicted ab is multiplied by this (chosen on held-out photos)
+    in_channels: int = 1        # 1: lightness only (the first model); 4: lightness + hint a, b, mask
 
     def __post_init__(self) -> None:
         if self.backbone not in _STAGE_CHANNELS:
@@ -52,6 +60,12 @@ class ModelConfig:
             raise ValueError("out_stride must be 1, 2 or 4 and not coarser than the encoder")
         if self.head not in ("bins", "regression"):
             raise ValueError("head must be 'bins' or 'regression'")
+        if self.in_channels not in (1, 1 + HINT_CHANNELS):
+            raise ValueError(f"in_channels must be 1 or {1 + HINT_CHANNELS}")
+
+    @property
+    def takes_hints(self) -> bool:
+        return self.in_channels > 1
 
     @property
     def stride(self) -> int:
@@ -96,7 +110,7 @@ class ColorizerNet(nn.Module):
         super().__init__()
         self.config = config = config or ModelConfig()
         resnet = getattr(torchvision.models, config.backbone)(weights=None)
-        resnet.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        resnet.conv1 = nn.Conv2d(config.in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.stem = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu)
         self.pool = resnet.maxpool
         self.stages = nn.ModuleList(
@@ -108,14 +122,15 @@ class ColorizerNet(nn.Module):
         strides = {0: 2, 1: 4, 2: 8, 3: 16, 4: 32}
         self.ups = nn.ModuleList()
         width = channels[config.cut_after]
-        for depth, level in enumerate(levels[1:]):
-            if strides[level] < config.out_stride:
-                break
+        kept = [level for level in levels[1:] if strides[level] >= config.out_stride]
+        hint_skip = HINT_CHANNELS if config.takes_hints else 0
+        for depth, level in enumerate(kept):
             out_width = max(32, config.decoder_width >> depth)
-            self.ups.append(_UpBlock(width, channels[level], out_width))
+            last = depth == len(kept) - 1 and config.out_stride != 1
+            self.ups.append(_UpBlock(width, channels[level] + (hint_skip if last else 0), out_width))
             width = out_width
         if config.out_stride == 1:
-            self.ups.append(_UpBlock(width, 1, max(32, width // 2)))
+            self.ups.append(_UpBlock(width, config.in_channels, max(32, width // 2)))
             width = max(32, width // 2)
         if config.head == "bins":
             bins = torch.from_numpy(ab_gamut_bins(config.bin_grid))
@@ -128,21 +143,36 @@ class ColorizerNet(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def head_output(self, lightness: torch.Tensor) -> torch.Tensor:
+    def network_input(self, lightness: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
+        """L, with the hint planes (zeros when there are none) for a hint-capable network."""
+        if not self.config.takes_hints:
+            if hints is not None:
+                raise ValueError("this model takes no colour hints (its weights are of the first model)")
+            return lightness
+        if hints is None:
+            hints = lightness.new_zeros((lightness.shape[0], HINT_CHANNELS, *lightness.shape[-2:]))
+        return torch.cat([lightness, hints.to(lightness.dtype)], dim=1)
+
+    def head_output(self, x: torch.Tensor) -> torch.Tensor:
         """Raw head output at 1/out_stride of the input (bin logits, or tanh-scaled ab / 128).
 
-        The input's height and width must be multiples of ``config.stride`` (training crops are).
+        ``x`` is ``network_input(...)``; its height and width must be multiples of
+        ``config.stride`` (training crops are).
         """
-        features = [self.stem(lightness)]
-        x = self.pool(features[0])
+        features = [self.stem(x)]
+        y = self.pool(features[0])
         for stage in self.stages:
-            x = stage(x)
-            features.append(x)
+            y = stage(y)
+            features.append(y)
         skips = features[:-1][::-1]
         if self.config.out_stride == 1:
-            skips.append(lightness)
+            skips.append(x)
+        elif self.config.takes_hints and self.ups:
+            skips = skips[: len(self.ups)]
+            skips[-1] = torch.cat([skips[-1], _pool_hints(x[:, 1:], skips[-1].shape[-2:])], dim=1)
         for up, skip in zip(self.ups, skips):
-            x = up(x, skip)
+            y = up(y, skip)
+        x = y
         out = self.head(x)
         return out if self.config.head == "bins" else torch.tanh(out)
 
@@ -157,14 +187,26 @@ class ColorizerNet(nn.Module):
         # restores the colourfulness real photos have (see training/MODEL_CARD.md).
         return ab * self.config.chroma_gain if self.config.chroma_gain != 1.0 else ab
 
-    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
-        """Normalised L (N x 1 x H x W, any size) -> (a, b) (N x 2 x H x W), natural Lab units."""
+    def forward(self, lightness: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
+        """Normalised L (N x 1 x H x W, any size), optional hint planes (N x 3 x H x W) -> (a, b)
+        (N x 2 x H x W), natural Lab units."""
         height, width = lightness.shape[-2:]
         stride = self.config.stride
         pad_h, pad_w = (-height) % stride, (-width) % stride
         if pad_h or pad_w:
             mode = "reflect" if pad_h < height and pad_w < width else "replicate"
             lightness = F.pad(lightness, (0, pad_w, 0, pad_h), mode=mode)
-        ab = self.decode(self.head_output(lightness))
+            if hints is not None:  # zeros, not a reflection: a mirrored hint would be a second hint
+                hints = F.pad(hints, (0, pad_w, 0, pad_h))
+        ab = self.decode(self.head_output(self.network_input(lightness, hints)))
         ab = F.interpolate(ab, size=lightness.shape[-2:], mode="bilinear", align_corners=False)
         return ab[..., :height, :width]
+
+
+def _pool_hints(hints: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Hint planes at a coarser size: the mask-weighted mean colour, and whether any pixel was hinted."""
+    ab, mask = hints[:, :2], hints[:, 2:]
+    kernel = (hints.shape[-2] // size[0], hints.shape[-1] // size[1])
+    weight = F.avg_pool2d(mask, kernel)
+    mean_ab = F.avg_pool2d(ab * mask, kernel) / weight.clamp_min(1e-6)
+    return torch.cat([mean_ab, (weight > 0).to(hints.dtype)], dim=1)

@@ -17,6 +17,7 @@ from .chroma import compose
 from .colour import lightness, normalize_l
 from .device import resolve_device
 from .errors import Cancelled
+from .hints import Hint, hint_planes
 from .model import ColorizerNet
 from .vocabulary import DEFAULT_RENDER_SIZE
 
@@ -46,18 +47,26 @@ def predict_chroma(
     *,
     render_size: int = DEFAULT_RENDER_SIZE,
     device: str | torch.device | None = None,
+    hints: list[Hint] | None = None,
 ) -> np.ndarray:
-    """The network's (a, b) for ``image`` at render size: float32 h x w x 2, natural Lab units."""
+    """The network's (a, b) for ``image`` at render size: float32 h x w x 2, natural Lab units.
+
+    ``hints`` (colour points) steer a hint-capable model; a model without hint input ignores
+    them (callers say so to the user: ``model.config.takes_hints``).
+    """
     if device is not None:
         model.to(resolve_device(device))
     target = next(model.parameters()).device
     lightness = torch.from_numpy(network_input(image, render_size))[None, None].to(target)
+    planes = None
+    if hints and model.config.takes_hints:
+        planes = torch.from_numpy(hint_planes(hints, *lightness.shape[-2:]))[None].to(target)
     with torch.inference_mode():
         if target.type == "cuda":
             with torch.autocast("cuda", dtype=torch.float16):
-                ab = model(lightness)
+                ab = model(lightness, planes)
         else:
-            ab = model(lightness)
+            ab = model(lightness, planes)
     return ab[0].float().permute(1, 2, 0).contiguous().cpu().numpy()
 
 
@@ -68,6 +77,7 @@ def colorize(
     render_size: int = DEFAULT_RENDER_SIZE,
     saturation: float = 1.0,
     device: str | torch.device | None = None,
+    hints: list[Hint] | None = None,
     on_progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> np.ndarray:
@@ -76,11 +86,12 @@ def colorize(
     Colour input is treated as its grayscale. Returns HxWx3 (HxWx4 with alpha kept) of the input's
     dtype; its Lab lightness equals the input's up to rounding. ``on_progress`` receives 0..1,
     ``is_cancelled`` is polled between stages and raises ``Cancelled`` when it returns true.
-    Deterministic on the CPU.
+    ``hints`` are colour points (see ``core.hints``) for a hint-capable model. Deterministic on
+    the CPU.
     """
     if is_cancelled is not None and is_cancelled():
         raise Cancelled("Cancelled.")
-    ab_small = predict_chroma(image, model, render_size=render_size, device=device)
+    ab_small = predict_chroma(image, model, render_size=render_size, device=device, hints=hints)
     if on_progress is not None:
         on_progress(NETWORK_SHARE)
 

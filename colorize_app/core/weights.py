@@ -2,6 +2,10 @@
 
 The metadata (under the ``colorize`` key of the safetensors header) holds the format version,
 the model config and a free-form training summary, so a file is self-describing.
+
+Format versions: 1, the first model (lightness in); 2 adds ``in_channels`` to the model config
+(4 for a network that takes colour hints). Version 1 files still load: their config simply has no
+``in_channels`` and means 1.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from safetensors.torch import load_file, save_file
 from .errors import ModelNotInstalledError, WeightsError
 from .model import ColorizerNet, ModelConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 METADATA_KEY = "colorize"
 DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
 
@@ -74,9 +79,10 @@ def read_metadata(path: str | os.PathLike) -> dict:
     except json.JSONDecodeError as exc:
         raise WeightsError(f"{path}: its Colorize metadata is damaged.") from exc
     version = data.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise WeightsError(
-            f"{path}: weights format version {version!r}; this Colorize reads version {FORMAT_VERSION}."
+            f"{path}: weights format version {version!r}; this Colorize reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}."
         )
     return data
 

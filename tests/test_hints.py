@@ -1,0 +1,91 @@
+"""Colour hints: the network follows them where they are given and nowhere else; old models still work."""
+
+import numpy as np
+import pytest
+import torch
+
+from colorize_app.core import weights
+from colorize_app.core.colour import rgb_to_lab
+from colorize_app.core.hints import Hint, hint_planes
+from colorize_app.core.model import ColorizerNet, ModelConfig
+from colorize_app.core.pipeline import colorize
+
+RED = "#c0392b"
+
+
+def _ab_at(image: np.ndarray, row: int, col: int) -> np.ndarray:
+    return rgb_to_lab(image[row:row + 1, col:col + 1])[0, 0, 1:]
+
+
+def _textured_gray(height=96, width=480) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    lum = 120 + 50 * np.sin(x / 4.0) * np.cos(y / 5.0)
+    return np.repeat(lum[..., None], 3, axis=2).astype(np.uint8)
+
+
+def test_hint_planes_put_the_colours_chroma_where_the_point_is():
+    planes = hint_planes([Hint(0.5, 0.25, RED)], 40, 60)
+    assert planes[2].sum() == 9  # a 3 x 3 patch
+    rows, cols = np.nonzero(planes[2])
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (9, 11, 29, 31)
+    a, b = Hint(0.5, 0.25, RED).ab
+    assert a > 40 and b > 20  # red
+    assert planes[0, 10, 30] * 128 == pytest.approx(a) and planes[1, 10, 30] * 128 == pytest.approx(b)
+
+
+@pytest.mark.parametrize("bad", [dict(x=1.2, y=0.5, color=RED), dict(x=0.5, y=0.5, color="red")])
+def test_a_hint_outside_the_photo_or_without_a_hex_colour_is_refused(bad):
+    with pytest.raises(ValueError):
+        Hint(**bad)
+
+
+def test_a_hint_turns_the_colour_near_it_towards_the_hinted_colour_and_leaves_far_regions(hint_model):
+    photo = _textured_gray()
+    hint = Hint(0.05, 0.5, RED)
+    free = colorize(photo, hint_model)
+    hinted = colorize(photo, hint_model, hints=[hint])
+    target = np.asarray(hint.ab)
+    near_before = np.linalg.norm(_ab_at(free, 48, 24) - target)
+    near_after = np.linalg.norm(_ab_at(hinted, 48, 24) - target)
+    assert near_after < 0.5 * near_before
+    far = np.abs(free[:, 400:].astype(int) - hinted[:, 400:].astype(int))
+    assert far.max() <= 1  # 370 px away: outside the network's reach, unchanged up to rounding
+
+
+def test_without_hints_a_hint_network_is_the_automatic_colorizer(hint_model):
+    photo = _textured_gray()
+    assert np.array_equal(colorize(photo, hint_model), colorize(photo, hint_model, hints=[]))
+
+
+def test_a_model_of_the_first_format_loads_and_ignores_hints(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setattr(weights, "FORMAT_VERSION", 1)
+    old = weights.save_weights(tmp_path / "v1.safetensors", tiny_model)
+    config = weights.read_metadata(old)["model_config"]
+    assert weights.read_metadata(old)["format_version"] == 1
+    monkeypatch.undo()
+    loaded = weights.load_model(old)
+    assert not loaded.config.takes_hints
+    photo = _textured_gray(64, 64)
+    assert np.array_equal(colorize(photo, loaded, hints=[Hint(0.5, 0.5, RED)]), colorize(photo, loaded))
+    assert "in_channels" in config  # written by today's code; a real v1 file lacks it:
+    config.pop("in_channels")
+    assert ModelConfig.from_dict(config).in_channels == 1
+
+
+def test_hint_networks_round_trip_through_a_weights_file(hint_model, tmp_path):
+    path = weights.save_weights(tmp_path / "hint.safetensors", hint_model)
+    loaded = weights.load_model(path)
+    assert loaded.config.in_channels == 4 and weights.read_metadata(path)["format_version"] == 2
+    light, planes = torch.zeros(1, 1, 32, 32), torch.from_numpy(hint_planes([Hint(0.5, 0.5, RED)], 32, 32))[None]
+    with torch.no_grad():
+        assert torch.equal(loaded(light, planes), hint_model(light, planes))
+
+
+def test_a_warm_started_hint_network_colours_exactly_as_the_model_it_came_from(tiny_model):
+    from training.warm_start import copy_compatible
+
+    hinted = ColorizerNet(ModelConfig(**{**tiny_model.config.to_dict(), "in_channels": 4})).eval()
+    assert copy_compatible(hinted, tiny_model) == len(tiny_model.state_dict())
+    light = torch.randn(1, 1, 48, 64)
+    with torch.no_grad():
+        assert torch.allclose(hinted(light), tiny_model(light), atol=1e-5)

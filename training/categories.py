@@ -1,0 +1,21 @@
+"""Which kind of photo a training or validation file is, from its source prefix (SOURCES.md).
+
+The model card reports every metric per category, so a regression on one kind of photo cannot
+hide in the mean. ``inet`` (one ImageNet photo per class) is mostly animals and objects; it is
+counted with the objects.
+"""
+
+from __future__ import annotations
+
+CATEGORIES = {
+    "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91"),
+    "people": ("utkf", "face"),
+    "animals": ("animal", "pets", "racc", "kanga"),
+    "objects": ("cloth", "dbth", "food", "flower", "inet"),
+}
+_BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
+
+
+def category_of(file_name: str) -> str:
+    """The category of ``<prefix>_<number>.jpg``; "other" for a file of no known source."""
+    return _BY_PREFIX.get(file_name.split("_", 1)[0], "other")

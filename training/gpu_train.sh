@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Train on one CUDA GPU (a lent H200) for about --minutes, from the current best weights, and bring
+# back the exported weights and the log. Prepared here, run there through the device tool:
+#
+#   here:  .venv/bin/python -m training.pack --data ../shared/data/train ~/.cache/colorize/data/extra \
+#              --out .gpu/photos.colorize-pack --size 112 --budget-mb 50
+#          cp ~/.cache/colorize/runs/<best>/model.safetensors .gpu/init.safetensors   # (echo /.gpu/ >> .git/info/exclude)
+#   there: bash training/gpu_train.sh 8        # carry: [".gpu"]; minutes of training as the argument
+#
+# The GPU image has PyTorch, OpenCV, safetensors and tqdm, so the repository runs as it is. Only
+# files of 16 MiB or less come back from $OUT: the exported weights (14 MB), not the checkpoint with
+# its optimizer state; continue on the CPU with --init OUT/model.safetensors.
+set -euo pipefail
+minutes=${1:-8}
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1 COLORIZE_CACHE=/tmp/colorize-cache
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+# Steps sized by a measured rate: a 30-step probe first.
+python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda \
+    --loss "${LOSS:-huber}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 \
+    --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
+rate=$(python3 - <<'PY'
+import json
+rows = [json.loads(line) for line in open("/tmp/probe/log.jsonl")]
+print(max(1.0, rows[-1]["images_per_s"]))
+PY
+)
+steps=$(python3 -c "print(int($rate * 60 * $minutes / 256))")
+echo "measured $rate images/s; training $steps steps of 256" | tee -a "$out/gpu.txt"
+python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/run --device cuda \
+    --loss "${LOSS:-huber}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 --lr 2e-3 \
+    --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps "$steps" --warmup 100 --ema 0.999 \
+    --eval-every 500 --val-images 512 --checkpoint-minutes 2 2>&1 | grep -v 'step/s' > "$out/train.txt" || true
+cp /tmp/run/log.jsonl "$out/log.jsonl"
+python3 -m training.export --checkpoint /tmp/run/checkpoint.pt --out "$out/model.safetensors" --name "GPU run"

@@ -1,0 +1,59 @@
+"""Starting from earlier weights, and an exponential moving average of the weights.
+
+A new network need not start from nothing: ``copy_compatible`` copies every tensor of an earlier
+model whose name and shape match, and where a convolution gained input channels (the hint planes
+added to the stem, or to the decoder's last skip), it copies the old channels and zeroes the new
+ones (new channels are always appended: the stem reads [L, hints], the decoder [upsampled, skip,
+hints]), so the warm-started network first behaves exactly as the old one did and learns to use
+the hints from there.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def copy_compatible(target: nn.Module, source: nn.Module) -> int:
+    """Copy ``source``'s tensors into ``target`` where they fit; returns how many were copied."""
+    theirs = source.state_dict()
+    copied = 0
+    for name, tensor in target.state_dict().items():
+        old = theirs.get(name)
+        if old is None:
+            continue
+        if old.shape == tensor.shape:
+            tensor.copy_(old)
+        elif old.ndim == 4 and old.shape[0] == tensor.shape[0] and old.shape[2:] == tensor.shape[2:] \
+                and old.shape[1] < tensor.shape[1]:
+            tensor.zero_()
+            tensor[:, : old.shape[1]] = old
+        else:
+            continue
+        copied += 1
+    return copied
+
+
+class EMA:
+    """An exponential moving average of a model's weights (and a copy of its buffers)."""
+
+    def __init__(self, model: nn.Module, decay: float, state: dict | None = None) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        if state is not None:
+            self.model.load_state_dict(state)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for mine, theirs in zip(self.model.parameters(), model.parameters()):
+            mine.lerp_(theirs.detach(), 1 - self.decay)
+        for mine, theirs in zip(self.model.buffers(), model.buffers()):
+            mine.copy_(theirs)
+
+    def state_dict(self) -> dict:
+        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
