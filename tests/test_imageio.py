@@ -374,3 +374,12 @@ def test_a_truncated_jpeg_gives_no_thumbnail_but_the_reason(tmp_path):
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageReadError, match="truncated"):
         read_thumbnail(tmp_path / "cut.jpg")
+
+
+def test_a_quick_thumbnail_matches_the_one_made_from_display_copies():
+    from colorize_app.core.display import levels, thumbnail, thumbnail_of
+
+    pixels = np.ascontiguousarray(np.repeat(gradient(1500, 2000)[None], 1, 0)[0])
+    quick, careful = thumbnail_of(pixels), thumbnail(levels(pixels))
+    assert quick.shape == careful.shape == (96, 128, 3)
+    assert np.abs(quick.astype(int) - careful.astype(int)).mean() < 2

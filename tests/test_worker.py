@@ -47,7 +47,7 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
     with Image.open(output) as saved:
         assert saved.size == (80, 60) and saved.mode == "RGB"
     assert finished.result.chroma.ndim == 3 and finished.result.chroma.shape[2] == 2
-    assert finished.display[0].shape == (60, 80, 4)  # ready to wrap as a QImage
+    assert finished.thumbnail.shape[:2] == (60, 80)  # small already: shown as it is
     assert finished.predicted and finished.device == "CPU"
     assert progress and progress == sorted(progress) and progress[-1] == 1.0
 

@@ -70,6 +70,16 @@ def thumbnail(display_levels: list[np.ndarray]) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
+def thumbnail_of(pixels: np.ndarray) -> np.ndarray:
+    """``thumbnail(levels(pixels))`` without building the levels: for a photo that is not shown.
+
+    Every n-th pixel first (down to a few times the thumbnail's size), then an area average;
+    on a 12 MP result this costs a few milliseconds instead of 55.
+    """
+    step = max(1, max(pixels.shape[:2]) // (THUMB_SIZE * 4))
+    return thumbnail(levels(np.ascontiguousarray(pixels[::step, ::step])))
+
+
 def quick_level(display_levels: list[np.ndarray]) -> np.ndarray:
     """The largest level no bigger than QUICK_SIDE (the smallest one if all are bigger)."""
     for level in display_levels:

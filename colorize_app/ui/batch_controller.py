@@ -22,12 +22,13 @@ logger = logging.getLogger(__name__)
 # Progress within a photo is drawn at most this often. Each row update repaints the list (the
 # whole viewport, offscreen), which cost the window a fifth of a core at 5 small photos a second.
 PROGRESS_MS = 100
+ROW_PROGRESS_STEP = 0.25  # the row's own bar moves in quarters; the status bar's moves smoothly
 
 
 class BatchController(QObject):
     busy_changed = Signal(bool)
     progress_changed = Signal(int, int, float)  # finished jobs, all jobs, fraction of the current one
-    result_ready = Signal(int, object)  # entry id, display levels of the new result (arrays)
+    result_ready = Signal(int)  # entry id whose new result (its chroma) is in the model
     entry_changed = Signal(int)  # entry id whose state the status bar may want to show
     timing = Signal(float, str)  # seconds for the last photo, device name
     message = Signal(str)  # for the status bar
@@ -126,7 +127,9 @@ class BatchController(QObject):
     def _draw_progress(self) -> None:
         drawn, self._progress = self._progress, {}
         for job_id, fraction in drawn.items():
-            self._model.update(job_id, progress=fraction)
+            entry = self._model.entry(job_id)
+            if entry is not None and fraction - entry.progress >= ROW_PROGRESS_STEP:
+                self._model.update(job_id, progress=fraction)
             self.progress_changed.emit(self._finished, self._total, fraction)
 
     @Slot(int, object)
@@ -150,7 +153,7 @@ class BatchController(QObject):
                                thumbnail=to_qimage(finished.thumbnail))
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
-            self.result_ready.emit(job_id, finished.display)
+            self.result_ready.emit(job_id)
         self._settle(job_id)
 
     @Slot(int, str)

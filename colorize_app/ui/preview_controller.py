@@ -83,11 +83,14 @@ class PreviewController(QObject):
             self._preview.side_by_side.result_view.set_placeholder(
                 self._result_placeholder(self._entry))
 
-    def show_result(self, entry_id: int, levels: list[np.ndarray]) -> None:
-        """A fresh result from the worker: shown at once if it is the photo on screen."""
-        if self._entry is not None and self._entry.id == entry_id:
-            self._request = self._shown_result = next(self._ids)  # older re-composes are stale now
-            self._preview.set_result([wrap_display(level) for level in levels])
+    def show_result(self, entry_id: int) -> None:
+        """A fresh result from the worker: shown if it is the photo on screen, composed by the
+        preview worker from the entry's chroma over the original it already holds."""
+        if self._entry is not None and self._entry.id == entry_id and self._entry.chroma is not None:
+            self._request = next(self._ids)  # older re-composes are stale now
+            self._recompose_requested.emit(RecomposeRequest(
+                self._request, str(self._entry.source), self._entry.chroma, self._saturation,
+                quick=False))
 
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""

@@ -44,7 +44,6 @@ class Finished:
     """
 
     result: JobResult
-    display: list[np.ndarray] | None = None  # levels for the preview (core.display.for_display)
     thumbnail: np.ndarray | None = None  # HxWx3 or HxWx4 uint8, list-sized
     predicted: bool = False  # the network ran (False: re-composed from an earlier chroma)
     device: str = ""  # "CPU", "GPU (...)": where the network ran
