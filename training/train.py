@@ -167,17 +167,18 @@ def choose_precision(args, model: ColorizerNet, loss_fn, device: torch.device) -
     light = torch.zeros(args.batch_size, 1, crop, crop)
     x = probe.network_input(light).contiguous(memory_format=torch.channels_last)
     ab = torch.randn(args.batch_size, 2, crop, crop) * 20
-    rates = {}
-    for bf16 in (True, False):
-        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
-        times = []
-        for _ in range(4):
+    # Interleaved rounds and the best time of each: a busy machine slows a step, never speeds it.
+    best = {"bf16": float("inf"), "fp32": float("inf")}
+    for round_ in range(4):
+        for name in ("bf16", "fp32"):
+            ctx = torch.autocast("cpu", dtype=torch.bfloat16) if name == "bf16" else nullcontext()
             start = time.perf_counter()
             with ctx:
                 out = probe.head_output(x)
             loss_fn(out, ab).backward()
-            times.append(time.perf_counter() - start)
-        rates["bf16" if bf16 else "fp32"] = args.batch_size / float(np.median(times[1:]))
+            if round_:  # the first round warms up both
+                best[name] = min(best[name], time.perf_counter() - start)
+    rates = {name: args.batch_size / seconds for name, seconds in best.items()}
     choice = max(rates, key=rates.get)
     log.info("precision: %s (measured images/s at %d px: %s; CPU capability %s)", choice, crop,
              {k: round(v, 1) for k, v in rates.items()}, torch.backends.cpu.get_cpu_capability())
