@@ -21,19 +21,20 @@ from PIL import Image, ImageCms
 from colorize_app.core import metadata
 from colorize_app.core.atomic import write_bytes_atomic
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from colorize_app.core.vocabulary import DEFAULT_MAX_PIXELS, EXTENSIONS, FORMATS
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_PIXELS = 250_000_000
-FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
-EXTENSIONS = {
-    ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
-    ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP",
-}  # fmt: skip
+__all__ = ["DEFAULT_MAX_PIXELS", "EXTENSIONS", "FORMATS", "ImageData", "read_image", "write_image"]
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 _NO_ALPHA_FORMATS = ("JPEG", "BMP")
 _CV_EXT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tiff", "BMP": ".bmp", "WEBP": ".webp"}
 _CV_FLAGS = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+_CV_REDUCED = {  # (scale, gray): OpenCV's flag for decoding a JPEG at 1/scale size
+    (2, True): cv2.IMREAD_REDUCED_GRAYSCALE_2, (4, True): cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    (8, True): cv2.IMREAD_REDUCED_GRAYSCALE_8, (2, False): cv2.IMREAD_REDUCED_COLOR_2,
+    (4, False): cv2.IMREAD_REDUCED_COLOR_4, (8, False): cv2.IMREAD_REDUCED_COLOR_8,
+}  # fmt: skip
 _pillow_limit_lock = threading.Lock()
 
 
@@ -48,12 +49,17 @@ class ImageData:
     source: Path | None = None
 
 
-def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               reduce_to: int | None = None) -> ImageData:  # fmt: skip
     """Read a photo for colorizing, upright and in RGB order.
 
     Raises ImageTooLargeError (checked from the header, before any pixel is decoded) when the
     image has more than ``max_pixels`` pixels, and ImageReadError for a missing, empty, damaged,
     truncated or unsupported file. The file is only ever opened for reading.
+
+    ``reduce_to``: the photo is wanted only this big (long side, for a thumbnail): a JPEG is
+    then decoded at 1/2, 1/4 or 1/8 scale, as long as that keeps at least this long side. Other
+    formats, and the checks and the orientation, are as for a full read.
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -71,7 +77,8 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
     if im.mode == "CMYK":
         pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
     else:
-        pixels = _decode_cv2(data, im)
+        scale = _jpeg_scale(width, height, reduce_to) if fmt == "JPEG" else 1
+        pixels = _decode_cv2(data, im, scale)
         if pixels is None:
             pixels = _decode_pillow(path, im)
     pixels = metadata.apply_orientation(pixels, metadata.orientation_of(im))
@@ -143,16 +150,30 @@ def _expected_channels(im: Image.Image) -> int | None:
     return None  # leave anything unusual to Pillow
 
 
-def _decode_cv2(data: bytes, im: Image.Image) -> np.ndarray | None:
-    """Decode with OpenCV; None when it fails or disagrees with the header (Pillow then decodes)."""
+def _jpeg_scale(width: int, height: int, reduce_to: int | None) -> int:
+    """The largest of 8, 4, 2 that keeps the long side at least ``reduce_to``; else 1."""
+    if reduce_to:
+        for scale in (8, 4, 2):
+            if max(width, height) // scale >= reduce_to:
+                return scale
+    return 1
+
+
+def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | None:
+    """Decode with OpenCV (JPEGs at 1/``scale`` size); None when it fails or disagrees with the
+    header (Pillow then decodes)."""
     channels = _expected_channels(im)
     if channels is None:
         return None
+    flags = _CV_FLAGS
+    if scale > 1:  # libjpeg scales while decoding: an 8x smaller thumbnail costs a fraction
+        flags = _CV_REDUCED[(scale, channels == 1)] | cv2.IMREAD_IGNORE_ORIENTATION
     try:
-        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_FLAGS)
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error:
         return None
-    if pixels is None or pixels.shape[:2] != (im.height, im.width):
+    expected = (-(-im.height // scale), -(-im.width // scale))  # libjpeg rounds up
+    if pixels is None or pixels.shape[:2] != expected:
         return None
     if pixels.dtype not in (np.uint8, np.uint16):
         return None
