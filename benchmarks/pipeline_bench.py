@@ -29,10 +29,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorize_app.cli import batch_threads
 from colorize_app.core.batch import plan_batch, run_batch
+from colorize_app.core.engine import batch_threads
 from colorize_app.core.imageio import read_image, write_image
-from colorize_app.core.job import batch_process, colorize_file
+from colorize_app.core.job import Job, JobOptions, run_job
 
 TRAIN = Path(os.environ.get("COLORIZE_TRAIN_DIR", "/work/shared/data/train"))
 SIZE_12MP = (4000, 3000)
@@ -70,14 +70,20 @@ def load_model():
     return ColorizerNet(ModelConfig()).eval(), "random ModelConfig() defaults"
 
 
-def colorizer(model, render_size: int):
-    from colorize_app.core.pipeline import colorize
+def network(model):
+    """``predict(pixels, options)`` for run_job: the engine's call, on an already-built model."""
+    from colorize_app.core.pipeline import predict_chroma
 
-    def colorize_fn(pixels, on_progress, is_cancelled):
-        return colorize(pixels, model, render_size=render_size, on_progress=on_progress,
-                        is_cancelled=is_cancelled)  # fmt: skip
+    def predict(pixels, options):
+        return predict_chroma(pixels, model, render_size=options.render_size)
 
-    return colorize_fn
+    return predict
+
+
+def colorize_file(photo: Path, out: Path, model, render_size: int, overwrite: bool = False):
+    result = run_job(Job(photo, out, JobOptions(render_size=render_size, overwrite=overwrite)),
+                     network(model))
+    assert result.status == "done", result.reason
 
 
 def best_time(fn, repeat: int) -> float:
@@ -101,8 +107,7 @@ def floor_time(photo: Path, out: Path, repeat: int) -> float:
 
 
 def end_to_end_time(photo: Path, out: Path, model, render_size: int, repeat: int) -> float:
-    fn = colorizer(model, render_size)
-    return best_time(lambda: colorize_file(photo, out, fn, overwrite=True), repeat)
+    return best_time(lambda: colorize_file(photo, out, model, render_size, overwrite=True), repeat)
 
 
 def stage_times(photo: Path, model, render_size: int, repeat: int) -> tuple[float, float]:
@@ -119,7 +124,7 @@ def stage_times(photo: Path, model, render_size: int, repeat: int) -> tuple[floa
 def folder_rate(folder: Path, model, render_size: int, prefetch: int) -> float:
     items = plan_batch([folder], overwrite=True)
     start = time.perf_counter()
-    summary = run_batch(items, batch_process(colorizer(model, render_size), overwrite=True),
+    summary = run_batch(items, network(model), JobOptions(render_size=render_size, overwrite=True),
                         prefetch=prefetch)  # fmt: skip
     elapsed = time.perf_counter() - start
     assert summary.failed == 0, [item.reason for item in summary.failures]
@@ -148,9 +153,8 @@ def peak_child(photo: Path, out: Path, render_size: int) -> None:
 
         torch.set_num_threads(int(os.environ["COLORIZE_BENCH_THREADS"]))
     model, _ = load_model()
-    fn = colorizer(model, render_size)
     baseline = max_rss_bytes()  # interpreter, torch and the model: the app's idle footprint
-    colorize_file(photo, out, fn)
+    colorize_file(photo, out, model, render_size)
     print(json.dumps({"baseline": baseline, "peak": max_rss_bytes()}))
 
 

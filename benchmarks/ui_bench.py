@@ -1,6 +1,7 @@
 """Does the window stay responsive? Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/ui_bench.py [--photos 10] [--launches 5]
+    .venv/bin/python benchmarks/ui_bench.py [--photos 10] [--megapixels 12] [--launches 5]
+                                            [--compare-cli]
 
 1. Launch to window shown: `colorize-app` is started in a fresh child process (interpreter start
    included) and reports the moment its main window first paints. Target: under 1.5 s.
@@ -8,6 +9,12 @@
    JPEGs (auto-save on, the first photo selected so its result is shown when it lands) while a 5 ms
    QTimer records the gaps between its ticks. A gap of 50 ms or more is a stall a person can feel.
    Target: longest gap under 50 ms.
+3. With --compare-cli: the command line (`colorize_app.cli.main`, in this process, after the window
+   has closed) colorizes the same folder with the same settings into another folder; both rates
+   (photos per second, window from Colorize All to the last result, command line for the whole
+   command) and their ratio are printed. Target: the window within 10 % of the command line.
+   --rounds N repeats window-then-command-line N times and prints the median ratio; the stall
+   figures are those of the first round.
 
 Uses the shipped model if installed, else the default model configuration with random weights
 (speed does not depend on the weights' values). Runs under whatever QT_QPA_PLATFORM says
@@ -33,7 +40,6 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 TRAIN = Path(os.environ.get("COLORIZE_TRAIN_DIR", "/work/shared/data/train"))
-SIZE_12MP = (4000, 3000)
 TICK_MS = 5
 STALL_MS = 50
 
@@ -78,8 +84,10 @@ def launch_times(count: int, settings: Path) -> list[tuple[float, bool]]:
     return times
 
 
-def make_photos(folder: Path, count: int) -> list[Path]:
-    """Gray 12 MP JPEGs made from real photos, with a little grain so they compress like scans."""
+def make_photos(folder: Path, count: int, megapixels: float = 12.0) -> list[Path]:
+    """Gray 4:3 JPEGs made from real photos, with a little grain so they compress like scans."""
+    width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
+    size = (width, round(width * 3 / 4))
     sources = sorted(TRAIN.glob("*.jpg"))[:: max(1, len(list(TRAIN.glob("*.jpg"))) // count)]
     if not sources:
         sys.exit(f"No photos in {TRAIN}; set COLORIZE_TRAIN_DIR.")
@@ -87,7 +95,7 @@ def make_photos(folder: Path, count: int) -> list[Path]:
     rng = np.random.default_rng(0)
     for i in range(count):
         small = cv2.imread(str(sources[i % len(sources)]), cv2.IMREAD_GRAYSCALE)
-        big = cv2.resize(small, SIZE_12MP, interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        big = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC).astype(np.float32)
         big += rng.standard_normal(big.shape, dtype=np.float32) * 5
         path = folder / f"scan {i + 1:02}.jpg"
         cv2.imwrite(str(path), np.clip(big, 0, 255).astype(np.uint8),
@@ -146,7 +154,7 @@ def stall_run(photos: list[Path], weights: Path | None, settings_path: Path) -> 
 
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.settings import AppSettings
-    from colorize_app.worker import WorkerHost
+    from colorize_app.workers.host import WorkerHost
 
     app = QApplication.instance() or QApplication([])
     settings = AppSettings(settings_path)
@@ -179,35 +187,82 @@ def stall_run(photos: list[Path], weights: Path | None, settings_path: Path) -> 
     return {"elapsed": elapsed, "states": states, "gaps": gaps}
 
 
+def cli_run(folder: Path, count: int, weights: Path | None, out: Path) -> float:
+    """Seconds the command line takes for ``folder`` with the window's default settings."""
+    import contextlib
+    import io
+
+    from colorize_app.cli import main as cli_main
+
+    argv = [str(folder), "--output-dir", str(out)]
+    if weights is not None:
+        argv += ["--weights", str(weights)]
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        status = cli_main(argv)
+    elapsed = time.perf_counter() - started
+    if status != 0 or len(list(out.glob("*_colorized.jpg"))) != count:
+        sys.exit(f"the command line did not colorize every photo (exit status {status})")
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=10)
-    parser.add_argument("--launches", type=int, default=5)
+    parser.add_argument("--megapixels", type=float, default=12.0, help="size of each photo")
+    parser.add_argument("--launches", type=int, default=5, help="0 skips the launch figure")
+    parser.add_argument("--compare-cli", action="store_true",
+                        help="also colorize the folder with the command line and compare rates")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="window then command line, this many times (a shared machine is noisy)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="colorize-ui-bench-") as tmp:
         tmp = Path(tmp)
         print(f"platform: {os.environ.get('QT_QPA_PLATFORM') or 'native'}, "
               f"{os.cpu_count()} CPU cores")
-        launches = launch_times(args.launches, tmp / "launch.ini")
-        seconds = [t for t, _ in launches]
-        print(f"launch to window shown: median {statistics.median(seconds):.2f} s, "
-              f"best {min(seconds):.2f} s, worst {max(seconds):.2f} s over {len(seconds)} launches "
-              f"(target < 1.5 s); torch imported before showing: {any(t for _, t in launches)}")
+        if args.launches > 0:
+            launches = launch_times(args.launches, tmp / "launch.ini")
+            seconds = [t for t, _ in launches]
+            print(f"launch to window shown: median {statistics.median(seconds):.2f} s, "
+                  f"best {min(seconds):.2f} s, worst {max(seconds):.2f} s over {len(seconds)} "
+                  f"launches (target < 1.5 s); torch imported before showing: "
+                  f"{any(t for _, t in launches)}")
 
         folder = tmp / "album"
         folder.mkdir()
-        photos = make_photos(folder, args.photos)
+        photos = make_photos(folder, args.photos, args.megapixels)
         weights, label = model_weights(tmp)
-        run = stall_run(photos, weights, tmp / "stall.ini")
-        gaps = run["gaps"]
-        stalls = sum(g >= STALL_MS for g in gaps)
-        print(f"colorized {len(photos)} photos of 12 MP ({label}) in {run['elapsed']:.1f} s "
-              f"({run['elapsed'] / len(photos):.2f} s each); states: "
-              f"{', '.join(sorted(set(run['states'])))}")
-        print(f"event loop during the batch: longest gap {gaps[-1]:.1f} ms (target < {STALL_MS}), "
-              f"99th percentile {gaps[int(0.99 * (len(gaps) - 1))]:.1f} ms, median "
-              f"{statistics.median(gaps):.1f} ms, gaps >= {STALL_MS} ms: {stalls} of {len(gaps)}")
-        print("ten longest gaps (ms): " + ", ".join(f"{g:.0f}" for g in gaps[-10:]))
+        rates = []
+        for round_ in range(args.rounds):
+            for old in folder.glob("*_colorized.jpg"):  # the window resumes: start it afresh
+                old.unlink()
+            run = stall_run(photos, weights, tmp / f"stall{round_}.ini")
+            if round_ == 0:
+                report_window(run, len(photos), args.megapixels, label)
+            if args.compare_cli:
+                window_rate = len(photos) / run["elapsed"]
+                cli_seconds = cli_run(folder, len(photos), weights, tmp / f"cli-out{round_}")
+                cli_rate = len(photos) / cli_seconds
+                rates.append(window_rate / cli_rate)
+                print(f"window: {window_rate:.2f} photos/s ({run['elapsed']:.2f} s); command "
+                      f"line: {cli_rate:.2f} photos/s ({cli_seconds:.2f} s, model load "
+                      f"included); window / command line = {window_rate / cli_rate:.2f} "
+                      f"(target >= 0.90)")
+        if len(rates) > 1:
+            print(f"window / command line over {len(rates)} rounds: median "
+                  f"{statistics.median(rates):.2f}, range {min(rates):.2f} to {max(rates):.2f}")
+
+
+def report_window(run: dict, count: int, megapixels: float, label: str) -> None:
+    gaps = run["gaps"]
+    stalls = sum(g >= STALL_MS for g in gaps)
+    print(f"colorized {count} photos of {megapixels:g} MP ({label}) in {run['elapsed']:.1f} s "
+          f"({run['elapsed'] / count:.2f} s each); states: "
+          f"{', '.join(sorted(set(run['states'])))}")
+    print(f"event loop during the batch: longest gap {gaps[-1]:.1f} ms (target < {STALL_MS}), "
+          f"99th percentile {gaps[int(0.99 * (len(gaps) - 1))]:.1f} ms, median "
+          f"{statistics.median(gaps):.1f} ms, gaps >= {STALL_MS} ms: {stalls} of {len(gaps)}")
+    print("ten longest gaps (ms): " + ", ".join(f"{g:.0f}" for g in gaps[-10:]))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.platform == "win32":
         import torch  # noqa: F401  # torch's DLLs must load before Qt's on Windows (a known clash)
 
-    from PySide6.QtCore import QStandardPaths, Qt
+    from PySide6.QtCore import QEvent, QStandardPaths, Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.resources import app_icon
     from colorize_app.ui.settings import AppSettings
-    from colorize_app.worker import WorkerHost
+    from colorize_app.workers.host import WorkerHost
 
     app.setWindowIcon(app_icon())
     host = WorkerHost(weights=args.weights)
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     window.first_painted.connect(window.warm_up, Qt.ConnectionType.QueuedConnection)
     status = app.exec()
     host.shut_down()  # also when the loop ended without a close (a session logging out)
+    window.deleteLater()  # destroyed here, on this thread, not whenever Python lets go of it
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return status
 
 

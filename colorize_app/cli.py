@@ -18,12 +18,20 @@ import sys
 import threading
 
 from colorize_app import __version__
+from colorize_app.core.vocabulary import (
+    DEFAULT_DEVICE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_RENDER_SIZE,
+    DEFAULT_SATURATION,
+    DEFAULT_SUFFIX,
+    DEVICES,
+    Status,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 MAX_RENDER_SIZE = 4096  # 16 MP through the network already needs several GB
 MAX_SATURATION = 10.0
 MAX_MEGAPIXELS = 10_000
-DEVICES = ("auto", "cpu", "cuda", "mps")  # as core.device.CHOICES, without importing torch
 SHOWN_SKIPS = 10
 
 
@@ -39,18 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
     parser.add_argument("-o", "--output-dir", metavar="DIR",
                         help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
-    parser.add_argument("--suffix", type=_suffix, default="_colorized", metavar="S",
+    parser.add_argument("--suffix", type=_suffix, default=DEFAULT_SUFFIX, metavar="S",
                         help="added to each result's name (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=256, metavar="N",
+    parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=DEFAULT_RENDER_SIZE, metavar="N",
                         help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--saturation", type=_saturation, default=1.0, metavar="X",
+    parser.add_argument("--saturation", type=_saturation, default=DEFAULT_SATURATION, metavar="X",
                         help="colour strength: 0 is gray, 1 as predicted (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--device", choices=DEVICES, default="auto",
+    parser.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE,
                         help="where the network runs (default: %(default)s)")  # fmt: skip
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
-    parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=250, metavar="N",
+    parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -192,9 +200,9 @@ def _run(args: argparse.Namespace) -> int:
             raise ImageWriteError(
                 f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
             ) from None
-    waiting = sum(item.status == "waiting" for item in items)
+    waiting = sum(item.status == Status.WAITING for item in items)
     check_output_folders(items)
-    todo = [item for item in items if item.status == "waiting"]
+    todo = [item for item in items if item.status == Status.WAITING]
     if waiting and not todo:  # every result was refused up front: nothing could start
         _report(items)
         return EXIT_ERROR
@@ -203,12 +211,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
         import torch
 
-        threads = torch.get_num_threads()
-        if "OMP_NUM_THREADS" not in os.environ:
-            # Leave a core to the thread that decodes the next photo and to other programs:
-            # with every core busy, torch's threads wait on each other (measured on 2 shared
-            # cores: the network took 2x longer with 2 threads than with 1, the batch 2.6x).
-            torch.set_num_threads(batch_threads())
+        threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
         try:
             _colorize(items, todo, args)
         finally:
@@ -221,18 +224,17 @@ def _colorize(items, todo, args):
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from colorize_app.core.batch import run_batch
-    from colorize_app.core.device import describe, resolve_device
-    from colorize_app.core.job import batch_process
-    from colorize_app.core.pipeline import colorize
-    from colorize_app.core.weights import load_model
+    from colorize_app.core.engine import Engine, default_threads
+    from colorize_app.core.job import JobOptions
 
-    device = resolve_device(args.device)
-    model = load_model(args.weights, device=device)
-    logging.getLogger(__name__).info("Colouring %d photos on the %s", len(todo), describe(device))
-
-    def colorize_fn(pixels, on_progress, is_cancelled):
-        return colorize(pixels, model, render_size=args.render_size, saturation=args.saturation,
-                        on_progress=on_progress, is_cancelled=is_cancelled)  # fmt: skip
+    options = JobOptions(render_size=args.render_size, saturation=args.saturation,
+                         device=args.device, overwrite=args.overwrite,
+                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+    engine = Engine(args.weights, threads=default_threads(),
+                    on_notice=lambda text: print(f"colorize: {text}", file=sys.stderr))
+    engine.load(args.device)  # no model, or a GPU that is not there: exit 2 before any photo
+    logging.getLogger(__name__).info("Colouring %d photos on the %s", len(todo),
+                                     engine.device_name())
 
     waiting = {id(item) for item in todo}
     shown = {}  # progress already drawn for each photo, 0..1
@@ -248,23 +250,16 @@ def _colorize(items, todo, args):
             if id(item) not in waiting:
                 return  # skipped or failed while planning: not part of the bar
             on_progress(item, 1.0)
-            if item.status == "failed":
+            if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
 
-        process = batch_process(colorize_fn, overwrite=args.overwrite, on_progress=on_progress)
-        return run_batch(items, process, on_item=on_item,
-                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
-
-
-def batch_threads() -> int:
-    """Torch threads for a batch run: every core but one, which decoding and encoding use."""
-    return max(1, (os.cpu_count() or 1) - 1)
+        return run_batch(items, engine.predict, options, on_item=on_item, on_progress=on_progress)
 
 
 def _report(items) -> int:
-    done = [item for item in items if item.status == "done"]
-    skipped = [item for item in items if item.status == "skipped"]
-    failed = [item for item in items if item.status == "failed"]
+    done = [item for item in items if item.status == Status.DONE]
+    skipped = [item for item in items if item.status == Status.SKIPPED]
+    failed = [item for item in items if item.status == Status.FAILED]
     print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
     if skipped:
         print("Skipped:")

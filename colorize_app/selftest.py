@@ -6,8 +6,9 @@ uses the core only (no Qt), so it runs on a build server with no display. Exit s
 1 a check or a step failed, 2 no model is installed (a build that forgot the weights, or a source
 checkout before training has shipped them).
 
-The sample is found next to this module (``resources/``), which is where both ``pip install``
-(package data) and the PyInstaller spec (datas) put it.
+The sample is found by ``core.assets`` in the package ``colorize_app.resources``, which is where
+both ``pip install`` (the top-level ``resources/`` folder, mapped by pyproject.toml) and the
+PyInstaller spec (datas) put it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from pathlib import Path
 from typing import TextIO
 
 from colorize_app import APP_NAME, __version__
+from colorize_app.core.assets import resource
 
 logger = logging.getLogger(__name__)
 
 PASSED, FAILED, NO_MODEL = 0, 1, 2
-SAMPLE_PHOTO = Path(__file__).resolve().parent / "resources" / "sample.jpg"
+SAMPLE_PHOTO = resource("sample.jpg")
 # Rounding to 8 bits moves CIE L by at most about half a unit; 1.0 leaves room for nothing else.
 MAX_LIGHTNESS_DIFF = 1.0
 # The JPEG copy also carries compression loss, so only its mean lightness is held to a limit.

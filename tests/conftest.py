@@ -40,9 +40,12 @@ def open_window(qtbot, tmp_path):
     one failed half-way: a worker thread left running would be destroyed with the host later, and
     Qt aborts the whole run on a QThread destroyed while it runs.
     """
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.settings import AppSettings
-    from colorize_app.worker import WorkerHost
+    from colorize_app.workers.host import WorkerHost
 
     windows, hosts = [], []
 
@@ -61,6 +64,9 @@ def open_window(qtbot, tmp_path):
         window.close()  # as a person would: saves the settings and stops the worker threads
     for host in hosts:
         host.shut_down()  # does nothing when closing its window already did
+    for window in windows:
+        window.deleteLater()  # destroyed on this thread now, as app.py does at exit
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture(scope="session")

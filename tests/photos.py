@@ -80,3 +80,10 @@ def make_unwritable(folder: Path, monkeypatch) -> None:
     monkeypatch.setattr(os, "open", guarded_open)
     monkeypatch.setattr(os, "replace", guarded_replace)
     monkeypatch.setattr(os, "mkdir", guarded_mkdir)
+
+
+def opened(path) -> Image.Image:
+    """``Image.open(path)``, decoded and with the file closed again (no ResourceWarning)."""
+    with Image.open(path) as image:
+        image.load()
+    return image

@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, make_unwritable, save_photo
+from photos import digest, gradient, make_unwritable, opened, save_photo
 from PIL import Image
 
-from colorize_app.core import batch
+from colorize_app.core import job as job_module
 from colorize_app.core.batch import (
     BatchItem,
     is_own_output,
@@ -20,18 +20,13 @@ from colorize_app.core.batch import (
     run_batch,
 )
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError
-from colorize_app.core.job import batch_process, colorize_file
+from colorize_app.core.job import Job, JobOptions, run_job
+from colorize_app.core.vocabulary import Status
 
 
-def sepia(pixels, on_progress=None, is_cancelled=None):
-    """A stand-in colorizer: gray in, warm-toned RGB(A) out, same dtype, like pipeline.colorize."""
-    gray = pixels if pixels.ndim == 2 else pixels[..., :3].mean(axis=2).astype(pixels.dtype)
-    rgb = np.stack([gray, (gray * 0.8).astype(gray.dtype), (gray * 0.6).astype(gray.dtype)], -1)
-    if on_progress:
-        on_progress(1.0)
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        return np.dstack([rgb, pixels[..., 3]])
-    return rgb
+def sepia(pixels, options):
+    """A stand-in network: the same warm (a, b) everywhere, at a small size, like predict_chroma."""
+    return np.full((4, 4, 2), (12.0, 30.0), np.float32)
 
 
 def names(items):
@@ -165,7 +160,7 @@ def test_bad_files_fail_with_reasons_and_the_rest_completes(mixed_folder):
     before = {p.name: digest(p) for p in mixed_folder.iterdir()}
     seen = []
     items = plan_batch([mixed_folder])
-    summary = run_batch(items, batch_process(sepia), on_item=seen.append)
+    summary = run_batch(items, sepia, on_item=seen.append)
     status = {item.source.name: item.status for item in summary.items}
     assert status == {"a_good.jpg": "done", "b_good.png": "done", "c_truncated.jpg": "failed",
                       "d_empty.jpg": "failed", "e_text.png": "failed", "f_garbage.tif": "failed",
@@ -181,10 +176,10 @@ def test_bad_files_fail_with_reasons_and_the_rest_completes(mixed_folder):
 
 
 def test_re_run_skips_what_is_done_and_finishes_the_rest(mixed_folder):
-    first = run_batch(plan_batch([mixed_folder]), batch_process(sepia))
+    first = run_batch(plan_batch([mixed_folder]), sepia)
     lost = next(item.output for item in first.items if item.status == "done")
     lost.unlink()
-    again = run_batch(plan_batch([mixed_folder]), batch_process(sepia))
+    again = run_batch(plan_batch([mixed_folder]), sepia)
     assert again.done == 1 and again.skipped == 2 and again.failed == 4
     assert lost.exists()
 
@@ -193,14 +188,14 @@ def test_an_unexpected_error_costs_only_that_photo(tmp_path):
     for name in ["1.png", "2.png", "3.png"]:
         save_photo(tmp_path / name)
 
-    def flaky(pixels, on_progress, is_cancelled):
+    def flaky(pixels, options):
         flaky.calls += 1
         if flaky.calls == 2:
             raise RuntimeError("boom")
-        return sepia(pixels)
+        return sepia(pixels, options)
 
     flaky.calls = 0
-    summary = run_batch(plan_batch([tmp_path]), batch_process(flaky))
+    summary = run_batch(plan_batch([tmp_path]), flaky)
     assert [item.status for item in summary.items] == ["done", "failed", "done"]
     assert "boom" in summary.items[1].reason
 
@@ -208,19 +203,11 @@ def test_an_unexpected_error_costs_only_that_photo(tmp_path):
 def test_cancelling_stops_between_photos_and_leaves_the_rest_waiting(tmp_path):
     for name in ["1.png", "2.png", "3.png", "4.png"]:
         save_photo(tmp_path / name)
-    coloured, done = [], []
-
-    def counting_sepia(pixels, on_progress=None, is_cancelled=None):
-        coloured.append(1)
-        return sepia(pixels)
-
-    # (on_item comes only once a photo is saved, which overlaps colouring the next one: so the
-    # cancel here is decided by how many photos were coloured.)
-    summary = run_batch(plan_batch([tmp_path]), batch_process(counting_sepia), on_item=done.append,
-                        is_cancelled=lambda: len(coloured) >= 2)  # fmt: skip
+    done = []
+    summary = run_batch(plan_batch([tmp_path]), sepia, on_item=done.append,
+                        is_cancelled=lambda: len(done) >= 2)  # fmt: skip
     assert summary.cancelled
     assert [item.status for item in summary.items] == ["done", "done", "waiting", "waiting"]
-    assert [item.source.name for item in done] == ["1.png", "2.png"]
     assert not summary.items[2].output.exists()
 
 
@@ -228,10 +215,10 @@ def test_cancel_raised_inside_a_photo_writes_nothing(tmp_path):
     for name in ["1.png", "2.png"]:
         save_photo(tmp_path / name)
 
-    def cancelled_midway(pixels, on_progress, is_cancelled):
+    def cancelled_midway(pixels, options):
         raise Cancelled("Cancelled.")
 
-    summary = run_batch(plan_batch([tmp_path]), batch_process(cancelled_midway))
+    summary = run_batch(plan_batch([tmp_path]), cancelled_midway)
     assert summary.cancelled and summary.done == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.png", "2.png"]
 
@@ -240,97 +227,108 @@ def test_next_photo_is_decoded_while_the_current_one_is_coloured(tmp_path, monke
     for name in ["1.png", "2.png", "3.png"]:
         save_photo(tmp_path / name)
     reading = {}
-    real_read = batch.read_image
+    real_read = job_module.read_image
 
     def spy_read(path, **kwargs):
         reading.setdefault(Path(path).name, threading.Event()).set()
         return real_read(path, **kwargs)
 
-    monkeypatch.setattr(batch, "read_image", spy_read)
+    monkeypatch.setattr(job_module, "read_image", spy_read)
     overlapped = []
 
-    def process(item, image):
-        following = {"1.png": "2.png", "2.png": "3.png"}.get(item.source.name)
+    def predict(pixels, options):
+        following = {0: "2.png", 1: "3.png"}.get(len(overlapped))
         if following:  # wait (bounded) for the next decode to begin while this photo is busy
             overlapped.append(reading.setdefault(following, threading.Event()).wait(10))
+        return sepia(pixels, options)
 
-    run_batch(plan_batch([tmp_path]), process)
+    summary = run_batch(plan_batch([tmp_path]), predict)
     assert overlapped == [True, True]
+    assert summary.done == 3
 
 
 def test_unwritable_output_folder_fails_each_photo_with_a_clear_reason(tmp_path, monkeypatch):
     save_photo(tmp_path / "in" / "1.png")
     locked = tmp_path / "locked"
     make_unwritable(locked, monkeypatch)
-    summary = run_batch(plan_batch([tmp_path / "in"], output_dir=locked), batch_process(sepia))
+    summary = run_batch(plan_batch([tmp_path / "in"], output_dir=locked), sepia)
     assert summary.failed == 1
     assert "permission denied" in summary.items[0].reason
     assert str(locked) in summary.items[0].reason
 
 
-# --- the single-file job, with the real pipeline and a tiny model --------------------------
+# --- the single-file job, with the real network (a tiny model) -----------------------------
 
 
-def real_colorizer(model):
-    from colorize_app.core.pipeline import colorize
+def test_a_job_keeps_size_alpha_bit_depth_and_orientation(tmp_path, tiny_weights):
+    from colorize_app.core.engine import Engine
 
-    def colorize_fn(pixels, on_progress, is_cancelled):
-        return colorize(pixels, model, render_size=64, on_progress=on_progress,
-                        is_cancelled=is_cancelled)  # fmt: skip
-
-    return colorize_fn
-
-
-def test_colorize_file_keeps_size_alpha_bit_depth_and_orientation(tmp_path, tiny_model):
     exif = Image.Exif()
     exif[0x0112] = 6
-    jpeg = save_photo(tmp_path / "portrait.jpg", size=(40, 70), mode="L", exif=exif.tobytes())
+    save_photo(tmp_path / "portrait.jpg", size=(40, 70), mode="L", exif=exif.tobytes())
     Image.fromarray(gradient(channels=4)).save(tmp_path / "logo.png")
     cv2.imwrite(str(tmp_path / "scan16.png"), gradient(channels=1, dtype=np.uint16))
-    fn = real_colorizer(tiny_model)
+    predict, options = Engine(tiny_weights).predict, JobOptions(render_size=64)
 
-    out = Image.open(colorize_file(jpeg, tmp_path / "p_c.jpg", fn))
+    def run(source, output):
+        result = run_job(Job(tmp_path / source, tmp_path / output, options), predict)
+        assert result.status == Status.DONE, result.reason
+        assert result.chroma.shape[2] == 2 and result.pixels is not None
+        return result.output
+
+    out = opened(run("portrait.jpg", "p_c.jpg"))
     assert out.size == (40, 70) and out.mode == "RGB"  # upright: 40 wide, 70 high
-    out = np.asarray(Image.open(colorize_file(tmp_path / "logo.png", tmp_path / "l_c.png", fn)))
+    out = np.asarray(opened(run("logo.png", "l_c.png")))
     np.testing.assert_array_equal(out[..., 3], gradient(channels=4)[..., 3])
-    out = cv2.imread(str(colorize_file(tmp_path / "scan16.png", tmp_path / "s_c.png", fn)),
-                     cv2.IMREAD_UNCHANGED)  # fmt: skip
+    out = cv2.imread(str(run("scan16.png", "s_c.png")), cv2.IMREAD_UNCHANGED)
     assert out.dtype == np.uint16 and out.shape == (48, 64, 3)
 
 
-def test_colorize_file_never_writes_over_the_original(tmp_path):
+def test_a_job_never_writes_over_the_original(tmp_path):
     source = save_photo(tmp_path / "x.png")
-    with pytest.raises(ColorizeError, match="original"):
-        colorize_file(source, source, sepia, overwrite=True)
+    before = digest(source)
+    result = run_job(Job(source, source, JobOptions(overwrite=True)), sepia)
+    assert result.status == Status.FAILED and "original" in result.reason
+    assert digest(source) == before
 
 
-def test_item_progress_reaches_the_caller(tmp_path):
+def test_a_job_with_an_existing_result_is_skipped_and_the_file_kept(tmp_path):
+    source = save_photo(tmp_path / "a.png")
+    (tmp_path / "a_c.png").write_bytes(b"from an earlier run")
+    result = run_job(Job(source, tmp_path / "a_c.png"), sepia)
+    assert result.status == Status.SKIPPED and "a_c.png" in result.reason
+    assert (tmp_path / "a_c.png").read_bytes() == b"from an earlier run"
+
+
+def test_a_job_that_cannot_save_keeps_its_colour_and_says_why(tmp_path, monkeypatch):
+    source = save_photo(tmp_path / "a.png", size=(30, 40), mode="L")
+    locked = tmp_path / "locked"
+    make_unwritable(locked, monkeypatch)
+    result = run_job(Job(source, locked / "a_c.png"), sepia)
+    assert result.status == Status.FAILED and str(locked) in result.reason
+    assert result.pixels.shape == (30, 40, 3)  # shown in the window; Save As can still write it
+    assert result.pixels[..., 0].mean() > result.pixels[..., 2].mean()  # warm, as predicted
+
+
+def test_a_cancelled_job_raises_and_writes_nothing(tmp_path):
+    source = save_photo(tmp_path / "a.png", size=(300, 400))
+    checks = []
+
+    def cancel_while_composing():
+        checks.append(1)
+        return len(checks) > 3
+
+    with pytest.raises(Cancelled):
+        run_job(Job(source, tmp_path / "a_c.png"), sepia, is_cancelled=cancel_while_composing)
+    assert len(checks) == 4  # it got as far as saving, and stopped there
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_item_progress_reaches_the_caller_and_ends_at_one(tmp_path):
     save_photo(tmp_path / "1.png")
     fractions = []
-    process = batch_process(
-        sepia, on_progress=lambda item, f: fractions.append((item.source.name, f))
-    )
-    run_batch([BatchItem(tmp_path / "1.png", tmp_path / "1_c.png")], process)
-    assert fractions == [("1.png", 1.0)]
-
-
-def test_a_save_that_fails_while_the_next_photo_is_coloured_fails_its_own_photo(tmp_path,
-                                                                               monkeypatch):  # fmt: skip
-    from colorize_app.core import job
-    from colorize_app.core.errors import ImageWriteError
-
-    for name in ["1.png", "2.png", "3.png"]:
-        save_photo(tmp_path / name)
-    real_write = job.write_image
-
-    def write(path, *args, **kwargs):
-        if path.name.startswith("2"):
-            raise ImageWriteError(f"Not enough disk space to save {path}.")
-        return real_write(path, *args, **kwargs)
-
-    monkeypatch.setattr(job, "write_image", write)
-    ended = []
-    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia), on_item=ended.append)
-    assert [item.status for item in summary.items] == ["done", "failed", "done"]
-    assert "disk space" in summary.items[1].reason
-    assert [item.source.name for item in ended] == ["1.png", "2.png", "3.png"]
+    run_batch([BatchItem(tmp_path / "1.png", tmp_path / "1_c.png")], sepia,
+              on_progress=lambda item, f: fractions.append((item.source.name, f)))
+    assert {name for name, _ in fractions} == {"1.png"}
+    values = [f for _, f in fractions]
+    assert values == sorted(values) and values[-1] == 1.0 and len(values) >= 3

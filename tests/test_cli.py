@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from photos import digest, make_unwritable, save_photo
+from photos import digest, make_unwritable, opened, save_photo
 from PIL import Image
 
 from colorize_app import cli
@@ -35,8 +35,8 @@ def test_colours_a_folder_and_exits_zero(folder, tiny_weights, capsys):
     assert status == 0
     assert "Colorized 2, skipped 0, failed 0." in out
     assert "photo/s" in err  # the progress bar, with its rate, goes to stderr
-    assert Image.open(folder / "one_colorized.jpg").size == (80, 60)
-    assert Image.open(folder / "two_colorized.png").mode == "RGB"
+    assert opened(folder / "one_colorized.jpg").size == (80, 60)
+    assert opened(folder / "two_colorized.png").mode == "RGB"
 
 
 def test_bad_files_make_the_exit_status_non_zero_and_are_explained(folder, tiny_weights, capsys):

@@ -25,8 +25,16 @@ def test_round_trip_is_lossless_for_8_bit():
 
 
 def test_network_scaling_maps_l_range_to_unit_interval():
-    assert colour.normalize_l(np.float32(0)) == -1
-    assert colour.normalize_l(np.float32(100)) == 1
+    l_values = np.linspace(0, 100, 101, dtype=np.float32)
+    scaled = colour.normalize_l(l_values)
+    np.testing.assert_allclose(scaled, l_values / 50 - 1, atol=1e-6)  # linear, -1 at 0, 1 at 100
+    # What the network is actually given for a black and a white photo, 8 and 16 bit:
+    from colorize_app.core.pipeline import network_input
+
+    for dtype in (np.uint8, np.uint16):
+        top = np.iinfo(dtype).max
+        np.testing.assert_allclose(network_input(np.zeros((20, 30), dtype), 16), -1, atol=1e-3)
+        np.testing.assert_allclose(network_input(np.full((20, 30), top, dtype), 16), 1, atol=1e-3)
 
 
 def test_grayscale_keeps_lightness_and_drops_colour():

@@ -23,7 +23,6 @@ from colorize_app.core import atomic, batch, weights
 from colorize_app.core.batch import plan_batch, run_batch
 from colorize_app.core.errors import ColorizeError, ImageReadError, WeightsError
 from colorize_app.core.imageio import read_image
-from colorize_app.core.job import batch_process
 from colorize_app.core.model import ColorizerNet
 
 NAME_MAX = 255
@@ -35,9 +34,9 @@ def run(capsys, *argv):
     return status, out, err
 
 
-def sepia(pixels, on_progress=None, is_cancelled=None):
-    gray = pixels if pixels.ndim == 2 else pixels[..., :3].mean(axis=2).astype(pixels.dtype)
-    return np.stack([gray, (gray * 0.8).astype(gray.dtype), (gray * 0.6).astype(gray.dtype)], -1)
+def sepia(pixels, options):
+    """A stand-in network: the same warm (a, b) everywhere, at a small size."""
+    return np.full((4, 4, 2), (12.0, 30.0), np.float32)
 
 
 def cli_command(*argv) -> list[str]:
@@ -366,7 +365,7 @@ def test_a_photo_another_run_is_saving_is_skipped_with_a_note(tmp_path, slow_wri
     save_photo(tmp_path / "b.jpg")
     start(tmp_path / "a_colorized.jpg")
     items = plan_batch([tmp_path])
-    summary = run_batch(items, batch_process(sepia))
+    summary = run_batch(items, sepia)
     finish()
     by_name = {item.source.name: item for item in summary.items}
     assert by_name["a.jpg"].status == "skipped"
@@ -377,11 +376,11 @@ def test_a_photo_another_run_is_saving_is_skipped_with_a_note(tmp_path, slow_wri
 def test_a_result_another_run_finished_meanwhile_is_skipped_not_failed(tmp_path):
     save_photo(tmp_path / "a.jpg")
 
-    def other_run_finishes_first(pixels, on_progress=None, is_cancelled=None):
+    def other_run_finishes_first(pixels, options):
         (tmp_path / "a_colorized.jpg").write_bytes((tmp_path / "a.jpg").read_bytes())
-        return sepia(pixels)
+        return sepia(pixels, options)
 
-    summary = run_batch(plan_batch([tmp_path]), batch_process(other_run_finishes_first))
+    summary = run_batch(plan_batch([tmp_path]), other_run_finishes_first)
     assert summary.items[0].status == "skipped", summary.items[0].reason
     assert summary.failed == 0
 
@@ -491,7 +490,7 @@ def test_a_device_as_weights_is_not_called_a_folder():
 def test_an_empty_file_where_the_result_goes_is_redone(tmp_path):
     save_photo(tmp_path / "a.jpg")
     (tmp_path / "a_colorized.jpg").write_bytes(b"")
-    summary = run_batch(plan_batch([tmp_path]), batch_process(sepia))
+    summary = run_batch(plan_batch([tmp_path]), sepia)
     assert summary.done == 1
     assert Image.open(tmp_path / "a_colorized.jpg").size == (64, 48)
 

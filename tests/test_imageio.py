@@ -9,7 +9,7 @@ import struct
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, make_unwritable, save_photo
+from photos import digest, gradient, make_unwritable, opened, save_photo
 from PIL import Image, ImageCms, ImageOps
 
 from colorize_app.core import imageio
@@ -37,7 +37,7 @@ def srgb_profile() -> bytes:
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientation_is_applied_like_pillow_does(tmp_path, orientation):
     path = save_photo(tmp_path / "o.png", exif=exif_with(orientation))
-    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)))
+    expected = np.asarray(ImageOps.exif_transpose(opened(path)))
     image = read_image(path)
     assert image.pixels.shape == expected.shape
     np.testing.assert_array_equal(image.pixels, expected)
@@ -50,7 +50,7 @@ def test_exif_orientation_is_applied_like_pillow_does(tmp_path, orientation):
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_jpeg_orientation_applied_once_and_output_stays_upright(tmp_path, orientation):
     path = save_photo(tmp_path / "o.jpg", size=(60, 90), exif=exif_with(orientation), quality=98)
-    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)), dtype=np.int16)
+    expected = np.asarray(ImageOps.exif_transpose(opened(path)), dtype=np.int16)
     image = read_image(path)
     assert image.pixels.shape == expected.shape
     assert np.abs(image.pixels.astype(np.int16) - expected).max() <= 3  # decoder rounding only
@@ -58,7 +58,7 @@ def test_jpeg_orientation_applied_once_and_output_stays_upright(tmp_path, orient
     out = write_image(tmp_path / "out.jpg", image.pixels, like=image)
     again = read_image(out)
     assert again.pixels.shape == image.pixels.shape  # not rotated a second time by a viewer
-    written = Image.open(out).getexif()
+    written = opened(out).getexif()
     assert written[ORIENTATION] == 1
     assert written[MAKE] == "Colorize Test Camera"
 
@@ -72,12 +72,12 @@ def test_alpha_is_kept_from_png_to_png(tmp_path):
     image = read_image(tmp_path / "a.png")
     np.testing.assert_array_equal(image.pixels, rgba)
     out = write_image(tmp_path / "b.png", image.pixels, like=image)
-    np.testing.assert_array_equal(np.asarray(Image.open(out)), rgba)
+    np.testing.assert_array_equal(np.asarray(opened(out)), rgba)
 
 
 def test_jpeg_output_drops_alpha(tmp_path):
     out = write_image(tmp_path / "x.jpg", gradient(channels=4))
-    assert Image.open(out).mode == "RGB"
+    assert opened(out).mode == "RGB"
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
@@ -97,7 +97,7 @@ def test_sixteen_bit_png_keeps_icc_profile_and_exif(tmp_path):
     image = ImageData(gradient(dtype=np.uint16), "PNG", b"Exif\x00\x00" + exif_with(1),
                       srgb_profile(), None)  # fmt: skip
     out = write_image(tmp_path / "out.png", image.pixels, like=image)
-    written = Image.open(out)
+    written = opened(out)
     assert written.info["icc_profile"] == image.icc_profile
     assert written.getexif()[MAKE] == "Colorize Test Camera"
     assert read_image(out).pixels.dtype == np.uint16
@@ -109,7 +109,7 @@ def test_jpeg_keeps_icc_profile_and_exif(tmp_path):
     image = read_image(path)
     assert image.icc_profile == icc
     out = write_image(tmp_path / "out.jpg", image.pixels, like=image)
-    assert Image.open(out).info["icc_profile"] == icc
+    assert opened(out).info["icc_profile"] == icc
 
 
 def test_gray_profile_is_not_put_on_a_colour_result(tmp_path):
@@ -117,13 +117,13 @@ def test_gray_profile_is_not_put_on_a_colour_result(tmp_path):
     gray_icc = gray_icc[:16] + b"GRAY" + gray_icc[20:]
     image = ImageData(gradient(channels=1), "JPEG", None, gray_icc, None)
     out = write_image(tmp_path / "out.jpg", gradient(), like=image)
-    assert "icc_profile" not in Image.open(out).info
+    assert "icc_profile" not in opened(out).info
 
 
 def test_sixteen_bit_result_is_rounded_to_eight_bit_where_the_format_needs_it(tmp_path):
     sixteen = gradient(dtype=np.uint16)
     out = write_image(tmp_path / "out.bmp", sixteen)
-    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.round(sixteen / 257))
+    np.testing.assert_array_equal(np.asarray(opened(out)), np.round(sixteen / 257))
 
 
 @pytest.mark.parametrize("adobe", [True, False])
@@ -136,7 +136,7 @@ def test_cmyk_jpeg_matches_pillows_conversion(tmp_path, adobe):
         at = data.find(b"\xff\xee")
         length = struct.unpack(">H", data[at + 2 : at + 4])[0]
         path.write_bytes(data[:at] + data[at + 2 + length :])
-    reference = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+    reference = np.asarray(opened(path).convert("RGB"), dtype=np.int16)
     image = read_image(path)
     assert image.pixels.shape == reference.shape
     assert np.abs(image.pixels.astype(np.int16) - reference).max() <= 1
@@ -160,7 +160,7 @@ def test_palette_png(tmp_path, transparency):
     palette = Image.fromarray(gradient()).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
     options = {"transparency": 0} if transparency else {}
     palette.save(tmp_path / "p.png", **options)
-    expected = Image.open(tmp_path / "p.png").convert("RGBA" if transparency else "RGB")
+    expected = opened(tmp_path / "p.png").convert("RGBA" if transparency else "RGB")
     np.testing.assert_array_equal(read_image(tmp_path / "p.png").pixels, np.asarray(expected))
 
 
@@ -180,7 +180,7 @@ def test_every_format_round_trips_in_its_own_format(tmp_path, suffix, fmt):
     image = read_image(path)
     assert image.format == fmt
     out = write_image(tmp_path / f"out{suffix}", image.pixels, like=image)
-    assert Image.open(out).format == fmt
+    assert opened(out).format == fmt
     diff = np.abs(read_image(out).pixels.astype(np.int16) - gradient().astype(np.int16))
     assert diff.mean() < 3
 
@@ -278,7 +278,7 @@ def test_existing_output_is_not_replaced_without_overwrite(tmp_path):
         write_image(target, np.zeros((4, 4, 3), np.uint8))
     assert digest(target) == before
     write_image(target, np.zeros((4, 4, 3), np.uint8), overwrite=True)
-    assert np.asarray(Image.open(target)).shape == (4, 4, 3)
+    assert np.asarray(opened(target)).shape == (4, 4, 3)
 
 
 def test_unwritable_folder_gives_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
@@ -350,3 +350,45 @@ def test_reading_never_opens_the_original_for_writing(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "open", os_spy)
     read_image(path)
     assert modes and all(set(m) <= set("rb") for m in modes)
+
+
+# --- reduced reads for thumbnails: the same reader, the same orientation ----------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_a_reduced_read_is_the_full_read_made_smaller(tmp_path, mode, orientation):
+    path = save_photo(tmp_path / "scan.jpg", size=(600, 1000), mode=mode, quality=95,
+                      exif=exif_with(orientation))
+    full = read_image(path).pixels
+    small = read_image(path, reduce_to=200).pixels  # 1000 / 4 = 250 >= 200; / 8 would be 125
+    assert small.shape[:2] == (full.shape[0] // 4, full.shape[1] // 4)  # upright, as the full read
+    shrunk = cv2.resize(full, small.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - small.astype(int)).mean() < 3
+
+
+def test_a_thumbnail_is_upright_and_list_sized(tmp_path):
+    from colorize_app.core.display import THUMB_SIZE, read_thumbnail
+
+    jpeg = save_photo(tmp_path / "portrait.jpg", size=(600, 1000), exif=exif_with(6))
+    png = save_photo(tmp_path / "wide.png", size=(50, 300))
+    assert read_thumbnail(jpeg).shape[:2] == (THUMB_SIZE, round(THUMB_SIZE * 0.6))
+    assert read_thumbnail(png).shape[:2] == (round(THUMB_SIZE / 6), THUMB_SIZE)
+
+
+def test_a_truncated_jpeg_gives_no_thumbnail_but_the_reason(tmp_path):
+    from colorize_app.core.display import read_thumbnail
+
+    data = save_photo(tmp_path / "whole.jpg", size=(600, 1000)).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_thumbnail(tmp_path / "cut.jpg")
+
+
+def test_a_quick_thumbnail_matches_the_one_made_from_display_copies():
+    from colorize_app.core.display import levels, thumbnail, thumbnail_of
+
+    pixels = np.ascontiguousarray(np.repeat(gradient(1500, 2000)[None], 1, 0)[0])
+    quick, careful = thumbnail_of(pixels), thumbnail(levels(pixels))
+    assert quick.shape == careful.shape == (96, 128, 3)
+    assert np.abs(quick.astype(int) - careful.astype(int)).mean() < 2

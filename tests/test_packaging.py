@@ -23,7 +23,8 @@ DESKTOP = PACKAGING / f"{APP_ID}.desktop"
 METAINFO = PACKAGING / f"{APP_ID}.metainfo.xml"
 FLATPAK = PACKAGING / f"{APP_ID}.yml"
 SPEC = PACKAGING / "colorize.spec"
-ICON = ROOT / "colorize_app" / "resources" / f"{APP_ID}.svg"
+RESOURCES = ROOT / "resources"  # installed as the package colorize_app.resources
+ICON = RESOURCES / f"{APP_ID}.svg"
 PROJECT = distribution("colorize")  # the installed project: pyproject.toml's name, version, commands
 GUI_COMMAND = "colorize-app"
 
@@ -117,15 +118,161 @@ def test_icon_is_a_square_scalable_svg_named_after_the_id():
     assert width == height
 
 
-def test_spec_bundles_the_model_resources_and_metadata():
-    spec = SPEC.read_text(encoding="utf-8")
-    assert re.search(r'PACKAGE / "weights"\)\.glob\("\*\.safetensors"\)', spec)
-    assert '(str(PACKAGE / "resources"), "colorize_app/resources")' in spec
-    assert 'collect_data_files("qtawesome")' in spec
-    assert 'copy_metadata("colorize")' in spec  # else the bundle reports version 0.0.0+source
-    assert f'EXE_NAME = "{GUI_COMMAND}"' in spec
-    entry = re.search(r'ROOT / "packaging" / "(\w+\.py)"', spec).group(1)
-    assert (PACKAGING / entry).is_file()
+def assets() -> list[str]:
+    """Every non-code asset of the source tree, as a path inside an installed package."""
+    found = [f"colorize_app/resources/{p.name}" for p in sorted(RESOURCES.iterdir())
+             if p.is_file() and p.suffix != ".py"]
+    weights = sorted((ROOT / "colorize_app" / "weights").glob("*.safetensors"))
+    return found + [f"colorize_app/weights/{w.name}" for w in weights]
+
+
+def run_spec() -> dict:
+    """Execute the PyInstaller spec with PyInstaller's objects stubbed: what it asks to bundle."""
+    import sys
+    import types
+
+    seen: dict = {}
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_data_files = lambda package, **kw: [(f"<{package} data>", package)]
+    hooks.collect_dynamic_libs = lambda package, **kw: []
+    hooks.copy_metadata = lambda dist: [(f"<{dist} metadata>", f"{dist}.dist-info")]
+    stubs = {name: types.ModuleType(name) for name in ("PyInstaller", "PyInstaller.utils")}
+    stubs["PyInstaller.utils.hooks"] = hooks
+
+    def analysis(scripts, **kwargs):
+        seen.update(kwargs, scripts=scripts)
+        return types.SimpleNamespace(pure=[], scripts=[], binaries=[], datas=kwargs["datas"])
+
+    names = {"SPECPATH": str(PACKAGING), "Analysis": analysis, "PYZ": lambda *a, **k: None,
+             "EXE": lambda *a, **k: None, "COLLECT": lambda *a, **k: None,
+             "BUNDLE": lambda *a, **k: None, "__file__": str(SPEC)}
+    saved_modules, saved_path = dict(sys.modules), list(sys.path)
+    sys.modules.update(stubs)
+    try:
+        exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), names)
+    finally:
+        sys.path[:] = saved_path
+        for name in stubs:
+            sys.modules.pop(name, None)
+            if name in saved_modules:
+                sys.modules[name] = saved_modules[name]
+    return seen
+
+
+def test_the_bundle_gets_every_asset_where_the_package_finds_it():
+    spec = run_spec()
+    bundled = set()
+    for source, dest in spec["datas"]:
+        source = Path(source)
+        if source.is_dir():
+            bundled |= {f"{dest}/{p.relative_to(source).as_posix()}" for p in source.rglob("*")
+                        if p.is_file()}
+        elif source.is_file():
+            bundled.add(f"{dest}/{source.name}")
+    missing = [asset for asset in assets() if asset not in bundled]
+    assert not missing, f"the PyInstaller bundle would lack {missing}"
+    assert ("<colorize metadata>", "colorize.dist-info") in spec["datas"]  # else version 0.0.0
+    assert all(Path(script).is_file() for script in spec["scripts"])
+    import importlib.util
+
+    for module in spec["hiddenimports"]:
+        assert importlib.util.find_spec(module) is not None, module
+
+
+def _copy_project(target: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, target / name)
+    for name in ("colorize_app", "resources", "training"):
+        shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    return target
+
+
+def _locate_in(sys_path_code: str, cwd: Path) -> dict:
+    """Where a fresh interpreter, with only ``sys_path_code``'s view of Colorize, finds its assets."""
+    import json
+    import sys
+    import sysconfig
+
+    code = (
+        "import json, sys, site\n"
+        f"{sys_path_code}\n"
+        f"sys.path.append({sysconfig.get_paths()['purelib']!r})  # torch, numpy, ... (no .pth)\n"
+        "from colorize_app.core.weights import default_weights_path\n"
+        "from colorize_app.selftest import SAMPLE_PHOTO\n"
+        "from colorize_app.ui.resources import app_icon_path, sample_photo\n"
+        "import colorize_app\n"
+        "print(json.dumps({'package': colorize_app.__file__, 'weights': str(default_weights_path()),\n"
+        "                  'sample': str(SAMPLE_PHOTO), 'icon': str(app_icon_path()),\n"
+        "                  'menu_sample': str(sample_photo())}))\n"
+    )
+    # -S: no site-packages .pth files, so the development install of this checkout stays out.
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def built_wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built from a copy of this tree as `pip wheel` builds it."""
+    import sys
+
+    tmp = tmp_path_factory.mktemp("wheel")
+    project = _copy_project(tmp_path_factory.mktemp("project"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "--quiet", "-w", str(tmp), str(project)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return next(tmp.glob("colorize-*.whl"))
+
+
+def test_the_wheel_holds_every_asset_and_package(built_wheel):
+    import zipfile
+
+    names = set(zipfile.ZipFile(built_wheel).namelist())
+    missing = [asset for asset in assets() if asset not in names]
+    assert not missing, f"the wheel lacks {missing}"
+    packages = [p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "colorize_app").rglob(
+        "__init__.py") if "__pycache__" not in p.parts]
+    missing = [f"{p}/__init__.py" for p in packages if f"{p}/__init__.py" not in names]
+    assert not missing, f"pyproject.toml's package list misses {missing}"
+
+
+def test_an_installed_wheel_finds_its_assets(built_wheel, tmp_path):
+    import zipfile
+
+    site = tmp_path / "site"
+    zipfile.ZipFile(built_wheel).extractall(site)  # what pip install puts in site-packages
+    found = _locate_in(f"sys.path.insert(0, {str(site)!r})", tmp_path)
+    assert Path(found["package"]).is_relative_to(site)
+    for key in ("weights", "sample", "icon", "menu_sample"):
+        assert Path(found[key]).is_relative_to(site / "colorize_app"), found
+        assert Path(found[key]).is_file(), found
+
+
+def test_an_editable_install_finds_the_assets_in_the_source_tree(tmp_path):
+    import sys
+    import zipfile
+
+    (tmp_path / "project").mkdir()
+    project = _copy_project(tmp_path / "project")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build = ("from setuptools import build_meta; import sys; "
+             "print(build_meta.build_editable(sys.argv[1]))")
+    done = subprocess.run([sys.executable, "-c", build, str(wheels)], cwd=project,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheels / done.stdout.strip().splitlines()[-1]).extractall(site)
+    found = _locate_in(f"site.addsitedir({str(site)!r})", tmp_path)
+    assert Path(found["package"]).is_relative_to(project / "colorize_app")
+    assert Path(found["sample"]) == project / "resources" / "sample.jpg"
+    assert Path(found["icon"]).is_relative_to(project / "resources")
+    assert Path(found["weights"]).is_relative_to(project / "colorize_app" / "weights")
+    for key in ("weights", "sample", "icon", "menu_sample"):
+        assert Path(found[key]).is_file(), found
 
 
 def test_flatpak_manifest_installs_the_same_files_under_the_same_id():

@@ -38,7 +38,7 @@ def test_the_window_is_shown_before_torch_is_imported(tmp_path):
         "from colorize_app import app as entry\n"
         "from colorize_app.ui.main_window import MainWindow\n"
         "from colorize_app.ui.settings import AppSettings\n"
-        "from colorize_app.worker import WorkerHost\n"
+        "from colorize_app.workers.host import WorkerHost\n"
         f"window = MainWindow(AppSettings({str(tmp_path / 's.ini')!r}), WorkerHost())\n"
         "window.show(); app.processEvents()\n"
         "print('torch' in sys.modules)\n"

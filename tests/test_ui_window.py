@@ -11,8 +11,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui.main_window import MainWindow
-from colorize_app.ui.status import Status
 
 TIMEOUT = 60_000  # ms: the test machine is shared, so be patient; nothing here measures time
 

@@ -1,29 +1,29 @@
 """Batches: which files to colour, where each result goes, and running them so one bad photo never
-stops the rest. No torch here: the colorizing step is passed in (see job.py)."""
+stops the rest. No torch here: the network is passed in (see job.py)."""
 
 from __future__ import annotations
 
 import errno
-import functools
 import logging
 import os
 import re
 import stat
 import unicodedata
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
-from colorize_app.core.imageio import DEFAULT_MAX_PIXELS, EXTENSIONS, ImageData, read_image
+from colorize_app.core.imageio import ImageData
+from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
+from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, Status
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SUFFIX = "_colorized"
-WAITING, DONE, SKIPPED, FAILED = "waiting", "done", "skipped", "failed"
+WAITING, DONE, SKIPPED, FAILED = Status.WAITING, Status.DONE, Status.SKIPPED, Status.FAILED
 NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16 units)
 
 
@@ -33,7 +33,7 @@ class BatchItem:
 
     source: Path
     output: Path
-    status: str = WAITING
+    status: Status = WAITING
     reason: str = ""
 
 
@@ -44,7 +44,7 @@ class BatchSummary:
     items: list[BatchItem] = field(default_factory=list)
     cancelled: bool = False
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(item.status == status for item in self.items)
 
     @property
@@ -286,97 +286,97 @@ def _size_of(path: Path) -> int:
         return 0
 
 
-Process = Callable[[BatchItem, ImageData], "Callable[[], object] | None"]
-
-
-def run_batch(items: Iterable[BatchItem], process: Process, *,
+def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions | None = None, *,
               on_item: Callable[[BatchItem], None] | None = None,
-              is_cancelled: Callable[[], bool] | None = None, prefetch: int = 1,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> BatchSummary:  # fmt: skip
-    """Run ``process(item, image)`` on every waiting item, decoding the next photo meanwhile.
+              on_progress: Callable[[BatchItem, float], None] | None = None,
+              is_cancelled: Callable[[], bool] | None = None,
+              prefetch: int = 1) -> BatchSummary:  # fmt: skip
+    """Run ``job.run_job`` on every waiting item with ``predict``, decoding the next photo meanwhile.
 
-    Each item ends done, or failed with the error's message; a failure never stops the batch.
-    ``on_item(item)`` is called once per item as it ends, in order (items already skipped or
-    failed by the plan first). ``is_cancelled`` is polled between photos; a ``Cancelled`` raised
-    by ``process`` stops the batch too, leaving the rest waiting. Decoding runs on one worker
-    thread, ``prefetch`` photos ahead (OpenCV releases the GIL, so it overlaps the colorizing).
-    ``process`` may return a ``save()`` callable instead of saving itself: it then runs on a
-    writer thread while the next photo is coloured, and the item ends when it returns.
+    Each item ends done, skipped or failed with the job's sentence; a failure never stops the
+    batch. ``on_item(item)`` is called once per item as it ends (items already skipped or failed
+    by the plan first); ``on_progress(item, fraction)`` within each photo. ``is_cancelled`` is
+    polled between photos and within them; cancelling leaves the rest waiting.
     """
+    options = options or JobOptions()
     summary = BatchSummary(list(items))
     for item in summary.items:
         if item.status != WAITING and on_item:
             on_item(item)
-    queue = deque(item for item in summary.items if item.status == WAITING)
-    pending: deque[tuple[BatchItem, Future]] = deque()
-    saving: deque[tuple[BatchItem, Future]] = deque()  # at most one photo being written
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-read")
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-write")
-
-    def settle_saves() -> None:
-        while saving:
-            item, future = saving.popleft()
-            _record(item, future.result)
-            if on_item:
-                on_item(item)
-
-    ended = False
-    try:
-        while queue or pending:
+    queue = [(item, Job(item.source, item.output, options)) for item in summary.items
+             if item.status == WAITING]  # fmt: skip
+    with BatchRunner(predict, prefetch=prefetch) as runner:
+        for index, (item, job) in enumerate(queue):
             if is_cancelled is not None and is_cancelled():
                 summary.cancelled = True
                 break
-            while queue and len(pending) <= prefetch:
-                item = queue.popleft()
-                pending.append(
-                    (item, reader.submit(read_image, item.source, max_pixels=max_pixels))
-                )
-            item, future = pending.popleft()
-            save = _record(item, functools.partial(_decoded_then, process, item, future))
-            del future  # it holds the decoded photo: free it before the next one lands
-            settle_saves()  # the previous photo's write, which overlapped this one's colouring
-            if item.reason == "cancelled" and item.status == WAITING:
+            progress = None if on_progress is None else partial(on_progress, item)
+            upcoming = [later for _, later in queue[index + 1 : index + 1 + prefetch]]
+            try:
+                result = runner.run(job, upcoming=upcoming, on_progress=progress,
+                                    is_cancelled=is_cancelled)  # fmt: skip
+            except Cancelled:
+                item.reason = "cancelled"
                 summary.cancelled = True
                 break
-            if callable(save) and item.status == WAITING:
-                saving.append((item, writer.submit(save)))
-                continue
-            if item.status == WAITING:
-                item.status = DONE
+            item.status, item.reason = result.status, result.reason
+            del result  # it holds the colorized photo: free it before the next one is made
             if on_item:
                 on_item(item)
-        settle_saves()
-        ended = True
-    finally:
-        for _, future in pending:  # don't decode photos nobody will colour
-            future.cancel()
-        # On Ctrl-C (or any exception) do not wait for a decode in flight: it only reads a file.
-        reader.shutdown(wait=ended, cancel_futures=True)
-        writer.shutdown(wait=True)  # a write in flight is short, and must end whole or not at all
     return summary
 
 
-def _decoded_then(process: Process, item: BatchItem, future: Future):
-    return process(item, future.result())
+class BatchRunner:
+    """Runs jobs one at a time, decoding the photos coming next on one background thread.
 
+    The command line's ``run_batch`` and the window's worker both drive one: ``run(job,
+    upcoming=[...])`` colorizes ``job`` while the photos of ``upcoming`` that will not be skipped
+    are decoded (the decoder and torch release the GIL, so the two overlap). Not thread-safe: one
+    caller thread. ``close()`` (or leaving a ``with`` block) stops the decoding thread.
+    """
 
-def _record(item: BatchItem, step: Callable[[], object]) -> object:
-    """Run one step of an item, recording how it failed (status and reason); returns its value.
-    A Cancelled leaves the item waiting, with "cancelled" as its reason."""
-    try:
-        value = step()
-    except Cancelled:
-        item.reason = "cancelled"
-        return None
-    except ColorizeError as e:
-        item.status, item.reason = FAILED, str(e)
-    except MemoryError:
-        item.status, item.reason = FAILED, "not enough memory to colour this photo"
-    except Exception as e:  # a bug must cost one photo, not the batch; the log keeps the trace
-        logger.exception("Unexpected error while colouring %s", item.source)
-        item.status, item.reason = FAILED, f"unexpected error ({type(e).__name__}: {e})"
-    else:
-        if item.status == WAITING and not callable(value):  # ``process`` may have skipped it
-            item.status = DONE
-        return value
-    return None
+    def __init__(self, predict: Predict, *, prefetch: int = 1) -> None:
+        self._predict = predict
+        self._prefetch = prefetch
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-read")
+        self._pending: dict[int, tuple[Job, Future]] = {}  # id(job): the job, its decoding
+
+    def run(self, job: Job, *, upcoming: Iterable[Job] = (), on_progress=None,
+            is_cancelled=None) -> JobResult:  # fmt: skip
+        """``job.run_job(job, ...)`` with its photo taken from the prefetch when it is there.
+        Raises what run_job raises (Cancelled, WeightsError)."""
+        self.prefetch(upcoming)
+        return run_job(job, self._predict, read=self._take, on_progress=on_progress,
+                       is_cancelled=is_cancelled)  # fmt: skip
+
+    def prefetch(self, jobs: Iterable[Job]) -> None:
+        """Start decoding the first ``prefetch`` of ``jobs`` that will be colorized."""
+        wanted = [job for job in jobs if not will_skip(job)][: self._prefetch]
+        for job in wanted:
+            if id(job) not in self._pending:
+                self._pending[id(job)] = (job, self._reader.submit(read_for, job))
+
+    def drop(self, job: Job) -> None:
+        """Forget ``job``'s decoding (it was cancelled): nobody will colorize that photo."""
+        entry = self._pending.pop(id(job), None)
+        if entry is not None:
+            entry[1].cancel()
+
+    def _take(self, job: Job) -> ImageData:
+        entry = self._pending.pop(id(job), None)
+        if entry is None or entry[0] is not job:
+            return read_for(job)
+        return entry[1].result()  # raises the decoding's ImageReadError here, inside run_job
+
+    def close(self, *, wait: bool = True) -> None:
+        for _, future in self._pending.values():  # don't decode photos nobody will colour
+            future.cancel()
+        self._pending.clear()
+        self._reader.shutdown(wait=wait, cancel_futures=True)
+
+    def __enter__(self) -> BatchRunner:
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        # On Ctrl-C (or any exception) do not wait for a decode in flight: it only reads a file.
+        self.close(wait=kind is None)

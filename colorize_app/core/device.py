@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from .errors import ColorizeError
-
-CHOICES = ("auto", "cpu", "cuda", "mps")
+from .vocabulary import DEVICES as CHOICES
 
 
 def cuda_available() -> bool:

@@ -23,19 +23,20 @@ from PIL import Image, ImageCms
 from colorize_app.core import metadata
 from colorize_app.core.atomic import write_bytes_atomic
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from colorize_app.core.vocabulary import DEFAULT_MAX_PIXELS, EXTENSIONS, FORMATS
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_PIXELS = 250_000_000
-FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
-EXTENSIONS = {
-    ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
-    ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP",
-}  # fmt: skip
+__all__ = ["DEFAULT_MAX_PIXELS", "EXTENSIONS", "FORMATS", "ImageData", "read_image", "write_image"]
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 _NO_ALPHA_FORMATS = ("JPEG", "BMP")
 _CV_EXT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tiff", "BMP": ".bmp", "WEBP": ".webp"}
 _CV_FLAGS = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+_CV_REDUCED = {  # (scale, gray): OpenCV's flag for decoding a JPEG at 1/scale size
+    (2, True): cv2.IMREAD_REDUCED_GRAYSCALE_2, (4, True): cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    (8, True): cv2.IMREAD_REDUCED_GRAYSCALE_8, (2, False): cv2.IMREAD_REDUCED_COLOR_2,
+    (4, False): cv2.IMREAD_REDUCED_COLOR_4, (8, False): cv2.IMREAD_REDUCED_COLOR_8,
+}  # fmt: skip
 _pillow_limit_lock = threading.Lock()
 # A file may hold far more than its pixels (metadata, thumbnails, Photoshop layers), but not
 # without limit: beyond this many bytes per pixel plus a fixed slack it is refused before reading.
@@ -57,7 +58,8 @@ class ImageData:
     source: Path | None = None
 
 
-def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               reduce_to: int | None = None) -> ImageData:  # fmt: skip
     """Read a photo for colorizing, upright and in RGB order.
 
     Raises ImageTooLargeError (checked from the header, before any pixel is decoded) when the
@@ -65,9 +67,14 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
     truncated or unsupported file, for anything but a regular file (a named pipe would wait
     forever, a device never ends), and for a file far bigger than its pixels can explain; both
     are decided before the file is read whole. The file is only ever opened for reading.
+
+    ``reduce_to``: the photo is wanted only this big (long side, for a thumbnail): a JPEG is
+    then decoded at 1/2, 1/4 or 1/8 scale, as long as that keeps at least this long side. Other
+    formats, and the checks and the orientation, are as for a full read.
     """
     path = Path(path)
     data, im = _read_checked(path, max_pixels)
+    width, height = im.size
     fmt = "JPEG" if im.format == "MPO" else im.format
     if fmt == "JPEG" and not _jpeg_is_complete(data):
         raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.")
@@ -76,7 +83,8 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
     if im.mode == "CMYK":
         pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
     else:
-        pixels = _decode_cv2(data, im)
+        scale = _jpeg_scale(width, height, reduce_to) if fmt == "JPEG" else 1
+        pixels = _decode_cv2(data, im, scale)
         if pixels is None:
             pixels = _decode_pillow(path, im)
     del data
@@ -226,16 +234,30 @@ def _expected_channels(im: Image.Image) -> int | None:
     return None  # leave anything unusual to Pillow
 
 
-def _decode_cv2(data: bytes, im: Image.Image) -> np.ndarray | None:
-    """Decode with OpenCV; None when it fails or disagrees with the header (Pillow then decodes)."""
+def _jpeg_scale(width: int, height: int, reduce_to: int | None) -> int:
+    """The largest of 8, 4, 2 that keeps the long side at least ``reduce_to``; else 1."""
+    if reduce_to:
+        for scale in (8, 4, 2):
+            if max(width, height) // scale >= reduce_to:
+                return scale
+    return 1
+
+
+def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | None:
+    """Decode with OpenCV (JPEGs at 1/``scale`` size); None when it fails or disagrees with the
+    header (Pillow then decodes)."""
     channels = _expected_channels(im)
     if channels is None:
         return None
+    flags = _CV_FLAGS
+    if scale > 1:  # libjpeg scales while decoding: an 8x smaller thumbnail costs a fraction
+        flags = _CV_REDUCED[(scale, channels == 1)] | cv2.IMREAD_IGNORE_ORIENTATION
     try:
-        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_FLAGS)
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error:
         return None
-    if pixels is None or pixels.shape[:2] != (im.height, im.width):
+    expected = (-(-im.height // scale), -(-im.width // scale))  # libjpeg rounds up
+    if pixels is None or pixels.shape[:2] != expected:
         return None
     if pixels.dtype not in (np.uint8, np.uint16):
         return None

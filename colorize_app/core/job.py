@@ -1,112 +1,173 @@
-"""The whole "colour one file and save it" step, shared by the command line, the window and tests.
+"""One photo's job, the same for every runner (command line, window, tests): a photo and options
+in; done, skipped or failed (with a sentence) out, with the colour it computed.
 
-The colorizing itself is passed in as ``colorize_fn(pixels, on_progress, is_cancelled) ->
-pixels`` (usually ``pipeline.colorize`` with a model bound), which keeps this module free of torch.
+Torch-free: the network is passed in as ``predict(pixels, options) -> ab`` (normally
+``core.engine.Engine.predict``, which calls ``pipeline.predict_chroma``); the colour is laid over
+the photo by ``chroma.compose``. A new option is a field of ``JobOptions`` that ``Engine.predict``
+passes on: no runner has to change.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 import os
 import stat
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from colorize_app.core.atomic import write_error
-from colorize_app.core.batch import SKIPPED, BatchItem
-from colorize_app.core.errors import Cancelled, ImageWriteError
-from colorize_app.core.imageio import DEFAULT_MAX_PIXELS, ImageData, read_image, write_image
+from colorize_app.core.chroma import compose
+from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.imageio import ImageData, read_image, write_image
+from colorize_app.core.vocabulary import (
+    DEFAULT_DEVICE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_RENDER_SIZE,
+    DEFAULT_SATURATION,
+    Status,
+)
 
+logger = logging.getLogger(__name__)
+
+READ_SHARE, NETWORK_SHARE, COMPOSE_SHARE = 0.1, 0.5, 0.95  # progress at the end of each stage
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How to colorize; usually the same for every photo of a batch."""
+
+    render_size: int = DEFAULT_RENDER_SIZE
+    saturation: float = DEFAULT_SATURATION
+    device: str = DEFAULT_DEVICE  # one of vocabulary.DEVICES
+    overwrite: bool = False  # False: an existing result is kept and the job is skipped
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One photo to colorize, or, given ``chroma`` (an earlier prediction), only to re-compose."""
+
+    source: Path
+    output: Path | None = None  # where to save the result; None keeps it in memory only
+    options: JobOptions = field(default_factory=JobOptions)
+    chroma: np.ndarray | None = None
+    format: str | None = None  # the output's format; None: the source's (Save As picks another)
+    id: int = 0  # the caller's tag (the window's list entry); unused here
+
+
+@dataclass(eq=False)
+class JobResult:
+    """How a job ended. A FAILED job may still carry ``pixels`` and ``chroma``: it was colorized
+    but could not be saved, and the reason says why."""
+
+    status: Status
+    reason: str = ""  # a sentence a person can act on (failed), or why it was skipped
+    output: Path | None = None  # the file written; for a skipped job, the result already there
+    chroma: np.ndarray | None = None  # the network's (a, b) at render size, float32
+    pixels: np.ndarray | None = None  # the colorized photo at full resolution
+    seconds: float = 0.0
+
+
+Predict = Callable[[np.ndarray, JobOptions], np.ndarray]
+Read = Callable[[Job], ImageData]
 Progress = Callable[[float], None]
 CancelCheck = Callable[[], bool]
-ColorizeFn = Callable[[np.ndarray, "Progress | None", "CancelCheck | None"], np.ndarray]
 
 
-def colorize_file(source, output, colorize_fn: ColorizeFn, *, image: ImageData | None = None,
-                  overwrite: bool = False, on_progress: Progress | None = None,
-                  is_cancelled: CancelCheck | None = None,
-                  max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:  # fmt: skip
-    """Read ``source`` (unless its decoded ``image`` is given), colour it, save it to ``output``.
+def read_for(job: Job) -> ImageData:
+    """Decode ``job``'s photo with its options' pixel limit (the default ``read`` of run_job)."""
+    return read_image(job.source, max_pixels=job.options.max_pixels)
 
-    The output has the source's format, bit depth, EXIF and ICC profile, and appears atomically;
-    its folder is created if needed. Raises ImageReadError, ImageWriteError, Cancelled (nothing is
-    written then) or whatever ``colorize_fn`` raises. The source is only ever read.
+
+def will_skip(job: Job) -> bool:
+    """True when ``job`` would end skipped: its result exists and it may not be replaced. An empty
+    file there is not a result (ours appear whole or not at all): it is redone."""
+    return job.output is not None and not job.options.overwrite and bool(_size(job.output))
+
+
+def run_job(job: Job, predict: Predict, *, read: Read = read_for,
+            on_progress: Progress | None = None,
+            is_cancelled: CancelCheck | None = None) -> JobResult:  # fmt: skip
+    """Colorize ``job.source`` and save it to ``job.output`` (when set); never raises for the photo.
+
+    The output has the source's format (unless ``job.format``), bit depth, EXIF and ICC profile,
+    appears atomically, and its folder is made if needed; an existing one is skipped unless
+    ``overwrite``. Every problem with this photo ends FAILED with a sentence. Raises only what
+    stops every photo: ``Cancelled`` (``is_cancelled`` turned true; nothing is written then) and
+    ``WeightsError`` (no usable model). ``on_progress`` receives 0..1. The source is only read.
     """
-    return colorize_then_save(source, output, colorize_fn, image=image, overwrite=overwrite,
-                              on_progress=on_progress, is_cancelled=is_cancelled,
-                              max_pixels=max_pixels)()  # fmt: skip
+    started = time.perf_counter()
+    name = Path(job.source).name
+    result = JobResult(Status.FAILED)
+    try:
+        if will_skip(job):
+            return JobResult(Status.SKIPPED, f"already colorized ({Path(job.output).name} exists)",
+                             output=Path(job.output))
+        _colorize(job, predict, read, result, on_progress or _ignore, is_cancelled)
+        result.status = Status.DONE
+    except (Cancelled, WeightsError):
+        raise
+    except ImageWriteError as e:
+        if will_skip(job):  # another run saved the result while this one was colorizing
+            result.status = Status.SKIPPED
+            result.reason = f"already colorized ({Path(job.output).name} was saved meanwhile, by another run)"
+        else:
+            result.reason = str(e)
+    except ColorizeError as e:
+        result.reason = str(e)
+    except MemoryError:
+        result.reason = (f"Not enough memory to colorize {name}. Close other programs or "
+                         "colorize it on its own.")
+    except Exception as e:  # a bug must cost one photo, not the batch; the log keeps the trace
+        logger.exception("Unexpected error colorizing %s", job.source)
+        result.reason = f"Unexpected error colorizing {name} ({type(e).__name__}: {e})."
+    result.seconds = time.perf_counter() - started
+    return result
 
 
-def colorize_then_save(source, output, colorize_fn: ColorizeFn, *, image: ImageData | None = None,
-                       overwrite: bool = False, on_progress: Progress | None = None,
-                       is_cancelled: CancelCheck | None = None,
-                       max_pixels: int = DEFAULT_MAX_PIXELS) -> Callable[[], Path]:  # fmt: skip
-    """``colorize_file`` in two steps: colour now, and return the ``save()`` that writes the
-    result (and returns its path), which may run on another thread while the next photo is
-    coloured (encoding releases the GIL)."""
-    source, output = Path(source), Path(output)
-    if _same_file(source, output):
-        raise ImageWriteError(f"Refusing to write over the original {source}.")
-    if image is None:
-        image = read_image(source, max_pixels=max_pixels)
-    result = colorize_fn(image.pixels, on_progress, is_cancelled)
-    if is_cancelled is not None and is_cancelled():
-        raise Cancelled("Cancelled.")
-    like = dataclasses.replace(image, pixels=result[:0])  # its metadata; the pixels may go now
+def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progress: Progress,
+              is_cancelled: CancelCheck | None) -> None:  # fmt: skip
+    def check() -> None:
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled("Cancelled.")
 
-    def save() -> Path:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise write_error(output, e) from None
-        return write_image(output, result, like=like, overwrite=overwrite)
+    if job.output is not None and _same_file(Path(job.source), Path(job.output)):
+        raise ImageWriteError(f"Refusing to write over the original {job.source}.")
+    check()
+    image = read(job)
+    progress(READ_SHARE)
+    check()
+    result.chroma = job.chroma if job.chroma is not None else predict(image.pixels, job.options)
+    progress(NETWORK_SHARE)
 
-    return save
+    def composing(fraction: float) -> None:
+        progress(NETWORK_SHARE + (COMPOSE_SHARE - NETWORK_SHARE) * fraction)
 
-
-def batch_process(colorize_fn: ColorizeFn, *, overwrite: bool = False,
-                  on_progress: Callable[[BatchItem, float], None] | None = None,
-                  is_cancelled: CancelCheck | None = None) -> Callable[[BatchItem, ImageData], None]:  # fmt: skip
-    """Turn ``colorize_fn`` into the ``process(item, image)`` that ``run_batch`` expects: it
-    colours the photo and returns the ``save()`` that run_batch runs while colouring the next.
-
-    ``on_progress(item, fraction)`` reports progress within each photo. A result that another
-    run saves meanwhile makes the item skipped, not failed.
-    """
-
-    def process(item: BatchItem, image: ImageData) -> Callable[[], Path | None] | None:
-        progress = None if on_progress is None else (lambda f: on_progress(item, f))
-        # An empty file where the result goes is a leftover, not a result: it is replaced.
-        replace = overwrite or _size(item.output) == 0
-        if not replace and _size(item.output):
-            item.status, item.reason = SKIPPED, _saved_meanwhile(item)
-            return None
-        save = colorize_then_save(item.source, item.output, colorize_fn, image=image,
-                                  overwrite=replace, on_progress=progress,
-                                  is_cancelled=is_cancelled)  # fmt: skip
-
-        def save_unless_saved() -> Path | None:
-            try:
-                return save()
-            except ImageWriteError:
-                if replace or not _size(item.output):
-                    raise
-                item.status, item.reason = SKIPPED, _saved_meanwhile(item)  # another run was quicker
-                return None
-
-        return save_unless_saved
-
-    return process
+    result.pixels = compose(image.pixels, result.chroma, saturation=job.options.saturation,
+                            on_progress=composing, is_cancelled=is_cancelled)  # fmt: skip
+    if job.output is not None:
+        check()
+        result.output = _save(job, image, result.pixels)
+    progress(1.0)
 
 
-def _saved_meanwhile(item: BatchItem) -> str:
-    return f"already colorized ({item.output.name} was saved meanwhile, by another run)"
+def _save(job: Job, image: ImageData, pixels: np.ndarray) -> Path:
+    output = Path(job.output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(output, e) from None
+    replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
+    return write_image(output, pixels, like=image, format=job.format,
+                       overwrite=replace)  # fmt: skip
 
 
-def _size(path: Path) -> int | None:
-    """Size of the regular file at ``path``, None when there is none."""
+def _size(path) -> int | None:
+    """Size of the regular file at ``path``; None when there is none."""
     try:
         info = os.stat(path)
     except OSError:
@@ -119,3 +180,7 @@ def _same_file(source: Path, output: Path) -> bool:
         return output.exists() and os.path.samefile(source, output)
     except OSError:
         return False
+
+
+def _ignore(_fraction: float) -> None:
+    pass

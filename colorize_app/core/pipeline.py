@@ -19,8 +19,8 @@ from .device import resolve_device
 from .errors import Cancelled
 from .hints import Hint, hint_planes
 from .model import ColorizerNet
+from .vocabulary import DEFAULT_RENDER_SIZE
 
-DEFAULT_RENDER_SIZE = 256  # pixels on the long side of the copy the network sees
 NETWORK_SHARE = 0.5  # share of the progress bar given to the network, the rest to composing
 
 

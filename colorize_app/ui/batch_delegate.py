@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPainter, QPalette
+from PySide6.QtGui import QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
 from colorize_app.ui.batch_model import DetailRole, ProgressRole, StatusIconRole, StatusRole
-from colorize_app.ui.status import Status
 
 THUMB = 56
 PAD = 6
@@ -19,6 +19,7 @@ class BatchItemDelegate(QStyledItemDelegate):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._placeholders: dict[tuple[bool, int], QIcon] = {}
+        self._pixmaps: dict[tuple[int, int, int, float], QPixmap] = {}
 
     def _placeholder(self, failed: bool) -> QIcon:
         # Keyed by the text colour too, so a light/dark switch gets freshly tinted icons.
@@ -27,6 +28,15 @@ class BatchItemDelegate(QStyledItemDelegate):
             name = "mdi6.image-broken-variant" if failed else "mdi6.image-outline"
             self._placeholders[key] = icons.icon(name)
         return self._placeholders[key]
+
+    def _draw_icon(self, painter: QPainter, icon: QIcon, rect: QRect) -> None:
+        # qtawesome draws its glyph in Python on every paint; a list repaints every row often.
+        ratio = painter.device().devicePixelRatioF()
+        key = (icon.cacheKey(), rect.width(), rect.height(), ratio)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            pixmap = self._pixmaps[key] = icon.pixmap(rect.size(), ratio)
+        painter.drawPixmap(rect, pixmap)
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt override)
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -56,13 +66,13 @@ class BatchItemDelegate(QStyledItemDelegate):
         else:  # not decoded yet, or not decodable at all
             painter.fillRect(thumb_rect, option.palette.color(QPalette.ColorRole.AlternateBase))
             failed = index.data(StatusRole) == Status.FAILED
-            self._placeholder(failed).paint(painter, thumb_rect.adjusted(14, 14, -14, -14))
+            self._draw_icon(painter, self._placeholder(failed), thumb_rect.adjusted(14, 14, -14, -14))
 
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         icon_rect = QRect(rect.right() - PAD - ICON, rect.top() + (rect.height() - ICON) // 2,
                           ICON, ICON)
-        index.data(StatusIconRole).paint(painter, icon_rect)
+        self._draw_icon(painter, index.data(StatusIconRole), icon_rect)
 
         left = thumb_rect.right() + PAD * 2
         text_width = icon_rect.left() - PAD - left

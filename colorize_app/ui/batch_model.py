@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage
 
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
-from colorize_app.ui.status import Status
 
 StatusRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2

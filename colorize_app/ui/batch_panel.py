@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,13 +17,39 @@ from PySide6.QtWidgets import (
 from colorize_app.ui.batch_delegate import BatchItemDelegate
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 
+REPAINT_MS = 100  # rows that changed are repainted together, at most 10 times a second
+
 
 class BatchListView(QListView):
-    """A list view whose context menu offers the given actions."""
+    """A list view whose context menu offers the given actions, and that repaints changed rows
+    together: a batch of small photos changes a row several times a photo, and each change
+    repainted the whole list (offscreen), most of the window's own work during a batch."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context_actions: list[QAction | None] = []  # None: a separator
+        self._changed: tuple[int, int] | None = None  # first and last row changed, not repainted
+        self._repaint = QTimer(self)
+        self._repaint.setSingleShot(True)
+        self._repaint.setInterval(REPAINT_MS)
+        self._repaint.timeout.connect(self._repaint_changed)
+
+    def dataChanged(self, top_left, bottom_right, roles=()) -> None:  # noqa: N802 (Qt override)
+        first, last = top_left.row(), bottom_right.row()
+        if self._changed is not None:
+            first, last = min(first, self._changed[0]), max(last, self._changed[1])
+        self._changed = (first, last)
+        if not self._repaint.isActive():
+            self._repaint.start()
+
+    @Slot()
+    def _repaint_changed(self) -> None:
+        if self._changed is None or self.model() is None:
+            return
+        (first, last), self._changed = self._changed, None
+        last = min(last, self.model().rowCount() - 1)
+        if 0 <= first <= last:
+            super().dataChanged(self.model().index(first, 0), self.model().index(last, 0), [])
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt override)
         menu = QMenu(self)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from colorize_app.ui.settings import RENDER_SIZES
+from colorize_app.core.vocabulary import GPU_DEVICES, RENDER_SIZES
 
 SATURATION_MAX = 200  # percent
 
@@ -19,7 +19,7 @@ SATURATION_MAX = 200  # percent
 class ControlsWidget(QWidget):
     render_size_changed = Signal(int)
     saturation_changed = Signal(float)  # 0..2, on every step of the slider
-    device_changed = Signal(str)  # "auto" | "cpu" | "gpu"
+    device_changed = Signal(str)  # one of core.vocabulary.DEVICES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,7 +48,7 @@ class ControlsWidget(QWidget):
         self.device = QComboBox()
         self.device.setToolTip(self.tr("Where the network runs. Automatic uses a GPU when present."))
         self.device.currentIndexChanged.connect(self._on_device)
-        self.set_gpu_available(False)
+        self.set_gpu_available("")
 
         # One row under the preview: the photo keeps the height, and every control stays in view.
         row = QHBoxLayout(self)
@@ -78,15 +78,16 @@ class ControlsWidget(QWidget):
         self.saturation.setValue(round(saturation * 100))
         self._select_device(device)
 
-    def set_gpu_available(self, available: bool) -> None:
-        """GPU is offered only once the worker has found one (the window never imports torch)."""
+    def set_gpu_available(self, gpu: str) -> None:
+        """Offer `gpu` ("cuda", "mps"; "" for none) once the worker has found it (the window never
+        imports torch)."""
         current = self.device.currentData() or "auto"
         self.device.blockSignals(True)
         self.device.clear()
         self.device.addItem(self.tr("Automatic"), "auto")
         self.device.addItem(self.tr("CPU"), "cpu")
-        if available:
-            self.device.addItem(self.tr("GPU"), "gpu")
+        if gpu in GPU_DEVICES:
+            self.device.addItem(self.tr("GPU"), gpu)
         self.device.blockSignals(False)
         self._select_device(current)
 
@@ -94,8 +95,8 @@ class ControlsWidget(QWidget):
         index = self.device.findData(device)
         if index < 0:
             # Remember a GPU choice even before the worker has confirmed a GPU exists.
-            if device == "gpu":
-                self.device.addItem(self.tr("GPU"), "gpu")
+            if device in GPU_DEVICES:
+                self.device.addItem(self.tr("GPU"), device)
                 index = self.device.count() - 1
             else:
                 index = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import qtawesome as qta
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
-from colorize_app.ui.status import Status
+from colorize_app.core.vocabulary import Status
 
 _STATUS_ICONS = {
     Status.WAITING: ("mdi6.clock-outline", None),

@@ -14,9 +14,11 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from colorize_app import APP_NAME
+from colorize_app.core.job import JobOptions
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui import resources
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
-from colorize_app.ui.batch_controller import BatchController, ColorizeOptions
+from colorize_app.ui.batch_controller import BatchController
 from colorize_app.ui.batch_model import BatchListModel
 from colorize_app.ui.batch_panel import BatchPanel
 from colorize_app.ui.controls import ControlsWidget
@@ -27,7 +29,6 @@ from colorize_app.ui.preview_controller import PreviewController
 from colorize_app.ui.recent import RecentMenu
 from colorize_app.ui.settings import AppSettings
 from colorize_app.ui.settings_binder import SettingsBinder
-from colorize_app.ui.status import Status
 from colorize_app.ui.status_bar import AppStatusBar
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,9 @@ class MainWindow(QMainWindow):
     first_painted = Signal()  # the window is on screen: heavy background work may start now
 
     def __init__(self, settings: AppSettings, host: QObject, parent: QWidget | None = None):
-        """`host` is the colorize_app.worker.WorkerHost that app.py (or a test) made: the window
-        only talks to it through its signals and methods, and never imports that module, which
-        reaches torch."""
+        """`host` is the colorize_app.workers.host.WorkerHost that app.py (or a test) made: the
+        window only talks to it through its signals and methods, and never imports that module,
+        which reaches torch."""
         super().__init__(parent)
         self.settings = settings
         self.host = host
@@ -163,24 +164,25 @@ class MainWindow(QMainWindow):
         return len(added)
 
     # -- colorizing and saving --------------------------------------------------------------------
-    def options(self, overwrite: bool = False) -> ColorizeOptions:
+    def options(self, overwrite: bool = False) -> JobOptions:
         render_size, saturation, device = self.controls.values()
-        return ColorizeOptions(render_size, saturation, device,
-                               self.commands.auto_save.isChecked(), overwrite)
+        return JobOptions(render_size=render_size, saturation=saturation, device=device,
+                          overwrite=overwrite)
 
     @Slot()
     def colorize_selected(self) -> None:
         # Asked for by name: a fresh result replaces an earlier one (Colorize All resumes instead).
-        self.batch.colorize(self.batch_panel.selected_entries(), self.options(overwrite=True))
+        self.batch.colorize(self.batch_panel.selected_entries(), self.options(overwrite=True),
+                            auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
     def colorize_all(self) -> None:
         todo = [e for e in self.model.entries() if e.status in (Status.WAITING, Status.FAILED)]
-        self.batch.colorize(todo, self.options())
+        self.batch.colorize(todo, self.options(), auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
     def save_selected(self) -> None:
-        self.batch.save(self.batch_panel.selected_entries(), self.options().saturation)
+        self.batch.save(self.batch_panel.selected_entries(), self.options())
 
     @Slot()
     def save_as(self) -> None:
@@ -190,12 +192,12 @@ class MainWindow(QMainWindow):
         target, _ = QFileDialog.getSaveFileName(self, self.tr("Save As"), str(entry.output),
                                                 image_filter())
         if target:
-            self.batch.save([entry], self.options().saturation, Path(target))
+            self.batch.save([entry], self.options(), Path(target))
 
     @Slot()
     def save_all(self) -> None:
         unsaved = [e for e in self.model.entries() if e.chroma is not None and e.status != Status.SAVED]
-        self.batch.save(unsaved, self.options().saturation)
+        self.batch.save(unsaved, self.options())
 
     @Slot()
     def remove_selected(self) -> None:
@@ -254,7 +256,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, info: dict) -> None:
         self.model_info = info
         self.status.set_model(info.get("name", ""), info.get("device", ""))
-        self.controls.set_gpu_available(bool(info.get("gpu_available")))
+        self.controls.set_gpu_available(info.get("gpu", ""))
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:

@@ -9,9 +9,8 @@ from PySide6.QtCore import QCoreApplication
 
 from colorize_app.core import batch
 from colorize_app.core.errors import ColorizeError
-from colorize_app.core.imageio import EXTENSIONS
+from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry
-from colorize_app.ui.status import Status
 
 
 def image_filter() -> str:
@@ -40,15 +39,15 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[
         if path.is_dir() and not items:
             problems.append(tr("opening", "No photos in {0}.").format(path))
         for item in items:
-            if item.status == batch.SKIPPED and not item.output.exists():
+            if item.status == Status.SKIPPED and not item.output.exists():
                 problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read
                 continue
             entry = BatchEntry(source=item.source, output=item.output)
-            if item.status == batch.SKIPPED:
+            if item.status == Status.SKIPPED:
                 entry.status = Status.SAVED
                 entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
                     item.output.name)
-            elif item.status == batch.FAILED:
+            elif item.status == Status.FAILED:
                 entry.status, entry.reason = Status.FAILED, item.reason
             entries.append(entry)
     return entries, problems

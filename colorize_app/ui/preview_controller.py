@@ -11,12 +11,11 @@ import itertools
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from colorize_app.jobs import RecomposeRequest, ShowRequest
-from colorize_app.preview_worker import PreviewWorker
+from colorize_app.core.vocabulary import Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.qimage import to_qimage, wrap_display
-from colorize_app.ui.status import Status
+from colorize_app.workers.requests import RecomposeRequest, ShowRequest
 
 SETTLE_MS = 250  # after the slider stops, compose the full-size preview
 
@@ -27,8 +26,10 @@ class PreviewController(QObject):
     _thumbnails_requested = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, preview: PreviewWidget, previewer: PreviewWorker, model: BatchListModel,
+    def __init__(self, preview: PreviewWidget, previewer: QObject, model: BatchListModel,
                  parent: QObject | None = None) -> None:
+        # `previewer` is the host's workers.preview_worker.PreviewWorker: reached only through
+        # its signals and slots, so ui imports no QObject of the bridge.
         super().__init__(parent)
         self._preview = preview
         self._model = model
@@ -82,11 +83,14 @@ class PreviewController(QObject):
             self._preview.side_by_side.result_view.set_placeholder(
                 self._result_placeholder(self._entry))
 
-    def show_result(self, entry_id: int, levels: list[np.ndarray]) -> None:
-        """A fresh result from the worker: shown at once if it is the photo on screen."""
-        if self._entry is not None and self._entry.id == entry_id:
-            self._request = self._shown_result = next(self._ids)  # older re-composes are stale now
-            self._preview.set_result([wrap_display(level) for level in levels])
+    def show_result(self, entry_id: int) -> None:
+        """A fresh result from the worker: shown if it is the photo on screen, composed by the
+        preview worker from the entry's chroma over the original it already holds."""
+        if self._entry is not None and self._entry.id == entry_id and self._entry.chroma is not None:
+            self._request = next(self._ids)  # older re-composes are stale now
+            self._recompose_requested.emit(RecomposeRequest(
+                self._request, str(self._entry.source), self._entry.chroma, self._saturation,
+                quick=False))
 
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""

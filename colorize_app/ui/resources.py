@@ -1,4 +1,4 @@
-"""Files that ship inside the package: the application icon and the sample photo."""
+"""The application icon and the sample photo, as the window uses them (core.assets finds them)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from colorize_app import APP_ID
+from colorize_app.core.assets import resources_dir
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES = resources_dir()
 
 
 def app_icon() -> QIcon:

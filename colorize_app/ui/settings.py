@@ -7,11 +7,15 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from colorize_app import APP_NAME
+from colorize_app.core.vocabulary import (
+    DEFAULT_DEVICE,
+    DEFAULT_RENDER_SIZE,
+    DEFAULT_SATURATION,
+    DEVICES,
+    GPU_DEVICES,
+)
 
-DEFAULT_RENDER_SIZE = 256  # mirrors core.pipeline.DEFAULT_RENDER_SIZE without importing torch
-RENDER_SIZES = (256, 384, 512, 768)
 MAX_RECENT = 10
-DEVICES = ("auto", "cpu", "gpu")
 
 
 class AppSettings:
@@ -113,7 +117,7 @@ class AppSettings:
 
     @property
     def saturation(self) -> float:
-        return min(2.0, max(0.0, self._float("colorize/saturation", 1.0)))
+        return min(2.0, max(0.0, self._float("colorize/saturation", DEFAULT_SATURATION)))
 
     @saturation.setter
     def saturation(self, value: float) -> None:
@@ -121,12 +125,14 @@ class AppSettings:
 
     @property
     def device(self) -> str:
-        value = self._str("colorize/device", "auto")
-        return value if value in DEVICES else "auto"
+        value = self._str("colorize/device", DEFAULT_DEVICE)
+        if value == "gpu":  # written by versions that had one word for every GPU
+            return GPU_DEVICES[0]
+        return value if value in DEVICES else DEFAULT_DEVICE
 
     @device.setter
     def device(self, value: str) -> None:
-        self._qs.setValue("colorize/device", value if value in DEVICES else "auto")
+        self._qs.setValue("colorize/device", value if value in DEVICES else DEFAULT_DEVICE)
 
     @property
     def auto_save(self) -> bool:

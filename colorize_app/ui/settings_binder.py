@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QObject, Slot
 
 from colorize_app.ui.settings import AppSettings
@@ -13,11 +15,14 @@ class SettingsBinder(QObject):
 
     def __init__(self, window, settings: AppSettings) -> None:
         super().__init__(window)
-        self._window = window
+        # Weak: the window holds this binder, and a strong reference back would make the pair a
+        # cycle that only the garbage collector frees, on whichever thread it happens to run.
+        # Destroying a window's widgets from a worker thread crashes Qt.
+        self._window = weakref.ref(window)
         self._settings = settings
 
     def restore(self) -> None:
-        w, s = self._window, self._settings
+        w, s = self._window(), self._settings
         w.controls.set_values(s.render_size, s.saturation, s.device)
         w.commands.auto_save.setChecked(s.auto_save)
         w.commands.include_subfolders.setChecked(s.recursive)
@@ -38,7 +43,7 @@ class SettingsBinder(QObject):
         w.commands.include_subfolders.toggled.connect(self._on_recursive)
 
     def save(self) -> None:
-        w, s = self._window, self._settings
+        w, s = self._window(), self._settings
         s.geometry = w.saveGeometry()
         s.window_state = w.saveState()
         s.splitter_state = w.splitter.saveState()

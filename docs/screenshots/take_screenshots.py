@@ -60,7 +60,7 @@ def main() -> None:
     from colorize_app import APP_ID
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.settings import AppSettings
-    from colorize_app.worker import WorkerHost
+    from colorize_app.workers.host import WorkerHost
 
     QGuiApplication.setDesktopFileName(APP_ID)
     app = QApplication(sys.argv[:1])

@@ -1,0 +1,40 @@
+"""Where Colorize's non-code assets are: the icon, the sample photo and its credits.
+
+They live in the top-level `resources/` folder of the source tree, installed as the package
+`colorize_app.resources`. The weights are found by `core.weights.default_weights_path()`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent  # colorize_app/
+
+
+@cache
+def resources_dir() -> Path:
+    """The folder holding the assets, wherever Colorize runs from.
+
+    A wheel and the PyInstaller bundle have it inside the package (`colorize_app/resources`); a
+    source checkout, installed editable or not, has it beside the package; any other install
+    is asked where it mapped `colorize_app.resources`.
+    """
+    for candidate in (PACKAGE / "resources", PACKAGE.parent / "resources"):
+        if (candidate / "__init__.py").is_file():
+            return candidate
+    try:
+        spec = importlib.util.find_spec("colorize_app.resources")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if Path(location).is_dir():
+                return Path(location)
+    return PACKAGE / "resources"  # missing: callers name this path in their message
+
+
+def resource(name: str) -> Path:
+    """The path of the asset ``name`` (it may not exist: callers say what is missing)."""
+    return resources_dir() / name

@@ -1,0 +1,49 @@
+"""What the window asks of the workers and what they answer: plain, immutable data.
+
+No Qt, no torch: the window builds these without importing the module that imports torch.
+The colorize worker takes `core.job.Job` records as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from colorize_app.core.job import JobResult
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    """Show a photo: its original, and its result from `chroma` or else from `result_path`."""
+
+    id: int
+    source: str
+    chroma: np.ndarray | None = None
+    saturation: float = 1.0
+    result_path: str = ""
+
+
+@dataclass(frozen=True)
+class RecomposeRequest:
+    """The photo already shown, at another saturation; `quick` composes a smaller copy."""
+
+    id: int
+    source: str
+    chroma: np.ndarray
+    saturation: float
+    quick: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class Finished:
+    """A job that ended DONE or SKIPPED, or FAILED after colorizing (it could not be saved).
+
+    `result` is core's JobResult without its full-size pixels; its chroma is float16 (plenty
+    for a colour, and half what the list keeps per photo).
+    """
+
+    result: JobResult
+    thumbnail: np.ndarray | None = None  # HxWx3 or HxWx4 uint8, list-sized
+    predicted: bool = False  # the network ran (False: re-composed from an earlier chroma)
+    device: str = ""  # "CPU", "GPU (...)": where the network ran
