@@ -492,7 +492,8 @@ def test_an_empty_file_where_the_result_goes_is_redone(tmp_path):
     (tmp_path / "a_colorized.jpg").write_bytes(b"")
     summary = run_batch(plan_batch([tmp_path]), sepia)
     assert summary.done == 1
-    assert Image.open(tmp_path / "a_colorized.jpg").size == (64, 48)
+    with Image.open(tmp_path / "a_colorized.jpg") as result:
+        assert result.size == (64, 48)
 
 
 def test_a_folder_where_the_result_goes_is_a_failure_not_already_colorized(tmp_path):
