@@ -20,11 +20,14 @@ import threading
 from colorize_app import __version__
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
+    DEFAULT_EXPORT_FORMAT,
+    DEFAULT_JPEG_QUALITY,
     DEFAULT_MAX_PIXELS,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
     DEFAULT_SUFFIX,
     DEVICES,
+    EXPORT_FORMATS,
     Status,
 )
 
@@ -49,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
     parser.add_argument("--suffix", type=_suffix, default=DEFAULT_SUFFIX, metavar="S",
                         help="added to each result's name (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--format", type=str.upper, choices=[f.upper() for f in EXPORT_FORMATS],
+                        default=DEFAULT_EXPORT_FORMAT.upper(),
+                        help="the results' format; SAME keeps each original's (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--jpeg-quality", type=_int_up_to(100), default=DEFAULT_JPEG_QUALITY, metavar="Q",
+                        help="quality of JPEG results, 1 to 100 (default: %(default)s)")  # fmt: skip
     parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=DEFAULT_RENDER_SIZE, metavar="N",
                         help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
     parser.add_argument("--saturation", type=_saturation, default=DEFAULT_SATURATION, metavar="X",
@@ -63,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _format(args: argparse.Namespace) -> str | None:
+    return None if args.format == "SAME" else args.format
 
 
 def _int_up_to(largest: int):
@@ -189,7 +201,8 @@ def _run(args: argparse.Namespace) -> int:
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
-                       output_dir=args.output_dir, overwrite=args.overwrite)  # fmt: skip
+                       output_dir=args.output_dir, overwrite=args.overwrite,
+                       format=_format(args))  # fmt: skip
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
         return EXIT_OK
@@ -229,7 +242,8 @@ def _colorize(items, todo, args):
 
     options = JobOptions(render_size=args.render_size, saturation=args.saturation,
                          device=args.device, overwrite=args.overwrite,
-                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+                         max_pixels=args.max_megapixels * 1_000_000,
+                         format=_format(args), quality=args.jpeg_quality)  # fmt: skip
     engine = Engine(args.weights, threads=default_threads(),
                     on_notice=lambda text: print(f"colorize: {text}", file=sys.stderr))
     engine.load(args.device)  # no model, or a GPU that is not there: exit 2 before any photo
