@@ -101,8 +101,7 @@ class BatchListModel(QAbstractListModel):
 
     def _state(self, entry: BatchEntry) -> str:
         if self.is_out_of_date(entry):
-            return self.tr("Out of date: {0} was saved with other settings").format(
-                entry.output.name)
+            return self.tr("Out of date: saved with other settings")
         if entry.status == Status.WAITING:
             return self.tr("Waiting")
         if entry.status == Status.WORKING:
