@@ -150,7 +150,7 @@ def test_a_broken_hints_file_is_reported_and_left_untouched(qtbot, open_window,
     window = _ready(qtbot, open_window, random_hint_weights, photo)
     entry = window.model.entries()[0]
     assert entry.hints == () and str(broken) in entry.hints_note
-    assert "hints file unusable" in window.model.detail(entry)
+    assert "Hints file unusable" in window.model.detail(entry)
     assert str(broken) in window.statusBar().currentMessage()
     _colorized(qtbot, window)
     assert entry.status == Status.DONE

@@ -78,12 +78,12 @@ class BatchListModel(QAbstractListModel):
 
     def detail(self, entry: BatchEntry) -> str:
         """The one-line state shown under the name, in the tooltip and in the status bar."""
-        text = self._state(entry)
+        # First, so that a narrow list that cuts the line short still shows it.
         if entry.hints:
-            text += self.tr(" · {0} hint(s)").format(len(entry.hints))
-        elif entry.hints_note:
-            text += self.tr(" · hints file unusable")
-        return text
+            return self.tr("{0} hint(s) · {1}").format(len(entry.hints), self._state(entry))
+        if entry.hints_note:
+            return self.tr("Hints file unusable · {0}").format(self._state(entry))
+        return self._state(entry)
 
     def _state(self, entry: BatchEntry) -> str:
         if entry.status == Status.WAITING:

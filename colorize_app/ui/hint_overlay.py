@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from colorize_app.ui.image_view import ImageView
 
-MARKER_RADIUS = 7.0  # logical pixels
+MARKER_RADIUS = 8.0  # logical pixels
 HIT_RADIUS = 11.0
 DRAG_START = 3.0  # pixels the pointer moves before a press becomes a drag
 
@@ -102,14 +102,13 @@ class HintOverlay(QWidget):
                 x, y = self._drag_at
             centre = self.to_widget(x, y)
             radius = MARKER_RADIUS + (2 if index == self.selected and self._active else 0)
-            # A dark ring inside a light one: visible on any colour around it.
-            painter.setPen(QPen(QColor(255, 255, 255), 4))
+            # The colour inside a white ring inside a black one: visible on any colour around it.
+            painter.setPen(QPen(QColor(255, 255, 255), 3))
             painter.setBrush(QColor(colour))
             painter.drawEllipse(centre, radius, radius)
             painter.setPen(QPen(QColor(0, 0, 0), 1.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(centre, radius - 1, radius - 1)
-            painter.drawEllipse(centre, radius + 2.5, radius + 2.5)
+            painter.drawEllipse(centre, radius + 2, radius + 2)
         painter.end()
 
     # -- gestures ---------------------------------------------------------------------------------
