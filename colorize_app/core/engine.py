@@ -84,7 +84,7 @@ class Engine:
         hints = list(options.hints) if options.hints else None
         if hints and not self.takes_hints() and not self._told_no_hints:
             self._told_no_hints = True
-            logger.warning(NO_HINTS_NOTICE)
+            logger.info(NO_HINTS_NOTICE)  # the user hears it through on_notice
             if self._on_notice is not None:
                 self._on_notice(NO_HINTS_NOTICE)
         try:

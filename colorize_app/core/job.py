@@ -174,7 +174,7 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
     else:
         result.hints, result.note = resolve_hints(job)
         if result.note:
-            logger.warning("%s", result.note)
+            logger.info("%s", result.note)  # the runner tells the user (JobResult.note)
         options = replace(job.options, hints=result.hints or None)
         result.chroma = predict(image.pixels, options)
     progress(NETWORK_SHARE)
