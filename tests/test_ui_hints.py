@@ -164,3 +164,32 @@ def test_hint_mode_is_off_with_a_reason_when_the_model_takes_no_hints(qtbot, ope
     assert not window.hints.hint_mode.isEnabled()
     assert "does not take colour hints" in window.hints.hint_mode.toolTip()
     assert QPoint  # (imported for the pick signature's type)
+
+
+def test_hints_applied_to_the_selected_photos_reach_their_files_and_results(qtbot, open_window,
+                                                                           random_hint_weights,
+                                                                           tmp_path):
+    photos = [save_photo(tmp_path / f"{name}.png", mode="L") for name in ("a", "b", "c")]
+    window = open_window(random_hint_weights, auto_save=False)
+    with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
+        window.warm_up()
+    window.open_paths(photos)
+    _colorized(qtbot, window)
+    first, second, third = window.model.entries()
+    hint = Hint(0.4, 0.6, RED)
+    window.hints.place(hint.x, hint.y, hint.color)
+    assert first.hints == (hint,)
+    assert not window.hints.apply_to_selected.isEnabled()  # nothing else selected
+    window.batch_panel.view.selectAll()
+    window.batch_panel.view.selectionModel().setCurrentIndex(
+        window.model.index(0), window.batch_panel.view.selectionModel().SelectionFlag.NoUpdate)
+    before = second.chroma.copy()
+    window.hints.apply_to_selected.trigger()
+    assert second.hints == third.hints == (hint,)
+    assert read_hints(photos[1]) == read_hints(photos[2]) == [hint]
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert not np.array_equal(second.chroma, before)  # colorized again, with the hint
+    window.batch_panel.select_row(1)
+    window.hints.undo.trigger()  # each photo keeps its own history
+    assert second.hints == () and not sidecar_path(photos[1]).exists()
+    assert first.hints == third.hints == (hint,)

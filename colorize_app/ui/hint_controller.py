@@ -104,7 +104,12 @@ class HintController(QObject):
         self.show_markers.setShortcut(QKeySequence("Ctrl+Shift+H"))
         self.clear = QAction(tr("Clear &Hints"), window)
         self.clear.setStatusTip(tr("Remove every colour hint of this photo (undo brings them back)"))
-        for action in (self.undo, self.redo, self.hint_mode, self.show_markers, self.clear):
+        self.apply_to_selected = QAction(tr("&Apply Hints to Selected Photos"), window)
+        self.apply_to_selected.setStatusTip(tr(
+            "Give the other selected photos this photo's hints (the same places relative to each "
+            "photo), and colorize them again with them"))
+        for action in (self.undo, self.redo, self.hint_mode, self.show_markers, self.clear,
+                       self.apply_to_selected):
             window.addAction(action)
 
     def install(self, menu_bar, toolbar: QToolBar | None) -> None:
@@ -117,7 +122,7 @@ class HintController(QObject):
             edit.insertActions(first, [self.undo, self.redo])
             edit.insertSeparator(first)
             edit.addSeparator()
-            edit.addAction(self.clear)
+            edit.addActions([self.clear, self.apply_to_selected])
         if view is not None:
             view.addSeparator()
             view.addActions([self.hint_mode, self.show_markers])
@@ -129,6 +134,8 @@ class HintController(QObject):
         self.hint_mode.toggled.connect(self._on_mode_toggled)
         self.show_markers.toggled.connect(self.overlay.set_markers_shown)
         self.clear.triggered.connect(self.clear_hints)
+        self.apply_to_selected.triggered.connect(self.apply_hints_to_selected)
+        window.batch_panel.view.selectionModel().selectionChanged.connect(self._update_enabled)
         window.preview.compare_mode_changed.connect(self._on_compare_mode)
         window.batch_panel.current_changed.connect(self.set_entry)
         self._model.rowsInserted.connect(self._on_rows_inserted)
@@ -200,6 +207,23 @@ class HintController(QObject):
         if entry is not None and entry.hints:
             self._push(entry, (), self.tr("Clear Hints"))
 
+    @Slot()
+    def apply_hints_to_selected(self) -> None:
+        """The photo on screen's hints for every other selected photo (one undoable change on
+        each photo's own history); those already colorized are colorized again with them."""
+        entry = self._entry
+        if entry is None or not entry.hints:
+            return
+        targets = [e for e in self._window.batch_panel.selected_entries() if e.id != entry.id]
+        for target in targets:
+            self._push(target, tuple(entry.hints), self.tr("Apply Hints"))
+        again = [t for t in targets if t.chroma is not None]
+        if again and self._takes_hints:
+            window = self._window
+            window.batch.colorize(again, window.options(overwrite=True),
+                                  auto_save=window.commands.auto_save.isChecked())
+        self.message.emit(self.tr("Hints applied to {0} more photo(s).").format(len(targets)))
+
     def _push(self, entry: BatchEntry, after: tuple, text: str) -> None:
         self._stack(entry.id).push(HintsCommand(self, entry.id, tuple(entry.hints), after, text))
 
@@ -216,7 +240,7 @@ class HintController(QObject):
             self._show_points()
         self._update_enabled()
         self.hints_changed.emit(entry_id)
-        if self._takes_hints:
+        if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             request = HintRequest(next(self._ids), entry_id, str(entry.source), tuple(hints),
                                   self._options())
             self._latest[entry_id] = request.id
@@ -299,7 +323,8 @@ class HintController(QObject):
         if on:
             self.hint_mode.setChecked(False)
 
-    def _update_enabled(self) -> None:
+    @Slot()
+    def _update_enabled(self, *_args) -> None:
         if self._takes_hints is False:
             tip = self.tr("The installed model does not take colour hints. A hint-capable model "
                           "(a newer colorizer.safetensors) enables hint mode.")
@@ -313,7 +338,10 @@ class HintController(QObject):
         self.hint_mode.setStatusTip(tip)
         if not usable and self.hint_mode.isChecked():
             self.hint_mode.setChecked(False)
-        self.clear.setEnabled(self._entry is not None and bool(self._entry.hints))
+        has_hints = self._entry is not None and bool(self._entry.hints)
+        self.clear.setEnabled(has_hints)
+        self.apply_to_selected.setEnabled(
+            has_hints and len(self._window.batch_panel.selected_entries()) > 1)
 
     # -- photos added to the list -----------------------------------------------------------------
     @Slot()
