@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+    hints = parser.add_mutually_exclusive_group()
+    hints.add_argument("--no-hints", action="store_true",
+                       help="ignore the colour hints saved next to photos (<photo>.colorize.json)")  # fmt: skip
+    hints.add_argument("--hints", metavar="FILE",
+                       help="apply the colour hints in FILE (a .colorize.json) to every photo")  # fmt: skip
     parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -188,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
     from colorize_app.core.errors import ImageWriteError
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
+    args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite)  # fmt: skip
     if not items:
@@ -219,6 +225,15 @@ def _run(args: argparse.Namespace) -> int:
     return _report(items)
 
 
+def _hints_given(args: argparse.Namespace):
+    """The points of --hints FILE (None without it); its problem is the run's error (exit 2)."""
+    if args.hints is None:
+        return None
+    from colorize_app.core.sidecar import read_hints_file
+
+    return tuple(read_hints_file(args.hints))
+
+
 def _colorize(items, todo, args):
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -229,7 +244,8 @@ def _colorize(items, todo, args):
 
     options = JobOptions(render_size=args.render_size, saturation=args.saturation,
                          device=args.device, overwrite=args.overwrite,
-                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+                         max_pixels=args.max_megapixels * 1_000_000,
+                         hints=args.hint_points, sidecars=not args.no_hints)  # fmt: skip
     engine = Engine(args.weights, threads=default_threads(),
                     on_notice=lambda text: print(f"colorize: {text}", file=sys.stderr))
     engine.load(args.device)  # no model, or a GPU that is not there: exit 2 before any photo
@@ -250,6 +266,8 @@ def _colorize(items, todo, args):
             if id(item) not in waiting:
                 return  # skipped or failed while planning: not part of the bar
             on_progress(item, 1.0)
+            if item.note:
+                bar.write(printable(f"colorize: {item.note}"), file=sys.stderr)
             if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
 
@@ -261,6 +279,14 @@ def _report(items) -> int:
     skipped = [item for item in items if item.status == Status.SKIPPED]
     failed = [item for item in items if item.status == Status.FAILED]
     print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
+    hinted = sum(1 for item in done if item.hints)
+    if hinted:
+        print(f"{hinted} of them with colour hints.")
+    noted = [item for item in done if item.note]
+    if noted:
+        print("Notes:")
+        for item in noted:
+            print(printable(f"  {item.note}"))
     if skipped:
         print("Skipped:")
         for item in skipped[:SHOWN_SKIPS]:

@@ -36,6 +36,8 @@ class BatchEntry:
     # save it) without running the network again. A few hundred kB per photo.
     chroma: np.ndarray | None = None
     id: int = 0
+    hints: tuple = ()  # core.hints.Hint points, as in the photo's hints file
+    hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -76,6 +78,14 @@ class BatchListModel(QAbstractListModel):
 
     def detail(self, entry: BatchEntry) -> str:
         """The one-line state shown under the name, in the tooltip and in the status bar."""
+        # First, so that a narrow list that cuts the line short still shows it.
+        if entry.hints:
+            return self.tr("{0} hint(s) · {1}").format(len(entry.hints), self._state(entry))
+        if entry.hints_note:
+            return self.tr("Hints file unusable · {0}").format(self._state(entry))
+        return self._state(entry)
+
+    def _state(self, entry: BatchEntry) -> str:
         if entry.status == Status.WAITING:
             return self.tr("Waiting")
         if entry.status == Status.WORKING:
