@@ -24,6 +24,7 @@ from colorize_app.core.vocabulary import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+ENGINES = ("local", "ray")
 SHOWN_SKIPS = 10
 
 
@@ -53,8 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-megapixels", type=_positive_int, default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    _add_archive_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "archive scale (Ray)", "Colour millions of photos on a Ray cluster; needs "
+        "pip install 'colorize[archive]'. Every worker must reach the photos' paths.")
+    group.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
+                       help="local: this computer (default); ray: Ray Data workers")  # fmt: skip
+    group.add_argument("--ray-address", metavar="ADDR",
+                       help="join this cluster (auto, HOST:PORT, ray://HOST:PORT); default: start Ray here")  # fmt: skip
+    group.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="Ray workers, each holding a model (default: one per GPU, else per CPU)")  # fmt: skip
+    group.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
+                       help="photos per call of a worker (default: %(default)s)")  # fmt: skip
+    group.add_argument("--cpus-per-worker", type=_positive_float, default=1.0, metavar="X",
+                       help="CPUs each worker reserves (default: %(default)s)")  # fmt: skip
+    group.add_argument("--gpus-per-worker", type=_positive_float, metavar="X",
+                       help="GPUs each worker reserves when the cluster has any, e.g. 0.5 "
+                       "(default: 1)")  # fmt: skip
+    group.add_argument("--manifest", metavar="FILE",
+                       help="the run's SQLite record, one row per photo (default: "
+                       "colorize-manifest.sqlite in the output folder or the first folder)")  # fmt: skip
+    group.add_argument("--retry-failed", action="store_true",
+                       help="try again the photos the manifest records as failed")  # fmt: skip
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -102,8 +135,13 @@ def _run(args: argparse.Namespace) -> int:
     import cv2
 
     from colorize_app.core.batch import check_output_folders, plan_batch
-    from colorize_app.core.errors import ImageWriteError
+    from colorize_app.core.errors import ColorizeError, ImageWriteError
 
+    if args.engine == "ray":
+        from colorize_app.archive import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise ColorizeError(f"--engine ray needs Ray, which is not installed: {INSTALL_HINT}")
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite)  # fmt: skip
@@ -118,6 +156,8 @@ def _run(args: argparse.Namespace) -> int:
                 f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
             ) from None
     check_output_folders(items)
+    if args.engine == "ray":
+        return _colorize_on_ray(items, args)
     todo = [item for item in items if item.status == Status.WAITING]
     if todo:  # a re-run with nothing left to do need not load the model
         import torch
@@ -130,16 +170,48 @@ def _run(args: argparse.Namespace) -> int:
     return _report(items)
 
 
+def _options(args):
+    from colorize_app.core.job import JobOptions
+
+    return JobOptions(render_size=args.render_size, saturation=args.saturation,
+                      device=args.device, overwrite=args.overwrite,
+                      max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+
+
+def _colorize_on_ray(items, args) -> int:
+    from colorize_app.archive.manifest import Manifest, default_manifest_path
+    from colorize_app.archive.runner import run_archive
+
+    weights = os.path.abspath(args.weights) if args.weights else None
+    if any(item.status == Status.WAITING for item in items):
+        from colorize_app.core.weights import load_model
+
+        load_model(weights)  # no usable model: exit 2 here, before Ray starts
+    path = args.manifest or default_manifest_path(args.paths, args.output_dir)
+
+    def on_result(item):
+        if item.status == Status.FAILED:
+            print(f"failed: {item.reason}", file=sys.stderr)
+
+    with Manifest(path) as manifest:
+        run_archive(items, manifest, weights=weights, options=_options(args),
+                    address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
+                    cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
+                    retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
+        counts = manifest.counts()
+    status = _report(items)
+    print(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
+          f"{counts['failed']} failed in all runs.")  # fmt: skip
+    return status
+
+
 def _colorize(items, todo, args):
     from tqdm import tqdm
 
     from colorize_app.core.batch import run_batch
     from colorize_app.core.engine import Engine, default_threads
-    from colorize_app.core.job import JobOptions
 
-    options = JobOptions(render_size=args.render_size, saturation=args.saturation,
-                         device=args.device, overwrite=args.overwrite,
-                         max_pixels=args.max_megapixels * 1_000_000)  # fmt: skip
+    options = _options(args)
     engine = Engine(args.weights, threads=default_threads(),
                     on_notice=lambda text: print(f"colorize: {text}", file=sys.stderr))
     engine.load(args.device)  # no model, or a GPU that is not there: exit 2 before any photo
