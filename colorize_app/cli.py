@@ -71,11 +71,11 @@ def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
                        help="Ray workers, each holding a model (default: one per GPU, else per CPU)")  # fmt: skip
     group.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
                        help="photos per call of a worker (default: %(default)s)")  # fmt: skip
-    group.add_argument("--cpus-per-worker", type=_positive_float, default=1.0, metavar="X",
-                       help="CPUs each worker reserves (default: %(default)s)")  # fmt: skip
+    group.add_argument("--cpus-per-worker", type=_positive_float, metavar="X",
+                       help="CPUs each worker reserves (default: 1, or 2 on a GPU cluster)")  # fmt: skip
     group.add_argument("--gpus-per-worker", type=_positive_float, metavar="X",
-                       help="GPUs each worker reserves when the cluster has any, e.g. 0.5 "
-                       "(default: 1)")  # fmt: skip
+                       help="the share of a GPU each worker reserves when the cluster has GPUs "
+                       "(default: 0.25, four workers a GPU)")  # fmt: skip
     group.add_argument("--manifest", metavar="FILE",
                        help="the run's SQLite record, one row per photo (default: "
                        "colorize-manifest.sqlite in the output folder or the first folder)")  # fmt: skip

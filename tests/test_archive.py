@@ -174,11 +174,12 @@ def test_without_ray_the_engine_says_how_to_install_it(tmp_path, tiny_weights, c
     assert not (tmp_path / "one_colorized.jpg").exists()
 
 
-def test_workers_take_a_gpu_each_when_the_cluster_has_gpus_else_a_cpu_each():
+def test_workers_share_the_gpus_when_the_cluster_has_them_else_take_a_cpu_each():
     gpus = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions())
-    assert (gpus.workers, gpus.gpus_per_worker) == (8, 1.0)
-    halves = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions(), gpus_per_worker=0.5)
-    assert (halves.workers, halves.gpus_per_worker) == (16, 0.5)
+    assert (gpus.workers, gpus.gpus_per_worker, gpus.cpus_per_worker) == (32, 0.25, 2.0)
+    whole = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions(), gpus_per_worker=1)
+    assert (whole.workers, whole.gpus_per_worker) == (8, 1.0)
     on_cpu = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions(device="cpu"), cpus_per_worker=4)
     assert (on_cpu.workers, on_cpu.gpus_per_worker) == (16, 0.0)
+    assert plan_cluster({"CPU": 2}, JobOptions()) == plan_cluster({"CPU": 2}, JobOptions(), workers=2)
     assert plan_cluster({"CPU": 2}, JobOptions(), workers=5).workers == 5

@@ -14,7 +14,7 @@ import logging
 import math
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +29,11 @@ from colorize_app.core.vocabulary import Status
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megabytes in memory
-DEFAULT_CPUS_PER_WORKER = 1.0
-DEFAULT_GPUS_PER_WORKER = 1.0
+# A GPU does the network in milliseconds; decoding, composing and encoding on the CPU take
+# ~0.24 s a 2 MP photo (benchmarks/archive_bench.py). So a GPU is shared by several workers, each
+# with CPUs of its own (one decodes the next photo meanwhile), rather than held by one.
+DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
+DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
 COLUMNS = ("source", "output", "status", "reason", "seconds")
 
@@ -46,20 +49,23 @@ class ClusterPlan:
 
 
 def plan_cluster(resources: dict, options: JobOptions, *, workers: int | None = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE,
-                 cpus_per_worker: float = DEFAULT_CPUS_PER_WORKER,
+                 batch_size: int = DEFAULT_BATCH_SIZE, cpus_per_worker: float | None = None,
                  gpus_per_worker: float | None = None) -> ClusterPlan:  # fmt: skip
-    """Sizes for a cluster with ``resources`` (``ray.cluster_resources()``): one actor per
-    ``gpus_per_worker`` of the cluster's GPUs when it has any and the device allows it, else one
-    per ``cpus_per_worker`` of its CPUs; ``workers`` overrides the count."""
+    """Sizes for a cluster with ``resources`` (``ray.cluster_resources()``). With GPUs (and a
+    device that allows them) each worker takes ``gpus_per_worker`` of one (default a quarter) and
+    ``cpus_per_worker`` (default 2), and there are as many as the GPUs hold; else each takes
+    ``cpus_per_worker`` (default 1) and there are as many as the CPUs hold. ``workers`` overrides
+    the count."""
     gpus = float(resources.get("GPU", 0)) if options.device != "cpu" else 0.0
-    per_gpu = (DEFAULT_GPUS_PER_WORKER if gpus_per_worker is None else gpus_per_worker) if gpus else 0.0
-    if workers is None:
-        if per_gpu:
-            workers = max(1, int(gpus / per_gpu))
-        else:
-            workers = max(1, int(float(resources.get("CPU", 1)) / cpus_per_worker))
-    return ClusterPlan(workers, cpus_per_worker, per_gpu, batch_size)
+    if gpus:
+        per_gpu = DEFAULT_GPUS_PER_WORKER if gpus_per_worker is None else gpus_per_worker
+        per_cpu = DEFAULT_CPUS_PER_GPU_WORKER if cpus_per_worker is None else cpus_per_worker
+        fits = int(gpus / per_gpu + 1e-9)
+    else:
+        per_gpu = 0.0
+        per_cpu = DEFAULT_CPUS_PER_WORKER if cpus_per_worker is None else cpus_per_worker
+        fits = int(float(resources.get("CPU", 1)) / per_cpu + 1e-9)
+    return ClusterPlan(workers or max(1, fits), per_cpu, per_gpu, batch_size)
 
 
 class Colorizer:
@@ -100,7 +106,7 @@ def connect(address: str | None = None) -> None:
 def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | None = None,
                 options: JobOptions | None = None, address: str | None = None,
                 workers: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-                cpus_per_worker: float = DEFAULT_CPUS_PER_WORKER,
+                cpus_per_worker: float | None = None,
                 gpus_per_worker: float | None = None, retry_failed: bool = False,
                 on_result: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:  # fmt: skip
     """Colorize the waiting ``items`` (from ``core.batch.plan_batch``) on Ray; returns them with
@@ -128,10 +134,12 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
     connect(address)
     plan = plan_cluster(ray.cluster_resources(), options, workers=workers, batch_size=batch_size,
                         cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)  # fmt: skip
+    rows = [{"source": source, "output": _key(item.output)} for source, item in by_source.items()]
+    # at least a block per worker, or some workers idle; no more workers than photos
+    plan = replace(plan, workers=min(plan.workers, len(rows)))
+    blocks = min(len(rows), MAX_BLOCKS, max(plan.workers, math.ceil(len(rows) / plan.batch_size)))
     logger.info("Ray: %d workers, %s CPU and %s GPU each, %d photos a batch", plan.workers,
                 plan.cpus_per_worker, plan.gpus_per_worker, plan.batch_size)  # fmt: skip
-    rows = [{"source": source, "output": _key(item.output)} for source, item in by_source.items()]
-    blocks = max(1, min(MAX_BLOCKS, math.ceil(len(rows) / plan.batch_size)))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
         Colorizer,
         fn_constructor_kwargs={"weights": weights, "options": asdict(options)},
