@@ -96,11 +96,14 @@ class Colorizer:
                 for name, values in out.items()}  # fmt: skip
 
 
-def connect(address: str | None = None) -> None:
+def connect(address: str | None = None) -> bool:
     """Join the Ray cluster at ``address`` ("auto", "HOST:PORT", "ray://..."), or start a local
-    instance when None; does nothing when this process is connected already."""
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    instance when None; does nothing when this process is connected already. True when it
+    connected (the caller then disconnects when done)."""
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    return True
 
 
 def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | None = None,
@@ -131,9 +134,20 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
             _record(manifest, item, None, 0.0, on_result)
     if not by_source:
         return items
-    connect(address)
-    plan = plan_cluster(ray.cluster_resources(), options, workers=workers, batch_size=batch_size,
-                        cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)  # fmt: skip
+    connected = connect(address)
+    try:
+        _run_on_ray(by_source, manifest, options, weights, on_result,
+                    plan_cluster(ray.cluster_resources(), options, workers=workers,
+                                 batch_size=batch_size, cpus_per_worker=cpus_per_worker,
+                                 gpus_per_worker=gpus_per_worker))  # fmt: skip
+    finally:
+        if connected:
+            ray.shutdown()
+    return items
+
+
+def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
+                weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
     rows = [{"source": source, "output": _key(item.output)} for source, item in by_source.items()]
     # at least a block per worker, or some workers idle; no more workers than photos
     plan = replace(plan, workers=min(plan.workers, len(rows)))
@@ -155,7 +169,6 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
             _record(manifest, item, row["output"] or None, row["seconds"], on_result)
     except Exception as e:  # the model could not load, or the cluster went away
         raise _colorize_error(e) from e
-    return items
 
 
 def _record(manifest: Manifest, item: BatchItem, output: str | None, seconds: float,
