@@ -1,16 +1,21 @@
 """`colorize PATH...`: colour photos from a terminal with the same engine the window uses.
 
 Exit status: 0 when every photo was coloured or skipped, 1 when any failed, 2 when nothing could
-start (a path that does not exist, an output folder that cannot be made, no model), 130 when
-interrupted. Torch and OpenCV are imported only after the arguments are read, so --help is quick.
+start (a path that does not exist, an output folder that cannot be made or written, no model), 130
+when interrupted (Ctrl-C), 143 when terminated (SIGTERM). Torch and OpenCV are imported only after
+the arguments are read, so --help is quick. Names are printed whatever bytes they hold: those that
+are not valid UTF-8 show as \\xNN escapes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
+import signal
 import sys
+import threading
 
 from colorize_app import __version__
 from colorize_app.core.vocabulary import (
@@ -23,8 +28,12 @@ from colorize_app.core.vocabulary import (
     Status,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+MAX_RENDER_SIZE = 4096  # 16 MP through the network already needs several GB
+MAX_SATURATION = 10.0
+MAX_MEGAPIXELS = 10_000
 ENGINES = ("local", "ray")
+MAX_WORKERS = MAX_BATCH = 1_000_000
 SHOWN_SKIPS = 10
 
 
@@ -40,18 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
     parser.add_argument("-o", "--output-dir", metavar="DIR",
                         help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
-    parser.add_argument("--suffix", default=DEFAULT_SUFFIX, metavar="S",
+    parser.add_argument("--suffix", type=_suffix, default=DEFAULT_SUFFIX, metavar="S",
                         help="added to each result's name (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--render-size", type=_positive_int, default=DEFAULT_RENDER_SIZE, metavar="N",
+    parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=DEFAULT_RENDER_SIZE, metavar="N",
                         help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--saturation", type=_non_negative_float, default=DEFAULT_SATURATION, metavar="X",
+    parser.add_argument("--saturation", type=_saturation, default=DEFAULT_SATURATION, metavar="X",
                         help="colour strength: 0 is gray, 1 as predicted (default: %(default)s)")  # fmt: skip
     parser.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE,
                         help="where the network runs (default: %(default)s)")  # fmt: skip
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
-    parser.add_argument("--max-megapixels", type=_positive_int, default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
+    parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     _add_archive_arguments(parser)
@@ -67,9 +76,9 @@ def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
                        help="local: this computer (default); ray: Ray Data workers")  # fmt: skip
     group.add_argument("--ray-address", metavar="ADDR",
                        help="join this cluster (auto, HOST:PORT, ray://HOST:PORT); default: start Ray here")  # fmt: skip
-    group.add_argument("--workers", type=_positive_int, metavar="N",
+    group.add_argument("--workers", type=_int_up_to(MAX_WORKERS), metavar="N",
                        help="Ray workers, each holding a model (default: one per GPU, else per CPU)")  # fmt: skip
-    group.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
+    group.add_argument("--batch-size", type=_int_up_to(MAX_BATCH), default=16, metavar="N",
                        help="photos per call of a worker (default: %(default)s)")  # fmt: skip
     group.add_argument("--cpus-per-worker", type=_positive_float, metavar="X",
                        help="CPUs each worker reserves (default: 1, or 2 on a GPU cluster)")  # fmt: skip
@@ -90,27 +99,95 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _int_up_to(largest: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= largest:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {largest}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"  # what argparse calls it in "invalid ... value"
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
+def _saturation(text: str) -> float:
     value = float(text)
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    if not (math.isfinite(value) and 0 <= value <= MAX_SATURATION):  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SATURATION:g}, not {text}")
     return value
+
+
+def _suffix(text: str) -> str:
+    from colorize_app.core.batch import check_suffix
+    from colorize_app.core.errors import ColorizeError
+
+    try:
+        check_suffix(text)
+    except ColorizeError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that temporary files are removed on the way out."""
+
+
+def _on_terminate(signum, frame):
+    raise Terminated()
+
+
+class _Formatter(logging.Formatter):
+    """Log lines without tracebacks (unless --verbose), with names made printable."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("colorize: %(levelname)s: %(message)s")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.verbose and record.exc_info:
+            record = logging.makeLogRecord(record.__dict__)
+            record.exc_info = record.exc_text = None
+        return printable(super().format(record))
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes of undecodable file names as \\xNN, printable on any terminal."""
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def _say(text: str, file=None) -> None:
+    file = file or sys.stdout
+    text = printable(text)
+    encoding = getattr(file, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):  # a terminal that cannot show every name
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    print(text, file=file)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="colorize: %(levelname)s: %(message)s")  # fmt: skip
+    from colorize_app.native_output import native_messages_to_log
+
+    with native_messages_to_log():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Formatter(args.verbose))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    # Pillow's own warnings are about files we already judge (and report) ourselves.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     from colorize_app.core.errors import ColorizeError, ModelNotInstalledError
 
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_terminate) if in_main_thread else None
     try:
         return _run(args)
     except ModelNotInstalledError as e:
@@ -122,13 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     except ColorizeError as e:
         _error(e)
         return EXIT_ERROR
+    except Terminated:
+        _error("stopped (terminated). Finished photos are saved; run the same command to do the rest.")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error("interrupted. Finished photos are saved; run the same command to do the rest.")
         return EXIT_INTERRUPTED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        logging.captureWarnings(False)
 
 
 def _error(message) -> None:
-    print(f"colorize: error: {message}", file=sys.stderr)
+    _say(f"colorize: error: {message}", sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -155,11 +239,17 @@ def _run(args: argparse.Namespace) -> int:
             raise ImageWriteError(
                 f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
             ) from None
+    waiting = sum(item.status == Status.WAITING for item in items)
     check_output_folders(items)
+    todo = [item for item in items if item.status == Status.WAITING]
+    if waiting and not todo:  # every result was refused up front: nothing could start
+        _report(items)
+        return EXIT_ERROR
     if args.engine == "ray":
         return _colorize_on_ray(items, args)
-    todo = [item for item in items if item.status == Status.WAITING]
     if todo:  # a re-run with nothing left to do need not load the model
+        # Importing torch and loading the model take seconds: say something first.
+        print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
         import torch
 
         threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
@@ -191,7 +281,7 @@ def _colorize_on_ray(items, args) -> int:
 
     def on_result(item):
         if item.status == Status.FAILED:
-            print(f"failed: {item.reason}", file=sys.stderr)
+            _say(f"failed: {item.reason}", sys.stderr)
 
     with Manifest(path) as manifest:
         run_archive(items, manifest, weights=weights, options=_options(args),
@@ -207,6 +297,7 @@ def _colorize_on_ray(items, args) -> int:
 
 def _colorize(items, todo, args):
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from colorize_app.core.batch import run_batch
     from colorize_app.core.engine import Engine, default_threads
@@ -221,7 +312,8 @@ def _colorize(items, todo, args):
     waiting = {id(item) for item in todo}
     shown = {}  # progress already drawn for each photo, 0..1
     with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
-              bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar:  # fmt: skip
+              bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar, \
+            logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
 
         def on_progress(item, fraction):
             bar.update(max(0.0, fraction - shown.get(id(item), 0.0)))
@@ -232,7 +324,7 @@ def _colorize(items, todo, args):
                 return  # skipped or failed while planning: not part of the bar
             on_progress(item, 1.0)
             if item.status == Status.FAILED:
-                bar.write(f"failed: {item.reason}", file=sys.stderr)
+                bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
 
         return run_batch(items, engine.predict, options, on_item=on_item, on_progress=on_progress)
 
@@ -245,14 +337,14 @@ def _report(items) -> int:
     if skipped:
         print("Skipped:")
         for item in skipped[:SHOWN_SKIPS]:
-            print(f"  {item.source}: {item.reason}")
+            _say(f"  {item.source}: {item.reason}")
         if len(skipped) > SHOWN_SKIPS:
             print(f"  ... and {len(skipped) - SHOWN_SKIPS} more (use --overwrite to redo results)")
     if failed:
         print("Failed:")
         for item in failed:
             # most reasons already name the file; don't say it twice
-            print(
+            _say(
                 f"  {item.reason}"
                 if str(item.source) in item.reason
                 else f"  {item.source}: {item.reason}"

@@ -104,7 +104,7 @@ def test_unwritable_output_folder_fails_the_photos_with_the_reason(folder, tmp_p
     locked = tmp_path / "locked"
     make_unwritable(locked, monkeypatch)
     status, out, _ = run(capsys, folder, "--output-dir", locked, "--weights", tiny_weights)
-    assert status == 1
+    assert status == 2  # nothing could start: the README's "a folder that cannot be written"
     assert "failed 2" in out and "permission denied" in out and str(locked) in out
     assert list(locked.iterdir()) == []
 

@@ -334,11 +334,20 @@ def test_reading_never_opens_the_original_for_writing(tmp_path, monkeypatch):
     real_open = io.open
 
     def spy(file, mode="r", *args, **kwargs):
-        if os.fspath(file) == os.fspath(path):
+        if not isinstance(file, int) and os.fspath(file) == os.fspath(path):
             modes.append(mode)
         return real_open(file, mode, *args, **kwargs)
 
+    real_os_open = os.open
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def os_spy(file, flags, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            modes.append("w" if flags & writing else "rb")
+        return real_os_open(file, flags, *args, **kwargs)
+
     monkeypatch.setattr(io, "open", spy)
+    monkeypatch.setattr(os, "open", os_spy)
     read_image(path)
     assert modes and all(set(m) <= set("rb") for m in modes)
 

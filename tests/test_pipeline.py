@@ -82,3 +82,26 @@ def test_large_image_is_composed_in_strips_without_seams(tiny_model, monkeypatch
     monkeypatch.setattr(chroma, "STRIP_PIXELS", 300 * 7)
     strips = compose(img, ab)
     assert np.abs(whole.astype(int) - strips).max() <= 1
+
+
+@pytest.mark.parametrize("channels, saturation", [(None, 1.0), (3, 1.0), (4, 2.5), (3, 0.3)])
+def test_the_lookup_table_shortcut_gives_the_same_colours(monkeypatch, channels, saturation):
+    from colorize_app.core import chroma
+
+    img = _photo(300, 400, channels=channels)
+    if channels == 4:
+        img[..., 3] = np.arange(400, dtype=np.uint8)[None, :] // 2
+    rng = np.random.default_rng(1)
+    ab = np.stack([np.full((24, 32), 30.0), np.full((24, 32), -50.0)], axis=-1).astype(np.float32)
+    ab += rng.normal(0, 25, ab.shape).astype(np.float32)
+    chroma.srgb_table(1 if channels is None else 3)  # built: the shortcut is taken whatever the size
+    fast = compose(img, ab, saturation=saturation)
+    monkeypatch.setattr(chroma, "_tables", {})
+    monkeypatch.setattr(chroma, "TABLE_MIN_PIXELS", 10**12)
+    slow = compose(img, ab, saturation=saturation)
+    assert fast.shape == slow.shape
+    diff = np.abs(fast.astype(int) - slow)
+    assert diff.mean() < 0.5 and np.mean(diff > 2) < 0.005  # a and b are rounded to whole units
+    assert np.abs(lightness(fast) - lightness(img)).max() < 0.6
+    if channels == 4:
+        np.testing.assert_array_equal(fast[..., 3], img[..., 3])

@@ -2,7 +2,11 @@
 
 The bytes go to a hidden temporary file in the destination folder (same file system, so the
 rename is atomic), are flushed to disk, then renamed over the target. A crash or a kill leaves at
-most a hidden ``.<name>.<random>.colorize-tmp``; the next write of the same target removes it.
+most a hidden ``.<name>.<pid>-<random>.colorize-tmp``; the next write of the same target removes
+it. A writer holds an advisory lock on its temporary file for as long as it lives, so "stale" is
+provable: a temporary file is removed only when nobody holds its lock (another run writing into
+the same folder keeps its own). Without ``fcntl`` (Windows) the lock is the system's own: a file
+open for writing cannot be deleted there.
 """
 
 from __future__ import annotations
@@ -11,13 +15,20 @@ import errno
 import logging
 import os
 import secrets
+import shutil
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from colorize_app.core.errors import ImageWriteError
 
 logger = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".colorize-tmp"
+PROBE_PREFIX = ".colorize-probe."
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -31,10 +42,8 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
     if not overwrite and path.exists():
         raise ImageWriteError(f"{path} already exists; choose overwrite to replace it.")
     remove_stale_temps(path)
-    temp = folder / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
-        # os.open rather than mkstemp: the file then gets the usual umask-based permissions.
-        fd = os.open(temp, _FLAGS, 0o666)
+        temp, fd = _create_locked(folder, f".{path.name}.")
     except OSError as e:
         raise write_error(path, e) from None
     try:
@@ -56,33 +65,105 @@ def probe_writable(folder) -> None:
     exist yet, in its nearest existing parent, where it would be created)."""
     folder = Path(folder)
     existing = folder
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
+    try:
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+    except OSError as e:  # e.g. a path too long for the file system
+        raise write_error(folder / "probe", e) from None
     if not existing.is_dir():
         raise ImageWriteError(f"Cannot write to {folder}: {existing} is a file, not a folder.")
-    probe = existing / f".colorize-probe.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
-        os.close(os.open(probe, _FLAGS, 0o666))
+        probe, fd = _create_locked(existing, PROBE_PREFIX)
     except OSError as e:
         raise write_error(folder / "probe", e) from None
     _unlink_quietly(probe)
+    os.close(fd)
+    for stale in _stale(existing, PROBE_PREFIX):  # probes of runs killed in the instant above
+        _unlink_quietly(stale)
+
+
+def free_bytes(folder) -> int | None:
+    """Free space for a normal user where ``folder`` is (or would be created); None if unknown."""
+    existing = Path(folder)
+    try:
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        return shutil.disk_usage(existing).free
+    except OSError:
+        return None
 
 
 def remove_stale_temps(path: Path) -> None:
-    """Delete temporary files that an interrupted earlier write of ``path`` left behind."""
-    prefix = f".{path.name}."
+    """Delete temporary files that an interrupted earlier write of ``path`` left behind (those
+    whose writer is gone; another process's write in progress is left alone)."""
+    for stale in _stale(path.parent, f".{path.name}."):
+        logger.info("Removing %s left by an interrupted save", stale)
+        _unlink_quietly(stale)
+
+
+def live_writes(folder) -> set[str]:
+    """Names of the files in ``folder`` that some process is writing right now."""
+    names = set()
+    for temp in _temps(Path(folder), "."):
+        if temp.name.startswith(PROBE_PREFIX) or not _held(temp):
+            continue
+        target = temp.name[1 : -len(TEMP_SUFFIX)].rsplit(".", 1)[0]  # .<name>.<pid>-<hex>.colorize-tmp
+        names.add(target)
+    return names
+
+
+def _create_locked(folder: Path, prefix: str) -> tuple[Path, int]:
+    """Create and lock a new temporary file; return its path and descriptor."""
+    for _ in range(8):
+        temp = folder / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        # os.open rather than mkstemp: the file then gets the usual umask-based permissions.
+        fd = os.open(temp, _FLAGS, 0o666)
+        if fcntl is None:
+            return temp, fd
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and unique: nobody else holds it
+        try:
+            # Another run may have judged it stale in the instant before the lock, and removed it.
+            if os.path.samestat(os.fstat(fd), os.stat(temp)):
+                return temp, fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise OSError(errno.EEXIST, "could not create a temporary file", str(folder))
+
+
+def _temps(folder: Path, prefix: str) -> list[Path]:
     try:
-        with os.scandir(path.parent) as entries:
-            stale = [
-                e.path
+        with os.scandir(folder) as entries:
+            return [
+                Path(e.path)
                 for e in entries
                 if e.name.startswith(prefix) and e.name.endswith(TEMP_SUFFIX)
             ]
     except OSError:
-        return
-    for name in stale:
-        logger.info("Removing %s left by an interrupted save", name)
-        _unlink_quietly(Path(name))
+        return []
+
+
+def _stale(folder: Path, prefix: str) -> list[Path]:
+    return [temp for temp in _temps(folder, prefix) if not _held(temp)]
+
+
+def _held(temp: Path) -> bool:
+    """True while the process that writes ``temp`` holds its lock (it is alive and writing)."""
+    if fcntl is None:
+        return False  # Windows refuses to delete a file open for writing: unlinking is safe to try
+    try:
+        fd = os.open(temp, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False  # gone already, or not ours to judge: removing it will say
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also releases the lock if we got it
+    return False
 
 
 def write_error(path: Path, error: OSError) -> ImageWriteError:

@@ -3,17 +3,19 @@ stops the rest. No torch here: the network is passed in (see job.py)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from colorize_app.core.atomic import probe_writable
+from colorize_app.core.atomic import free_bytes, live_writes, probe_writable
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
@@ -22,6 +24,7 @@ from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, Status
 logger = logging.getLogger(__name__)
 
 WAITING, DONE, SKIPPED, FAILED = Status.WAITING, Status.DONE, Status.SKIPPED, Status.FAILED
+NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16 units)
 
 
 @dataclass
@@ -71,6 +74,17 @@ def is_own_output(path, suffix: str = DEFAULT_SUFFIX) -> bool:
     return bool(suffix) and Path(path).stem.endswith(suffix)
 
 
+def check_suffix(suffix: str) -> None:
+    """Raise ColorizeError unless ``suffix`` is a plain fragment of a file name: no folder
+    separator, no NUL and no control character, so a result can never land outside its folder."""
+    separators = {"/", os.sep, os.altsep or "/"}
+    if any(ch in separators or unicodedata.category(ch) == "Cc" for ch in suffix):
+        raise ColorizeError(
+            f"The suffix {suffix!r} is not a plain name fragment: it may not contain "
+            "'/', a folder separator or a control character."
+        )
+
+
 def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
                     relative_to=None) -> Path:  # fmt: skip
     """Where the result of ``source`` goes: ``<name><suffix><ext>`` next to it, or in
@@ -96,21 +110,37 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     """
     if not suffix and output_dir is None:
         raise ColorizeError("An empty suffix needs an output folder, or results would replace the originals.")  # fmt: skip
+    check_suffix(suffix)
     output_dir = Path(output_dir) if output_dir is not None else None
     items: list[BatchItem] = []
     for given in map(Path, paths):
-        if given.is_dir():
-            for source in _photos_in(given, recursive, suffix, output_dir):
+        try:
+            kind = os.stat(given).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            raise ImageReadError(f"{given} does not exist.") from None
+        except OSError as e:  # too long, a loop of links, no permission: this entry fails alone
+            items.append(_unreadable(given, e))
+            continue
+        if stat.S_ISDIR(kind):
+            photos, problems = _photos_in(given, recursive, suffix, output_dir)
+            for source in photos:
                 out = output_path_for(
                     source, suffix=suffix, output_dir=output_dir, relative_to=given
                 )
                 items.append(BatchItem(source, out))
-        elif given.exists():
+            items.extend(problems)
+        else:
             out = output_path_for(given, suffix=suffix, output_dir=output_dir)
             items.append(_explicit_file(BatchItem(given, out), suffix))
-        else:
-            raise ImageReadError(f"{given} does not exist.")
     return _settle(items, overwrite)
+
+
+def _unreadable(path: Path, error: OSError) -> BatchItem:
+    what = "folder" if isinstance(error, PermissionError) or os.path.isdir(path) else "path"
+    reason = f"the {what} {path} cannot be read ({error.strerror or error})"
+    if what == "folder":
+        reason += "; the photos in it were left out"
+    return BatchItem(path, path, FAILED, reason + ".")
 
 
 def _explicit_file(item: BatchItem, suffix: str) -> BatchItem:
@@ -121,10 +151,17 @@ def _explicit_file(item: BatchItem, suffix: str) -> BatchItem:
     return item
 
 
-def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | None) -> list[Path]:
+def _photos_in(folder: Path, recursive: bool, suffix: str,
+               output_dir: Path | None) -> tuple[list[Path], list[BatchItem]]:  # fmt: skip
+    """The photos below ``folder``, and a failed item for each sub-folder that cannot be read."""
     skip_dir = os.path.normcase(os.path.abspath(output_dir)) if output_dir else None
-    found = []
-    for root, dirs, files in os.walk(folder):
+    found: list[Path] = []
+    problems: list[BatchItem] = []
+
+    def on_error(error: OSError) -> None:
+        problems.append(_unreadable(Path(error.filename or folder), error))
+
+    for root, dirs, files in os.walk(folder, onerror=on_error):
         if recursive:
             dirs[:] = [d for d in dirs if not _hidden(Path(root, d))
                        and os.path.normcase(os.path.abspath(Path(root, d))) != skip_dir]  # fmt: skip
@@ -134,13 +171,16 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
             path = Path(root, name)
             if is_supported(path) and not is_own_output(path, suffix) and not _hidden(path):
                 found.append(path)
-    return sorted(found, key=lambda p: _natural_key(p.relative_to(folder)))
+    return sorted(found, key=lambda p: _natural_key(p.relative_to(folder))), problems
 
 
 def _hidden(path: Path) -> bool:
     if path.name.startswith("."):
         return True
-    attributes = getattr(os.lstat(path), "st_file_attributes", 0)  # Windows' hidden flag
+    try:
+        attributes = getattr(os.lstat(path), "st_file_attributes", 0)  # Windows' hidden flag
+    except OSError:  # too long to look at: reading it will say so, for this file alone
+        return False
     return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
@@ -154,6 +194,7 @@ def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
     sources: set[str] = set()
     outputs: dict[str, BatchItem] = {}
+    writing: dict[Path, set[str]] = {}  # per output folder: names another run is saving now
     kept = []
     for item in items:
         key = os.path.normcase(os.path.realpath(item.source))
@@ -169,16 +210,54 @@ def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
         elif out_key in outputs:
             other = outputs[out_key].source
             item.status, item.reason = FAILED, f"its result would have the same name as {other}'s"
-        elif item.output.exists() and not overwrite:
-            item.status, item.reason = SKIPPED, f"already colorized ({item.output.name} exists)"
+        else:
+            _check_output(item, overwrite, writing)
         outputs.setdefault(out_key, item)
     return kept
+
+
+def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]]) -> None:
+    """Fail or skip ``item`` for what is (or cannot be) at its output path."""
+    name = item.output.name
+    size = len(os.fsencode(name))
+    if size > NAME_MAX:
+        item.status, item.reason = FAILED, (
+            f"the name of its result would be too long ({size} bytes; file systems allow "
+            f"{NAME_MAX}): shorten the file name or the suffix"
+        )
+        return
+    try:
+        info = os.stat(item.output)
+    except (FileNotFoundError, NotADirectoryError):
+        info = None
+    except OSError as e:
+        too_long = e.errno == errno.ENAMETOOLONG
+        item.status, item.reason = FAILED, (
+            "the path of its result would be too long for the file system" if too_long
+            else f"its result {item.output} cannot be checked ({e.strerror or e})"
+        )
+        return
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        item.status, item.reason = FAILED, f"its result's name {name} is taken by a folder"
+    elif name in _cached(writing, item.output.parent, live_writes):
+        item.status, item.reason = SKIPPED, f"another Colorize run is saving {name} right now"
+    elif info is not None and info.st_size > 0 and not overwrite:
+        item.status, item.reason = SKIPPED, f"already colorized ({name} exists)"
+    # An empty file where the result goes is not a result (ours appear whole or not at all): it
+    # is redone, see job.batch_process.
+
+
+def _cached(cache: dict, key, compute):
+    if key not in cache:
+        cache[key] = compute(key)
+    return cache[key]
 
 
 def check_output_folders(items: Iterable[BatchItem]) -> None:
     """Fail, up front and with the reason, the waiting items whose output folder refuses writes,
     so no time is spent colouring a photo that cannot be saved."""
     verdicts: dict[Path, str] = {}
+    free: dict[Path, int | None] = {}
     for item in items:
         if item.status != WAITING:
             continue
@@ -189,8 +268,22 @@ def check_output_folders(items: Iterable[BatchItem]) -> None:
                 verdicts[folder] = ""
             except ImageWriteError as e:
                 verdicts[folder] = str(e)
+            free[folder] = free_bytes(folder)
         if verdicts[folder]:
             item.status, item.reason = FAILED, verdicts[folder]
+        elif free[folder] is not None and free[folder] < _size_of(item.source):
+            # A zero-byte probe fits on a full disk; a result about the original's size does not.
+            item.status, item.reason = FAILED, (
+                f"Not enough disk space to save {item.output} "
+                f"({free[folder] / 1e6:.1f} MB free in {folder})."
+            )
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions | None = None, *,
@@ -275,14 +368,15 @@ class BatchRunner:
             return read_for(job)
         return entry[1].result()  # raises the decoding's ImageReadError here, inside run_job
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         for _, future in self._pending.values():  # don't decode photos nobody will colour
             future.cancel()
         self._pending.clear()
-        self._reader.shutdown(wait=True, cancel_futures=True)
+        self._reader.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> BatchRunner:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, *exc) -> None:
+        # On Ctrl-C (or any exception) do not wait for a decode in flight: it only reads a file.
+        self.close(wait=kind is None)

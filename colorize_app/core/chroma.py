@@ -5,19 +5,29 @@ strip, scaled by the saturation, fitted into the sRGB gamut without touching L, 
 the original's own L. Working in strips keeps memory flat for 50-megapixel scans, and lets the
 caller cancel or report progress between strips. Being torch-free, the window's worker can call
 it again on a cached prediction when only the saturation changes.
+
+A black-and-white photo in 8 bits (gray, or RGB with equal channels, as most scans are stored)
+takes a shortcut: its gray level v fixes L exactly, so one table indexed by (v, a, b), with a and
+b rounded to whole units, holds the gamut-fitted sRGB colour, and each pixel costs one lookup
+instead of a Lab conversion, a gamut fit and an sRGB conversion. The table (64 MB) is built once
+per process, on the first photo big enough to repay its second or so.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness
-from .errors import Cancelled
+from .errors import Cancelled, ColorizeError
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
+TABLE_MIN_PIXELS = 4_000_000  # smaller photos do not repay building the table on their own
+_tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness is taken from
+_table_lock = threading.Lock()
 
 
 def compose(
@@ -35,6 +45,13 @@ def compose(
     """
     if image.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"expected uint8 or uint16 pixels, got {image.dtype}")
+    if not (np.isfinite(saturation) and saturation >= 0):
+        raise ValueError(f"saturation must be a finite number, 0 or more, not {saturation}")
+    if not np.isfinite(ab_small).all():  # NaN would come out white, and be saved as a success
+        raise ColorizeError(
+            "The model's prediction is invalid (its colours are not finite numbers): the weights "
+            "are damaged or the model is broken. Nothing was saved."
+        )
     height, width = image.shape[:2]
     has_alpha = image.ndim == 3 and image.shape[2] == 4
     out = np.empty((height, width, 4 if has_alpha else 3), dtype=image.dtype)
@@ -45,12 +62,18 @@ def compose(
     small_h, small_w = planes[0].shape
     sx, sy = small_w / width, small_h / height
     rows = max(8, STRIP_PIXELS // max(width, 1))
+    table = None
+    layout = 1 if image.ndim == 2 else 3
+    if image.dtype == np.uint8 and (layout in _tables or height * width >= TABLE_MIN_PIXELS):
+        table = srgb_table(layout)
+        # Only a saturation over 1 can take a or b past +-127 (the prediction is clipped to it).
+        beyond = max(float(np.abs(p).max(initial=0)) for p in planes) > 127
     for top in range(0, height, rows):
         if is_cancelled is not None and is_cancelled():
             raise Cancelled("Cancelled.")
         bottom = min(height, top + rows)
         strip = image[top:bottom]
-        l_channel = lightness(strip)
+        gray = None if table is None else _gray_levels(strip)
         # dst (x, y) -> src ((x + .5) * sx - .5, (y + top + .5) * sy - .5): exactly cv2.resize's
         # bilinear sampling, restricted to this strip.
         matrix = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]], np.float32)
@@ -59,13 +82,78 @@ def compose(
                            borderMode=cv2.BORDER_REPLICATE)
             for p in planes
         )
-        fit_to_gamut(l_channel, a, b)
-        rgb = lab_to_rgb(cv2.merge([l_channel, a, b]))
-        if has_alpha:
-            out[top:bottom, :, :3] = from_unit_float(rgb, image.dtype)
-            out[top:bottom, :, 3] = strip[:, :, 3]
+        if gray is not None:
+            if beyond:
+                _fit_in_table_range(a, b)
+            _look_up(table, gray, a, b, out[top:bottom])
+            if has_alpha:
+                out[top:bottom, :, 3] = strip[:, :, 3]
         else:
-            out[top:bottom] = from_unit_float(rgb, image.dtype)
+            l_channel = lightness(strip)
+            fit_to_gamut(l_channel, a, b)
+            rgb = from_unit_float(lab_to_rgb(cv2.merge([l_channel, a, b])), image.dtype)
+            if has_alpha:
+                out[top:bottom, :, :3] = rgb
+                out[top:bottom, :, 3] = strip[:, :, 3]
+            else:
+                out[top:bottom] = rgb
         if on_progress is not None:
             on_progress(bottom / height)
     return out
+
+
+def srgb_table(channels: int = 3) -> np.ndarray:
+    """The shortcut's table: uint32 ``R | G << 8 | B << 16`` at index ``v | (a + 128) << 8 |
+    (b + 128) << 16``, for gray level v (8 bits) and whole a, b; gamut-fitted like ``compose``.
+
+    ``channels`` (1 or 3) is the layout whose L the table uses, so the shortcut matches the
+    general path exactly: ``lightness`` takes gray from a table and RGB through OpenCV, and the
+    two differ by up to 0.15 L.
+    """
+    with _table_lock:
+        if channels not in _tables:
+            levels = np.arange(256, dtype=np.uint8).reshape(1, 256)
+            levels = lightness(levels if channels == 1 else np.dstack([levels] * 3))
+            l_channel = np.repeat(levels, 256, axis=0)  # rows: a, columns: v
+            ab = np.arange(256, dtype=np.float32) - 128
+            a_plane = np.repeat(ab[:, None], 256, axis=1)
+            table = np.zeros((256, 256, 256, 4), np.uint8)  # [b, a, v, RGB0]
+            for i, b in enumerate(ab):
+                a, b_plane = a_plane.copy(), np.full((256, 256), b, np.float32)
+                fit_to_gamut(l_channel, a, b_plane)
+                table[i, :, :, :3] = from_unit_float(lab_to_rgb(cv2.merge([l_channel, a, b_plane])), np.uint8)
+            _tables[channels] = table.reshape(-1, 4).view(np.uint32).reshape(-1)
+        return _tables[channels]
+
+
+def _fit_in_table_range(a: np.ndarray, b: np.ndarray) -> None:
+    """Shrink (a, b) in place, keeping hue, so both fit in -127..127: only colours far outside
+    sRGB are beyond, and fit_to_gamut shrinks them further along the same hue anyway."""
+    largest = cv2.max(cv2.absdiff(a, 0.0), cv2.absdiff(b, 0.0))
+    scale = cv2.min(cv2.divide(127.0, largest), 1.0)  # inf where largest is 0, so 1 there
+    cv2.multiply(a, scale, dst=a)
+    cv2.multiply(b, scale, dst=b)
+
+
+def _gray_levels(strip: np.ndarray) -> np.ndarray | None:
+    """The gray levels of an 8-bit strip that is gray (or RGB(A) with equal R, G and B); else None."""
+    if strip.ndim == 2:
+        return strip
+    red, green, blue = cv2.split(strip)[:3]
+    if cv2.countNonZero(cv2.absdiff(red, green)) or cv2.countNonZero(cv2.absdiff(green, blue)):
+        return None
+    return green
+
+
+def _look_up(table: np.ndarray, gray: np.ndarray, a: np.ndarray, b: np.ndarray,
+              dst: np.ndarray) -> None:  # fmt: skip
+    """Write the table's colours for (gray, a, b) into ``dst`` (rows of the output, RGB or RGBA)."""
+    # a + 128 and b + 128 rounded and saturated to 0..255 by convertScaleAbs (they are >= 0.5).
+    index = cv2.merge([gray, cv2.convertScaleAbs(a, beta=128), cv2.convertScaleAbs(b, beta=128),
+                       np.zeros_like(gray)])  # fmt: skip
+    packed = np.take(table, index.view(np.uint32).reshape(gray.shape))
+    rgb0 = packed.view(np.uint8).reshape(*gray.shape, 4)
+    if dst.shape[2] == 3:
+        cv2.cvtColor(rgb0, cv2.COLOR_RGBA2RGB, dst=dst)  # OpenCV drops the 4th byte fast; numpy does not
+    else:
+        dst[...] = rgb0  # the caller puts the alpha in

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,13 @@ _CV_REDUCED = {  # (scale, gray): OpenCV's flag for decoding a JPEG at 1/scale s
     (4, False): cv2.IMREAD_REDUCED_COLOR_4, (8, False): cv2.IMREAD_REDUCED_COLOR_8,
 }  # fmt: skip
 _pillow_limit_lock = threading.Lock()
+# A file may hold far more than its pixels (metadata, thumbnails, Photoshop layers), but not
+# without limit: beyond this many bytes per pixel plus a fixed slack it is refused before reading.
+_BYTES_PER_PIXEL_LIMIT = 128
+_SIZE_SLACK = 256 * 2**20
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device",
+          stat.S_IFSOCK: "a socket"}  # fmt: skip
 
 
 @dataclass
@@ -55,25 +64,22 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
 
     Raises ImageTooLargeError (checked from the header, before any pixel is decoded) when the
     image has more than ``max_pixels`` pixels, and ImageReadError for a missing, empty, damaged,
-    truncated or unsupported file. The file is only ever opened for reading.
+    truncated or unsupported file, for anything but a regular file (a named pipe would wait
+    forever, a device never ends), and for a file far bigger than its pixels can explain; both
+    are decided before the file is read whole. The file is only ever opened for reading.
 
     ``reduce_to``: the photo is wanted only this big (long side, for a thumbnail): a JPEG is
     then decoded at 1/2, 1/4 or 1/8 scale, as long as that keeps at least this long side. Other
     formats, and the checks and the orientation, are as for a full read.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    im = _open_header(path, data)
+    data, im = _read_checked(path, max_pixels)
     width, height = im.size
-    if width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"{path} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
-            f"the limit of {max_pixels / 1e6:.0f} megapixels. Shrink it first or raise the limit."
-        )
     fmt = "JPEG" if im.format == "MPO" else im.format
     if fmt == "JPEG" and not _jpeg_is_complete(data):
         raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.")
     icc = im.info.get("icc_profile") or None
+    key = _colour_key(im, data)
     if im.mode == "CMYK":
         pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
     else:
@@ -81,14 +87,22 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         pixels = _decode_cv2(data, im, scale)
         if pixels is None:
             pixels = _decode_pillow(path, im)
+    del data
+    if key is not None and pixels.ndim == 2:
+        pixels = _add_key_alpha(pixels, key)
     pixels = metadata.apply_orientation(pixels, metadata.orientation_of(im))
-    exif = metadata.exif_for_output(im)
+    exif = metadata.exif_for_output(im, path)
+    frames = getattr(im, "n_frames", 1) if im.format != "MPO" else 1
+    if frames > 1:
+        logger.warning("%s holds %d images (frames or pages); only the first is colorized.",
+                       path, frames)  # fmt: skip
     return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
+    """The file's bytes and its opened header, after the checks that need only the first bytes."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, _OPEN_FLAGS)  # non-blocking: opening a named pipe must not wait
     except FileNotFoundError:
         raise ImageReadError(f"{path} does not exist.") from None
     except IsADirectoryError:
@@ -99,42 +113,110 @@ def _read_bytes(path: Path) -> bytes:
         raise ImageReadError(f"{path} cannot be read: permission denied.") from None
     except OSError as e:
         raise ImageReadError(f"{path} cannot be read: {e.strerror or e}.") from None
-    if not data:
-        raise ImageReadError(f"{path} is empty (0 bytes).")
-    return data
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageReadError(f"{path} is a folder, not an image.")
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
+        raise ImageReadError(f"{path} is {kind}, not a regular file; only regular files are read.")  # fmt: skip
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size == 0:
+            raise ImageReadError(f"{path} is empty (0 bytes).")
+        try:
+            im = _open_header(path, f)  # Pillow reads just the header from the file
+            width, height = im.size
+        finally:
+            f.seek(0)
+        if width * height > max_pixels:
+            raise ImageTooLargeError(
+                f"{path} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more "
+                f"than the limit of {max_pixels / 1e6:.0f} megapixels. Shrink it first or raise "
+                "the limit."
+            )
+        limit = width * height * _BYTES_PER_PIXEL_LIMIT + _SIZE_SLACK
+        if info.st_size > limit:
+            raise _too_large(path, info.st_size, width, height)
+        try:
+            data = f.read(info.st_size + 1)  # bounded, should the file grow while it is read
+        except OSError as e:
+            raise ImageReadError(f"{path} cannot be read: {e.strerror or e}.") from None
+    if len(data) > info.st_size:
+        raise ImageReadError(f"{path} grew while it was read; try again once it is complete.")
+    return data, _open_header(path, io.BytesIO(data))
 
 
-def _open_header(path: Path, data: bytes) -> Image.Image:
+def _too_large(path: Path, size: int, width: int, height: int) -> ImageReadError:
+    return ImageReadError(
+        f"{path} is {size / 1e6:.0f} MB, too large for a {width}×{height} image: it is damaged "
+        "or holds something else besides the photo."
+    )
+
+
+def _open_header(path: Path, source) -> Image.Image:
     # Pillow's own bomb check would fire first (at 2x its 89 MP default) with its own wording;
     # ours runs right after this, so switch Pillow's off for the duration of the header read only.
     with _pillow_limit_lock:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            return Image.open(io.BytesIO(data), formats=FORMATS)  # MPO comes via JPEG
+            return Image.open(source, formats=FORMATS)  # MPO comes via JPEG
         except Image.UnidentifiedImageError:
             raise ImageReadError(
                 f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
             ) from None
         except Exception as e:
-            raise ImageReadError(f"{path} is damaged: {e}") from None
+            raise ImageReadError(f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).") from None
         finally:
             Image.MAX_IMAGE_PIXELS = saved
 
 
 def _jpeg_is_complete(data: bytes) -> bool:
-    """True when an end-of-image marker follows the first scan (libjpeg would pad a cut file)."""
+    """True when an end-of-image marker follows the first scan (libjpeg would pad a cut file).
+
+    Stray bytes between segments are skipped up to the next 0xFF, as libjpeg does ("extraneous
+    bytes before marker"): such files decode in full.
+    """
     at = 2
     while at + 4 <= len(data):
         if data[at] != 0xFF:
-            return False
+            at = data.find(b"\xff", at)
+            if at == -1:
+                return False
+            continue
         marker = data[at + 1]
         if marker == 0xFF:  # fill byte
             at += 1
             continue
         if marker == 0xDA:  # start of scan: entropy data stuffs 0xFF, so FFD9 is a real EOI
             return data.find(b"\xff\xd9", at) != -1
+        if marker == 0xD9:  # end of image before any scan
+            return False
+        if marker in _STANDALONE_MARKERS:
+            at += 2
+            continue
         at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
     return False
+
+
+_STANDALONE_MARKERS = frozenset([0x00, 0x01, 0xD8, *range(0xD0, 0xD8)])  # no length field
+
+
+def _colour_key(im: Image.Image, data: bytes) -> int | None:
+    """The transparent gray level of a gray PNG with a tRNS chunk, scaled as decoded; else None.
+    (An RGB key is OpenCV's and Pillow's business: both decode it as alpha.)"""
+    key = im.info.get("transparency")
+    if im.format != "PNG" or not isinstance(key, int) or not (
+        im.mode in ("1", "L", "I") or im.mode.startswith("I;16")
+    ):  # fmt: skip
+        return None
+    bits = data[24] if len(data) > 24 else 8  # IHDR bit depth; 1, 2 and 4 are decoded as 8
+    return key * (255 // (2**bits - 1)) if bits < 8 else key
+
+
+def _add_key_alpha(gray: np.ndarray, key: int) -> np.ndarray:
+    top = np.iinfo(gray.dtype).max
+    alpha = np.where(gray == key, 0, top).astype(gray.dtype)
+    return np.dstack([gray, gray, gray, alpha])
 
 
 def _expected_channels(im: Image.Image) -> int | None:
@@ -145,6 +227,8 @@ def _expected_channels(im: Image.Image) -> int | None:
         return 4
     if mode == "P":
         return 4 if "transparency" in im.info else 3
+    if mode == "RGB" and "transparency" in im.info:  # a transparent colour (PNG tRNS)
+        return 4
     if mode in ("RGB", "RGBX", "YCbCr"):
         return 3
     return None  # leave anything unusual to Pillow
@@ -178,12 +262,14 @@ def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | No
     if pixels.dtype not in (np.uint8, np.uint16):
         return None
     got = 1 if pixels.ndim == 2 else pixels.shape[2]
+    whole = True
     if got == 4 and channels == 3:  # e.g. 32-bit BMPs whose fourth byte is padding
-        pixels, got = pixels[..., :3], 3
+        pixels, got, whole = pixels[..., :3], 3, False
     if got != channels:
         return None
     # In place where the buffer is ours alone: a 50 MP photo would otherwise need a second copy.
-    dst = pixels if pixels.flags.c_contiguous else None
+    # (Not on a view: numpy calls a 1x1 slice contiguous, OpenCV rightly does not.)
+    dst = pixels if whole and pixels.flags.c_contiguous else None
     if got == 3:
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=dst)
     if got == 4:

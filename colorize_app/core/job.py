@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,8 +84,9 @@ def read_for(job: Job) -> ImageData:
 
 
 def will_skip(job: Job) -> bool:
-    """True when ``job`` would end skipped: its result exists and it may not be replaced."""
-    return job.output is not None and not job.options.overwrite and Path(job.output).exists()
+    """True when ``job`` would end skipped: its result exists and it may not be replaced. An empty
+    file there is not a result (ours appear whole or not at all): it is redone."""
+    return job.output is not None and not job.options.overwrite and bool(_size(job.output))
 
 
 def run_job(job: Job, predict: Predict, *, read: Read = read_for,
@@ -109,6 +111,12 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
         result.status = Status.DONE
     except (Cancelled, WeightsError):
         raise
+    except ImageWriteError as e:
+        if will_skip(job):  # another run saved the result while this one was colorizing
+            result.status = Status.SKIPPED
+            result.reason = f"already colorized ({Path(job.output).name} was saved meanwhile, by another run)"
+        else:
+            result.reason = str(e)
     except ColorizeError as e:
         result.reason = str(e)
     except MemoryError:
@@ -153,8 +161,18 @@ def _save(job: Job, image: ImageData, pixels: np.ndarray) -> Path:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(output, e) from None
+    replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
     return write_image(output, pixels, like=image, format=job.format,
-                       overwrite=job.options.overwrite)  # fmt: skip
+                       overwrite=replace)  # fmt: skip
+
+
+def _size(path) -> int | None:
+    """Size of the regular file at ``path``; None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _same_file(source: Path, output: Path) -> bool:

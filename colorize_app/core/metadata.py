@@ -38,6 +38,8 @@ _SUB_IFDS = (0x8769, 0x8825)  # Exif IFD, GPS IFD
 
 def orientation_of(im: Image.Image) -> int:
     """Return the EXIF orientation (1..8) of an opened Pillow image; 1 when absent or invalid."""
+    if im.format == "PNG" and "exif" not in im.info:
+        return 1  # Pillow's getexif() would decode the whole PNG looking for a late eXIf chunk
     try:
         value = int(im.getexif().get(ORIENTATION_TAG, 1))
     except Exception:  # a damaged EXIF block must not make the photo unreadable
@@ -65,12 +67,13 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return pixels
 
 
-def exif_for_output(im: Image.Image) -> bytes | None:
+def exif_for_output(im: Image.Image, source=None) -> bytes | None:
     """Return the source's EXIF as ``Exif\\0\\0``-prefixed bytes with orientation reset to 1.
 
     Raw EXIF blocks (JPEG, PNG, WebP) are patched in place rather than re-serialised, so maker
     notes and offsets survive byte for byte. A TIFF keeps its EXIF in its own IFD0, so only the
-    descriptive tags and the Exif/GPS sub-directories are taken from it.
+    descriptive tags and the Exif/GPS sub-directories are taken from it. ``source`` names the
+    file in the warning when the EXIF cannot be carried over.
     """
     try:
         raw = im.info.get("exif")
@@ -80,13 +83,16 @@ def exif_for_output(im: Image.Image) -> bytes | None:
         if im.format == "TIFF":
             return _tiff_exif(im)
     except Exception:  # metadata is a courtesy: never fail a photo over it
-        logger.warning("Could not carry over the EXIF data of %s", im.filename, exc_info=True)
+        logger.warning("Could not carry over the EXIF data of %s (it is damaged); the result has none.",
+                       source or im.filename or "this photo", exc_info=True)  # fmt: skip
     return None
 
 
 def reset_orientation(block: bytes) -> bytes:
     """Return an EXIF block whose IFD0 orientation, if present, reads 1 (the pixels are upright)."""
     tiff = bytearray(block[len(EXIF_PREFIX) :])
+    if len(tiff) < 8:
+        return block
     if tiff[:4] == b"II*\x00":
         endian = "<"
     elif tiff[:4] == b"MM\x00*":

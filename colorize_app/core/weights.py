@@ -11,7 +11,9 @@ Format versions: 1, the first model (lightness in); 2 adds ``in_channels`` to th
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,17 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 METADATA_KEY = "colorize"
 DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+# What a weights file may ask for: (type, smallest, largest) per numeric setting, checked before
+# anything is built, so a crafted file cannot ask for a 27 GB decoder. Add new settings here.
+CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
+    "cut_after": (int, 1, 4),
+    "out_stride": (int, 1, 4),
+    "decoder_width": (int, 32, 1024),
+    "bin_grid": (int, 5, 50),
+    "temperature": (float, 0.01, 10.0),
+    "chroma_gain": (float, 0.1, 10.0),
+    "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
+}
 
 
 def default_weights_path() -> Path:
@@ -67,17 +80,22 @@ def read_metadata(path: str | os.PathLike) -> dict:
             if header_len > 100_000_000 or header_len > path.stat().st_size - 8:
                 raise WeightsError(f"{path}: not a .safetensors weights file, or it is truncated.")
             header = json.loads(fh.read(header_len))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise WeightsError(f"{path}: not a .safetensors weights file (unreadable header).") from exc
     except OSError as exc:
         raise WeightsError(f"{path}: cannot be read ({exc.strerror}).") from exc
-    meta = (header.get("__metadata__") or {}).get(METADATA_KEY) if isinstance(header, dict) else None
+    extra = header.get("__metadata__") if isinstance(header, dict) else None
+    if extra is not None and not isinstance(extra, dict):
+        raise WeightsError(f"{path}: not usable: its metadata is not a JSON object.")
+    meta = (extra or {}).get(METADATA_KEY)
     if meta is None:
         raise WeightsError(f"{path}: a safetensors file, but not Colorize weights (no metadata).")
     try:
-        data = json.loads(meta)
-    except json.JSONDecodeError as exc:
-        raise WeightsError(f"{path}: its Colorize metadata is damaged.") from exc
+        data = json.loads(meta) if isinstance(meta, str) else None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise WeightsError(f"{path}: not usable: its Colorize metadata is damaged.") from exc
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path}: not usable: its Colorize metadata is not a JSON object.")
     version = data.get("format_version")
     if version not in READABLE_VERSIONS:
         raise WeightsError(
@@ -104,13 +122,18 @@ def load_model(path: str | os.PathLike | None = None, *, device: str | torch.dev
     path = _existing(path)
     meta = read_metadata(path)
     try:
+        check_config(meta.get("model_config"))
         config = ModelConfig.from_dict(meta["model_config"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise WeightsError(f"{path}: the model description in the file is invalid ({exc}).") from exc
+        raise WeightsError(f"{path}: not usable: the model description is invalid ({exc}).") from exc
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: the weights are damaged or truncated ({exc}).") from exc
+    bad = next((name for name, t in tensors.items()
+                if t.is_floating_point() and not bool(torch.isfinite(t).all())), None)  # fmt: skip
+    if bad is not None:
+        raise WeightsError(f"{path}: not usable: the weights hold values that are not numbers ({bad}).")
     model = ColorizerNet(config)
     try:
         model.load_state_dict(tensors, strict=True)
@@ -122,10 +145,35 @@ def load_model(path: str | os.PathLike | None = None, *, device: str | torch.dev
     return model.eval().to(device)
 
 
+def check_config(config) -> None:
+    """Raise ValueError unless ``config`` is a dict whose settings have sane types and ranges
+    (see CONFIG_RANGES); run before any model is built from a file."""
+    if not isinstance(config, dict):
+        raise ValueError("not a JSON object")
+    for name, (kind, low, high) in CONFIG_RANGES.items():
+        if name not in config:
+            continue
+        value = config[name]
+        numeric = (int,) if kind is int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {value!r}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{name} must be from {low} to {high}, not {value!r}")
+    for name in ("backbone", "head"):
+        if name in config and not isinstance(config[name], str):
+            raise ValueError(f"{name} must be a name, not {config[name]!r}")
+
+
 def _existing(path: str | os.PathLike) -> Path:
     path = Path(path)
-    if not path.exists():
-        raise WeightsError(f"{path}: no such weights file.")
-    if not path.is_file():
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such weights file.") from None
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if stat.S_ISDIR(info.st_mode):
         raise WeightsError(f"{path}: is a folder, not a weights file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise WeightsError(f"{path}: is not a regular file (a device or a pipe), not a weights file.")
     return path
