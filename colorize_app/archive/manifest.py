@@ -41,6 +41,12 @@ class Row:
     output: str | None = None
 
 
+def text(value: str) -> str:
+    """``value`` as SQLite can store it: the bytes of an undecodable file name (os.fsdecode's
+    surrogates) as \\xNN, so the row still names the file."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def default_manifest_path(paths, output_dir=None) -> Path:
     """Where a run keeps its manifest: in the output folder, else the first folder given (or the
     folder of the first file given)."""
@@ -67,8 +73,8 @@ class Manifest:
         """Write (or replace) ``row.path``'s line, committed before this returns."""
         self._db.execute(
             "INSERT OR REPLACE INTO photos VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row.path, str(row.status), row.reason, float(row.seconds), row.output, self.run,
-             time.time()),
+            (text(row.path), str(row.status), text(row.reason), float(row.seconds),
+             None if row.output is None else text(row.output), self.run, time.time()),
         )  # fmt: skip
 
     def rows(self) -> dict[str, Row]:
@@ -77,7 +83,7 @@ class Manifest:
         return {r[0]: Row(*r) for r in cursor}
 
     def done(self) -> set[str]:
-        """Paths recorded as colorized (by this run or an earlier one)."""
+        """Paths recorded as colorized (by this run or an earlier one), as ``text`` gives them."""
         return {r[0] for r in self._db.execute("SELECT path FROM photos WHERE status = 'done'")}
 
     def failed(self) -> dict[str, str]:

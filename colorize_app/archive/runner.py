@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import ray
 
-from colorize_app.archive.manifest import Manifest, Row
+from colorize_app.archive.manifest import Manifest, Row, text
 from colorize_app.core.batch import BatchItem, BatchRunner
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.job import Job, JobOptions
@@ -81,15 +81,16 @@ class Colorizer:
         self.runner = BatchRunner(self.engine.predict)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        jobs = [Job(Path(source), Path(output), self.options)
+        # paths travel as bytes: Arrow strings must be UTF-8, and file names need not be
+        jobs = [Job(Path(os.fsdecode(source)), Path(os.fsdecode(output)), self.options)
                 for source, output in zip(batch["source"], batch["output"])]  # fmt: skip
         out: dict[str, list] = {name: [] for name in COLUMNS}
         for i, job in enumerate(jobs):
             result = self.runner.run(job, upcoming=jobs[i + 1 : i + 2])
-            out["source"].append(str(job.source))
-            out["output"].append(str(result.output) if result.output is not None else "")
+            out["source"].append(os.fsencode(job.source))
+            out["output"].append(os.fsencode(result.output) if result.output is not None else b"")
             out["status"].append(Status(result.status).value)
-            out["reason"].append(result.reason)
+            out["reason"].append(text(result.reason))
             out["seconds"].append(float(result.seconds))
             del result  # the colorized pixels: free them before the next photo
         return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
@@ -148,7 +149,8 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
 
 def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
                 weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
-    rows = [{"source": source, "output": _key(item.output)} for source, item in by_source.items()]
+    rows = [{"source": os.fsencode(os.path.abspath(item.source)),
+             "output": os.fsencode(os.path.abspath(item.output))} for item in by_source.values()]
     # at least a block per worker, or some workers idle; no more workers than photos
     plan = replace(plan, workers=min(plan.workers, len(rows)))
     blocks = min(len(rows), MAX_BLOCKS, max(plan.workers, math.ceil(len(rows) / plan.batch_size)))
@@ -164,9 +166,10 @@ def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: Jo
     )
     try:
         for row in dataset.iter_rows():
-            item = by_source[row["source"]]
+            item = by_source[text(os.fsdecode(row["source"]))]
             item.status, item.reason = Status(row["status"]), row["reason"]
-            _record(manifest, item, row["output"] or None, row["seconds"], on_result)
+            output = os.fsdecode(row["output"]) if row["output"] else None
+            _record(manifest, item, output, row["seconds"], on_result)
     except Exception as e:  # the model could not load, or the cluster went away
         raise _colorize_error(e) from e
 
@@ -180,8 +183,8 @@ def _record(manifest: Manifest, item: BatchItem, output: str | None, seconds: fl
 
 def _key(path) -> str:
     # absolute: workers do not share the driver's working folder, and a re-run from another
-    # folder must find the same manifest rows
-    return os.path.abspath(path)
+    # folder must find the same manifest rows; as the manifest stores it
+    return text(os.path.abspath(path))
 
 
 def _colorize_error(error: BaseException) -> ColorizeError:
