@@ -23,7 +23,7 @@ import ray
 from colorize_app.archive.manifest import Manifest, Row, text
 from colorize_app.core.batch import BatchItem, BatchRunner
 from colorize_app.core.errors import ColorizeError
-from colorize_app.core.job import Job, JobOptions
+from colorize_app.core.job import Job, JobOptions, JobResult, will_skip
 from colorize_app.core.vocabulary import Status
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,10 @@ class Colorizer:
         out: dict[str, list] = {name: [] for name in COLUMNS}
         for i, job in enumerate(jobs):
             result = self.runner.run(job, upcoming=jobs[i + 1 : i + 2])
+            if result.status == Status.FAILED and will_skip(job):
+                # another writer (a worker of an earlier, killed run) saved it meanwhile
+                result = JobResult(Status.SKIPPED, f"already colorized ({job.output.name} exists)",
+                                   output=job.output)  # fmt: skip
             out["source"].append(os.fsencode(job.source))
             out["output"].append(os.fsencode(result.output) if result.output is not None else b"")
             out["status"].append(Status(result.status).value)
