@@ -38,6 +38,7 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "temperature": (float, 0.01, 10.0),
     "chroma_gain": (float, 0.1, 10.0),
     "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
+    "blend": (float, 0.0, 1.0),
 }
 
 
