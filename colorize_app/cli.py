@@ -35,6 +35,8 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 1
 MAX_RENDER_SIZE = 4096  # 16 MP through the network already needs several GB
 MAX_SATURATION = 10.0
 MAX_MEGAPIXELS = 10_000
+ENGINES = ("local", "ray")
+MAX_WORKERS = MAX_BATCH = 1_000_000
 SHOWN_SKIPS = 10
 
 
@@ -66,15 +68,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+    hints = parser.add_mutually_exclusive_group()
+    hints.add_argument("--no-hints", action="store_true",
+                       help="ignore the colour hints saved next to photos (<photo>.colorize.json)")  # fmt: skip
+    hints.add_argument("--hints", metavar="FILE",
+                       help="apply the colour hints in FILE (a .colorize.json) to every photo")  # fmt: skip
     parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    _add_archive_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
 def _format(args: argparse.Namespace) -> str | None:
     return None if args.format == "SAME" else args.format
+
+
+def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "archive scale (Ray)", "Colour millions of photos on a Ray cluster; needs "
+        "pip install 'colorize[archive]'. Every worker must reach the photos' paths.")
+    group.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
+                       help="local: this computer (default); ray: Ray Data workers")  # fmt: skip
+    group.add_argument("--ray-address", metavar="ADDR",
+                       help="join this cluster (auto, HOST:PORT, ray://HOST:PORT); default: start Ray here")  # fmt: skip
+    group.add_argument("--workers", type=_int_up_to(MAX_WORKERS), metavar="N",
+                       help="Ray workers, each holding a model (default: one per GPU, else per CPU)")  # fmt: skip
+    group.add_argument("--batch-size", type=_int_up_to(MAX_BATCH), default=16, metavar="N",
+                       help="photos per call of a worker (default: %(default)s)")  # fmt: skip
+    group.add_argument("--cpus-per-worker", type=_positive_float, metavar="X",
+                       help="CPUs each worker reserves (default: 1, or 2 on a GPU cluster)")  # fmt: skip
+    group.add_argument("--gpus-per-worker", type=_positive_float, metavar="X",
+                       help="the share of a GPU each worker reserves when the cluster has GPUs "
+                       "(default: 0.25, four workers a GPU)")  # fmt: skip
+    group.add_argument("--manifest", metavar="FILE",
+                       help="the run's SQLite record, one row per photo (default: "
+                       "colorize-manifest.sqlite in the output folder or the first folder)")  # fmt: skip
+    group.add_argument("--retry-failed", action="store_true",
+                       help="try again the photos the manifest records as failed")  # fmt: skip
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
 
 
 def _int_up_to(largest: int):
@@ -197,9 +236,15 @@ def _run(args: argparse.Namespace) -> int:
     import cv2
 
     from colorize_app.core.batch import check_output_folders, plan_batch
-    from colorize_app.core.errors import ImageWriteError
+    from colorize_app.core.errors import ColorizeError, ImageWriteError
 
+    if args.engine == "ray":
+        from colorize_app.archive import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise ColorizeError(f"--engine ray needs Ray, which is not installed: {INSTALL_HINT}")
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
+    args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
                        format=_format(args))  # fmt: skip
@@ -219,6 +264,8 @@ def _run(args: argparse.Namespace) -> int:
     if waiting and not todo:  # every result was refused up front: nothing could start
         _report(items)
         return EXIT_ERROR
+    if args.engine == "ray":
+        return _colorize_on_ray(items, args)
     if todo:  # a re-run with nothing left to do need not load the model
         # Importing torch and loading the model take seconds: say something first.
         print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
@@ -232,18 +279,60 @@ def _run(args: argparse.Namespace) -> int:
     return _report(items)
 
 
+def _hints_given(args: argparse.Namespace):
+    """The points of --hints FILE (None without it); its problem is the run's error (exit 2)."""
+    if args.hints is None:
+        return None
+    from colorize_app.core.sidecar import read_hints_file
+
+    return tuple(read_hints_file(args.hints))
+
+
+def _options(args):
+    from colorize_app.core.job import JobOptions
+
+    return JobOptions(render_size=args.render_size, saturation=args.saturation,
+                      device=args.device, overwrite=args.overwrite,
+                      max_pixels=args.max_megapixels * 1_000_000,
+                      hints=args.hint_points, sidecars=not args.no_hints,
+                      format=_format(args), quality=args.jpeg_quality)  # fmt: skip
+
+
+def _colorize_on_ray(items, args) -> int:
+    from colorize_app.archive.manifest import Manifest, default_manifest_path
+    from colorize_app.archive.runner import run_archive
+
+    weights = os.path.abspath(args.weights) if args.weights else None
+    if any(item.status == Status.WAITING for item in items):
+        from colorize_app.core.weights import load_model
+
+        load_model(weights)  # no usable model: exit 2 here, before Ray starts
+    path = args.manifest or default_manifest_path(args.paths, args.output_dir)
+
+    def on_result(item):
+        if item.status == Status.FAILED:
+            _say(f"failed: {item.reason}", sys.stderr)
+
+    with Manifest(path) as manifest:
+        run_archive(items, manifest, weights=weights, options=_options(args),
+                    address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
+                    cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
+                    retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
+        counts = manifest.counts()
+    status = _report(items)
+    print(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
+          f"{counts['failed']} failed in all runs.")  # fmt: skip
+    return status
+
+
 def _colorize(items, todo, args):
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from colorize_app.core.batch import run_batch
     from colorize_app.core.engine import Engine, default_threads
-    from colorize_app.core.job import JobOptions
 
-    options = JobOptions(render_size=args.render_size, saturation=args.saturation,
-                         device=args.device, overwrite=args.overwrite,
-                         max_pixels=args.max_megapixels * 1_000_000,
-                         format=_format(args), quality=args.jpeg_quality)  # fmt: skip
+    options = _options(args)
     engine = Engine(args.weights, threads=default_threads(),
                     on_notice=lambda text: print(f"colorize: {text}", file=sys.stderr))
     engine.load(args.device)  # no model, or a GPU that is not there: exit 2 before any photo
@@ -264,6 +353,8 @@ def _colorize(items, todo, args):
             if id(item) not in waiting:
                 return  # skipped or failed while planning: not part of the bar
             on_progress(item, 1.0)
+            if item.note:
+                bar.write(printable(f"colorize: {item.note}"), file=sys.stderr)
             if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
 
@@ -275,6 +366,14 @@ def _report(items) -> int:
     skipped = [item for item in items if item.status == Status.SKIPPED]
     failed = [item for item in items if item.status == Status.FAILED]
     print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
+    hinted = sum(1 for item in done if item.hints)
+    if hinted:
+        print(f"{hinted} of them with colour hints.")
+    noted = [item for item in done if item.note]
+    if noted:
+        print("Notes:")
+        for item in noted:
+            print(printable(f"  {item.note}"))
     if skipped:
         print("Skipped:")
         for item in skipped[:SHOWN_SKIPS]:

@@ -45,7 +45,7 @@ def test_out_of_gpu_memory_falls_back_to_the_cpu_and_stays_there(monkeypatch):
     monkeypatch.setattr(engine_module.weights, "load_model", lambda path, device: model)
     calls = []
 
-    def predict_chroma(pixels, model, render_size):
+    def predict_chroma(pixels, model, render_size, hints=None):
         calls.append(engine.device.type)
         if engine.device.type == "cuda":
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -67,9 +67,23 @@ def test_other_gpu_errors_are_not_hidden(monkeypatch):
     monkeypatch.setattr(engine_module, "resolve_device", lambda name: torch.device("cuda"))
     monkeypatch.setattr(engine_module.weights, "load_model", lambda path, device: FakeGpuModel())
 
-    def broken(pixels, model, render_size):
+    def broken(pixels, model, render_size, hints=None):
         raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
     monkeypatch.setattr(engine_module, "predict_chroma", broken)
     with pytest.raises(RuntimeError, match="illegal memory access"):
         Engine().predict(np.zeros((8, 8), np.uint8), JobOptions())
+
+
+def test_hints_reach_the_network_and_a_model_without_hint_input_says_so_once(tiny_weights):
+    from colorize_app.core.hints import Hint
+
+    notices = []
+    engine = Engine(tiny_weights, on_notice=notices.append)
+    options = JobOptions(render_size=32, hints=(Hint(0.5, 0.5, "#c0392b"),))
+    pixels = np.zeros((16, 16), np.uint8)
+    plain = engine.predict(pixels, JobOptions(render_size=32))
+    assert np.array_equal(engine.predict(pixels, options), plain)  # ignored, not an error
+    engine.predict(pixels, options)
+    assert notices == [engine_module.NO_HINTS_NOTICE]
+    assert engine.describe()["takes_hints"] is False

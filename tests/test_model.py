@@ -56,3 +56,30 @@ def test_chroma_gain_scales_the_predicted_colour():
     x = torch.randn(1, 1, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(boosted(x), plain(x) * 1.5)
+
+
+def test_a_dual_head_blends_its_bins_and_regression_colours():
+    import dataclasses
+
+    torch.manual_seed(0)
+    model = ColorizerNet(ModelConfig(cut_after=2, decoder_width=32, head="dual")).eval()
+    light = torch.randn(1, 1, 32, 32)
+    outputs = {}
+    for blend in (0.0, 0.3, 1.0):
+        model.config = dataclasses.replace(model.config, blend=blend)
+        with torch.no_grad():
+            outputs[blend] = model(light)
+    assert not torch.allclose(outputs[0.0], outputs[1.0])
+    assert torch.allclose(outputs[0.3], 0.3 * outputs[1.0] + 0.7 * outputs[0.0], atol=1e-4)
+
+
+def test_a_regression_model_warm_starts_the_regression_half_of_a_dual_head():
+    from training.warm_start import copy_compatible
+
+    torch.manual_seed(0)
+    regression = ColorizerNet(ModelConfig(cut_after=2, decoder_width=32, head="regression")).eval()
+    dual = ColorizerNet(ModelConfig(cut_after=2, decoder_width=32, head="dual", blend=0.0)).eval()
+    copy_compatible(dual, regression)
+    light = torch.randn(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(dual(light), regression(light), atol=1e-5)

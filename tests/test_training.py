@@ -37,7 +37,7 @@ def _train(data, out, cache, *extra):
     ])
 
 
-@pytest.mark.parametrize("loss", ["bins", "mse"])
+@pytest.mark.parametrize("loss", ["bins", "mse", "dual"])
 def test_training_resumes_exactly_and_exports_weights_the_app_loads(tmp_path, loss):
     _colourful_photos(tmp_path / "photos")
     cache = tmp_path / "cache"

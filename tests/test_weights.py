@@ -68,3 +68,10 @@ def test_no_default_model_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.setattr(weights, "default_weights_path", lambda: tmp_path / "absent.safetensors")
     with pytest.raises(ModelNotInstalledError, match="--weights"):
         weights.load_model()
+
+
+def test_saved_weights_are_readable_by_every_user(tiny_model, tmp_path):
+    import stat
+
+    path = weights.save_weights(tmp_path / "shared.safetensors", tiny_model)
+    assert path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH) == stat.S_IRGRP | stat.S_IROTH

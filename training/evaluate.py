@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
     p.add_argument("--saturation", type=float, default=1.0)
     p.add_argument("--temperature", type=float, help="override the annealed-mean temperature of bins models")
+    p.add_argument("--blend", type=float, help="override the dual head's blend of bins and regression")
     p.add_argument("--chroma-gain", type=float, help="override the models' colour calibration gain")
     p.add_argument("--hints", type=int, default=0, help="simulated colour hints per photo (metrics.md)")
     p.add_argument("--degrade", action="store_true", help="evaluate on old-scan versions of the photos")
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     models = {}
     for name, path in zip(names, args.weights):
         model = load_model(path)
-        overrides = {k: v for k, v in (("temperature", args.temperature), ("chroma_gain", args.chroma_gain))
+        overrides = {k: v for k, v in (("temperature", args.temperature), ("chroma_gain", args.chroma_gain),
+                                                 ("blend", args.blend))
                      if v is not None}
         model.config = dataclasses.replace(model.config, **overrides)
         models[name] = model

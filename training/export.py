@@ -18,7 +18,8 @@ from .checkpoint import load_checkpoint
 
 
 def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chroma_gain: float | None = None,
-           metrics: dict | None = None, name: str | None = None, raw: bool = False) -> Path:
+           blend: float | None = None, metrics: dict | None = None, name: str | None = None,
+           raw: bool = False) -> Path:
     """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``.
 
     A run that kept a moving average of its weights (``--ema``) exports the average unless ``raw``.
@@ -29,6 +30,8 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
         config = dataclasses.replace(config, temperature=temperature)
     if chroma_gain is not None:
         config = dataclasses.replace(config, chroma_gain=chroma_gain)
+    if blend is not None:
+        config = dataclasses.replace(config, blend=blend)
     model = ColorizerNet(config)
     use_ema = "ema" in state and not raw
     model.load_state_dict(state["ema"] if use_ema else state["model"])
@@ -56,12 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--temperature", type=float, help="annealed-mean temperature to bake in (bins head)")
     p.add_argument("--chroma-gain", type=float, help="colour calibration gain to bake in (see the model card)")
+    p.add_argument("--blend", type=float, help="dual head: share of the bins' annealed mean to bake in")
     p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate to record")
     p.add_argument("--name", help="a human name for the model, shown in the window")
     p.add_argument("--raw", action="store_true", help="export the last step's weights, not their moving average")
     args = p.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
-    path = export(args.checkpoint, args.out, temperature=args.temperature, chroma_gain=args.chroma_gain,
+    path = export(args.checkpoint, args.out, temperature=args.temperature, chroma_gain=args.chroma_gain, blend=args.blend,
                   metrics=metrics, name=args.name, raw=args.raw)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

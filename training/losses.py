@@ -86,3 +86,19 @@ def huber_loss(head_output: torch.Tensor, ab: torch.Tensor, delta: float = 1 / 1
     """
     target = downsample_ab(ab, head_output.shape[-2:]) / AB_SCALE
     return F.smooth_l1_loss(head_output.float(), target, beta=delta) / delta
+
+
+class DualLoss:
+    """The dual head's loss: the bins' rebalanced cross-entropy plus the regression's Huber loss."""
+
+    def __init__(self, bins: BinsLoss, huber_weight: float = 1.0) -> None:
+        self.bins = bins
+        self.huber_weight = huber_weight
+
+    def to(self, device: torch.device) -> DualLoss:
+        self.bins.to(device)
+        return self
+
+    def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        logits, regression = head_output[:, :-2], head_output[:, -2:]
+        return self.bins(logits, ab) + self.huber_weight * huber_loss(regression, ab)

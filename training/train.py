@@ -35,7 +35,7 @@ from colorize_app.core.model import ColorizerNet, ModelConfig
 from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from .data import DEFAULT_CACHE, build_cache
-from .losses import BinsLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
+from .losses import BinsLoss, DualLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
 from .metrics import colourfulness
 from .warm_start import EMA, copy_compatible
 
@@ -47,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, nargs="+", help="folder(s) of colour photos, searched recursively")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, log.jsonl, args.json")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt exactly")
-    p.add_argument("--loss", choices=["bins", "mse", "huber"], default="bins")
+    p.add_argument("--loss", choices=["bins", "mse", "huber", "dual"], default="bins",
+                   help="dual: a bins head and a Huber regression head on one body, blended at decode")
     p.add_argument("--hints", action=argparse.BooleanOptionalAction, default=False,
                    help="a network that takes colour hints, trained with simulated ones")
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
@@ -122,7 +123,8 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
         _, ab = to_tensors(centre_crops(cache.pixels, np.sort(sample), 32))
         prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres)
         weights = torch.from_numpy(rebalancing_weights(prior, centres)).float()
-    return BinsLoss(model.bin_centres.detach().cpu(), weights), {"class_weights": weights}
+    bins = BinsLoss(model.bin_centres.detach().cpu(), weights)
+    return (DualLoss(bins) if args.loss == "dual" else bins), {"class_weights": weights}
 
 
 class HeadOnly(torch.nn.Module):
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
     config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
                          decoder_width=args.decoder_width,
-                         head="bins" if args.loss == "bins" else "regression",
+                         head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
                          in_channels=4 if args.hints else 1)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
@@ -275,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = restore_rng(state)
     ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
     args.bf16 = choose_precision(args, model, loss_fn, device)
-    if isinstance(loss_fn, BinsLoss):
+    if isinstance(loss_fn, (BinsLoss, DualLoss)):
         loss_fn.to(device)
     net = HeadOnly(model)
     if world > 1:

@@ -27,6 +27,10 @@ def copy_compatible(target: nn.Module, source: nn.Module) -> int:
             continue
         if old.shape == tensor.shape:
             tensor.copy_(old)
+        elif name.startswith("head.") and old.shape[1:] == tensor.shape[1:] and old.shape[0] < tensor.shape[0]:
+            # A regression head (2 rows) becomes a dual head's last two rows; a bins head its first.
+            rows = slice(-2, None) if old.shape[0] == 2 else slice(0, old.shape[0])
+            tensor[rows] = old
         elif old.ndim == 4 and old.shape[0] == tensor.shape[0] and old.shape[2:] == tensor.shape[2:] \
                 and old.shape[1] < tensor.shape[1]:
             tensor.zero_()

@@ -19,6 +19,7 @@ from colorize_app.core.atomic import free_bytes, live_writes, probe_writable
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
+from colorize_app.core.sidecar import SIDECAR_SUFFIX
 from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, FORMAT_EXTENSIONS, Status
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class BatchItem:
     output: Path
     status: Status = WAITING
     reason: str = ""
+    note: str = ""  # worth telling although the photo was done (a damaged hints file)
+    hints: int = 0  # how many colour hints the photo was colorized with
 
 
 @dataclass
@@ -151,7 +154,9 @@ def _unreadable(path: Path, error: OSError) -> BatchItem:
 
 
 def _explicit_file(item: BatchItem, suffix: str) -> BatchItem:
-    if not is_supported(item.source):
+    if item.source.name.lower().endswith(SIDECAR_SUFFIX):
+        item.status, item.reason = SKIPPED, "this is a Colorize hints file, not a photo"
+    elif not is_supported(item.source):
         item.status, item.reason = SKIPPED, "not a JPEG, PNG, TIFF, BMP or WebP file"
     elif is_own_output(item.source, suffix):
         item.status, item.reason = SKIPPED, "this is already a Colorize result"
@@ -327,6 +332,7 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
                 summary.cancelled = True
                 break
             item.status, item.reason = result.status, result.reason
+            item.note, item.hints = result.note, len(result.hints)
             del result  # it holds the colorized photo: free it before the next one is made
             if on_item:
                 on_item(item)

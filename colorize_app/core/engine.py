@@ -24,6 +24,8 @@ from colorize_app.core.vocabulary import DEFAULT_DEVICE, GPU_DEVICES
 logger = logging.getLogger(__name__)
 
 FALLBACK_NOTICE = "The GPU ran out of memory; continuing on the CPU."
+NO_HINTS_NOTICE = ("This model does not take colour hints; photos with hints are colorized "
+                   "without them.")
 
 
 def batch_threads() -> int:
@@ -57,6 +59,7 @@ class Engine:
         self.model = None
         self.device: torch.device | None = None
         self._cpu_fallback = False  # the GPU ran out of memory once: stay on the CPU
+        self._told_no_hints = False
 
     def load(self, device: str = DEFAULT_DEVICE):
         """The model, on ``device`` (one of vocabulary.DEVICES); loads or moves it as needed.
@@ -75,10 +78,17 @@ class Engine:
         return self.model
 
     def predict(self, pixels: np.ndarray, options: JobOptions) -> np.ndarray:
-        """``pipeline.predict_chroma`` of ``pixels`` with ``options``: float32 h x w x 2."""
+        """``pipeline.predict_chroma`` of ``pixels`` with ``options`` (its hints too): float32
+        h x w x 2. A model without hint input colorizes without them, and says so once."""
         model = self.load(options.device)
+        hints = list(options.hints) if options.hints else None
+        if hints and not self.takes_hints() and not self._told_no_hints:
+            self._told_no_hints = True
+            logger.info(NO_HINTS_NOTICE)  # the user hears it through on_notice
+            if self._on_notice is not None:
+                self._on_notice(NO_HINTS_NOTICE)
         try:
-            return predict_chroma(pixels, model, render_size=options.render_size)
+            return predict_chroma(pixels, model, render_size=options.render_size, hints=hints)
         except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is one
             if self.device is None or self.device.type == "cpu" or not _out_of_memory(exc):
                 raise
@@ -87,7 +97,12 @@ class Engine:
             self._move(torch.device("cpu"))
             if self._on_notice is not None:
                 self._on_notice(FALLBACK_NOTICE)
-            return predict_chroma(pixels, self.model, render_size=options.render_size)
+            return predict_chroma(pixels, self.model, render_size=options.render_size, hints=hints)
+
+    def takes_hints(self) -> bool:
+        """True when the loaded model reads colour hints (False before it is loaded)."""
+        config = getattr(self.model, "config", None)
+        return bool(getattr(config, "takes_hints", False))
 
     def describe(self) -> dict:
         """Plain data about the loaded model for the window: name, device, model card, GPU."""
@@ -102,6 +117,7 @@ class Engine:
             "config": meta.get("model_config") or {},
             "path": str(path or ""),
             "gpu": available_gpu(),
+            "takes_hints": self.takes_hints(),
         }
 
     def device_name(self) -> str:

@@ -14,7 +14,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,9 @@ import numpy as np
 from colorize_app.core.atomic import write_error
 from colorize_app.core.chroma import compose
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData, read_image, write_image
+from colorize_app.core.sidecar import HintsFileError, read_hints
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
     DEFAULT_JPEG_QUALITY,
@@ -48,6 +50,9 @@ class JobOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     format: str | None = None  # the results' format (vocabulary.FORMATS); None: each source's
     quality: int = DEFAULT_JPEG_QUALITY  # JPEG quality of the results
+    # Colour hints for every photo (the command line's --hints FILE); None: each photo's own.
+    hints: tuple[Hint, ...] | None = None
+    sidecars: bool = True  # read a photo's hints file (photo.jpg.colorize.json) when it has one
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +65,8 @@ class Job:
     chroma: np.ndarray | None = None
     format: str | None = None  # the output's format; None: the source's (Save As picks another)
     id: int = 0  # the caller's tag (the window's list entry); unused here
+    # This photo's hints, as the window holds them (() : explicitly none); None: see resolve_hints
+    hints: tuple[Hint, ...] | None = None
 
 
 @dataclass(eq=False)
@@ -73,6 +80,8 @@ class JobResult:
     chroma: np.ndarray | None = None  # the network's (a, b) at render size, float32
     pixels: np.ndarray | None = None  # the colorized photo at full resolution
     seconds: float = 0.0
+    note: str = ""  # worth telling the user although the job went on (a damaged hints file)
+    hints: tuple[Hint, ...] = ()  # the hints the network was given
 
 
 Predict = Callable[[np.ndarray, JobOptions], np.ndarray]
@@ -84,6 +93,25 @@ CancelCheck = Callable[[], bool]
 def read_for(job: Job) -> ImageData:
     """Decode ``job``'s photo with its options' pixel limit (the default ``read`` of run_job)."""
     return read_image(job.source, max_pixels=job.options.max_pixels)
+
+
+def resolve_hints(job: Job) -> tuple[tuple[Hint, ...], str]:
+    """The hints ``job``'s photo is colorized with, and a note for the user (or "").
+
+    The job's own hints win, then the options' (one file for every photo), then the photo's hints
+    file when ``options.sidecars``. A damaged, unreadable or future-version file gives no hints
+    and a note naming it; the file itself is never touched.
+    """
+    if job.hints is not None:
+        return tuple(job.hints), ""
+    if job.options.hints is not None:
+        return tuple(job.options.hints), ""
+    if not job.options.sidecars:
+        return (), ""
+    try:
+        return tuple(read_hints(job.source)), ""
+    except HintsFileError as exc:
+        return (), f"{exc} Colorized without hints."
 
 
 def will_skip(job: Job) -> bool:
@@ -144,7 +172,14 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
     image = read(job)
     progress(READ_SHARE)
     check()
-    result.chroma = job.chroma if job.chroma is not None else predict(image.pixels, job.options)
+    if job.chroma is not None:
+        result.chroma = job.chroma
+    else:
+        result.hints, result.note = resolve_hints(job)
+        if result.note:
+            logger.info("%s", result.note)  # the runner tells the user (JobResult.note)
+        options = replace(job.options, hints=result.hints or None)
+        result.chroma = predict(image.pixels, options)
     progress(NETWORK_SHARE)
 
     def composing(fraction: float) -> None:

@@ -10,7 +10,11 @@ the body:
 
 - ``"bins"``: logits over the in-gamut ab bins (Zhang et al. 2016), decoded with the annealed
   mean, which keeps colours vivid where a regression would average them to brown;
-- ``"regression"``: tanh x 128, the seed report's recipe, kept as the baseline.
+- ``"regression"``: tanh x 128, the seed report's recipe, kept as the baseline;
+- ``"dual"``: both on one body, trained together (cross-entropy on the bins, Huber on the
+  regression); the colour is ``blend`` x the annealed mean + (1 - blend) x the regression, so
+  one measured number trades vivid, committed hues against the regression's caution, and the bin
+  distribution can suggest colours for a point and show where the model is unsure.
 
 Colour is predicted at ``out_stride`` of the input and upsampled bilinearly: chroma is smooth,
 and the full-resolution lightness laid over it later carries the detail.
@@ -45,11 +49,12 @@ class ModelConfig:
     cut_after: int = 3          # last ResNet stage kept (1..4); the encoder's stride is 2**(cut_after+1)
     out_stride: int = 4         # resolution the decoder reaches before the final bilinear upsampling
     decoder_width: int = 128    # channels of the widest decoder block (halved per level, at least 32)
-    head: str = "bins"          # "bins" or "regression"
+    head: str = "bins"          # "bins", "regression" or "dual"
     bin_grid: int = 10          # ab grid step for the bins head
     temperature: float = 0.38   # annealed-mean temperature for the bins head
     chroma_gain: float = 1.0    # calibration: predicted ab is multiplied by this (chosen on held-out photos)
     in_channels: int = 1        # 1: lightness only (the first model); 4: lightness + hint a, b, mask
+    blend: float = 0.5          # dual head: weight of the bins' annealed mean against the regression
 
     def __post_init__(self) -> None:
         if self.backbone not in _STAGE_CHANNELS:
@@ -58,8 +63,10 @@ class ModelConfig:
             raise ValueError("cut_after must be between 1 and 4")
         if self.out_stride not in (1, 2, 4) or self.out_stride > 2 ** (self.cut_after + 1):
             raise ValueError("out_stride must be 1, 2 or 4 and not coarser than the encoder")
-        if self.head not in ("bins", "regression"):
-            raise ValueError("head must be 'bins' or 'regression'")
+        if self.head not in ("bins", "regression", "dual"):
+            raise ValueError("head must be 'bins', 'regression' or 'dual'")
+        if not 0.0 <= self.blend <= 1.0:
+            raise ValueError("blend must be between 0 and 1")
         if self.in_channels not in (1, 1 + HINT_CHANNELS):
             raise ValueError(f"in_channels must be 1 or {1 + HINT_CHANNELS}")
 
@@ -132,10 +139,10 @@ class ColorizerNet(nn.Module):
         if config.out_stride == 1:
             self.ups.append(_UpBlock(width, config.in_channels, max(32, width // 2)))
             width = max(32, width // 2)
-        if config.head == "bins":
+        if config.head in ("bins", "dual"):
             bins = torch.from_numpy(ab_gamut_bins(config.bin_grid))
             self.register_buffer("bin_centres", bins, persistent=True)
-            self.head = nn.Conv2d(width, len(bins), kernel_size=1)
+            self.head = nn.Conv2d(width, len(bins) + (2 if config.head == "dual" else 0), kernel_size=1)
         else:
             self.head = nn.Conv2d(width, 2, kernel_size=1)
 
@@ -174,15 +181,24 @@ class ColorizerNet(nn.Module):
             y = up(y, skip)
         x = y
         out = self.head(x)
-        return out if self.config.head == "bins" else torch.tanh(out)
+        if self.config.head == "bins":
+            return out
+        if self.config.head == "regression":
+            return torch.tanh(out)
+        return torch.cat([out[:, :-2], torch.tanh(out[:, -2:])], dim=1)  # dual: logits, then ab / 128
 
     def decode(self, head_output: torch.Tensor) -> torch.Tensor:
         """Head output -> (a, b) in natural units at the head's resolution."""
+        head_output = head_output.float()
         if self.config.head == "regression":
-            ab = head_output.float() * AB_SCALE
+            ab = head_output * AB_SCALE
         else:
-            probs = torch.softmax(head_output.float() / self.config.temperature, dim=1)
+            logits = head_output[:, : len(self.bin_centres)]
+            probs = torch.softmax(logits / self.config.temperature, dim=1)
             ab = torch.einsum("nqhw,qc->nchw", probs, self.bin_centres.float())
+            if self.config.head == "dual":
+                blend = self.config.blend
+                ab = blend * ab + (1 - blend) * head_output[:, -2:] * AB_SCALE
         # A mean-seeking model shrinks colour towards gray; a gain measured on held-out photos
         # restores the colourfulness real photos have (see training/MODEL_CARD.md).
         return ab * self.config.chroma_gain if self.config.chroma_gain != 1.0 else ab

@@ -38,6 +38,7 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "temperature": (float, 0.01, 10.0),
     "chroma_gain": (float, 0.1, 10.0),
     "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
+    "blend": (float, 0.0, 1.0),
 }
 
 
@@ -59,8 +60,10 @@ def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared and shipped
         save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(header)})
+        # After writing: mkstemp makes the file private, and safetensors may write it anew;
+        # weights are meant to be shared and shipped.
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

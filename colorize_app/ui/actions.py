@@ -111,6 +111,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     file_menu.addActions([a.close, a.quit])
 
     edit_menu = bar.addMenu(tr("&Edit"))
+    edit_menu.setObjectName("edit_menu")  # found by name by the hint mode's actions
     edit_menu.addActions([a.remove, a.clear])
     edit_menu.addSeparator()
     edit_menu.addAction(a.preferences)
@@ -121,6 +122,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     colorize_menu.addAction(a.auto_save)
 
     view_menu = bar.addMenu(tr("&View"))
+    view_menu.setObjectName("view_menu")
     view_menu.addActions([a.side_by_side, a.compare])
     view_menu.addSeparator()
     view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])

@@ -68,7 +68,9 @@ class BatchController(QObject):
     def colorize(self, entries: list[BatchEntry], options: JobOptions, *, auto_save: bool) -> int:
         """Queue entries for the network; returns how many were queued (busy ones are left alone).
         With `auto_save`, each result is saved next to its original as it finishes."""
-        jobs = [Job(entry.source, entry.output if auto_save else None, options, id=entry.id)
+        # The entry's hints are the window's (read from the hints file as the photo was added).
+        jobs = [Job(entry.source, entry.output if auto_save else None, options, id=entry.id,
+                    hints=tuple(entry.hints))
                 for entry in entries if entry.id not in self._pending]
         return self._submit(jobs)
 

@@ -40,6 +40,8 @@ class BatchEntry:
     # (render size, saturation) of the result in memory and of the file on disk; None: unknown
     made_with: tuple[int, float] | None = None
     saved_with: tuple[int, float] | None = None
+    hints: tuple = ()  # core.hints.Hint points, as in the photo's hints file
+    hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -102,6 +104,14 @@ class BatchListModel(QAbstractListModel):
     def _state(self, entry: BatchEntry) -> str:
         if self.is_out_of_date(entry):
             return self.tr("Out of date: saved with other settings")
+        # First, so that a narrow list that cuts the line short still shows it.
+        if entry.hints:
+            return self.tr("{0} hint(s) · {1}").format(len(entry.hints), self._state(entry))
+        if entry.hints_note:
+            return self.tr("Hints file unusable · {0}").format(self._state(entry))
+        return self._state(entry)
+
+    def _state(self, entry: BatchEntry) -> str:
         if entry.status == Status.WAITING:
             return self.tr("Waiting")
         if entry.status == Status.WORKING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
+    QColor,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -87,6 +88,15 @@ class ImageView(QWidget):
 
     def image_size(self) -> tuple[int, int]:
         return (self._size.width(), self._size.height()) if self._levels else (0, 0)
+
+    def pixel_at(self, x: float, y: float) -> QColor | None:
+        """The colour shown at photo point (x, y) (0..1), or None without a photo."""
+        if not self._levels:
+            return None
+        image = self._levels[0]
+        col = min(image.width() - 1, int(x * image.width()))
+        row = min(image.height() - 1, int(y * image.height()))
+        return image.pixelColor(col, row)
 
     # -- geometry ---------------------------------------------------------------------------------
     def device_scale(self) -> float:

@@ -24,6 +24,7 @@ from colorize_app.ui.batch_model import BatchListModel
 from colorize_app.ui.batch_panel import BatchPanel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.dialogs import AboutDialog, ShortcutsDialog
+from colorize_app.ui.hint_controller import HintController
 from colorize_app.ui.opening import image_filter, plan_entries, save_filter
 from colorize_app.ui.preferences import PreferencesDialog
 from colorize_app.ui.preview import PreviewWidget
@@ -64,7 +65,9 @@ class MainWindow(QMainWindow):
         self.previews = PreviewController(self.preview, self.host.previewer, self.model, self)
         self.commands = WindowActions(self)
         self.recent = RecentMenu(build_menus(self, self.commands), settings, self)
-        build_toolbar(self, self.commands)
+        toolbar = build_toolbar(self, self.commands)
+        self.hints = HintController(self)
+        self.hints.install(self.menuBar(), toolbar)
         self.status = AppStatusBar()
         self.setStatusBar(self.status)
         self._build_layout()
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.batch.timing.connect(self.status.set_timing)
         self.batch.message.connect(self._show_message)
         self.previews.failed.connect(self._show_message)
+        self.hints.message.connect(self._show_message)
         self.controls.saturation_changed.connect(self._on_saturation_changed)
         self.controls.render_size_changed.connect(self._on_settings_changed)
         self.controls.saturation_changed.connect(self._on_settings_changed)
@@ -168,6 +172,7 @@ class MainWindow(QMainWindow):
                 if path in opened or any(path in source.parents for source in opened):
                     self.settings.add_recent(path)
         self.previews.request_thumbnails(added)
+        problems += [entry.hints_note for entry in added if entry.hints_note]  # damaged hints files
         if added and (was_empty or not self.batch_panel.current_entry()):
             self.batch_panel.select_row(self.model.row_of(added[0].id))
         if problems:

@@ -92,6 +92,12 @@ class PreviewController(QObject):
                 self._request, str(self._entry.source), self._entry.chroma, self._saturation,
                 quick=False))
 
+    def show_hinted(self, entry_id: int, saturation: float) -> None:
+        """A new prediction for the photo on screen (its hints changed): a quick copy now, the
+        full-size preview once the clicks rest, as for the saturation slider."""
+        if self._entry is not None and self._entry.id == entry_id:
+            self.set_saturation(saturation)
+
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""
         self._saturation = saturation

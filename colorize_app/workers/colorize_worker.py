@@ -39,6 +39,8 @@ class ColorizeWorker(QObject):
     model_failed = Signal(str)  # no model installed, damaged weights...: stops everything queued
     notice = Signal(str)  # something worth telling the user, e.g. a fall back to the CPU
     idle = Signal()  # the queue ran dry
+    hints_predicted = Signal(int, int, object)  # request id, entry id, float16 chroma
+    hints_failed = Signal(int, int, str)  # request id, entry id, a sentence
     _step_requested = Signal()  # to itself, queued: run the next job in a later turn of the loop
 
     def __init__(self, weights=None) -> None:
@@ -51,6 +53,8 @@ class ColorizeWorker(QObject):
         self._epoch = 0
         self._announced: tuple | None = None  # the model and device last told to the window
         self._scheduled = False
+        self._hint_request = None  # requests.HintRequest: only the latest is worth running
+        self._hint_preview = None  # core.hint_preview.HintPreview, made on first use
         self._step_requested.connect(self._step, Qt.ConnectionType.QueuedConnection)
 
     # -- thread-safe, called from the window's thread ---------------------------------------------
@@ -74,6 +78,13 @@ class ColorizeWorker(QObject):
         self._queue.extend(jobs)
         self._schedule()
 
+    @Slot(object)
+    def request_hints(self, request) -> None:
+        """Predict a photo's colour for new hints (requests.HintRequest); it goes before queued
+        jobs, and a newer request replaces one not started yet."""
+        self._hint_request = request
+        self._schedule()
+
     @Slot(str)
     def warm_up(self, device: str) -> None:
         """Load the model ahead of the first job, so the status bar can name it early."""
@@ -95,13 +106,18 @@ class ColorizeWorker(QObject):
         # A queued signal to itself rather than QTimer.singleShot(0, ...): no helper object is made
         # on this thread for every job, and a step still pending when the thread ends goes with
         # the worker instead of holding on to it.
-        if not self._scheduled and self._queue:
+        if not self._scheduled and (self._queue or self._hint_request is not None):
             self._scheduled = True
             self._step_requested.emit()
 
     @Slot()
     def _step(self) -> None:
         self._scheduled = False
+        if self._hint_request is not None:
+            request, self._hint_request = self._hint_request, None
+            self._run_hints(request)
+            self._schedule()
+            return
         if not self._queue:
             return
         epoch, job = self._queue.popleft()
@@ -132,6 +148,21 @@ class ColorizeWorker(QObject):
         else:
             self._announce()
             self._report(job, result)
+
+    def _run_hints(self, request) -> None:
+        if self._hint_preview is None:
+            from colorize_app.core.hint_preview import HintPreview
+
+            self._hint_preview = HintPreview(self._predict)
+        try:
+            chroma = self._hint_preview.chroma(request.source, request.hints, request.options)
+        except WeightsError as exc:
+            self.model_failed.emit(str(exc))
+        except (ColorizeError, MemoryError) as exc:
+            self.hints_failed.emit(request.id, request.entry_id, str(exc) or type(exc).__name__)
+        else:
+            self._announce()
+            self.hints_predicted.emit(request.id, request.entry_id, chroma.astype(np.float16))
 
     def _report(self, job: Job, result: JobResult) -> None:
         if result.pixels is None and result.status != Status.SKIPPED:

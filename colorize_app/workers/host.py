@@ -24,6 +24,7 @@ class WorkerHost(QObject):
 
     _submitted = Signal(object)
     _warm_up_requested = Signal(str)
+    _hints_requested = Signal(object)
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,11 +50,16 @@ class WorkerHost(QObject):
         self._shut_down = False
         self._submitted.connect(self.colorizer.submit)
         self._warm_up_requested.connect(self.colorizer.warm_up)
+        self._hints_requested.connect(self.colorizer.request_hints)
 
     def colorize(self, jobs: list[Job]) -> None:
         """Queue jobs for the network (or, with a chroma, for re-composing and saving)."""
         epoch = self.colorizer.epoch()
         self._submitted.emit([(epoch, job) for job in jobs])
+
+    def predict_hints(self, request) -> None:
+        """Re-run the network for one photo's new hints (a requests.HintRequest)."""
+        self._hints_requested.emit(request)
 
     def stop(self) -> None:
         self.colorizer.cancel_all()

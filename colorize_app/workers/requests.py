@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorize_app.core.job import JobResult
+from colorize_app.core.hints import Hint
+from colorize_app.core.job import JobOptions, JobResult
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,14 @@ class Finished:
     thumbnail: np.ndarray | None = None  # HxWx3 or HxWx4 uint8, list-sized
     predicted: bool = False  # the network ran (False: re-composed from an earlier chroma)
     device: str = ""  # "CPU", "GPU (...)": where the network ran
+
+
+@dataclass(frozen=True)
+class HintRequest:
+    """Re-run the network for one photo with these hints (the window's hint mode); latest wins."""
+
+    id: int
+    entry_id: int
+    source: str
+    hints: tuple[Hint, ...]
+    options: JobOptions

@@ -6,7 +6,8 @@
 Builds a small "album" of black-and-white photos in a temporary folder (CC BY 4.0 photos from the
 Multi-class Weather Dataset, turned gray; see CREDITS.md), opens it in the window, colorizes it,
 and captures the whole screen with ImageMagick's `import` in side-by-side and compare mode, with
-a saved result out of date, and the Preferences and About dialogs.
+a saved result out of date, the Preferences and About dialogs, and, when the model takes colour
+hints, in hint mode (points placed, and the colour menu open).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ PHOTOS = {  # the training set's copies of Multi-class Weather Dataset photos (C
 }
 TRAIN = Path("/work/shared/data/train")
 SHOWN = "harbour.jpg"
+HINTS = [(0.30, 0.80, "#b03a2e"), (0.70, 0.25, "#5b7fae")]  # (x, y, colour) placed in hint mode
+MENU_AT = (0.55, 0.60)  # where the colour menu is opened for the last screenshot
 
 
 def make_album(folder: Path) -> list[Path]:
@@ -104,7 +107,40 @@ def main() -> None:
             settle(app, 1.0)
             capture(args.out / name, dialog)
             dialog.close()
+        if window.hints.takes_hints():
+            hint_shots(app, window, args.out)
+        else:
+            print("the model takes no hints: no hint-mode screenshots (pass a hint network with --weights)")
         window.close()
+
+
+def hint_shots(app, window, out: Path) -> None:
+    """Hint mode: two points placed, then the colour menu open for a third."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window.commands.side_by_side.trigger()
+    window.hints.hint_mode.setChecked(True)
+    settle(app, 0.5)
+    for x, y, colour in HINTS:
+        window.hints.place(x, y, colour)
+        settle(app, 1.5)
+    settle(app, 2.0)
+    capture(out / "window-hints.png")
+
+    def shoot_menu() -> None:
+        capture(out / "window-hint-colours.png")
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+
+    view = window.preview.side_by_side.result_view
+    overlay = window.hints.overlay
+    x, y = MENU_AT
+    at = overlay.mapToGlobal(overlay.to_widget(x, y).toPoint())
+    QTimer.singleShot(1500, shoot_menu)
+    window.hints._on_place_requested(x, y, at)  # opens the menu; shoot_menu closes it
+    assert view.has_image()
 
 
 def capture(path: Path, widget=None) -> None:

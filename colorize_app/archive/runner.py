@@ -1,0 +1,206 @@
+"""The planned photos of a batch colorized by Ray Data actors, each result recorded as it returns.
+
+The photos become a dataset of (source, output) rows; ``map_batches`` hands batches of them to a
+pool of ``Colorizer`` actors, each of which loads the model once and runs the same
+``core.job.run_job`` the local engine runs (through a ``BatchRunner``, so it decodes the next photo
+while the network works). Workers read and write the paths themselves, so every worker must reach
+them (a shared filesystem, or object storage mounted at the same paths). Only small result rows
+travel back to the driver, which writes them to the manifest as they stream in.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import ray
+
+from colorize_app.archive.manifest import Manifest, Row, text
+from colorize_app.core.batch import BatchItem, BatchRunner
+from colorize_app.core.errors import ColorizeError
+from colorize_app.core.job import Job, JobOptions, JobResult, will_skip
+from colorize_app.core.vocabulary import Status
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megabytes in memory
+# A GPU does the network in milliseconds; decoding, composing and encoding on the CPU take
+# ~0.24 s a 2 MP photo (benchmarks/archive_bench.py). So a GPU is shared by several workers, each
+# with CPUs of its own (one decodes the next photo meanwhile), rather than held by one.
+DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
+DEFAULT_GPUS_PER_WORKER = 0.25
+MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
+COLUMNS = ("source", "output", "status", "reason", "seconds")
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """How many actors, and what each one asks of the cluster."""
+
+    workers: int
+    cpus_per_worker: float
+    gpus_per_worker: float  # 0: the network runs on the worker's CPUs
+    batch_size: int
+
+
+def plan_cluster(resources: dict, options: JobOptions, *, workers: int | None = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE, cpus_per_worker: float | None = None,
+                 gpus_per_worker: float | None = None) -> ClusterPlan:  # fmt: skip
+    """Sizes for a cluster with ``resources`` (``ray.cluster_resources()``). With GPUs (and a
+    device that allows them) each worker takes ``gpus_per_worker`` of one (default a quarter) and
+    ``cpus_per_worker`` (default 2), and there are as many as the GPUs hold; else each takes
+    ``cpus_per_worker`` (default 1) and there are as many as the CPUs hold. ``workers`` overrides
+    the count."""
+    gpus = float(resources.get("GPU", 0)) if options.device != "cpu" else 0.0
+    if gpus:
+        per_gpu = DEFAULT_GPUS_PER_WORKER if gpus_per_worker is None else gpus_per_worker
+        per_cpu = DEFAULT_CPUS_PER_GPU_WORKER if cpus_per_worker is None else cpus_per_worker
+        fits = int(gpus / per_gpu + 1e-9)
+    else:
+        per_gpu = 0.0
+        per_cpu = DEFAULT_CPUS_PER_WORKER if cpus_per_worker is None else cpus_per_worker
+        fits = int(float(resources.get("CPU", 1)) / per_cpu + 1e-9)
+    return ClusterPlan(workers or max(1, fits), per_cpu, per_gpu, batch_size)
+
+
+class Colorizer:
+    """A Ray Data callable class: the model loaded once per actor, then ``run_job`` per photo."""
+
+    def __init__(self, weights: str | None, options: dict) -> None:
+        from colorize_app.core.engine import Engine, default_threads
+
+        self.options = JobOptions(**options)
+        self.engine = Engine(weights, threads=default_threads(),
+                             on_notice=lambda text: logger.warning("%s", text))  # fmt: skip
+        self.engine.load(self.options.device)
+        self.runner = BatchRunner(self.engine.predict)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # paths travel as bytes: Arrow strings must be UTF-8, and file names need not be
+        jobs = [Job(Path(os.fsdecode(source)), Path(os.fsdecode(output)), self.options)
+                for source, output in zip(batch["source"], batch["output"])]  # fmt: skip
+        out: dict[str, list] = {name: [] for name in COLUMNS}
+        for i, job in enumerate(jobs):
+            result = self.runner.run(job, upcoming=jobs[i + 1 : i + 2])
+            if result.status == Status.FAILED and will_skip(job):
+                # another writer (a worker of an earlier, killed run) saved it meanwhile
+                result = JobResult(Status.SKIPPED, f"already colorized ({job.output.name} exists)",
+                                   output=job.output)  # fmt: skip
+            out["source"].append(os.fsencode(job.source))
+            out["output"].append(os.fsencode(result.output) if result.output is not None else b"")
+            out["status"].append(Status(result.status).value)
+            out["reason"].append(text(result.reason))
+            out["seconds"].append(float(result.seconds))
+            del result  # the colorized pixels: free them before the next photo
+        return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
+                for name, values in out.items()}  # fmt: skip
+
+
+def connect(address: str | None = None) -> bool:
+    """Join the Ray cluster at ``address`` ("auto", "HOST:PORT", "ray://..."), or start a local
+    instance when None; does nothing when this process is connected already. True when it
+    connected (the caller then disconnects when done)."""
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    return True
+
+
+def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | None = None,
+                options: JobOptions | None = None, address: str | None = None,
+                workers: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                cpus_per_worker: float | None = None,
+                gpus_per_worker: float | None = None, retry_failed: bool = False,
+                on_result: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:  # fmt: skip
+    """Colorize the waiting ``items`` (from ``core.batch.plan_batch``) on Ray; returns them with
+    each one's status and reason set, one manifest row written per item as its result arrives.
+
+    Items the planner already settled (skipped, failed) are recorded without going to Ray; a
+    photo the manifest has as done and whose output exists keeps that row; one it has as failed
+    fails again with the recorded reason, untried, unless ``retry_failed``. ``on_result(item)``
+    hears each item once its row is committed. Raises ColorizeError (a WeightsError when no
+    worker could load the model); one bad photo only fails its own row.
+    """
+    options = options or JobOptions()
+    done_before = manifest.done()
+    failed_before = {} if retry_failed else manifest.failed()
+    by_source: dict[str, BatchItem] = {}
+    for item in items:
+        if item.status == Status.WAITING and _key(item.source) in failed_before:
+            item.status, item.reason = Status.FAILED, failed_before[_key(item.source)]
+        elif item.status == Status.WAITING:
+            by_source[_key(item.source)] = item
+        elif not (item.status == Status.SKIPPED and _key(item.source) in done_before):
+            _record(manifest, item, None, 0.0, on_result)
+    if not by_source:
+        return items
+    connected = connect(address)
+    try:
+        _run_on_ray(by_source, manifest, options, weights, on_result,
+                    plan_cluster(ray.cluster_resources(), options, workers=workers,
+                                 batch_size=batch_size, cpus_per_worker=cpus_per_worker,
+                                 gpus_per_worker=gpus_per_worker))  # fmt: skip
+    finally:
+        if connected:
+            ray.shutdown()
+    return items
+
+
+def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
+                weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
+    rows = [{"source": os.fsencode(os.path.abspath(item.source)),
+             "output": os.fsencode(os.path.abspath(item.output))} for item in by_source.values()]
+    # at least a block per worker, or some workers idle; no more workers than photos
+    plan = replace(plan, workers=min(plan.workers, len(rows)))
+    blocks = min(len(rows), MAX_BLOCKS, max(plan.workers, math.ceil(len(rows) / plan.batch_size)))
+    logger.info("Ray: %d workers, %s CPU and %s GPU each, %d photos a batch", plan.workers,
+                plan.cpus_per_worker, plan.gpus_per_worker, plan.batch_size)  # fmt: skip
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+        Colorizer,
+        fn_constructor_kwargs={"weights": weights, "options": asdict(options)},
+        batch_size=plan.batch_size,
+        compute=ray.data.ActorPoolStrategy(size=plan.workers),
+        num_cpus=plan.cpus_per_worker,
+        num_gpus=plan.gpus_per_worker or None,
+    )
+    try:
+        for row in dataset.iter_rows():
+            item = by_source[text(os.fsdecode(row["source"]))]
+            item.status, item.reason = Status(row["status"]), row["reason"]
+            output = os.fsdecode(row["output"]) if row["output"] else None
+            _record(manifest, item, output, row["seconds"], on_result)
+    except Exception as e:  # the model could not load, or the cluster went away
+        raise _colorize_error(e) from e
+
+
+def _record(manifest: Manifest, item: BatchItem, output: str | None, seconds: float,
+            on_result: Callable[[BatchItem], None] | None) -> None:  # fmt: skip
+    manifest.record(Row(_key(item.source), Status(item.status).value, item.reason, seconds, output))
+    if on_result is not None:
+        on_result(item)
+
+
+def _key(path) -> str:
+    # absolute: workers do not share the driver's working folder, and a re-run from another
+    # folder must find the same manifest rows; as the manifest stores it
+    return text(os.path.abspath(path))
+
+
+def _colorize_error(error: BaseException) -> ColorizeError:
+    """The ColorizeError a worker raised (Ray wraps it, sometimes twice), or one that says what
+    happened to the run."""
+    seen = error
+    while seen is not None:
+        cause = getattr(seen, "cause", None)
+        if isinstance(seen, ColorizeError) and not isinstance(seen, ray.exceptions.RayError):
+            return seen
+        if isinstance(cause, ColorizeError):
+            return cause
+        seen = cause if isinstance(cause, BaseException) else seen.__cause__
+    return ColorizeError(f"The Ray run stopped: {type(error).__name__}: {error}. "
+                         "Run the same command again to finish the rest.")  # fmt: skip

@@ -1,0 +1,50 @@
+"""Choosing a hint's colour: suggested colours for the spot, the recent ones, or the full dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QColorDialog, QMenu, QWidget
+
+RECENT_COUNT = 6
+SWATCH = 16
+
+
+def swatch(colour: str) -> QIcon:
+    pixmap = QPixmap(SWATCH, SWATCH)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(0, 0, 0))
+    painter.setBrush(QColor(colour))
+    painter.drawRect(0, 0, SWATCH - 1, SWATCH - 1)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def pick_colour(parent: QWidget, suggested: list[str], recent: list[str], at: QPoint,
+                current: str | None = None) -> str | None:
+    """A menu at ``at`` (global): suggested colours first, then recent ones, then "Other colour…"
+    (QColorDialog). Returns ``#rrggbb``, or None when the person closes it."""
+    menu = QMenu(parent)
+    menu.setToolTipsVisible(True)
+    choices = {}
+    if suggested:
+        menu.addSection(parent.tr("Suggested for this spot"))
+        for colour in suggested:
+            choices[menu.addAction(swatch(colour), colour)] = colour
+    fresh = [c for c in recent if c not in suggested][:RECENT_COUNT]
+    if fresh:
+        menu.addSection(parent.tr("Recent"))
+        for colour in fresh:
+            choices[menu.addAction(swatch(colour), colour)] = colour
+    menu.addSeparator()
+    other = menu.addAction(parent.tr("Other Colour…"))
+    chosen = menu.exec(at)
+    menu.deleteLater()
+    if chosen is None:
+        return None
+    if chosen is other:
+        colour = QColorDialog.getColor(QColor(current or (suggested or ["#808080"])[0]), parent,
+                                       parent.tr("Hint Colour"))
+        return colour.name() if colour.isValid() else None
+    return choices.get(chosen)

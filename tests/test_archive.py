@@ -1,0 +1,191 @@
+"""`colorize --engine ray`: the archive engine on a local Ray instance gives the local engine's
+results, records every photo in its manifest, and a killed run resumes without redoing work."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photos import digest, save_photo
+
+from colorize_app import cli
+
+ray = pytest.importorskip("ray", reason="the archive extra (ray[data]) is not installed")
+
+from colorize_app.archive.runner import plan_cluster  # noqa: E402
+from colorize_app.core.imageio import read_image  # noqa: E402
+from colorize_app.core.job import JobOptions  # noqa: E402
+
+GOOD, BROKEN = 26, 4
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    """One local Ray instance (2 CPUs) for the whole module: starting one costs seconds."""
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
+def make_archive(root: Path) -> Path:
+    """30 small photos in two folders, four of them broken in different ways."""
+    photos = root / "archive"
+    for i in range(GOOD):
+        sub = photos / ("box-a" if i % 2 else "box-b")
+        if i % 3 == 0:
+            save_photo(sub / f"scan{i:02}.png", size=(40 + i, 56), mode="L")
+        else:
+            save_photo(sub / f"scan{i:02}.jpg", size=(48, 40 + 2 * i))
+    (photos / "box-a" / "empty.jpg").write_bytes(b"")
+    (photos / "box-a" / "truncated.jpg").write_bytes((photos / "box-a" / "scan01.jpg").read_bytes()[:200])
+    (photos / "box-b" / "text.png").write_text("not a photo")
+    (photos / "box-b" / "garbage.tif").write_bytes(b"II*\x00" + bytes(64))
+    # a Latin-1 name, as an old scanner wrote it: not UTF-8, so neither Arrow nor SQLite takes
+    # it as it is
+    os.replace(photos / "box-b" / "scan00.png", photos / "box-b" / os.fsdecode(b"sc\xe9n00.png"))
+    return photos
+
+
+def manifest_rows(path: Path) -> dict[str, tuple]:
+    with sqlite3.connect(path) as db:
+        cursor = db.execute("SELECT path, status, reason, output, run FROM photos")
+        return {Path(row[0]).name: row[1:] for row in cursor}
+
+
+def colorize(capsys, *argv) -> tuple[int, str]:
+    status = cli.main([str(a) for a in argv])
+    out, _ = capsys.readouterr()
+    return status, out
+
+
+def test_ray_run_gives_the_local_engines_images_and_a_full_manifest(ray_address, tmp_path,
+                                                                   tiny_weights, capsys):  # fmt: skip
+    photos = make_archive(tmp_path)
+    originals = {p: digest(p) for p in photos.rglob("*") if p.is_file()}
+    common = [photos, "-r", "--weights", tiny_weights, "--render-size", 64]
+    local_status, local_out = colorize(capsys, *common, "-o", tmp_path / "local")
+    status, out = colorize(capsys, *common, "-o", tmp_path / "ray", "--engine", "ray",
+                           "--batch-size", 4, "--workers", 2)  # fmt: skip
+
+    assert (status, local_status) == (1, 1)  # the broken photos failed, the rest did not stop
+    summary = f"Colorized {GOOD}, skipped 0, failed {BROKEN}."
+    assert summary in out and summary in local_out
+    local = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*_colorized.*"))
+    remote = sorted(p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray").rglob("*_colorized.*"))
+    assert len(local) == GOOD and remote == local
+    for name in local:
+        expected = read_image(tmp_path / "local" / name).pixels
+        np.testing.assert_array_equal(read_image(tmp_path / "ray" / name).pixels, expected)
+    assert {p: digest(p) for p in originals} == originals  # originals only read
+
+    rows = manifest_rows(tmp_path / "ray" / "colorize-manifest.sqlite")
+    assert len(rows) == GOOD + BROKEN
+    assert rows["sc\\xe9n00.png"][0] == "done"  # the undecodable byte written as \xe9
+    failed = {name for name, row in rows.items() if row[0] == "failed"}
+    assert failed == {"empty.jpg", "truncated.jpg", "text.png", "garbage.tif"}
+    assert "empty.jpg is empty" in rows["empty.jpg"][1]
+    for name, (state, reason, output, _run) in rows.items():
+        if state == "done":
+            assert reason == ""
+            assert Path(output).name == name.replace(".", "_colorized.")
+            if "\\x" not in name:
+                assert Path(output).is_file()
+        else:
+            assert state == "failed" and output is None and reason in local_out
+
+    # the same command again: nothing to do (the broken ones are not retried unless asked), and
+    # the manifest keeps its rows
+    status, out = colorize(capsys, *common, "-o", tmp_path / "ray", "--engine", "ray")
+    assert f"Colorized 0, skipped {GOOD}, failed {BROKEN}." in out
+    again = manifest_rows(tmp_path / "ray" / "colorize-manifest.sqlite")
+    assert {n: r[0] for n, r in again.items()} == {n: r[0] for n, r in rows.items()}
+    assert {r[3] for n, r in again.items() if r[0] == "done"} == {1}  # done rows: still run 1
+
+
+KILLED_RUN = """
+import os, signal, sys
+from colorize_app.archive.manifest import Manifest
+from colorize_app.archive.runner import run_archive
+from colorize_app.core.batch import plan_batch
+from colorize_app.core.job import JobOptions
+
+photos, weights, manifest, address, after = sys.argv[1:]
+heard = []
+
+def on_result(item):
+    heard.append(item)
+    if len(heard) == int(after):
+        os.kill(os.getpid(), signal.SIGKILL)  # the row is committed: a kill, not a clean stop
+
+with Manifest(manifest) as m:
+    run_archive(plan_batch([photos]), m, weights=weights, options=JobOptions(render_size=64),
+                address=address, workers=2, batch_size=2, on_result=on_result)
+print("finished without being killed")
+"""
+
+
+def test_a_killed_run_resumes_and_writes_nothing_twice(ray_address, tmp_path, tiny_weights, capsys):
+    photos = tmp_path / "photos"
+    count, after = 30, 6
+    for i in range(count):
+        save_photo(photos / f"p{i:02}.jpg", size=(120, 160))
+    manifest = tmp_path / "manifest.sqlite"
+    script = tmp_path / "killed_run.py"
+    script.write_text(textwrap.dedent(KILLED_RUN))
+    child = subprocess.run(
+        [sys.executable, script, photos, tiny_weights, manifest, ray_address, str(after)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    assert child.returncode == -9, child.stdout + child.stderr[-3000:]
+    first = manifest_rows(manifest)
+    assert len(first) == after and {row[0] for row in first.values()} == {"done"}
+
+    # the dead driver's workers go with it; until then they may still be finishing a photo
+    deadline = time.monotonic() + 60
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    written = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in photos.glob("*_colorized.jpg")}
+    assert after <= len(written) < count, "the kill did not land mid-run"
+
+    status, out = colorize(capsys, photos, "--weights", tiny_weights, "--render-size", 64,
+                           "--engine", "ray", "--manifest", manifest, "--batch-size", 2)  # fmt: skip
+    assert status == 0
+    assert f"Colorized {count - len(written)}, skipped {len(written)}, failed 0." in out
+    outputs = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in photos.glob("*_colorized.jpg")}
+    assert len(outputs) == count
+    assert {name: outputs[name] for name in written} == written  # none of them written again
+    rows = manifest_rows(manifest)
+    assert len(rows) == count
+    assert all(rows[name][:1] == ("done",) and rows[name][3] == 1 for name in first)
+    assert {row[0] for row in rows.values()} <= {"done", "skipped"}
+    assert not [p for p in photos.iterdir() if p.name.endswith(".colorize-tmp")]
+
+
+def test_without_ray_the_engine_says_how_to_install_it(tmp_path, tiny_weights, capsys, monkeypatch):
+    save_photo(tmp_path / "one.jpg")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as when not installed
+    status = cli.main([str(tmp_path / "one.jpg"), "--weights", str(tiny_weights), "--engine", "ray"])
+    assert status == 2
+    assert "pip install 'colorize[archive]'" in capsys.readouterr().err
+    assert not (tmp_path / "one_colorized.jpg").exists()
+
+
+def test_workers_share_the_gpus_when_the_cluster_has_them_else_take_a_cpu_each():
+    gpus = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions())
+    assert (gpus.workers, gpus.gpus_per_worker, gpus.cpus_per_worker) == (32, 0.25, 2.0)
+    whole = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions(), gpus_per_worker=1)
+    assert (whole.workers, whole.gpus_per_worker) == (8, 1.0)
+    on_cpu = plan_cluster({"CPU": 64, "GPU": 8}, JobOptions(device="cpu"), cpus_per_worker=4)
+    assert (on_cpu.workers, on_cpu.gpus_per_worker) == (16, 0.0)
+    assert plan_cluster({"CPU": 2}, JobOptions()) == plan_cluster({"CPU": 2}, JobOptions(), workers=2)
+    assert plan_cluster({"CPU": 2}, JobOptions(), workers=5).workers == 5
