@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from colorize_app import cli
 from colorize_app.core.vocabulary import Status
 from colorize_app.core.weights import default_weights_path, read_metadata
-from colorize_app.ui import guards, resources, sample, screen_fit
+from colorize_app.ui import guards, model_card, resources, sample, screen_fit
 from colorize_app.ui.dialogs import AboutDialog
 from colorize_app.ui.opening import save_filter
 from colorize_app.ui.preferences import PreferencesDialog
@@ -163,9 +163,18 @@ def shipped_info() -> dict:
             "config": meta.get("model_config") or {}, "path": str(default_weights_path())}
 
 
-def test_the_about_box_describes_the_shipped_model_in_words(qtbot, make_window):
+FIRST_MODEL = {  # the first shipped model's metadata: a developer's name and figures only
+    "name": "Colorize default (MSE + gain 1.45)", "loss": "mse", "steps": 4000,
+    "data": {"root": "train", "photos": 12071},
+    "metrics": {"split": "validation (hash of path, 5%): 620 photos of ../shared/data/train",
+                "model": {"psnr": 21.7, "cf": 37.6, "delta_cf": 3.07}, "truth_cf": 40.701},
+}
+
+
+def test_the_about_box_describes_the_first_model_in_words(qtbot, make_window):
     window = make_window()
-    info = shipped_info()
+    info = dict(shipped_info(), name=FIRST_MODEL["name"], summary=FIRST_MODEL,
+                config={"backbone": "resnet18", "cut_after": 3, "chroma_gain": 1.45})
     about = AboutDialog(info, window)
     for word in DEVELOPER_WORDS:
         assert word not in about.text, word
@@ -177,6 +186,15 @@ def test_the_about_box_describes_the_shipped_model_in_words(qtbot, make_window):
     window._on_model_loaded(info)
     for word in DEVELOPER_WORDS:
         assert word not in window.status.engine.text(), word
+
+
+def test_the_about_box_describes_the_shipped_model_in_words(make_window):
+    window = make_window()
+    info = shipped_info()
+    about = AboutDialog(info, window)
+    for word in ("cut_after", "truth_cf", "../shared", "delta_cf", "resnet"):
+        assert word not in about.text, word
+    assert model_card.model_name(info["summary"]) in about.text
 
 
 def test_the_about_box_uses_a_models_own_name_version_and_description(make_window):

@@ -85,7 +85,7 @@ class BatchListModel(QAbstractListModel):
 
     def detail(self, entry: BatchEntry) -> str:
         """The one-line state shown under the name, in the tooltip and in the status bar."""
-        state = self._state(entry)
+        state = self._hinted_state(entry)
         return f"{entry.folder} · {state}" if entry.folder else state
 
     def is_out_of_date(self, entry: BatchEntry) -> bool:
@@ -101,9 +101,7 @@ class BatchListModel(QAbstractListModel):
             if self._entries:
                 self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
 
-    def _state(self, entry: BatchEntry) -> str:
-        if self.is_out_of_date(entry):
-            return self.tr("Out of date: saved with other settings")
+    def _hinted_state(self, entry: BatchEntry) -> str:
         # First, so that a narrow list that cuts the line short still shows it.
         if entry.hints:
             return self.tr("{0} hint(s) · {1}").format(len(entry.hints), self._state(entry))
@@ -112,6 +110,8 @@ class BatchListModel(QAbstractListModel):
         return self._state(entry)
 
     def _state(self, entry: BatchEntry) -> str:
+        if self.is_out_of_date(entry):
+            return self.tr("Out of date: saved with other settings")
         if entry.status == Status.WAITING:
             return self.tr("Waiting")
         if entry.status == Status.WORKING:
