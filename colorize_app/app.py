@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
     setup_logging(Path(log_dir) if log_dir else None)
 
+    from colorize_app.ui.single_instance import InstanceServer, send_to_running
+
+    if args.settings is None and send_to_running(args.paths):
+        return 0  # the running window opens them (tests and benchmarks pass --settings)
+
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.resources import app_icon
     from colorize_app.ui.settings import AppSettings
@@ -77,10 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.paths:
         window.open_paths(args.paths)
+    instance = InstanceServer(window.open_paths_from_another_start) if args.settings is None else None
     # Load the model once the window is on screen (not before: importing torch in the worker
     # thread competes for the CPU with the first paint), so the status bar names it early.
     window.first_painted.connect(window.warm_up, Qt.ConnectionType.QueuedConnection)
     status = app.exec()
+    if instance is not None:
+        instance.close()
     host.shut_down()  # also when the loop ended without a close (a session logging out)
     window.deleteLater()  # destroyed here, on this thread, not whenever Python lets go of it
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -20,11 +20,14 @@ import threading
 from colorize_app import __version__
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
+    DEFAULT_EXPORT_FORMAT,
+    DEFAULT_JPEG_QUALITY,
     DEFAULT_MAX_PIXELS,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
     DEFAULT_SUFFIX,
     DEVICES,
+    EXPORT_FORMATS,
     Status,
 )
 
@@ -51,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
     parser.add_argument("--suffix", type=_suffix, default=DEFAULT_SUFFIX, metavar="S",
                         help="added to each result's name (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--format", type=str.upper, choices=[f.upper() for f in EXPORT_FORMATS],
+                        default=DEFAULT_EXPORT_FORMAT.upper(),
+                        help="the results' format; SAME keeps each original's (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--jpeg-quality", type=_int_up_to(100), default=DEFAULT_JPEG_QUALITY, metavar="Q",
+                        help="quality of JPEG results, 1 to 100 (default: %(default)s)")  # fmt: skip
     parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=DEFAULT_RENDER_SIZE, metavar="N",
                         help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
     parser.add_argument("--saturation", type=_saturation, default=DEFAULT_SATURATION, metavar="X",
@@ -71,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_archive_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _format(args: argparse.Namespace) -> str | None:
+    return None if args.format == "SAME" else args.format
 
 
 def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
@@ -234,7 +246,8 @@ def _run(args: argparse.Namespace) -> int:
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
-                       output_dir=args.output_dir, overwrite=args.overwrite)  # fmt: skip
+                       output_dir=args.output_dir, overwrite=args.overwrite,
+                       format=_format(args))  # fmt: skip
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
         return EXIT_OK
@@ -281,7 +294,8 @@ def _options(args):
     return JobOptions(render_size=args.render_size, saturation=args.saturation,
                       device=args.device, overwrite=args.overwrite,
                       max_pixels=args.max_megapixels * 1_000_000,
-                      hints=args.hint_points, sidecars=not args.no_hints)  # fmt: skip
+                      hints=args.hint_points, sidecars=not args.no_hints,
+                      format=_format(args), quality=args.jpeg_quality)  # fmt: skip
 
 
 def _colorize_on_ray(items, args) -> int:

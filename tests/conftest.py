@@ -32,7 +32,7 @@ def tiny_weights(tiny_model, tmp_path_factory):
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path):
+def open_window(qtbot, tmp_path, monkeypatch):
     """``open_window(weights, auto_save=None)``: a MainWindow on its own WorkerHost, shown, with
     settings in a temporary folder (``auto_save=None`` keeps what they say).
 
@@ -43,10 +43,16 @@ def open_window(qtbot, tmp_path):
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
+    from colorize_app.ui import guards, sample
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.settings import AppSettings
     from colorize_app.workers.host import WorkerHost
 
+    # The window's modal questions would block a test: answered "go ahead" unless a test asks
+    # otherwise. The sample's results go to a temporary folder, not ~/Pictures.
+    monkeypatch.setattr(guards, "ask_replace", lambda parent, names: (True, False))
+    monkeypatch.setattr(guards, "ask_quit_mid_batch", lambda parent, left: True)
+    monkeypatch.setattr(sample, "output_dir", lambda: tmp_path / "Pictures" / "Colorize")
     windows, hosts = [], []
 
     def make(weights, *, auto_save: bool | None = None):

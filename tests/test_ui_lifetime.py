@@ -23,6 +23,14 @@ from colorize_app.workers.host import WorkerHost
 ROUNDS = 12
 
 
+@pytest.fixture(autouse=True)
+def quit_without_asking(monkeypatch):
+    """These windows close mid-batch on purpose: answer the window's question with "quit"."""
+    from colorize_app.ui import guards
+
+    monkeypatch.setattr(guards, "ask_quit_mid_batch", lambda parent, left: True)
+
+
 @pytest.fixture
 def album(tmp_path):
     folder = tmp_path / "album"

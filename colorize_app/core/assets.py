@@ -38,3 +38,23 @@ def resources_dir() -> Path:
 def resource(name: str) -> Path:
     """The path of the asset ``name`` (it may not exist: callers say what is missing)."""
     return resources_dir() / name
+
+
+@cache
+def model_card_path() -> Path | None:
+    """training/MODEL_CARD.md, the shipped model described, where this install has it: the
+    source tree, or the copy installed with the `training` package; None when neither is there."""
+    candidates = [PACKAGE.parent / "training" / "MODEL_CARD.md"]
+    try:
+        spec = importlib.util.find_spec("training")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        candidates += [Path(p) / "MODEL_CARD.md" for p in spec.submodule_search_locations]
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def user_guide_path() -> Path | None:
+    """docs/user-guide.md beside the package (a source checkout), or None (a wheel has no docs)."""
+    path = PACKAGE.parent / "docs" / "user-guide.md"
+    return path if path.is_file() else None

@@ -20,7 +20,7 @@ from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, I
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
-from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, Status
+from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, FORMAT_EXTENSIONS, Status
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +89,15 @@ def check_suffix(suffix: str) -> None:
 
 
 def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
-                    relative_to=None) -> Path:  # fmt: skip
+                    relative_to=None, format: str | None = None) -> Path:  # fmt: skip
     """Where the result of ``source`` goes: ``<name><suffix><ext>`` next to it, or in
-    ``output_dir`` (below the same sub-folders as ``source`` has below ``relative_to``)."""
+    ``output_dir`` (below the same sub-folders as ``source`` has below ``relative_to``).
+    ``format`` (one of vocabulary.FORMATS; None or "same": the source's) decides the extension."""
     source = Path(source)
-    name = f"{source.stem}{suffix}{source.suffix}"
+    ext = source.suffix
+    if format and format != "same" and EXTENSIONS.get(ext.lower()) != format:
+        ext = FORMAT_EXTENSIONS[format]
+    name = f"{source.stem}{suffix}{ext}"
     if output_dir is None:
         return source.with_name(name)
     folder = Path(output_dir)
@@ -103,12 +107,14 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
 
 
 def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAULT_SUFFIX,
-               output_dir=None, overwrite: bool = False) -> list[BatchItem]:  # fmt: skip
+               output_dir=None, overwrite: bool = False,
+               format: str | None = None) -> list[BatchItem]:  # fmt: skip
     """List the photos to colour among files and folders, in natural order, each with its output.
 
     Folders give their supported, non-hidden files that are not our own results (sub-folders too
     when ``recursive``). A file named explicitly that cannot be coloured is listed as skipped with
     the reason. An existing output is skipped unless ``overwrite``: that is how a re-run resumes.
+    ``format`` names the results' format (see ``output_path_for``).
     Raises ImageReadError for a path that does not exist.
     """
     if not suffix and output_dir is None:
@@ -128,12 +134,13 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
             photos, problems = _photos_in(given, recursive, suffix, output_dir)
             for source in photos:
                 out = output_path_for(
-                    source, suffix=suffix, output_dir=output_dir, relative_to=given
+                    source, suffix=suffix, output_dir=output_dir, relative_to=given,
+                    format=format,
                 )
                 items.append(BatchItem(source, out))
             items.extend(problems)
         else:
-            out = output_path_for(given, suffix=suffix, output_dir=output_dir)
+            out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
             items.append(_explicit_file(BatchItem(given, out), suffix))
     return _settle(items, overwrite)
 

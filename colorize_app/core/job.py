@@ -27,6 +27,7 @@ from colorize_app.core.imageio import ImageData, read_image, write_image
 from colorize_app.core.sidecar import HintsFileError, read_hints
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
+    DEFAULT_JPEG_QUALITY,
     DEFAULT_MAX_PIXELS,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
@@ -47,6 +48,8 @@ class JobOptions:
     device: str = DEFAULT_DEVICE  # one of vocabulary.DEVICES
     overwrite: bool = False  # False: an existing result is kept and the job is skipped
     max_pixels: int = DEFAULT_MAX_PIXELS
+    format: str | None = None  # the results' format (vocabulary.FORMATS); None: each source's
+    quality: int = DEFAULT_JPEG_QUALITY  # JPEG quality of the results
     # Colour hints for every photo (the command line's --hints FILE); None: each photo's own.
     hints: tuple[Hint, ...] | None = None
     sidecars: bool = True  # read a photo's hints file (photo.jpg.colorize.json) when it has one
@@ -197,8 +200,8 @@ def _save(job: Job, image: ImageData, pixels: np.ndarray) -> Path:
     except OSError as e:
         raise write_error(output, e) from None
     replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
-    return write_image(output, pixels, like=image, format=job.format,
-                       overwrite=replace)  # fmt: skip
+    return write_image(output, pixels, like=image, format=job.format or job.options.format,
+                       quality=job.options.quality, overwrite=replace)  # fmt: skip
 
 
 def _size(path) -> int | None:

@@ -25,6 +25,13 @@ EXTENSIONS = {
     ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP",
 }  # fmt: skip
 
+# Export settings, the same for the command line (--format, --jpeg-quality, --suffix, -o) and the
+# window's Preferences. "same": each result in its original's format.
+EXPORT_FORMATS = ("same", "JPEG", "PNG", "TIFF")
+DEFAULT_EXPORT_FORMAT = "same"
+DEFAULT_JPEG_QUALITY = 95
+FORMAT_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "BMP": ".bmp", "WEBP": ".webp"}
+
 
 class Status(str, Enum):
     """Where a photo stands. A job ends DONE, SKIPPED or FAILED; the window's list also shows

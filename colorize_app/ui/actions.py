@@ -84,6 +84,10 @@ class WindowActions:
                            tip=tr("Open a black-and-white photo that ships with Colorize"))
         self.shortcuts = make(tr("&Keyboard Shortcuts"), Std.HelpContents, "mdi6.keyboard-outline")
         self.about = make(tr("&About Colorize"), icon="mdi6.information-outline")
+        self.preferences = make(tr("&Preferences…"), Std.Preferences, "mdi6.cog-outline",
+                                tr("Where results are saved, their name and format"))
+        self.user_guide = make(tr("&User Guide"), icon="mdi6.book-open-outline",
+                               tip=tr("Open the user guide"))
 
     def all(self) -> list[QAction]:
         return [value for value in vars(self).values() if isinstance(value, QAction)]
@@ -109,6 +113,8 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     edit_menu = bar.addMenu(tr("&Edit"))
     edit_menu.setObjectName("edit_menu")  # found by name by the hint mode's actions
     edit_menu.addActions([a.remove, a.clear])
+    edit_menu.addSeparator()
+    edit_menu.addAction(a.preferences)
 
     colorize_menu = bar.addMenu(tr("&Colorize"))
     colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.stop])
@@ -122,7 +128,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])
 
     help_menu = bar.addMenu(tr("&Help"))
-    help_menu.addActions([a.sample, a.shortcuts])
+    help_menu.addActions([a.user_guide, a.sample, a.shortcuts])
     help_menu.addSeparator()
     help_menu.addAction(a.about)
     return recent

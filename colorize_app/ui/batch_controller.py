@@ -6,6 +6,7 @@ The window asks; this object keeps the list model in step with what the worker r
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +44,9 @@ class BatchController(QObject):
         self._total = 0
         self._finished = 0
         self._progress: dict[int, float] = {}  # job id -> latest fraction, not drawn yet
+        self._settings: dict[int, tuple[int, float]] = {}  # job id -> what its result is made with
+        self.stopped = False  # the last batch was stopped, not finished
+        self.started_at = 0.0  # time.monotonic() when the current (or last) batch began
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
         self._progress_timer.setInterval(PROGRESS_MS)
@@ -81,8 +85,13 @@ class BatchController(QObject):
                 for entry in entries if entry.chroma is not None and entry.id not in self._pending]
         return self._submit(jobs)
 
+    def elapsed(self) -> float:
+        """Seconds since the current (or last) batch began."""
+        return time.monotonic() - self.started_at if self.started_at else 0.0
+
     def stop(self) -> None:
         if self._pending:
+            self.stopped = True
             self._host.stop()
             self.message.emit(self.tr("Stopping…"))
 
@@ -92,9 +101,15 @@ class BatchController(QObject):
         was_busy = self.is_busy()
         if not was_busy:
             self._total = self._finished = 0
+            self.stopped = False
+            self.started_at = time.monotonic()
+            logger.info("Batch of %d photo(s) started", len(jobs))
         for job in jobs:
             entry = self._model.entry(job.id)
             self._pending[job.id] = entry.status
+            made = entry.made_with if job.chroma is not None and entry.made_with else None
+            render_size = made[0] if made else job.options.render_size
+            self._settings[job.id] = (int(render_size), round(float(job.options.saturation), 2))
             if job.chroma is None:  # a save keeps its state until the worker starts on it
                 self._model.update(job.id, status=Status.WAITING, reason="", progress=0.0)
         self._total += len(jobs)
@@ -111,6 +126,9 @@ class BatchController(QObject):
         self.progress_changed.emit(self._finished, self._total, 0.0)
         self.entry_changed.emit(job_id)
         if not self._pending:
+            logger.info("Batch %s after %.1f s: %d of %d photo(s) handled",
+                        "stopped" if self.stopped else "finished", self.elapsed(),
+                        self._finished, self._total)
             self.busy_changed.emit(False)
 
     # -- what the worker says ---------------------------------------------------------------------
@@ -138,6 +156,10 @@ class BatchController(QObject):
     def _on_finished(self, job_id: int, finished: Finished) -> None:
         entry = self._model.entry(job_id)
         result = finished.result
+        made_with = self._settings.pop(job_id, None)
+        logger.info("%s: %s in %.2f s%s%s", entry.source if entry else job_id, result.status,
+                    result.seconds, f" -> {result.output}" if result.output else "",
+                    f" ({result.reason})" if result.reason else "")
         if entry is not None and result.status == Status.SKIPPED:
             self._model.update(job_id, status=Status.SAVED, progress=1.0, reason=self.tr(
                 "Already colorized earlier ({0} exists)").format(result.output.name))
@@ -150,9 +172,11 @@ class BatchController(QObject):
             else:  # colorized, but saving failed: Save As elsewhere still works
                 output, status, reason = entry.output, Status.FAILED, result.reason
                 self.message.emit(result.reason)
+            saved_with = made_with if status == Status.SAVED else entry.saved_with
             self._model.update(job_id, status=status, reason=reason, progress=1.0,
                                seconds=result.seconds, chroma=result.chroma, output=output,
-                               thumbnail=to_qimage(finished.thumbnail))
+                               thumbnail=to_qimage(finished.thumbnail),
+                               made_with=made_with or entry.made_with, saved_with=saved_with)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
             self.result_ready.emit(job_id)
@@ -161,6 +185,9 @@ class BatchController(QObject):
     @Slot(int, str)
     def _on_failed(self, job_id: int, reason: str) -> None:
         # A failed save keeps its chroma, so the result still shows and Save can be tried again.
+        entry = self._model.entry(job_id)
+        logger.info("%s: failed: %s", entry.source if entry else job_id, reason)
+        self._settings.pop(job_id, None)
         if self._model.update(job_id, status=Status.FAILED, reason=reason, progress=0.0):
             self.message.emit(reason)
         self._settle(job_id)
@@ -168,5 +195,8 @@ class BatchController(QObject):
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
         previous = self._pending.get(job_id, Status.WAITING)
+        self._settings.pop(job_id, None)
+        entry = self._model.entry(job_id)
+        logger.info("%s: stopped before it was done", entry.source if entry else job_id)
         self._model.update(job_id, status=previous, progress=0.0)
         self._settle(job_id)

@@ -36,6 +36,10 @@ class BatchEntry:
     # save it) without running the network again. A few hundred kB per photo.
     chroma: np.ndarray | None = None
     id: int = 0
+    folder: str = ""  # the sub-folder below the opened folder ("" at its top, or a single file)
+    # (render size, saturation) of the result in memory and of the file on disk; None: unknown
+    made_with: tuple[int, float] | None = None
+    saved_with: tuple[int, float] | None = None
     hints: tuple = ()  # core.hints.Hint points, as in the photo's hints file
     hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
 
@@ -51,6 +55,7 @@ class BatchListModel(QAbstractListModel):
         super().__init__(parent)
         self._entries: list[BatchEntry] = []
         self._icons: dict[Status, QIcon] = {}
+        self._current: tuple[int, float] | None = None  # the window's render size and saturation
 
     # -- reading ----------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -73,11 +78,30 @@ class BatchListModel(QAbstractListModel):
         if role == DetailRole:
             return self.detail(entry)
         if role == StatusIconRole:
+            if self.is_out_of_date(entry):
+                return self.status_icon(Status.WAITING)  # the clock: it needs doing again
             return self.status_icon(entry.status)
         return None
 
     def detail(self, entry: BatchEntry) -> str:
         """The one-line state shown under the name, in the tooltip and in the status bar."""
+        state = self._hinted_state(entry)
+        return f"{entry.folder} · {state}" if entry.folder else state
+
+    def is_out_of_date(self, entry: BatchEntry) -> bool:
+        """The file on disk was made with other settings than the window's now."""
+        return (entry.status == Status.SAVED and entry.saved_with is not None
+                and self._current is not None and entry.saved_with != self._current)
+
+    def set_current_settings(self, render_size: int, saturation: float) -> None:
+        """The window's settings, to tell which saved results no longer match them."""
+        current = (int(render_size), round(float(saturation), 2))
+        if current != self._current:
+            self._current = current
+            if self._entries:
+                self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
+
+    def _hinted_state(self, entry: BatchEntry) -> str:
         # First, so that a narrow list that cuts the line short still shows it.
         if entry.hints:
             return self.tr("{0} hint(s) · {1}").format(len(entry.hints), self._state(entry))
@@ -86,6 +110,8 @@ class BatchListModel(QAbstractListModel):
         return self._state(entry)
 
     def _state(self, entry: BatchEntry) -> str:
+        if self.is_out_of_date(entry):
+            return self.tr("Out of date: saved with other settings")
         if entry.status == Status.WAITING:
             return self.tr("Waiting")
         if entry.status == Status.WORKING:

@@ -30,6 +30,7 @@ class ControlsWidget(QWidget):
             "Size of the copy the network looks at. Larger can give finer colour detail but is "
             "slower; the result always keeps the photo's full resolution and sharpness."))
         self.render_size.currentIndexChanged.connect(self._on_render_size)
+        self.render_size.setAccessibleName(self.tr("Render size"))
 
         self.saturation = QSlider(Qt.Orientation.Horizontal)
         self.saturation.setRange(0, SATURATION_MAX)
@@ -48,6 +49,7 @@ class ControlsWidget(QWidget):
         self.device = QComboBox()
         self.device.setToolTip(self.tr("Where the network runs. Automatic uses a GPU when present."))
         self.device.currentIndexChanged.connect(self._on_device)
+        self.device.setAccessibleName(self.tr("Device"))
         self.set_gpu_available("")
 
         # One row under the preview: the photo keeps the height, and every control stays in view.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorize_app import APP_NAME, __version__
-from colorize_app.ui import resources
+from colorize_app.ui import model_card, resources
 
 
 class AboutDialog(QDialog):
@@ -51,41 +50,13 @@ class AboutDialog(QDialog):
     def _model_html(self, info: dict | None) -> str:
         if not info:
             return "<p>" + self.tr("Model: not loaded yet (it loads with the first photo).") + "</p>"
-        rows = [(self.tr("Model"), info.get("name", "")), (self.tr("Runs on"), info.get("device", ""))]
-        config = info.get("config") or {}
-        if config:
-            rows.append((self.tr("Network"), ", ".join(f"{k} {v}" for k, v in config.items()
-                                                     if k in ("backbone", "cut_after", "head"))))
-        rows += self._card_rows(info.get("summary") or {})
-        if info.get("path"):
-            rows.append((self.tr("File"), Path(info["path"]).name))
-        cells = "".join(f"<tr><td><b>{html.escape(str(k))}</b>&nbsp;</td>"
-                        f"<td>{html.escape(str(v))}</td></tr>" for k, v in rows if v)
-        return f"<table>{cells}</table>"
-
-
-    def _card_rows(self, card: dict) -> list[tuple[str, str]]:
-        """The model card (training.export's metadata) in a few readable lines."""
-        rows = []
-        if card.get("loss"):
-            rows.append((self.tr("Trained with"), self.tr("{0} loss").format(card["loss"])))
-        if card.get("steps"):
-            seen = card.get("images_seen")
-            rows.append((self.tr("Training"), self.tr("{0} steps, {1} images seen").format(
-                card["steps"], seen) if seen else self.tr("{0} steps").format(card["steps"])))
-        data = card.get("data")
-        if isinstance(data, dict) and data.get("root"):
-            photos = data.get("photos")
-            rows.append((self.tr("Data"), f"{data['root']} ({photos} photos)" if photos
-                         else str(data["root"])))
-        metrics = card.get("metrics")
-        if isinstance(metrics, dict) and metrics:
-            rows.append((self.tr("Evaluation"), ", ".join(
-                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                for k, v in metrics.items() if not isinstance(v, dict | list))))
-        if card.get("note"):
-            rows.append((self.tr("Note"), str(card["note"])))
-        return rows
+        cells = "".join(f"<tr><td valign='top'><b>{html.escape(k)}</b>&nbsp;</td>"
+                        f"<td>{html.escape(v)}</td></tr>" for k, v in model_card.describe(info))
+        link = model_card.model_card_url()
+        more = (f"<p><a href='{link.toString()}'>{self.tr('Read the model card')}</a>: "
+                + self.tr("how it was trained and measured, and its limits.") + "</p>"
+                if link is not None else "")
+        return f"<table>{cells}</table>{more}"
 
 
 class ShortcutsDialog(QDialog):

@@ -10,13 +10,14 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from colorize_app import APP_NAME
+from colorize_app.core.batch import output_path_for
 from colorize_app.core.job import JobOptions
-from colorize_app.core.vocabulary import Status
-from colorize_app.ui import resources
+from colorize_app.core.vocabulary import EXTENSIONS, Status
+from colorize_app.ui import guards, model_card, resources, sample
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
 from colorize_app.ui.batch_controller import BatchController
 from colorize_app.ui.batch_model import BatchListModel
@@ -24,13 +25,15 @@ from colorize_app.ui.batch_panel import BatchPanel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.dialogs import AboutDialog, ShortcutsDialog
 from colorize_app.ui.hint_controller import HintController
-from colorize_app.ui.opening import image_filter, plan_entries
+from colorize_app.ui.opening import image_filter, plan_entries, save_filter
+from colorize_app.ui.preferences import PreferencesDialog
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.preview_controller import PreviewController
+from colorize_app.ui.problems import ProblemsBar
 from colorize_app.ui.recent import RecentMenu
 from colorize_app.ui.settings import AppSettings
 from colorize_app.ui.settings_binder import SettingsBinder
-from colorize_app.ui.status_bar import AppStatusBar
+from colorize_app.ui.status_bar import AppStatusBar, format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ class MainWindow(QMainWindow):
         self.batch_panel = BatchPanel(self.model)
         self.preview = PreviewWidget()
         self.controls = ControlsWidget()
+        self.problems = ProblemsBar()
         self.batch = BatchController(self.model, self.host, self)
         self.previews = PreviewController(self.preview, self.host.previewer, self.model, self)
         self.commands = WindowActions(self)
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         self.batch_panel.add_buttons([self.commands.remove, self.commands.clear])
+        self.batch_panel.layout().insertWidget(0, self.problems)
         a = self.commands
         self.batch_panel.view.context_actions = [a.colorize_selected, a.save, a.save_as, None,
                                                  a.remove]
@@ -101,6 +106,7 @@ class MainWindow(QMainWindow):
             (a.zoom_out, self.preview.zoom_out), (a.zoom_fit, self.preview.zoom_fit),
             (a.zoom_actual, self.preview.zoom_actual), (a.sample, self.open_sample),
             (a.shortcuts, self.show_shortcuts), (a.about, self.show_about),
+            (a.preferences, self.show_preferences), (a.user_guide, self.show_user_guide),
         ):
             action.triggered.connect(slot)
         a.compare.toggled.connect(self.preview.set_compare_mode)
@@ -120,6 +126,9 @@ class MainWindow(QMainWindow):
         self.previews.failed.connect(self._show_message)
         self.hints.message.connect(self._show_message)
         self.controls.saturation_changed.connect(self._on_saturation_changed)
+        self.controls.render_size_changed.connect(self._on_settings_changed)
+        self.controls.saturation_changed.connect(self._on_settings_changed)
+        self.preview.zoom_changed.connect(self.status.set_zoom)
         worker = self.host.colorizer
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
@@ -144,40 +153,77 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_sample(self) -> None:
-        sample = resources.sample_photo()
-        if sample is not None:
-            self.open_paths([sample], remember=False)
+        photo = resources.sample_photo()
+        if photo is not None:
+            self.open_paths([photo], remember=False)
+            sample.redirect(self.model, photo)  # its result never goes into the installed package
 
     def open_paths(self, paths: list[str | Path], *, remember: bool = True) -> int:
         """Add photos and folders (from a dialog, a drop or the command line); returns how many."""
         paths = [Path(p) for p in paths]
-        entries, problems = plan_entries(paths, recursive=self.settings.recursive)
+        entries, problems = plan_entries(paths, recursive=self.settings.recursive,
+                                         **self.export_settings())
         was_empty = self.model.rowCount() == 0
         added = self.model.add(entries)
-        if remember:
+        self._on_settings_changed()
+        if remember:  # only what opened: a folder with photos, or a photo
+            opened = {entry.source for entry in entries}
             for path in paths:
-                if path.exists():
+                if path in opened or any(path in source.parents for source in opened):
                     self.settings.add_recent(path)
         self.previews.request_thumbnails(added)
         problems += [entry.hints_note for entry in added if entry.hints_note]  # damaged hints files
         if added and (was_empty or not self.batch_panel.current_entry()):
             self.batch_panel.select_row(self.model.row_of(added[0].id))
         if problems:
+            for problem in problems:
+                logger.info("Not opened: %s", problem)
+            self.problems.add(problems)  # stays until dismissed, unlike the status bar
             self._show_message("  ".join(problems[:3]) + ("  …" if len(problems) > 3 else ""))
         elif added:
             self._show_message(self.tr("Added {0} photo(s).").format(len(added)))
         return len(added)
 
+    def open_paths_from_another_start(self, paths: list[str]) -> None:
+        """A second `colorize-app photo.jpg` (the file manager) hands its paths to this window."""
+        if paths:
+            self.open_paths(paths)
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     # -- colorizing and saving --------------------------------------------------------------------
     def options(self, overwrite: bool = False) -> JobOptions:
         render_size, saturation, device = self.controls.values()
         return JobOptions(render_size=render_size, saturation=saturation, device=device,
-                          overwrite=overwrite)
+                          overwrite=overwrite, format=self.export_settings()["format"],
+                          quality=self.settings.jpeg_quality)
+
+    def export_settings(self) -> dict:
+        """The Preferences as core.batch.plan_batch's keywords."""
+        s = self.settings
+        return {"suffix": s.suffix, "output_dir": s.output_dir or None,
+                "format": None if s.export_format == "same" else s.export_format}
+
+    def may_replace(self, entries) -> bool:
+        """Ask once before results on disk are replaced (unless told not to ask again)."""
+        existing = [e for e in entries if e.output.exists()]
+        if not existing or not self.settings.ask_before_replacing:
+            return True
+        replace, stop_asking = guards.ask_replace(self, [e.output.name for e in existing])
+        if stop_asking:
+            self.settings.ask_before_replacing = False
+        return replace
 
     @Slot()
     def colorize_selected(self) -> None:
         # Asked for by name: a fresh result replaces an earlier one (Colorize All resumes instead).
-        self.batch.colorize(self.batch_panel.selected_entries(), self.options(overwrite=True),
+        entries = self.batch_panel.selected_entries()
+        auto_save = self.commands.auto_save.isChecked()
+        if auto_save and not self.may_replace(entries):
+            return
+        self.batch.colorize(entries, self.options(overwrite=True),
                             auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
@@ -187,22 +233,39 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save_selected(self) -> None:
-        self.batch.save(self.batch_panel.selected_entries(), self.options())
+        entries = [e for e in self.batch_panel.selected_entries() if e.chroma is not None]
+        if self.may_replace(entries):
+            self.batch.save(entries, self.options())
 
     @Slot()
     def save_as(self) -> None:
         entry = self.batch_panel.current_entry()
         if entry is None or entry.chroma is None:
             return
-        target, _ = QFileDialog.getSaveFileName(self, self.tr("Save As"), str(entry.output),
-                                                image_filter())
-        if target:
-            self.batch.save([entry], self.options(), Path(target))
+        target, chosen = QFileDialog.getSaveFileName(self, self.tr("Save As"), str(entry.output),
+                                                     save_filter())
+        if not target:
+            return
+        target = Path(target)
+        if not target.suffix and chosen:  # "photo" with "PNG (*.png)" chosen: photo.png
+            target = target.with_suffix(chosen.split("*", 1)[1].split()[0].rstrip(")"))
+        if target.suffix.lower() not in EXTENSIONS:
+            box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Cannot Save in This Format"),
+                              self.tr("Colorize cannot write “{0}” files. Choose a name ending "
+                                      "in .jpg, .png, .tif, .bmp or .webp.").format(
+                                          target.suffix or target.name),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self._show_message(box.text())
+            return
+        self.batch.save([entry], self.options(), target)
 
     @Slot()
     def save_all(self) -> None:
         unsaved = [e for e in self.model.entries() if e.chroma is not None and e.status != Status.SAVED]
-        self.batch.save(unsaved, self.options())
+        if self.may_replace(unsaved):
+            self.batch.save(unsaved, self.options())
 
     @Slot()
     def remove_selected(self) -> None:
@@ -238,17 +301,27 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
+        if busy:
+            self.status.start_batch(self.batch.started_at)
         if not busy:
             self.status.hide_progress()
             counts = self.model.counts()
-            self._show_message(self.tr("Finished: {0} colorized, {1} failed, {2} waiting.").format(
-                counts[Status.DONE] + counts[Status.SAVED], counts[Status.FAILED],
-                counts[Status.WAITING]))
+            text = (self.tr("Stopped after {0}: {1} colorized, {2} failed, {3} waiting.")
+                    if self.batch.stopped else
+                    self.tr("Finished in {0}: {1} colorized, {2} failed, {3} waiting."))
+            self._show_message(text.format(
+                format_duration(self.batch.elapsed()), counts[Status.DONE] + counts[Status.SAVED],
+                counts[Status.FAILED], counts[Status.WAITING]))
         self._update_actions()
 
     @Slot(float)
     def _on_saturation_changed(self, value: float) -> None:
         self.previews.set_saturation(value)
+
+    @Slot()
+    def _on_settings_changed(self, *_args) -> None:
+        render_size, saturation, _device = self.controls.values()
+        self.model.set_current_settings(render_size, saturation)
 
     @Slot(str)
     def _on_recent_chosen(self, path: str) -> None:
@@ -260,7 +333,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_model_loaded(self, info: dict) -> None:
         self.model_info = info
-        self.status.set_model(info.get("name", ""), info.get("device", ""))
+        self.status.set_model(model_card.model_name(info.get("summary") or {}, info.get("name", "")),
+                              info.get("device", ""))
         self.controls.set_gpu_available(info.get("gpu", ""))
 
     @Slot(str)
@@ -294,6 +368,7 @@ class MainWindow(QMainWindow):
         a.close.setEnabled(bool(selected))
         a.clear.setEnabled(bool(entries))
         a.sample.setEnabled(resources.sample_photo() is not None)
+        a.user_guide.setEnabled(resources.user_guide_url() is not None)
 
     @Slot()
     def warm_up(self) -> None:
@@ -304,6 +379,29 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_about(self) -> None:
         AboutDialog(self.model_info, self).open()
+
+    @Slot()
+    def show_preferences(self) -> None:
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.accepted.connect(self._on_preferences_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def _on_preferences_changed(self) -> None:
+        """Results not on disk yet go where the new settings say."""
+        export = self.export_settings()
+        for entry in self.model.entries():
+            if entry.status != Status.SAVED and not self.batch.is_pending(entry):
+                root = entry.source.parents[len(Path(entry.folder).parts)] if entry.folder else None
+                self.model.update(entry.id, output=output_path_for(
+                    entry.source, relative_to=root, **export))
+
+    @Slot()
+    def show_user_guide(self) -> None:
+        url = resources.user_guide_url()
+        if url is not None:
+            QDesktopServices.openUrl(url)
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -317,6 +415,10 @@ class MainWindow(QMainWindow):
         self.binder.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.batch.is_busy() and not guards.ask_quit_mid_batch(
+                self, self.model.counts()[Status.WAITING] + self.model.counts()[Status.WORKING]):
+            event.ignore()
+            return
         self.save_settings()
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)

@@ -20,11 +20,24 @@ def image_filter() -> str:
     return f"{tr('opening', 'Images')} ({patterns});;{tr('opening', 'All files')} (*)"
 
 
-def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[BatchEntry], list[str]]:
+def save_filter() -> str:
+    """Save As's filter: one entry per format core writes, the first the default."""
+    tr = QCoreApplication.translate
+    by_format: dict[str, list[str]] = {}
+    for ext, fmt in EXTENSIONS.items():
+        by_format.setdefault(fmt, []).append(f"*{ext}")
+    names = {"WEBP": "WebP"}
+    return ";;".join(f"{names.get(fmt, fmt)} ({' '.join(patterns)})"
+                     for fmt, patterns in by_format.items()) or tr("opening", "Images")
+
+
+def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
+                 **export) -> tuple[list[BatchEntry], list[str]]:
     """Entries for the photos among `paths` (folders expanded), and a sentence per problem.
 
     A photo whose result already exists next to it comes in as saved, so colorizing a folder
-    again resumes where it stopped instead of starting over.
+    again resumes where it stopped instead of starting over. `export`: core.batch.plan_batch's
+    suffix, output_dir and format (the Preferences).
     """
     entries: list[BatchEntry] = []
     problems: list[str] = []
@@ -32,7 +45,7 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[
     for path in paths:
         path = Path(path)
         try:
-            items = batch.plan_batch([path], recursive=recursive)
+            items = batch.plan_batch([path], recursive=recursive, **export)
         except (ColorizeError, OSError) as exc:
             problems.append(str(exc))
             continue
@@ -42,7 +55,8 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[
             if item.status == Status.SKIPPED and not item.output.exists():
                 problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read
                 continue
-            entry = BatchEntry(source=item.source, output=item.output)
+            entry = BatchEntry(source=item.source, output=item.output,
+                               folder=_sub_folder(item.source, path))
             if item.status == Status.SKIPPED:
                 entry.status = Status.SAVED
                 entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
@@ -51,3 +65,13 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool) -> tuple[list[
                 entry.status, entry.reason = Status.FAILED, item.reason
             entries.append(entry)
     return entries, problems
+
+
+def _sub_folder(source: Path, opened: Path) -> str:
+    """"inner/deeper" for a photo found below the opened folder; "" at its top or for a file."""
+    if source == opened or source.parent == opened:
+        return ""
+    try:
+        return source.parent.relative_to(opened).as_posix()
+    except ValueError:
+        return ""

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from colorize_app import APP_ID
-from colorize_app.core.assets import resources_dir
+from colorize_app.core.assets import resources_dir, user_guide_path
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
     from PySide6.QtGui import QIcon
 
 RESOURCES = resources_dir()
@@ -42,3 +43,11 @@ def sample_credit() -> str:
             lines = credit.read_text(encoding="utf-8", errors="replace").strip().splitlines()
             return lines[0] if lines else ""
     return ""
+
+
+def user_guide_url() -> QUrl | None:
+    """docs/user-guide.md where this install has it (a source checkout), else None."""
+    from PySide6.QtCore import QUrl
+
+    path = user_guide_path()
+    return QUrl.fromLocalFile(str(path)) if path is not None else None

@@ -9,9 +9,13 @@ from PySide6.QtCore import QByteArray, QSettings
 from colorize_app import APP_NAME
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
+    DEFAULT_EXPORT_FORMAT,
+    DEFAULT_JPEG_QUALITY,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
+    DEFAULT_SUFFIX,
     DEVICES,
+    EXPORT_FORMATS,
     GPU_DEVICES,
 )
 
@@ -141,6 +145,49 @@ class AppSettings:
     @auto_save.setter
     def auto_save(self, value: bool) -> None:
         self._qs.setValue("colorize/auto_save", bool(value))
+
+    # -- export (Preferences): the command line's --output-dir, --suffix, --format, --jpeg-quality
+    @property
+    def output_dir(self) -> str:
+        """"" (the default): each result next to its original; else the folder for results."""
+        return self._str("export/output_dir", "")
+
+    @output_dir.setter
+    def output_dir(self, value: str) -> None:
+        self._qs.setValue("export/output_dir", str(value or ""))
+
+    @property
+    def suffix(self) -> str:
+        return self._str("export/suffix", DEFAULT_SUFFIX)
+
+    @suffix.setter
+    def suffix(self, value: str) -> None:
+        self._qs.setValue("export/suffix", str(value))
+
+    @property
+    def export_format(self) -> str:
+        value = self._str("export/format", DEFAULT_EXPORT_FORMAT)
+        return value if value in EXPORT_FORMATS else DEFAULT_EXPORT_FORMAT
+
+    @export_format.setter
+    def export_format(self, value: str) -> None:
+        self._qs.setValue("export/format", value if value in EXPORT_FORMATS else DEFAULT_EXPORT_FORMAT)
+
+    @property
+    def jpeg_quality(self) -> int:
+        return min(100, max(1, self._int("export/jpeg_quality", DEFAULT_JPEG_QUALITY)))
+
+    @jpeg_quality.setter
+    def jpeg_quality(self, value: int) -> None:
+        self._qs.setValue("export/jpeg_quality", int(value))
+
+    @property
+    def ask_before_replacing(self) -> bool:
+        return self._bool("export/ask_before_replacing", True)
+
+    @ask_before_replacing.setter
+    def ask_before_replacing(self, value: bool) -> None:
+        self._qs.setValue("export/ask_before_replacing", bool(value))
 
     # -- window -----------------------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ import weakref
 
 from PySide6.QtCore import QObject, Slot
 
+from colorize_app.ui import screen_fit
 from colorize_app.ui.settings import AppSettings
 
 
@@ -26,10 +27,7 @@ class SettingsBinder(QObject):
         w.controls.set_values(s.render_size, s.saturation, s.device)
         w.commands.auto_save.setChecked(s.auto_save)
         w.commands.include_subfolders.setChecked(s.recursive)
-        if not s.geometry.isEmpty():
-            w.restoreGeometry(s.geometry)
-        else:
-            w.resize(1280, 800)
+        screen_fit.place(w, s.geometry)
         if not s.window_state.isEmpty():
             w.restoreState(s.window_state)
         if not s.splitter_state.isEmpty():

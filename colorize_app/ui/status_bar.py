@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import time
+
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 PROGRESS_STEPS = 1000
+ETA_AFTER = 0.02  # share of the batch done before a guess at the time left is shown
+
+
+def format_duration(seconds: float) -> str:
+    """"12 s", "3 min 5 s", "1 h 4 min": for the time left and the time a batch took."""
+    tr = QCoreApplication.translate
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return tr("status", "{0} s").format(seconds)
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return tr("status", "{0} min {1} s").format(minutes, seconds)
+    hours, minutes = divmod(minutes, 60)
+    return tr("status", "{0} h {1} min").format(hours, minutes)
 
 
 class AppStatusBar(QStatusBar):
@@ -12,16 +29,21 @@ class AppStatusBar(QStatusBar):
         super().__init__(parent)
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
-        self.progress.setMaximumWidth(220)
+        self.progress.setMaximumWidth(320)  # "3 of 24 · about 2 min 5 s left"
         self.progress.setTextVisible(True)
         self.progress.hide()
+        self.progress.setAccessibleName(self.tr("Batch progress"))
         self.engine = QLabel(self.tr("Model: loading…"))
         self.engine.setAccessibleName(self.tr("Model and device"))
+        self.zoom = QLabel()
+        self.zoom.setAccessibleName(self.tr("Zoom level"))
+        self.addPermanentWidget(self.zoom)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.engine)
         self._model = ""
         self._device = ""
         self._timing = ""
+        self._started = 0.0  # time.monotonic() of the batch's start, for the time left
 
     def set_model(self, name: str, device: str) -> None:
         self._model, self._device = name, device
@@ -48,16 +70,35 @@ class AppStatusBar(QStatusBar):
             parts.append(self._timing)
         self.engine.setText(" · ".join(parts))
 
+    def set_zoom(self, scale: float) -> None:
+        """Device pixels per image pixel, as a percentage."""
+        self.zoom.setText(self.tr("Zoom {0}%").format(round(scale * 100)))
+
+    def start_batch(self, started: float | None = None) -> None:
+        self._started = time.monotonic() if started is None else started
+
     def set_progress(self, finished: int, total: int, fraction: float) -> None:
-        """Overall progress: whole photos done plus the share of the one in hand."""
+        """Overall progress: whole photos done plus the share of the one in hand, and a guess at
+        the time left from the pace so far."""
         if total <= 0:
             self.progress.hide()
             return
         value = (finished + (fraction if finished < total else 0.0)) / total
         self.progress.setValue(round(value * PROGRESS_STEPS))
-        self.progress.setFormat(self.tr("{0} of {1}").format(min(finished + 1, total), total)
-                                if finished < total else self.tr("{0} of {1}").format(total, total))
+        text = self.tr("{0} of {1}").format(min(finished + 1, total), total)
+        left = self.time_left(value)
+        if left is not None and finished < total:
+            text = self.tr("{0} · about {1} left").format(text, format_duration(left))
+        self.progress.setFormat(text)
+        self.progress.setToolTip(text)
         self.progress.show()
+
+    def time_left(self, done: float) -> float | None:
+        """Seconds left at the pace so far, or None before there is a pace to go by."""
+        if not self._started or done < ETA_AFTER or done >= 1:
+            return None
+        elapsed = time.monotonic() - self._started
+        return elapsed / done * (1 - done)
 
     def hide_progress(self) -> None:
         self.progress.hide()

@@ -5,8 +5,9 @@
 
 Builds a small "album" of black-and-white photos in a temporary folder (CC BY 4.0 photos from the
 Multi-class Weather Dataset, turned gray; see CREDITS.md), opens it in the window, colorizes it,
-and captures the whole screen with ImageMagick's `import` in side-by-side and compare mode, and,
-when the model takes colour hints, in hint mode (points placed, and the colour menu open).
+and captures the whole screen with ImageMagick's `import` in side-by-side and compare mode, with
+a saved result out of date, the Preferences and About dialogs, and, when the model takes colour
+hints, in hint mode (points placed, and the colour menu open).
 """
 
 from __future__ import annotations
@@ -90,6 +91,22 @@ def main() -> None:
         window.preview.compare_slider.setValue(450)
         settle(app, 1.0)
         capture(args.out / "window-compare.png")
+
+        # A result saved at full colour, then the saturation lowered: the list marks it.
+        window.commands.side_by_side.trigger()
+        window.controls.saturation.setValue(60)
+        settle(app, 1.5)
+        capture(args.out / "window-out-of-date.png")
+
+        from colorize_app.ui.dialogs import AboutDialog
+        from colorize_app.ui.preferences import PreferencesDialog
+
+        for dialog, name in ((PreferencesDialog(settings, window), "preferences.png"),
+                             (AboutDialog(window.model_info, window), "about.png")):
+            dialog.show()
+            settle(app, 1.0)
+            capture(args.out / name, dialog)
+            dialog.close()
         if window.hints.takes_hints():
             hint_shots(app, window, args.out)
         else:
@@ -126,8 +143,10 @@ def hint_shots(app, window, out: Path) -> None:
     assert view.has_image()
 
 
-def capture(path: Path) -> None:
-    subprocess.run(["import", "-window", "root", str(path)], check=True)
+def capture(path: Path, widget=None) -> None:
+    """The whole screen, or one window (a dialog) by its X window id."""
+    target = "root" if widget is None else hex(int(widget.winId()))
+    subprocess.run(["import", "-window", target, str(path)], check=True)
     print(f"wrote {path}")
 
 

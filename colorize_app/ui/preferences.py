@@ -1,0 +1,145 @@
+"""Edit > Preferences: where results go, their name and format, and JPEG quality.
+
+The same settings, with the same defaults (core.vocabulary), as the command line's --output-dir,
+--suffix, --format and --jpeg-quality.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from colorize_app.core.vocabulary import (
+    DEFAULT_EXPORT_FORMAT,
+    DEFAULT_JPEG_QUALITY,
+    DEFAULT_SUFFIX,
+    EXPORT_FORMATS,
+)
+from colorize_app.ui.settings import AppSettings
+
+
+class PreferencesDialog(QDialog):
+    """Reads the settings when made; writes them back only on OK."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.setWindowTitle(self.tr("Preferences"))
+        self.next_to = QRadioButton(self.tr("&Next to each original"))
+        self.in_folder = QRadioButton(self.tr("In this &folder:"))
+        self.where = QButtonGroup(self)
+        self.where.addButton(self.next_to)
+        self.where.addButton(self.in_folder)
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText(self.tr("Choose a folder"))
+        self.browse = QPushButton(self.tr("&Browse…"))
+        self.browse.clicked.connect(self._browse)
+        self.suffix = QLineEdit()
+        self.format = QComboBox()
+        names = {"same": self.tr("Same as the original"), "JPEG": "JPEG", "PNG": "PNG",
+                 "TIFF": "TIFF"}
+        for fmt in EXPORT_FORMATS:
+            self.format.addItem(names[fmt], fmt)
+        self.quality = QSpinBox()
+        self.quality.setRange(1, 100)
+        self.defaults = QPushButton(self.tr("Restore &Defaults"))
+        self.defaults.clicked.connect(self.restore_defaults)
+        self._name_controls()
+
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.in_folder)
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.browse)
+        form = QFormLayout()
+        form.addRow(QLabel(self.tr("Save results:")), self.next_to)
+        form.addRow("", folder_row)
+        for label, field in ((self.tr("Name &suffix:"), self.suffix),
+                             (self.tr("F&ormat:"), self.format),
+                             (self.tr("JPEG &quality:"), self.quality)):
+            text = QLabel(label)
+            text.setBuddy(field)  # the label's Alt+letter moves the focus to the field
+            form.addRow(text, field)
+        self.example = QLabel()
+        self.example.setAccessibleName(self.tr("Example file name"))
+        form.addRow(self.tr("Example:"), self.example)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(self.defaults, QDialogButtonBox.ButtonRole.ResetRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+        self._load(settings.output_dir, settings.suffix, settings.export_format,
+                   settings.jpeg_quality)
+        for signal in (self.next_to.toggled, self.folder.textChanged, self.suffix.textChanged,
+                       self.format.currentIndexChanged):
+            signal.connect(self._refresh)
+        self._refresh()
+
+    def _name_controls(self) -> None:
+        for widget, name in ((self.next_to, self.tr("Save results next to each original")),
+                             (self.in_folder, self.tr("Save results in a chosen folder")),
+                             (self.folder, self.tr("Folder for results")),
+                             (self.browse, self.tr("Choose the folder for results")),
+                             (self.suffix, self.tr("Name suffix")),
+                             (self.format, self.tr("Format of results")),
+                             (self.quality, self.tr("JPEG quality")),
+                             (self.defaults, self.tr("Restore defaults"))):
+            widget.setAccessibleName(name)
+
+    def _load(self, folder: str, suffix: str, fmt: str, quality: int) -> None:
+        (self.in_folder if folder else self.next_to).setChecked(True)
+        self.folder.setText(folder)
+        self.suffix.setText(suffix)
+        self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
+        self.quality.setValue(quality)
+
+    def restore_defaults(self) -> None:
+        self._load("", DEFAULT_SUFFIX, DEFAULT_EXPORT_FORMAT, DEFAULT_JPEG_QUALITY)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for Results"),
+                                                  self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+            self.in_folder.setChecked(True)
+
+    def _refresh(self, *_args) -> None:
+        in_folder = self.in_folder.isChecked()
+        self.folder.setEnabled(in_folder)
+        self.browse.setEnabled(in_folder)
+        fmt = self.format.currentData()
+        self.quality.setEnabled(fmt in ("same", "JPEG"))
+        ext = {"same": ".jpg", "JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}[fmt]
+        self.example.setText(f"photo.jpg → photo{self.suffix.text()}{ext}")
+        # Results would replace the originals: the command line refuses this too.
+        ok = bool(self.suffix.text()) or (in_folder and bool(self.folder.text().strip()))
+        if in_folder and not self.folder.text().strip():
+            ok = False
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def accept(self) -> None:
+        s = self._settings
+        s.output_dir = self.folder.text().strip() if self.in_folder.isChecked() else ""
+        s.suffix = self.suffix.text()
+        s.export_format = self.format.currentData()
+        s.jpeg_quality = self.quality.value()
+        s.sync()
+        super().accept()

@@ -1,0 +1,30 @@
+"""Help > Sample Photo: the sample's result goes to a folder of the user's, never into the
+installed package (which may be read-only, and is not the user's to fill)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+
+from colorize_app import APP_NAME
+from colorize_app.core.vocabulary import Status
+from colorize_app.ui.batch_model import BatchListModel
+
+
+def output_dir() -> Path:
+    """~/Pictures/Colorize (or the platform's equivalent; the home folder without one)."""
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return Path(pictures or Path.home()) / APP_NAME
+
+
+def redirect(model: BatchListModel, photo: Path) -> None:
+    """Point the sample's list entry at the user's folder, and say whether a result is there."""
+    for entry in model.entries():
+        if entry.source == photo and entry.output.parent == photo.parent:
+            output = output_dir() / entry.output.name
+            saved = output.exists()
+            model.update(entry.id, output=output,
+                         status=Status.SAVED if saved else Status.WAITING,
+                         reason=model.tr("Already colorized earlier ({0} exists)").format(
+                             output.name) if saved else "")
