@@ -4,7 +4,8 @@
   (100 L bins), on the photo's own L; no network.
 - inverse distance: the hints' (a, b) spread over the photo with weights 1 / (d² + 1), d the
   distance in pixels to each hint, on the photo's own L; no network.
-- simulated hints: N points at uniformly random positions (fixed seed per photo), each with the
+- protocol hints (metrics.md's simulated hints; the training loader has its own, per crop):
+  N points at uniformly random positions (fixed seed per photo), each with the
   truth's mean colour over the 5 x 5 pixels there.
 """
 
@@ -42,7 +43,7 @@ def prior_prediction(image: np.ndarray, table: np.ndarray) -> np.ndarray:
     return compose(image, table[bins])
 
 
-def simulated_hints(truth: np.ndarray, count: int, name: str) -> list[Hint]:
+def protocol_hints(truth: np.ndarray, count: int, name: str) -> list[Hint]:
     """``count`` hints from the truth at random positions, seeded by the photo's name."""
     if count <= 0:
         return []

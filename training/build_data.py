@@ -126,9 +126,9 @@ def prepare(args: tuple[str, object]) -> tuple[str, bytes | None, int]:
         image = image[..., :3]
     if image.ndim == 2:
         return "grayscale", None, 0
-    if image.dtype != np.uint8:
-        image = (image / 257).astype(np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)  # EXIF orientation applied, as the app shows it
+    # Decoded again for the pixels kept: IMREAD_COLOR applies the EXIF orientation, as the app
+    # shows the photo (IMREAD_UNCHANGED, needed above to see the alpha channel, does not).
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     h, w = image.shape[:2]
     if min(h, w) < MIN_SHORT_SIDE:
         return "small", None, 0

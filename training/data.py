@@ -112,10 +112,7 @@ def build_cache(
     cache_dir = Path(cache_dir)
     index_path, pixels_path = cache_dir / f"photos-{key}.json", cache_dir / f"photos-{key}.u8"
     if index_path.is_file() and pixels_path.is_file():
-        index = json.loads(index_path.read_text())
-        pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
-        files = index.get("files") or [str(Path(index["root"]) / p) for p in index["paths"]]  # older caches
-        return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], files)
+        return _open_cache(index_path, pixels_path, size)
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     log.info("decoding %d photos from %s into %s", len(files), ", ".join(map(str, roots)), pixels_path)
@@ -170,6 +167,12 @@ def _cache_from_packs(packs: list[Path], *, size: int, cache_dir: Path, val_frac
         np.stack(squares).tofile(pixels_path)
         index_path.write_text(json.dumps({"paths": paths, "splits": [split_of(p, val_fraction) for p in paths],
                                           "colourfulness": cfs, "files": files}))
+    return _open_cache(index_path, pixels_path, size)
+
+
+def _open_cache(index_path: Path, pixels_path: Path, size: int) -> PhotoCache:
+    """A published cache: its JSON index and its memory-mapped squares."""
     index = json.loads(index_path.read_text())
     pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
-    return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], index["files"])
+    files = index.get("files") or [str(Path(index["root"]) / p) for p in index["paths"]]  # older caches
+    return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], files)

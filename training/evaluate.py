@@ -91,7 +91,7 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
         if truth is None:
             continue
         given = model_input(truth, path.name, degrade)
-        points = baselines.simulated_hints(truth, hints, path.name)
+        points = baselines.protocol_hints(truth, hints, path.name)
         truth_cf.append(colourfulness(truth))
         preds = {"gray baseline": grayscale_of(given)}
         if prior is not None:
