@@ -103,10 +103,11 @@ def build_cache(
             raise FileNotFoundError(f"{root}: no images found (looked for {sorted(IMAGE_EXTENSIONS)}).")
         files += found
         relative += [p.relative_to(root).as_posix() for p in found]
+    # Keyed by path and size, not modification time: the shared photos are copied afresh for each
+    # session (new mtimes, same bytes), and decoding 40,000 of them again costs minutes.
     stamp = hashlib.sha1()
     for p in files:
-        st = p.stat()
-        stamp.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        stamp.update(f"{p}|{p.stat().st_size}\n".encode())
     stamp.update(f"{size}|{min_colourfulness}|{val_fraction}".encode())
     key = stamp.hexdigest()[:16]
     cache_dir = Path(cache_dir)
