@@ -5,6 +5,11 @@ to 1, from the top-left) and an sRGB colour. Only the colour's chroma (a, b) is 
 keeps its own lightness. A hint-capable network (``ModelConfig.in_channels`` 4) reads the hints as
 three planes at its input size: a / 128 and b / 128 over a small patch around each point, and a
 mask that is 1 there and 0 elsewhere.
+
+The network treats hints as advice. ``follow_hints`` then makes them exact: it measures how far the
+network's colour at each point is from the hinted one and spreads that correction around the
+point, fading with distance and across changes of lightness (object edges), so a hinted point gets
+its colour and a region far from every hint keeps the network's.
 """
 
 from __future__ import annotations
@@ -12,11 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .colour import AB_SCALE, rgb_to_lab
 
 HINT_RADIUS = 1  # the patch a hint covers at the network's input size: (2r + 1) pixels square
+# follow_hints: a correction fades to 61 % at a quarter of the photo's long side from the nearest hint,
+# and to 61 % where the lightness differs by 20 (of 100). Chosen on 40 training photos with the metrics'
+# simulated hints, against 0.15 and 0.35, and lightness 30 or none (training/MODEL_CARD.md).
+SPREAD = 0.25
+LIGHTNESS_SPREAD = 20.0
+TEXTURE_BLUR = 2.0  # pixels at the network's size: lightness is compared after this blur
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
 
@@ -68,3 +80,35 @@ def hint_planes(hints: list[Hint], height: int, width: int, radius: int = HINT_R
         planes[1, rows, cols] = b / AB_SCALE
         planes[2, rows, cols] = 1.0
     return planes
+
+
+def follow_hints(ab: np.ndarray, hints: list[Hint], light: np.ndarray, radius: int = HINT_RADIUS) -> np.ndarray:
+    """The network's (a, b) (h x w x 2) corrected so each hinted point has its hinted colour.
+
+    ``light`` is the Lab lightness (0..100) at the same size. Each hint's correction is its colour
+    minus the prediction's mean over its patch. Between hints the corrections are interpolated by
+    inverse squared distance (exact at each point); the result then fades out with a Gaussian of
+    the distance to the hints and of the difference in (slightly blurred) lightness from them.
+    """
+    if not hints:
+        return ab
+    height, width = ab.shape[:2]
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    cols = np.arange(width, dtype=np.float32)[None, :]
+    spread2 = 2.0 * (SPREAD * max(height, width)) ** 2
+    # Edges, not texture: grain and fine pattern would otherwise weaken a hint at its own point.
+    light = cv2.GaussianBlur(light.astype(np.float32), (0, 0), TEXTURE_BLUR)
+    total = np.zeros((height, width), np.float32)
+    reach = np.zeros((height, width), np.float32)
+    correction = np.zeros((height, width, 2), np.float32)
+    for hint in hints:
+        row, col = min(height - 1, int(hint.y * height)), min(width - 1, int(hint.x * width))
+        patch = (slice(max(0, row - radius), row + radius + 1), slice(max(0, col - radius), col + radius + 1))
+        offset = np.asarray(hint.ab, np.float32) - ab[patch].reshape(-1, 2).mean(axis=0)
+        d2 = (rows - row) ** 2 + (cols - col) ** 2
+        same = np.exp(-(light - light[patch].mean()) ** 2 / (2.0 * LIGHTNESS_SPREAD ** 2))
+        weight = same / (d2 + 1.0)
+        total += weight
+        correction += weight[..., None] * offset
+        np.maximum(reach, same * np.exp(-d2 / spread2), out=reach)
+    return ab + correction * (reach / np.maximum(total, 1e-30))[..., None]

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from .chroma import compose
-from .colour import lightness, normalize_l
+from .colour import L_CENTER, L_RANGE, lightness, normalize_l
 from .device import resolve_device
 from .errors import Cancelled
-from .hints import Hint, hint_planes
+from .hints import Hint, follow_hints, hint_planes
 from .model import ColorizerNet
 from .vocabulary import DEFAULT_RENDER_SIZE
 
@@ -51,8 +51,9 @@ def predict_chroma(
 ) -> np.ndarray:
     """The network's (a, b) for ``image`` at render size: float32 h x w x 2, natural Lab units.
 
-    ``hints`` (colour points) steer a hint-capable model; a model without hint input ignores
-    them (callers say so to the user: ``model.config.takes_hints``).
+    ``hints`` (colour points) steer a hint-capable model, and its prediction is then corrected to
+    meet them exactly (``hints.follow_hints``); a model without hint input ignores them (callers
+    say so to the user: ``model.config.takes_hints``).
     """
     if device is not None:
         model.to(resolve_device(device))
@@ -67,7 +68,10 @@ def predict_chroma(
                 ab = model(lightness, planes)
         else:
             ab = model(lightness, planes)
-    return ab[0].float().permute(1, 2, 0).contiguous().cpu().numpy()
+    ab = ab[0].float().permute(1, 2, 0).contiguous().cpu().numpy()
+    if planes is not None:
+        ab = follow_hints(ab, hints, lightness[0, 0].float().cpu().numpy() * L_RANGE + L_CENTER)
+    return ab
 
 
 def colorize(
