@@ -193,3 +193,16 @@ def test_hints_applied_to_the_selected_photos_reach_their_files_and_results(qtbo
     window.hints.undo.trigger()  # each photo keeps its own history
     assert second.hints == () and not sidecar_path(photos[1]).exists()
     assert first.hints == third.hints == (hint,)
+
+
+def test_colours_used_for_hints_are_offered_again_in_the_next_session(qtbot, open_window,
+                                                                    random_hint_weights, tmp_path):
+    photo = save_photo(tmp_path / "picnic.png", size=(120, 160), mode="L")
+    window = _ready(qtbot, open_window, random_hint_weights, photo)
+    _colorized(qtbot, window)
+    window.hints.place(0.3, 0.3, RED)
+    window.hints.place(0.6, 0.6, BLUE)
+    window.close()
+
+    later = open_window(random_hint_weights, auto_save=False)  # the same settings file
+    assert later.hints.recent[:2] == [BLUE, RED]  # newest first

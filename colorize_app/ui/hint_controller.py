@@ -26,11 +26,11 @@ from colorize_app.ui import icons
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
+from colorize_app.ui.settings import MAX_RECENT_COLOURS
 from colorize_app.workers.requests import HintRequest
 
 logger = logging.getLogger(__name__)
 
-RECENT_LIMIT = 8
 
 
 class HintsCommand(QUndoCommand):
@@ -68,7 +68,7 @@ class HintController(QObject):
         self._stacks: dict[int, QUndoStack] = {}
         self._ids = itertools.count(1)
         self._latest: dict[int, int] = {}  # entry id -> latest HintRequest id
-        self.recent: list[str] = []
+        self.recent: list[str] = window.settings.recent_hint_colours  # kept between sessions
         self.pick = pick_colour  # tests replace it: the real one opens a menu
         self.overlay = HintOverlay(window.preview.side_by_side.result_view)
         self.group = QUndoGroup(self)
@@ -247,7 +247,8 @@ class HintController(QObject):
             self._host.predict_hints(request)
 
     def _remember(self, colour: str) -> None:
-        self.recent = [colour] + [c for c in self.recent if c != colour][: RECENT_LIMIT - 1]
+        self.recent = [colour] + [c for c in self.recent if c != colour][: MAX_RECENT_COLOURS - 1]
+        self._window.settings.recent_hint_colours = self.recent
 
     # -- gestures from the overlay ----------------------------------------------------------------
     @Slot(float, float, QPoint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -20,6 +21,8 @@ from colorize_app.core.vocabulary import (
 )
 
 MAX_RECENT = 10
+MAX_RECENT_COLOURS = 8  # the hint palette's recent row
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class AppSettings:
@@ -109,6 +112,18 @@ class AppSettings:
     def add_recent(self, path: str | Path) -> None:
         path = str(path)
         self.recent_files = [path] + [p for p in self.recent_files if p != path]
+
+    @property
+    def recent_hint_colours(self) -> list[str]:
+        """The hint colours used last, newest first (``#rrggbb``), kept between sessions."""
+        value = self._qs.value("hints/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if _HEX_COLOUR.fullmatch(str(v))][:MAX_RECENT_COLOURS]
+
+    @recent_hint_colours.setter
+    def recent_hint_colours(self, value: list[str]) -> None:
+        self._qs.setValue("hints/recent", list(value)[:MAX_RECENT_COLOURS])
 
     # -- colorizing -------------------------------------------------------------------------------
     @property
