@@ -25,7 +25,8 @@ from .colour import AB_SCALE, rgb_to_lab
 HINT_RADIUS = 1  # the patch a hint covers at the network's input size: (2r + 1) pixels square
 # follow_hints: a correction fades to 61 % at a quarter of the photo's long side from the nearest hint,
 # and to 61 % where the lightness differs by 20 (of 100). Chosen on 40 training photos with the metrics'
-# simulated hints, against 0.15 and 0.35, and lightness 30 or none (training/MODEL_CARD.md).
+# simulated hints for an earlier, averaging form (0.25 against 0.15 and 0.35; lightness 20 against 30
+# or none), then kept for this exact-at-the-point form (training/MODEL_CARD.md has the figures).
 SPREAD = 0.25
 LIGHTNESS_SPREAD = 20.0
 TEXTURE_BLUR = 2.0  # pixels at the network's size: lightness is compared after this blur
