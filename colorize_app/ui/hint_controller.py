@@ -32,7 +32,6 @@ from colorize_app.workers.requests import HintRequest
 logger = logging.getLogger(__name__)
 
 
-
 class HintsCommand(QUndoCommand):
     """One hint change of one photo: its points before and after."""
 
