@@ -65,6 +65,12 @@ def hex_color(rgb) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _patch(hint: Hint, height: int, width: int, radius: int) -> tuple[int, int, tuple[slice, slice]]:
+    """The hint's pixel (row, col) on an height x width grid and the (2r + 1)-square patch around it."""
+    row, col = min(height - 1, int(hint.y * height)), min(width - 1, int(hint.x * width))
+    return row, col, (slice(max(0, row - radius), row + radius + 1), slice(max(0, col - radius), col + radius + 1))
+
+
 def hint_planes(hints: list[Hint], height: int, width: int, radius: int = HINT_RADIUS) -> np.ndarray:
     """The network's hint input (3 x height x width, float32): a / 128, b / 128 and the mask.
 
@@ -72,10 +78,7 @@ def hint_planes(hints: list[Hint], height: int, width: int, radius: int = HINT_R
     """
     planes = np.zeros((3, height, width), np.float32)
     for hint in hints:
-        col = min(width - 1, int(hint.x * width))
-        row = min(height - 1, int(hint.y * height))
-        rows = slice(max(0, row - radius), row + radius + 1)
-        cols = slice(max(0, col - radius), col + radius + 1)
+        _, _, (rows, cols) = _patch(hint, height, width, radius)
         a, b = hint.ab
         planes[0, rows, cols] = a / AB_SCALE
         planes[1, rows, cols] = b / AB_SCALE
@@ -103,8 +106,7 @@ def follow_hints(ab: np.ndarray, hints: list[Hint], light: np.ndarray, radius: i
     reach = np.zeros((height, width), np.float32)
     correction = np.zeros((height, width, 2), np.float32)
     for hint in hints:
-        row, col = min(height - 1, int(hint.y * height)), min(width - 1, int(hint.x * width))
-        patch = (slice(max(0, row - radius), row + radius + 1), slice(max(0, col - radius), col + radius + 1))
+        row, col, patch = _patch(hint, height, width, radius)
         offset = np.asarray(hint.ab, np.float32) - ab[patch].reshape(-1, 2).mean(axis=0)
         d2 = (rows - row) ** 2 + (cols - col) ** 2
         same = np.exp(-(light - light[patch].mean()) ** 2 / (2.0 * LIGHTNESS_SPREAD ** 2))

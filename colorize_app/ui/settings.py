@@ -69,6 +69,12 @@ class AppSettings:
             return value.lower() in ("1", "true", "yes")
         return bool(value)
 
+    def _list(self, key: str) -> list[str]:
+        value = self._qs.value(key, [])
+        if isinstance(value, str):  # INI stores a one-item list as a plain string
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
     def _bytes(self, key: str) -> QByteArray:
         value = self._qs.value(key)
         return value if isinstance(value, QByteArray) else QByteArray()
@@ -100,10 +106,7 @@ class AppSettings:
 
     @property
     def recent_files(self) -> list[str]:
-        value = self._qs.value("paths/recent", [])
-        if isinstance(value, str):  # INI stores a one-item list as a plain string
-            value = [value]
-        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+        return self._list("paths/recent")[:MAX_RECENT]
 
     @recent_files.setter
     def recent_files(self, value: list[str]) -> None:
@@ -116,10 +119,7 @@ class AppSettings:
     @property
     def recent_hint_colours(self) -> list[str]:
         """The hint colours used last, newest first (``#rrggbb``), kept between sessions."""
-        value = self._qs.value("hints/recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or []) if _HEX_COLOUR.fullmatch(str(v))][:MAX_RECENT_COLOURS]
+        return [v for v in self._list("hints/recent") if _HEX_COLOUR.fullmatch(v)][:MAX_RECENT_COLOURS]
 
     @recent_hint_colours.setter
     def recent_hint_colours(self, value: list[str]) -> None:
