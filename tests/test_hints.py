@@ -48,9 +48,11 @@ def test_a_hint_turns_the_colour_near_it_towards_the_hinted_colour_and_leaves_fa
     near_before = np.linalg.norm(_ab_at(free, 48, 24) - target)
     near_after = np.linalg.norm(_ab_at(hinted, 48, 24) - target)
     assert near_after < 0.5 * near_before
-    far = np.abs(free[:, 400:].astype(int) - hinted[:, 400:].astype(int))
-    # 370 px away: outside the network's reach, and the exact-colour correction has faded to 1 %
-    assert far.max() <= 3
+    # 370 px away: outside the network's reach, and both of follow_hints' moves have faded to a few
+    # per cent. Measured in (a, b), where about 2.3 is the least difference one can see; near the
+    # gamut's edge one RGB channel can swing by tens of levels for a change no one can see.
+    far = np.linalg.norm(rgb_to_lab(free[:, 400:])[..., 1:] - rgb_to_lab(hinted[:, 400:])[..., 1:], axis=-1)
+    assert far.max() < 3
 
 
 def test_without_hints_a_hint_network_is_the_automatic_colorizer(hint_model):
