@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -111,48 +112,71 @@ def follow_hints(ab: np.ndarray, hints: list[Hint], light: np.ndarray, radius: i
     return _correct_at_points(_lean_toward_hints(ab, hints, places), hints, places)
 
 
-def _place(hint: Hint, light: np.ndarray, radius: int):
-    """A hint's patch, squared pixel distance to it and squared lightness difference from it."""
+class _Place(NamedTuple):
+    """Where a hint is, as the two passes of ``follow_hints`` need it."""
+
+    row: int
+    col: int
+    patch: tuple[slice, slice]
+    inverse: np.ndarray  # 1 / (squared pixel distance + 1)
+    dl2: np.ndarray  # squared lightness difference from the hint's patch
+
+    def near(self, sigma: float) -> np.ndarray:
+        """A Gaussian of the distance to the hint, ``sigma`` in pixels (separable, so cheap)."""
+        height, width = self.inverse.shape
+        rows = np.exp(-((np.arange(height, dtype=np.float32) - self.row) ** 2) / (2.0 * sigma ** 2))
+        cols = np.exp(-((np.arange(width, dtype=np.float32) - self.col) ** 2) / (2.0 * sigma ** 2))
+        return np.outer(rows, cols)
+
+    def alike(self, sigma: float) -> np.ndarray:
+        """A Gaussian of the lightness difference from the hint, ``sigma`` in L units."""
+        return np.exp(self.dl2 * np.float32(-0.5 / sigma ** 2))
+
+
+def _place(hint: Hint, light: np.ndarray, radius: int) -> _Place:
     height, width = light.shape
     row, col, patch = _patch(hint, height, width, radius)
     rows = np.arange(height, dtype=np.float32)[:, None]
     cols = np.arange(width, dtype=np.float32)[None, :]
-    d2 = (rows - row) ** 2 + (cols - col) ** 2
-    return patch, d2, (light - light[patch].mean()) ** 2
+    inverse = 1.0 / ((rows - row) ** 2 + (cols - col) ** 2 + 1.0)
+    return _Place(row, col, patch, inverse, (light - light[patch].mean()) ** 2)
 
 
-def _lean_toward_hints(ab: np.ndarray, hints: list[Hint], places) -> np.ndarray:
+def _lean_toward_hints(ab: np.ndarray, hints: list[Hint], places: list[_Place]) -> np.ndarray:
     """``ab`` moved toward the hint colours interpolated by lightness-aware inverse squared distance."""
-    reach2 = 2.0 * (LEAN_REACH * max(ab.shape[:2])) ** 2
+    sigma = LEAN_REACH * max(ab.shape[:2])
     total = np.zeros(ab.shape[:2], np.float32)
-    colour = np.zeros(ab.shape, np.float32)
+    colour = np.zeros((2, *ab.shape[:2]), np.float32)  # planes: broadcasting over a last axis of 2 is slow
     reach = np.zeros(ab.shape[:2], np.float32)
-    for hint, (_, d2, dl2) in zip(hints, places):
-        alike = np.exp(-dl2 / (2.0 * LEAN_LIGHTNESS ** 2))
-        weight = alike / (d2 + 1.0)
+    for hint, place in zip(hints, places):
+        alike = place.alike(LEAN_LIGHTNESS)
+        weight = alike * place.inverse
         total += weight
-        colour += weight[..., None] * np.asarray(hint.ab, np.float32)
-        np.maximum(reach, alike * np.exp(-d2 / reach2), out=reach)
-    colour /= np.maximum(total, 1e-30)[..., None]
-    return ab + (LEAN * reach)[..., None] * (colour - ab)
+        for plane, value in zip(colour, hint.ab):
+            plane += weight * np.float32(value)
+        np.maximum(reach, alike * place.near(sigma), out=reach)
+    colour /= np.maximum(total, 1e-30)
+    return ab + (LEAN * reach)[..., None] * (np.moveaxis(colour, 0, -1) - ab)
 
 
-def _correct_at_points(ab: np.ndarray, hints: list[Hint], places) -> np.ndarray:
+def _correct_at_points(ab: np.ndarray, hints: list[Hint], places: list[_Place]) -> np.ndarray:
     """``ab`` with each hint's patch moved onto its colour and the correction spread around it.
 
     Each correction is the hint's colour minus the patch's mean; between hints they are interpolated
     by inverse squared distance (exact at each point), then faded with a Gaussian of the distance to
     the hints and of the difference in lightness from them.
     """
-    spread2 = 2.0 * (SPREAD * max(ab.shape[:2])) ** 2
+    sigma = SPREAD * max(ab.shape[:2])
     total = np.zeros(ab.shape[:2], np.float32)
     reach = np.zeros(ab.shape[:2], np.float32)
-    correction = np.zeros(ab.shape, np.float32)
-    for hint, (patch, d2, dl2) in zip(hints, places):
-        offset = np.asarray(hint.ab, np.float32) - ab[patch].reshape(-1, 2).mean(axis=0)
-        same = np.exp(-dl2 / (2.0 * LIGHTNESS_SPREAD ** 2))
-        weight = same / (d2 + 1.0)
+    correction = np.zeros((2, *ab.shape[:2]), np.float32)
+    for hint, place in zip(hints, places):
+        offset = np.asarray(hint.ab, np.float32) - ab[place.patch].reshape(-1, 2).mean(axis=0)
+        same = place.alike(LIGHTNESS_SPREAD)
+        weight = same * place.inverse
         total += weight
-        correction += weight[..., None] * offset
-        np.maximum(reach, same * np.exp(-d2 / spread2), out=reach)
-    return ab + correction * (reach / np.maximum(total, 1e-30))[..., None]
+        for plane, value in zip(correction, offset):
+            plane += weight * value
+        np.maximum(reach, same * place.near(sigma), out=reach)
+    correction *= reach / np.maximum(total, 1e-30)
+    return ab + np.moveaxis(correction, 0, -1)
