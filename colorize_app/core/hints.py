@@ -109,7 +109,7 @@ def follow_hints(ab: np.ndarray, hints: list[Hint], light: np.ndarray, radius: i
         return ab
     light = cv2.GaussianBlur(light.astype(np.float32), (0, 0), TEXTURE_BLUR)
     places = [_place(hint, light, radius) for hint in hints]
-    return _correct_at_points(_lean_toward_hints(ab, hints, places), hints, places)
+    return _correct_at_points(_lean_toward_hints(ab, places), places)
 
 
 class _Place(NamedTuple):
@@ -118,6 +118,7 @@ class _Place(NamedTuple):
     row: int
     col: int
     patch: tuple[slice, slice]
+    ab: np.ndarray  # the hinted colour's (a, b)
     inverse: np.ndarray  # 1 / (squared pixel distance + 1)
     dl2: np.ndarray  # squared lightness difference from the hint's patch
 
@@ -139,44 +140,44 @@ def _place(hint: Hint, light: np.ndarray, radius: int) -> _Place:
     rows = np.arange(height, dtype=np.float32)[:, None]
     cols = np.arange(width, dtype=np.float32)[None, :]
     inverse = 1.0 / ((rows - row) ** 2 + (cols - col) ** 2 + 1.0)
-    return _Place(row, col, patch, inverse, (light - light[patch].mean()) ** 2)
+    return _Place(row, col, patch, np.asarray(hint.ab, np.float32), inverse, (light - light[patch].mean()) ** 2)
 
 
-def _lean_toward_hints(ab: np.ndarray, hints: list[Hint], places: list[_Place]) -> np.ndarray:
-    """``ab`` moved toward the hint colours interpolated by lightness-aware inverse squared distance."""
-    sigma = LEAN_REACH * max(ab.shape[:2])
-    total = np.zeros(ab.shape[:2], np.float32)
-    colour = np.zeros((2, *ab.shape[:2]), np.float32)  # planes: broadcasting over a last axis of 2 is slow
-    reach = np.zeros(ab.shape[:2], np.float32)
-    for hint, place in zip(hints, places):
-        alike = place.alike(LEAN_LIGHTNESS)
+def _spread(places: list[_Place], values: list[np.ndarray], lightness: float, reach: float):
+    """Per-hint (a, b) ``values`` interpolated over the grid, and how far the hints reach each pixel.
+
+    The interpolation is by inverse squared distance times a Gaussian of the lightness difference
+    (``lightness`` in L units), exact at each point; the reach is the largest, over the hints, of
+    that lightness Gaussian times a Gaussian of the distance (``reach`` of the long side).
+    """
+    shape = places[0].inverse.shape
+    sigma = reach * max(shape)
+    total = np.zeros(shape, np.float32)
+    nearest = np.zeros(shape, np.float32)
+    field = np.zeros((2, *shape), np.float32)  # planes: broadcasting over a last axis of 2 is slow
+    for place, value in zip(places, values):
+        alike = place.alike(lightness)
         weight = alike * place.inverse
         total += weight
-        for plane, value in zip(colour, hint.ab):
-            plane += weight * np.float32(value)
-        np.maximum(reach, alike * place.near(sigma), out=reach)
-    colour /= np.maximum(total, 1e-30)
-    return ab + (LEAN * reach)[..., None] * (np.moveaxis(colour, 0, -1) - ab)
+        for plane, component in zip(field, value):
+            plane += weight * component
+        np.maximum(nearest, alike * place.near(sigma), out=nearest)
+    field /= np.maximum(total, 1e-30)
+    return np.moveaxis(field, 0, -1), nearest[..., None]
 
 
-def _correct_at_points(ab: np.ndarray, hints: list[Hint], places: list[_Place]) -> np.ndarray:
+def _lean_toward_hints(ab: np.ndarray, places: list[_Place]) -> np.ndarray:
+    """``ab`` moved toward the hint colours, spread by lightness-aware inverse squared distance."""
+    colour, reach = _spread(places, [place.ab for place in places], LEAN_LIGHTNESS, LEAN_REACH)
+    return ab + LEAN * reach * (colour - ab)
+
+
+def _correct_at_points(ab: np.ndarray, places: list[_Place]) -> np.ndarray:
     """``ab`` with each hint's patch moved onto its colour and the correction spread around it.
 
-    Each correction is the hint's colour minus the patch's mean; between hints they are interpolated
-    by inverse squared distance (exact at each point), then faded with a Gaussian of the distance to
-    the hints and of the difference in lightness from them.
+    Each correction is the hint's colour minus the patch's mean, spread as ``_spread`` does and
+    faded by its reach, so a correction stops at object edges and far from every hint.
     """
-    sigma = SPREAD * max(ab.shape[:2])
-    total = np.zeros(ab.shape[:2], np.float32)
-    reach = np.zeros(ab.shape[:2], np.float32)
-    correction = np.zeros((2, *ab.shape[:2]), np.float32)
-    for hint, place in zip(hints, places):
-        offset = np.asarray(hint.ab, np.float32) - ab[place.patch].reshape(-1, 2).mean(axis=0)
-        same = place.alike(LIGHTNESS_SPREAD)
-        weight = same * place.inverse
-        total += weight
-        for plane, value in zip(correction, offset):
-            plane += weight * value
-        np.maximum(reach, same * place.near(sigma), out=reach)
-    correction *= reach / np.maximum(total, 1e-30)
-    return ab + np.moveaxis(correction, 0, -1)
+    offsets = [place.ab - ab[place.patch].reshape(-1, 2).mean(axis=0) for place in places]
+    correction, reach = _spread(places, offsets, LIGHTNESS_SPREAD, SPREAD)
+    return ab + reach * correction
