@@ -61,3 +61,44 @@ def test_fit_to_gamut_keeps_lightness_and_hue():
     assert colour.in_gamut(lab, tolerance=1e-3).all()
     np.testing.assert_allclose(np.arctan2(b, a), hue_before, atol=1e-5)
     assert np.hypot(a, b)[0, 1] > 50  # a mid-grey red keeps most of its chroma
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 3), (3, 1), (4, 1), (1, 4), (37, 53)])
+def test_fit_to_gamut_works_in_place_on_planes_of_any_size(shape):
+    # OpenCV 5 wrote cv2.min/multiply results for 1 x 1 to 4 x 1 planes to new arrays (it read
+    # them as scalars), so a single hint colour at white kept its chroma and left the gamut.
+    rng = np.random.default_rng(1)
+    l_channel = rng.uniform(0, 100, shape).astype(np.float32)
+    l_channel.flat[0] = 100.0
+    a, b = (rng.uniform(-120, 120, shape).astype(np.float32) for _ in range(2))
+    colour.fit_to_gamut(l_channel, a, b)
+    assert colour.in_gamut(np.dstack([l_channel, a, b]), tolerance=1e-3).all()
+    assert np.hypot(a, b).flat[0] < 0.01  # nothing at pure white has chroma
+
+
+def _reference_limit(l_channel: np.ndarray, hue_degrees: np.ndarray) -> np.ndarray:
+    """The chroma limit table read by plain numpy: bilinear, coordinates in 1/32 of a cell."""
+    table = colour.chroma_limit_table().astype(np.float64)
+    x = np.round(hue_degrees.astype(np.float64) * 32) / 32
+    y = np.round(l_channel.astype(np.float64) * 32) / 32
+    x0 = np.clip(np.floor(x).astype(int), 0, table.shape[1] - 1)
+    y0 = np.clip(np.floor(y).astype(int), 0, table.shape[0] - 1)
+    x1, y1 = np.minimum(x0 + 1, table.shape[1] - 1), np.minimum(y0 + 1, table.shape[0] - 1)
+    fx, fy = x - np.floor(x), y - np.floor(y)
+    top = table[y0, x0] * (1 - fx) + table[y0, x1] * fx
+    bottom = table[y1, x0] * (1 - fx) + table[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def test_gamut_fitting_is_the_same_arithmetic_whatever_opencv_does_inside():
+    # The app's colours must not move with the OpenCV release (OpenCV 5 changed remap's float
+    # precision and the in-place writes of small planes): fit_to_gamut equals a numpy reading of
+    # its table, to the 0.3 degree accuracy of OpenCV's hue angle (cartToPolar).
+    rng = np.random.default_rng(2)
+    l_channel = rng.uniform(0, 100, (64, 64)).astype(np.float32)
+    a, b = (rng.uniform(-110, 110, (64, 64)).astype(np.float32) for _ in range(2))
+    hue = np.degrees(np.arctan2(b, a)) % 360
+    chroma = np.hypot(a, b)
+    expected = np.minimum(1.0, _reference_limit(l_channel, hue) / chroma) * chroma
+    colour.fit_to_gamut(l_channel, a, b)
+    np.testing.assert_allclose(np.hypot(a, b), expected, atol=2e-3, rtol=3e-3)

@@ -50,9 +50,11 @@ def test_a_hint_turns_the_colour_near_it_towards_the_hinted_colour_and_leaves_fa
     assert near_after < 0.5 * near_before
     # 370 px away: outside the network's reach, and both of follow_hints' moves have faded to a few
     # per cent. Measured in (a, b), where about 2.3 is the least difference one can see; near the
-    # gamut's edge one RGB channel can swing by tens of levels for a change no one can see.
+    # gamut's edge one RGB channel can swing by tens of levels for a change no one can see. Once
+    # a large photo has built the 8-bit table, (a, b) are rounded to whole units there, which can
+    # add up to 0.7 on each side.
     far = np.linalg.norm(rgb_to_lab(free[:, 400:])[..., 1:] - rgb_to_lab(hinted[:, 400:])[..., 1:], axis=-1)
-    assert far.max() < 3
+    assert far.max() < 3.5
 
 
 def test_without_hints_a_hint_network_is_the_automatic_colorizer(hint_model):

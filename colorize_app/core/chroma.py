@@ -21,7 +21,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness
+from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness, limit_chroma
 from .errors import Cancelled, ColorizeError
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
@@ -59,8 +59,13 @@ def compose(
         np.clip(ab_small[:, :, i], -AB_LIMIT, AB_LIMIT).astype(np.float32) * np.float32(saturation)
         for i in (0, 1)
     ]
-    small_h, small_w = planes[0].shape
-    sx, sy = small_w / width, small_h / height
+    small_h = planes[0].shape[0]
+    sy = small_h / height
+    # Bilinear upsampling as cv2.resize does it, split in two: along x once here (a few rows of
+    # full width), along y per strip below in numpy. warpAffine did both at once, but OpenCV 4
+    # rounds its coordinates to 1/32 of a pixel and OpenCV 5 does not, so colours moved with
+    # the OpenCV release; cv2.resize's float path is the same in both.
+    wide = [cv2.resize(p, (width, small_h), interpolation=cv2.INTER_LINEAR) for p in planes]
     rows = max(8, STRIP_PIXELS // max(width, 1))
     table = None
     layout = 1 if image.ndim == 2 else 3
@@ -74,14 +79,7 @@ def compose(
         bottom = min(height, top + rows)
         strip = image[top:bottom]
         gray = None if table is None else _gray_levels(strip)
-        # dst (x, y) -> src ((x + .5) * sx - .5, (y + top + .5) * sy - .5): exactly cv2.resize's
-        # bilinear sampling, restricted to this strip.
-        matrix = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, (top + 0.5) * sy - 0.5]], np.float32)
-        a, b = (
-            cv2.warpAffine(p, matrix, (width, bottom - top), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REPLICATE)
-            for p in planes
-        )
+        a, b = _rows_between(wide, top, bottom, sy)
         if gray is not None:
             if beyond:
                 _fit_in_table_range(a, b)
@@ -99,6 +97,25 @@ def compose(
                 out[top:bottom] = rgb
         if on_progress is not None:
             on_progress(bottom / height)
+    return out
+
+
+def _rows_between(wide: list[np.ndarray], top: int, bottom: int, sy: float) -> list[np.ndarray]:
+    """Rows ``top:bottom`` of the planes ``wide`` upsampled bilinearly along y by 1 / ``sy``:
+    output row y samples source row (y + 0.5) * sy - 0.5, clamped to the edges (cv2.resize's
+    mapping)."""
+    small_h = wide[0].shape[0]
+    source = np.clip((np.arange(top, bottom) + 0.5) * sy - 0.5, 0, small_h - 1)
+    upper = source.astype(np.intp)
+    lower = np.minimum(upper + 1, small_h - 1)
+    weight = (source - upper).astype(np.float32)[:, None]
+    out = []
+    for plane in wide:
+        near, far = plane[upper], plane[lower]
+        np.subtract(far, near, out=far)
+        np.multiply(far, weight, out=far)
+        np.add(near, far, out=near)
+        out.append(near)
     return out
 
 
@@ -129,10 +146,8 @@ def srgb_table(channels: int = 3) -> np.ndarray:
 def _fit_in_table_range(a: np.ndarray, b: np.ndarray) -> None:
     """Shrink (a, b) in place, keeping hue, so both fit in -127..127: only colours far outside
     sRGB are beyond, and fit_to_gamut shrinks them further along the same hue anyway."""
-    largest = cv2.max(cv2.absdiff(a, 0.0), cv2.absdiff(b, 0.0))
-    scale = cv2.min(cv2.divide(127.0, largest), 1.0)  # inf where largest is 0, so 1 there
-    cv2.multiply(a, scale, dst=a)
-    cv2.multiply(b, scale, dst=b)
+    largest = np.maximum(np.abs(a), np.abs(b))
+    limit_chroma(a, b, np.full_like(largest, 127.0), largest)
 
 
 def _gray_levels(strip: np.ndarray) -> np.ndarray | None:

@@ -184,10 +184,24 @@ def fit_to_gamut(l_channel: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     # The default table has one column per degree and one row per unit of L, so hue and L are
     # already its coordinates; other sizes are scaled to them.
     if table.shape[1] - 1 != 360:
-        cv2.multiply(angle, (table.shape[1] - 1) / 360.0, dst=angle)
-    map_y = l_channel if table.shape[0] - 1 == 100 else cv2.multiply(l_channel, (table.shape[0] - 1) / 100.0)
-    limit = cv2.remap(table, angle, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    # OpenCV's divide gives 0 where the magnitude is 0, where a and b are 0 anyway.
-    scale = cv2.min(cv2.divide(limit, magnitude), 1.0)
-    cv2.multiply(a, scale, dst=a)
-    cv2.multiply(b, scale, dst=b)
+        np.multiply(angle, np.float32((table.shape[1] - 1) / 360.0), out=angle)
+    map_y = l_channel if table.shape[0] - 1 == 100 else l_channel * np.float32((table.shape[0] - 1) / 100.0)
+    # Fixed-point maps (1/32 of a cell, OpenCV's documented remap precision): OpenCV 4 rounded
+    # float maps to them inside remap, OpenCV 5 interpolates floats exactly; converting here
+    # gives the same limits, and so the same colours, under both.
+    fixed_xy, fixed_frac = cv2.convertMaps(angle, np.asarray(map_y, np.float32), cv2.CV_16SC2)
+    limit = cv2.remap(table, fixed_xy, fixed_frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    limit_chroma(a, b, limit, magnitude)
+
+
+def limit_chroma(a: np.ndarray, b: np.ndarray, limit: np.ndarray, magnitude: np.ndarray) -> None:
+    """Multiply (a, b) in place by min(1, limit / magnitude); 1 where the magnitude is 0.
+
+    numpy, not OpenCV: ``cv2.min(x, 1.0)`` reads a 1 x 1 to 4 x 1 array as a scalar, and OpenCV 5
+    then writes ``dst`` to a new array instead of in place, so small planes kept their colour.
+    """
+    scale = np.ones_like(limit)
+    np.divide(limit, magnitude, out=scale, where=magnitude > 0)
+    np.minimum(scale, np.float32(1.0), out=scale)
+    np.multiply(a, scale, out=a)
+    np.multiply(b, scale, out=b)
