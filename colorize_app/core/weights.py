@@ -21,13 +21,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .assets import DEFAULT_WEIGHTS_NAME, default_weights_path
 from .errors import ModelNotInstalledError, WeightsError
 from .model import ColorizerNet, ModelConfig
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 METADATA_KEY = "colorize"
-DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+__all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_model", "read_metadata", "save_weights"]
 # What a weights file may ask for: (type, smallest, largest) per numeric setting, checked before
 # anything is built, so a crafted file cannot ask for a 27 GB decoder. Add new settings here.
 CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
@@ -40,11 +41,6 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
     "blend": (float, 0.0, 1.0),
 }
-
-
-def default_weights_path() -> Path:
-    """Where the shipped model lives inside the installed package."""
-    return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_WEIGHTS_NAME
 
 
 def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict | None = None) -> Path:
