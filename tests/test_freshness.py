@@ -78,8 +78,9 @@ def test_results_without_a_record_count_as_current_and_it_is_said_once(tmp_path,
 def test_the_rule_is_the_same_for_the_plan_and_the_job(tmp_path):
     photo = save_photo(tmp_path / "p.png")
     options = JobOptions(render_size=64)
-    from colorize_app.core.job import run_job
     from test_provenance import warm
+
+    from colorize_app.core.job import run_job
 
     assert run_job(Job(photo, tmp_path / "p_colorized.png", options), warm).status == Status.DONE
     later = JobOptions(render_size=96)

@@ -47,7 +47,12 @@ class Judgement:
 
 def judge(result: str | os.PathLike, wanted: Recipe) -> Judgement:
     """Compare the result saved at ``result`` with ``wanted``; never raises (see the module)."""
-    state, recorded = read_provenance(result)
+    return compare(*read_provenance(result), wanted)
+
+
+def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe) -> Judgement:
+    """Compare a record read earlier (``provenance.read_provenance``) with ``wanted``: the window
+    keeps each saved result's record and asks again whenever its settings or hints change."""
     if state is RecordState.NONE:
         return Judgement(Freshness.NO_RECORD)
     if state is RecordState.UNKNOWN or recorded is None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from colorize_app.core.job import Job, JobOptions
+from colorize_app.core.job import IN_COLOUR, Job, JobOptions
+from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.qimage import to_qimage
@@ -80,8 +81,9 @@ class BatchController(QObject):
         in the format its extension names."""
         options = replace(options, overwrite=True)
         fmt = EXTENSIONS.get(target.suffix.lower()) if target is not None else None
+        # With the entry's hints: the result records what its colour was made with.
         jobs = [Job(entry.source, target or entry.output, options, chroma=entry.chroma,
-                    format=fmt, id=entry.id)
+                    format=fmt, id=entry.id, hints=tuple(entry.hints))
                 for entry in entries if entry.chroma is not None and entry.id not in self._pending]
         return self._submit(jobs)
 
@@ -160,9 +162,13 @@ class BatchController(QObject):
         logger.info("%s: %s in %.2f s%s%s", entry.source if entry else job_id, result.status,
                     result.seconds, f" -> {result.output}" if result.output else "",
                     f" ({result.reason})" if result.reason else "")
-        if entry is not None and result.status == Status.SKIPPED:
+        if entry is not None and result.status == Status.SKIPPED and result.skip == IN_COLOUR:
+            self._model.update(job_id, status=Status.SKIPPED, progress=0.0, reason=self.tr(
+                "Already in colour: Colorize Anyway colours it from its lightness"))
+        elif entry is not None and result.status == Status.SKIPPED:
             self._model.update(job_id, status=Status.SAVED, progress=1.0, reason=self.tr(
-                "Already colorized earlier ({0} exists)").format(result.output.name))
+                "Already colorized earlier ({0} exists)").format(result.output.name),
+                saved_record=read_provenance(result.output))
         elif entry is not None:
             if result.status == Status.DONE and result.output is not None:
                 output, status = result.output, Status.SAVED
@@ -172,11 +178,12 @@ class BatchController(QObject):
             else:  # colorized, but saving failed: Save As elsewhere still works
                 output, status, reason = entry.output, Status.FAILED, result.reason
                 self.message.emit(result.reason)
-            saved_with = made_with if status == Status.SAVED else entry.saved_with
+            # The record just written (a header read): the list judges it by core's rule.
+            saved = read_provenance(output) if status == Status.SAVED else entry.saved_record
             self._model.update(job_id, status=status, reason=reason, progress=1.0,
                                seconds=result.seconds, chroma=result.chroma, output=output,
                                thumbnail=to_qimage(finished.thumbnail),
-                               made_with=made_with or entry.made_with, saved_with=saved_with)
+                               made_with=made_with or entry.made_with, saved_record=saved)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
             self.result_ready.emit(job_id)

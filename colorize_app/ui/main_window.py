@@ -14,8 +14,10 @@ from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropE
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from colorize_app import APP_NAME
+from colorize_app.core.assets import default_weights_path
 from colorize_app.core.batch import output_path_for
 from colorize_app.core.job import JobOptions
+from colorize_app.core.provenance import ModelIdentity, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui import guards, model_card, resources, sample
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.host = host
         self.model_info: dict | None = None
         self._painted = False
+        self._quit_after_saving: set[int] = set()  # "Save and Quit": entries to save, then close
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(resources.app_icon())
         self.setAcceptDrops(True)
@@ -102,6 +105,7 @@ class MainWindow(QMainWindow):
             (a.close, self.remove_selected), (a.quit, self.close),
             (a.remove, self.remove_selected), (a.clear, self.clear_list),
             (a.colorize_selected, self.colorize_selected), (a.colorize_all, self.colorize_all),
+            (a.colorize_anyway, self.colorize_anyway),
             (a.stop, self.batch.stop), (a.zoom_in, self.preview.zoom_in),
             (a.zoom_out, self.preview.zoom_out), (a.zoom_fit, self.preview.zoom_fit),
             (a.zoom_actual, self.preview.zoom_actual), (a.sample, self.open_sample),
@@ -194,11 +198,17 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     # -- colorizing and saving --------------------------------------------------------------------
-    def options(self, overwrite: bool = False) -> JobOptions:
+    def options(self, overwrite: bool = False, **more) -> JobOptions:
         render_size, saturation, device = self.controls.values()
+        model = self.model_identity()
         return JobOptions(render_size=render_size, saturation=saturation, device=device,
                           overwrite=overwrite, format=self.export_settings()["format"],
-                          quality=self.settings.jpeg_quality)
+                          quality=self.settings.jpeg_quality, provenance=self.settings.provenance,
+                          model_name=model.name, model_sha256=model.sha256, **more)  # fmt: skip
+
+    def model_identity(self) -> ModelIdentity:
+        """The model the worker colorizes with, named and digested without loading it (cached)."""
+        return model_identity(getattr(self.host, "weights", None) or default_weights_path())
 
     def export_settings(self) -> dict:
         """The Preferences as core.batch.plan_batch's keywords."""
@@ -227,9 +237,28 @@ class MainWindow(QMainWindow):
                             auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
+    def colorize_anyway(self) -> None:
+        """Colorize Selected, photos already in colour too (from their lightness)."""
+        entries = self.batch_panel.selected_entries()
+        auto_save = self.commands.auto_save.isChecked()
+        if auto_save and not self.may_replace(entries):
+            return
+        self.batch.colorize(entries, self.options(overwrite=True, include_colour=True), auto_save=auto_save)
+
+    def out_of_date(self) -> list:
+        """Saved results made with other hints, settings or model than now (core's rule)."""
+        return [e for e in self.model.entries()
+                if self.model.is_out_of_date(e) and not self.batch.is_pending(e)]  # fmt: skip
+
+    @Slot()
     def colorize_all(self) -> None:
         todo = [e for e in self.model.entries() if e.status in (Status.WAITING, Status.FAILED)]
-        self.batch.colorize(todo, self.options(), auto_save=self.commands.auto_save.isChecked())
+        stale = self.out_of_date()
+        update = bool(stale) and guards.ask_redo_out_of_date(self, len(stale))
+        if update:
+            todo += stale
+        self.batch.colorize(todo, self.options(update=update),
+                            auto_save=self.commands.auto_save.isChecked())  # fmt: skip
 
     @Slot()
     def save_selected(self) -> None:
@@ -264,8 +293,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def save_all(self) -> None:
         unsaved = [e for e in self.model.entries() if e.chroma is not None and e.status != Status.SAVED]
-        if self.may_replace(unsaved):
+        # Out of date only by saturation, with the colour in memory: saving again makes them current.
+        render_size = self.controls.values()[0]
+        stale = [e for e in self.out_of_date() if e.chroma is not None and e.made_with
+                 and e.made_with[0] == render_size
+                 and self.model.judgement(e).differences == ("settings",)]  # fmt: skip
+        if stale and guards.ask_redo_out_of_date(self, len(stale)):
+            unsaved += stale
+        elif not unsaved:
+            return
+        if stale or self.may_replace(unsaved):
             self.batch.save(unsaved, self.options())
+
+    def unsaved_hint_work(self) -> list:
+        """Results that follow colour hints and are only in memory."""
+        return [e for e in self.model.entries() if e.hints and e.status == Status.DONE]
 
     @Slot()
     def remove_selected(self) -> None:
@@ -303,6 +345,11 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.status.start_batch(self.batch.started_at)
+        if not busy and self._quit_after_saving:
+            waited, self._quit_after_saving = self._quit_after_saving, set()
+            if all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
+                self.close()
+                return
         if not busy:
             self.status.hide_progress()
             counts = self.model.counts()
@@ -321,7 +368,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_settings_changed(self, *_args) -> None:
         render_size, saturation, _device = self.controls.values()
-        self.model.set_current_settings(render_size, saturation)
+        self.model.set_current_settings(render_size, saturation, self.model_identity().sha256)
 
     @Slot(str)
     def _on_recent_chosen(self, path: str) -> None:
@@ -359,7 +406,9 @@ class MainWindow(QMainWindow):
         busy = self.batch.is_busy()
         a.colorize_selected.setEnabled(any(not self.batch.is_pending(e) for e in selected))
         a.colorize_all.setEnabled(any(e.status in (Status.WAITING, Status.FAILED)
-                                      and not self.batch.is_pending(e) for e in entries))
+                                      and not self.batch.is_pending(e) for e in entries)
+                                  or bool(self.out_of_date()))
+        a.colorize_anyway.setEnabled(a.colorize_selected.isEnabled())
         a.stop.setEnabled(busy)
         a.save.setEnabled(any(e.chroma is not None for e in selected))
         a.save_as.setEnabled(current is not None and current.chroma is not None)
@@ -419,6 +468,15 @@ class MainWindow(QMainWindow):
                 self, self.model.counts()[Status.WAITING] + self.model.counts()[Status.WORKING]):
             event.ignore()
             return
+        hinted = [] if self.batch.is_busy() else self.unsaved_hint_work()
+        if hinted:
+            answer = guards.ask_quit_with_unsaved_hints(self, [e.source.name for e in hinted])
+            if answer != guards.DISCARD:
+                event.ignore()
+                if answer == guards.SAVE:
+                    self._quit_after_saving = {e.id for e in hinted}
+                    self.batch.save(hinted, self.options())
+                return
         self.save_settings()
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)

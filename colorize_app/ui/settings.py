@@ -197,6 +197,15 @@ class AppSettings:
         self._qs.setValue("export/jpeg_quality", int(value))
 
     @property
+    def provenance(self) -> bool:
+        """Write what made each result into it (core.provenance); the command line's --no-provenance."""
+        return self._bool("export/provenance", True)
+
+    @provenance.setter
+    def provenance(self, value: bool) -> None:
+        self._qs.setValue("export/provenance", bool(value))
+
+    @property
     def ask_before_replacing(self) -> bool:
         return self._bool("export/ask_before_replacing", True)
 

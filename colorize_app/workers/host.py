@@ -28,6 +28,7 @@ class WorkerHost(QObject):
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.weights = weights  # None: the shipped model
         self.colorizer = ColorizeWorker(weights)
         self.previewer = PreviewWorker()
         self._threads = []
