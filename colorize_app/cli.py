@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Colour black-and-white photos. Each result is saved next to its original "
         "as <name>_colorized.<ext>; originals are never changed.",
         epilog="Results that already exist are skipped unless --overwrite, so running the same "
-        "command again finishes an interrupted batch.",
+        "command again finishes an interrupted batch; those saved with other hints, settings or "
+        "model are named as out of date and redone with --update. Photos already in colour are "
+        "skipped unless --include-colour.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders")
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")

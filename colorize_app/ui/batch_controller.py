@@ -81,9 +81,9 @@ class BatchController(QObject):
         in the format its extension names."""
         options = replace(options, overwrite=True)
         fmt = EXTENSIONS.get(target.suffix.lower()) if target is not None else None
-        # With the entry's hints: the result records what its colour was made with.
-        jobs = [Job(entry.source, target or entry.output, options, chroma=entry.chroma,
-                    format=fmt, id=entry.id, hints=tuple(entry.hints))
+        # With the entry's hints and render size: the result records what its colour was made with.
+        jobs = [Job(entry.source, target or entry.output, _made_with(options, entry),
+                    chroma=entry.chroma, format=fmt, id=entry.id, hints=tuple(entry.hints))
                 for entry in entries if entry.chroma is not None and entry.id not in self._pending]
         return self._submit(jobs)
 
@@ -207,3 +207,8 @@ class BatchController(QObject):
         logger.info("%s: stopped before it was done", entry.source if entry else job_id)
         self._model.update(job_id, status=previous, progress=0.0)
         self._settle(job_id)
+
+
+def _made_with(options: JobOptions, entry: BatchEntry) -> JobOptions:
+    """``options`` with the render size the entry's colour was predicted at, when known."""
+    return replace(options, render_size=entry.made_with[0]) if entry.made_with else options
