@@ -129,3 +129,15 @@ def test_the_about_box_says_what_results_record(open_window, tiny_weights):
     window = open_window(tiny_weights)
     text = AboutDialog(None, window).text
     assert "IPTC digital source type" in text and "Preferences can turn this off" in text
+
+
+def test_results_made_before_records_count_as_current_and_it_is_said_once(open_window, tiny_weights, tmp_path):
+    photos = [save_photo(tmp_path / f"{name}.jpg", mode="L") for name in ("a", "b")]
+    for photo in photos:
+        save_photo(photo.with_name(f"{photo.stem}_colorized.jpg"))  # an older Colorize's: no record
+    window = open_window(tiny_weights, auto_save=True)
+    window.open_paths([tmp_path])
+    assert [e.status for e in window.model.entries()] == [Status.SAVED] * 2
+    assert not any(window.model.is_out_of_date(e) for e in window.model.entries())
+    message = window.status.currentMessage()
+    assert message.count("made before Colorize recorded how") == 1 and "2 saved result(s)" in message

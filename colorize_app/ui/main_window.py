@@ -17,7 +17,7 @@ from colorize_app import APP_NAME
 from colorize_app.core.assets import default_weights_path
 from colorize_app.core.batch import output_path_for
 from colorize_app.core.job import JobOptions
-from colorize_app.core.provenance import ModelIdentity, model_identity
+from colorize_app.core.provenance import ModelIdentity, RecordState, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui import guards, model_card, resources, sample
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
@@ -185,7 +185,12 @@ class MainWindow(QMainWindow):
             self.problems.add(problems)  # stays until dismissed, unlike the status bar
             self._show_message("  ".join(problems[:3]) + ("  …" if len(problems) > 3 else ""))
         elif added:
-            self._show_message(self.tr("Added {0} photo(s).").format(len(added)))
+            text = self.tr("Added {0} photo(s).").format(len(added))
+            unrecorded = sum(1 for e in added if e.saved_record and e.saved_record[0] is RecordState.NONE)
+            if unrecorded:  # said once, here, rather than on every row
+                text += " " + self.tr("{0} saved result(s) were made before Colorize recorded how "
+                                      "results are made; they count as current.").format(unrecorded)
+            self._show_message(text)
         return len(added)
 
     def open_paths_from_another_start(self, paths: list[str]) -> None:
