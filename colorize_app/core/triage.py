@@ -75,33 +75,34 @@ def _tints(light: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def colour_share(pixels: np.ndarray) -> float:
     """The share (0..1) of the photo whose colour strays from the tint of its lightness."""
-    if pixels.ndim == 2:
-        return 0.0  # stored as gray
-    found = _flat_lab(pixels)
-    if found is None:
-        return 0.0
-    light, ab = found
-    bins, mean_a, mean_b = _tints(light, ab)
-    stray = np.hypot(ab[:, 0] - mean_a[bins], ab[:, 1] - mean_b[bins])
-    return float(np.mean(stray > STRAY_CHROMA))
+    found = None if pixels.ndim == 2 else _flat_lab(pixels)  # 2-D: stored as gray
+    return 0.0 if found is None else _stray_share(*found)
 
 
 def opposed_tints(pixels: np.ndarray) -> bool:
     """True when two lightnesses have strong tints of different hues: a dark purple shirt on a
     yellow-green lawn has one colour per lightness, yet no toner makes it (split toning is faint)."""
     found = None if pixels.ndim == 2 else _flat_lab(pixels)
-    if found is None:
-        return False
-    light, ab = found
+    return found is not None and _opposed(*found)
+
+
+def is_colour(pixels: np.ndarray) -> bool:
+    """True when the photo (uint8/uint16, RGB(A) or gray) is a colour photograph, faded or not;
+    False for black and white of any tone. About a millisecond at any photo size."""
+    found = None if pixels.ndim == 2 else _flat_lab(pixels)
+    return found is not None and (_stray_share(*found) > STRAY_SHARE or _opposed(*found))
+
+
+def _stray_share(light: np.ndarray, ab: np.ndarray) -> float:
+    bins, mean_a, mean_b = _tints(light, ab)
+    stray = np.hypot(ab[:, 0] - mean_a[bins], ab[:, 1] - mean_b[bins])
+    return float(np.mean(stray > STRAY_CHROMA))
+
+
+def _opposed(light: np.ndarray, ab: np.ndarray) -> bool:
     bins, mean_a, mean_b = _tints(light, ab)
     common = np.bincount(bins, minlength=LIGHTNESS_BINS) >= TINT_SHARE * len(light)
     strong = common & (np.hypot(mean_a, mean_b) >= TINT_CHROMA)
     hues = np.degrees(np.arctan2(mean_b[strong], mean_a[strong]))
     apart = np.abs((hues[:, None] - hues[None, :] + 180) % 360 - 180)
     return bool(apart.size) and float(apart.max()) >= TINT_HUES_APART
-
-
-def is_colour(pixels: np.ndarray) -> bool:
-    """True when the photo (uint8/uint16, RGB(A) or gray) is a colour photograph, faded or not;
-    False for black and white of any tone. Costs well under a millisecond at any photo size."""
-    return colour_share(pixels) > STRAY_SHARE or opposed_tints(pixels)
