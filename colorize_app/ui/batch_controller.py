@@ -164,7 +164,7 @@ class BatchController(QObject):
                     f" ({result.reason})" if result.reason else "")
         if entry is not None and result.status == Status.SKIPPED and result.skip == IN_COLOUR:
             self._model.update(job_id, status=Status.SKIPPED, progress=0.0, reason=self.tr(
-                "Already in colour: Colorize Anyway colours it from its lightness"))
+                "Already in colour; Colorize Even If in Colour colours it from its lightness"))
         elif entry is not None and result.status == Status.SKIPPED:
             self._model.update(job_id, status=Status.SAVED, progress=1.0, reason=self.tr(
                 "Already colorized earlier ({0} exists)").format(result.output.name),
