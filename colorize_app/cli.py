@@ -258,11 +258,11 @@ def _run(args: argparse.Namespace) -> int:
             raise ImageWriteError(
                 f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
             ) from None
-    waiting = sum(item.status == Status.WAITING for item in items)
+    _fail_named_non_photos(items)
     check_output_folders(items)
     todo = [item for item in items if item.status == Status.WAITING]
-    if waiting and not todo:  # every result was refused up front: nothing could start
-        _report(items)
+    if not todo and any(item.refused for item in items):
+        _report(items)  # every result was refused up front (where it would go): nothing could start
         return EXIT_ERROR
     if args.engine == "ray":
         return _colorize_on_ray(items, args)
@@ -277,6 +277,16 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
     return _report(items)
+
+
+def _fail_named_non_photos(items) -> None:
+    """A file the user named that is not a photo was not done: a failure (exit 1). Folders'
+    other files never become items, so a folder walk stays quiet about them."""
+    from colorize_app.core.batch import NOT_A_PHOTO
+
+    for item in items:
+        if item.status == Status.SKIPPED and item.reason == NOT_A_PHOTO:
+            item.status = Status.FAILED
 
 
 def _hints_given(args: argparse.Namespace):
@@ -340,25 +350,24 @@ def _colorize(items, todo, args):
                                      engine.device_name())
 
     waiting = {id(item) for item in todo}
-    shown = {}  # progress already drawn for each photo, 0..1
-    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
-              bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar, \
+    # The bar counts whole photos, so its percentage, its bar and "n/total" always agree; the
+    # last photo only sets the count, and closing the bar draws the 100 % line, once.
+    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True) as bar, \
             logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
-
-        def on_progress(item, fraction):
-            bar.update(max(0.0, fraction - shown.get(id(item), 0.0)))
-            shown[id(item)] = max(fraction, shown.get(id(item), 0.0))
 
         def on_item(item):
             if id(item) not in waiting:
                 return  # skipped or failed while planning: not part of the bar
-            on_progress(item, 1.0)
             if item.note:
                 bar.write(printable(f"colorize: {item.note}"), file=sys.stderr)
             if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
+            if bar.n + 1 < bar.total:
+                bar.update(1)
+            else:
+                bar.n = bar.total
 
-        return run_batch(items, engine.predict, options, on_item=on_item, on_progress=on_progress)
+        return run_batch(items, engine.predict, options, on_item=on_item)
 
 
 def _report(items) -> int:
