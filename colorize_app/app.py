@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from colorize_app import APP_ID, APP_NAME, __version__
+from colorize_app.core.names import PrintableFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,11 @@ def setup_logging(log_dir: Path | None) -> None:
                 log_dir / "colorize.log", maxBytes=1_000_000, backupCount=2, encoding="utf-8"))
         except OSError:
             pass  # a read-only home must not stop the window
-    logging.basicConfig(level=logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # File names in messages may carry terminal controls: the log shows them as escapes.
+    formatter = PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=handlers)
 
 
 def main(argv: list[str] | None = None) -> int:

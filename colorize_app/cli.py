@@ -18,6 +18,7 @@ import sys
 import threading
 
 from colorize_app import __version__
+from colorize_app.core.names import PrintableFormatter, printable
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
     DEFAULT_EXPORT_FORMAT,
@@ -153,7 +154,7 @@ def _on_terminate(signum, frame):
     raise Terminated()
 
 
-class _Formatter(logging.Formatter):
+class _Formatter(PrintableFormatter):
     """Log lines without tracebacks (unless --verbose), with names made printable."""
 
     def __init__(self, verbose: bool) -> None:
@@ -164,14 +165,7 @@ class _Formatter(logging.Formatter):
         if not self.verbose and record.exc_info:
             record = logging.makeLogRecord(record.__dict__)
             record.exc_info = record.exc_text = None
-        return printable(super().format(record))
-
-
-def printable(text: str) -> str:
-    """``text`` with the bytes of undecodable file names as \\xNN, printable on any terminal."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
+        return super().format(record)
 
 
 def _say(text: str, file=None) -> None:
@@ -330,7 +324,7 @@ def _colorize_on_ray(items, args) -> int:
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
         counts = manifest.counts()
     status = _report(items)
-    print(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
+    _say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
     return status
 

@@ -237,3 +237,35 @@ def test_a_full_disk_at_planning_is_still_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(atomic, "_create_locked", full)
     status, out, err = run(capsys, tmp_path / "a.jpg")
     assert status == 2 and "disk space" in out + err
+
+
+# --- 5. file names that carry terminal controls ---------------------------------------------------
+
+HOSTILE = "esc\x1b]0;PWNED\x07\x1b[2J\nFAKE: Colorized 99\u202egpj.exe.jpg"
+
+
+def _no_controls(text: str) -> None:
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert not any(line.startswith("FAKE:") for line in text.splitlines()), text
+
+
+def test_a_name_with_terminal_controls_is_printed_escaped(tmp_path, tiny_weights, capsys):
+    (tmp_path / HOSTILE).write_bytes(b"\xff\xd8 damaged")
+    save_photo(tmp_path / "good.jpg")
+    status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 32, "-v")
+    assert status == 1
+    _no_controls(out)
+    _no_controls(err)
+    assert "esc\\x1b]0;PWNED\\x07\\x1b[2J\\x0aFAKE" in out  # the name is still there, readable
+
+
+def test_a_name_with_terminal_controls_is_logged_escaped_by_the_window(tmp_path):
+    code = ("import logging, sys; from pathlib import Path; from colorize_app.app import setup_logging; "
+            "setup_logging(Path(sys.argv[1])); "
+            "logging.getLogger('colorize_app.ui').info('Not opened: %s', sys.argv[2])")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), HOSTILE],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    _no_controls(done.stderr)
+    _no_controls((tmp_path / "colorize.log").read_text())
+    assert "Not opened: esc\\x1b]0;PWNED" in done.stderr
