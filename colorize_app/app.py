@@ -70,10 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
     setup_logging(Path(log_dir) if log_dir else None)
 
-    from colorize_app.ui.single_instance import InstanceServer, send_to_running
+    from colorize_app.ui.single_instance import InstanceServer, send_to_running, session_name
 
     if args.settings is None and send_to_running(args.paths):
-        return 0  # the running window opens them (tests and benchmarks pass --settings)
+        # the running window opens them (tests and benchmarks pass --settings); say where
+        what = f"{len(args.paths)} photo(s) or folder(s) went" if args.paths else "it was brought forward"
+        print(f"{APP_NAME} is already open on {session_name()}: {what} to that window.",
+              file=sys.stderr)  # fmt: skip
+        return 0
 
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.resources import app_icon
