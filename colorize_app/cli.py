@@ -229,8 +229,8 @@ def _error(message) -> None:
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from colorize_app.core.batch import check_output_folders, plan_batch
-    from colorize_app.core.errors import ColorizeError, ImageWriteError
+    from colorize_app.core.batch import plan_batch
+    from colorize_app.core.errors import ColorizeError
 
     if args.engine == "ray":
         from colorize_app.archive import INSTALL_HINT, ray_available
@@ -245,13 +245,45 @@ def _run(args: argparse.Namespace) -> int:
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
         return EXIT_OK
-    if args.output_dir is not None:
+    made = _make_output_folder(args.output_dir) if args.output_dir is not None else []
+    try:
+        status = _run_planned(items, args)
+    except ColorizeError:
+        _remove_if_empty(made)  # nothing could start: leave no empty folder behind
+        raise
+    if status == EXIT_ERROR:
+        _remove_if_empty(made)
+    return status
+
+
+def _make_output_folder(folder) -> list:
+    """Make ``folder`` and the folders above it that are missing; returns those, deepest first."""
+    from pathlib import Path
+
+    from colorize_app.core.errors import ImageWriteError
+
+    missing, above = [], Path(folder)
+    while not above.exists() and above.parent != above:
+        missing.append(above)
+        above = above.parent
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise ImageWriteError(f"Cannot create the output folder {folder}: {e.strerror or e}.") from None
+    return missing
+
+
+def _remove_if_empty(folders) -> None:
+    for folder in folders:
         try:
-            os.makedirs(args.output_dir, exist_ok=True)
-        except OSError as e:
-            raise ImageWriteError(
-                f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
-            ) from None
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove): the folders above it are not either
+
+
+def _run_planned(items, args: argparse.Namespace) -> int:
+    from colorize_app.core.batch import check_output_folders
+
     _fail_named_non_photos(items)
     check_output_folders(items)
     todo = [item for item in items if item.status == Status.WAITING]
