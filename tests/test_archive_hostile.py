@@ -48,6 +48,10 @@ def _a_folder(path: Path) -> None:
     path.mkdir()
 
 
+def _a_named_pipe(path: Path) -> None:
+    os.mkfifo(path)
+
+
 def _read_only_file(path: Path) -> None:
     with Manifest(path):
         pass
@@ -59,7 +63,7 @@ def _in_a_read_only_folder(path: Path) -> None:
 
 
 CASES = {"random bytes": _random_bytes, "truncated": _truncated, "wrong schema": _wrong_schema,
-         "a folder": _a_folder, "read-only file": _read_only_file,
+         "a folder": _a_folder, "a named pipe": _a_named_pipe, "read-only file": _read_only_file,
          "read-only folder": _in_a_read_only_folder}  # fmt: skip
 NEEDS_PERMISSIONS = {"read-only file", "read-only folder"}  # root writes anyway
 

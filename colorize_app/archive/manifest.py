@@ -9,8 +9,11 @@ not tried again unless asked (a broken scan stays broken; the archivist reads wh
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import sqlite3
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -71,8 +74,10 @@ def _sentence(path: Path, error: Exception) -> str:
         reason = "it is damaged or not a SQLite file"
     elif "readonly" in text or "read-only" in text:
         reason = "it or its folder is read-only"
+    elif isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
     elif "unable to open" in text or isinstance(error, OSError):
-        reason = "it cannot be opened or created there" + (f": {error.strerror}" if getattr(error, "strerror", None) else "")
+        reason = "it cannot be opened or created there"
     else:
         reason = text
     return (f"The manifest {path} cannot be used ({reason}). Give another file with --manifest, "
@@ -118,8 +123,14 @@ class Manifest:
     @_reported
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.is_dir():
-            raise IsADirectoryError(21, "it is a folder", str(self.path))
+        try:
+            kind = os.stat(self.path).st_mode
+        except FileNotFoundError:
+            kind = stat.S_IFREG  # a new manifest
+        if stat.S_ISDIR(kind):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder", str(self.path))
+        if not stat.S_ISREG(kind):  # a named pipe or a device: SQLite would wait on it
+            raise OSError(errno.EINVAL, "it is not a regular file", str(self.path))
         db = sqlite3.connect(self.path, isolation_level=None)  # autocommit: a row a commit
         try:
             db.execute("PRAGMA journal_mode=WAL")
