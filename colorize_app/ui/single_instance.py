@@ -25,8 +25,8 @@ import socket
 import stat
 import struct
 import tempfile
+import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -41,6 +41,7 @@ CLIENT_MS = 5000  # a start that has not sent its whole message by then is hung 
 MAX_MESSAGE = 1 << 20  # bytes: ~4,000 long paths; a file manager hands over a selection, not a disk
 MAX_PATHS = 10_000
 MAX_CLIENTS = 16  # starts talking to the window at once; more are hung up on at once
+SWEEP_MS = 250  # how often slow starts are looked for
 
 
 def session_key() -> str:
@@ -109,6 +110,10 @@ class InstanceServer(QObject):
         super().__init__(parent)
         self._on_paths = on_paths
         self._clients: dict[QLocalSocket, bytearray] = {}
+        self._deadlines: dict[QLocalSocket, float] = {}  # time.monotonic() to hang up at
+        self._sweeper = QTimer(self)  # one timer for every start, not one each
+        self._sweeper.setInterval(SWEEP_MS)
+        self._sweeper.timeout.connect(self._hang_up_on_slow)
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.name = name or server_name()
@@ -135,14 +140,20 @@ class InstanceServer(QObject):
                 client.abort()
                 continue
             self._clients[client] = bytearray()
+            self._deadlines[client] = time.monotonic() + CLIENT_MS / 1000
             client.readyRead.connect(self._on_ready)
             client.disconnected.connect(self._on_ready)
-            QTimer.singleShot(CLIENT_MS, client, partial(self._hang_up_if_waiting, client))
+            self._sweeper.start()
 
-    def _hang_up_if_waiting(self, client: QLocalSocket) -> None:
-        if client in self._clients:
-            logger.warning("Hung up on a start that did not finish its message in time")
-            self._drop(client)
+    @Slot()
+    def _hang_up_on_slow(self) -> None:
+        now = time.monotonic()
+        for client, deadline in list(self._deadlines.items()):
+            if deadline <= now:
+                logger.warning("Hung up on a start that did not finish its message in time")
+                self._drop(client)
+        if not self._clients:
+            self._sweeper.stop()
 
     @Slot()
     def _on_ready(self) -> None:
@@ -167,11 +178,13 @@ class InstanceServer(QObject):
 
     def _drop(self, client: QLocalSocket) -> None:
         self._clients.pop(client, None)  # frees the buffer; what comes later is not read
+        self._deadlines.pop(client, None)
         client.abort()
 
     def close(self) -> None:
         for client in list(self._clients):
             self._drop(client)
+        self._sweeper.stop()
         self.server.close()
 
 
