@@ -195,7 +195,7 @@ def _bar_frames(err: str) -> list[tuple[int, int, int]]:
 @pytest.mark.parametrize("count", [1, 3])
 def test_the_progress_bar_agrees_with_itself_and_ends_once(tmp_path, tiny_weights, capsys, count):
     for i in range(count):
-        save_photo(tmp_path / f"p{i}.jpg", size=(200, 300))
+        save_photo(tmp_path / f"p{i}.jpg", size=(1000, 1500))  # long enough for frames mid-photo
     status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 32)
     assert status == 0, out + err
     frames = _bar_frames(err)
