@@ -157,6 +157,13 @@ def test_without_a_runtime_folder_a_private_one_is_made(tmp_path, monkeypatch):
     assert info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
 
 
+def test_in_a_flatpak_the_folder_its_starts_share_is_used(runtime, monkeypatch):
+    shared = runtime / "app" / "io.github.colorize.Colorize"
+    shared.mkdir(parents=True, mode=0o700)
+    monkeypatch.setenv("FLATPAK_ID", "io.github.colorize.Colorize")
+    assert os.path.dirname(server_name()) == str(shared)
+
+
 def test_a_start_on_another_display_opens_its_own_window(qtbot, runtime, monkeypatch):
     heard = []
     server = InstanceServer(heard.append)

@@ -63,6 +63,10 @@ def private_folder() -> Path | None:
     """A folder only this user can create files in (made if need be), or None when there is none."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and _private(Path(runtime)):
+        # In a Flatpak each start has a runtime folder of its own; only app/<id> is shared by them.
+        shared = Path(runtime, "app", os.environ.get("FLATPAK_ID", ""))
+        if os.environ.get("FLATPAK_ID") and _private(shared):
+            return shared
         return _made_private(Path(runtime) / APP_ID)
     return _made_private(Path(tempfile.gettempdir()) / f"colorize-{_own_uid()}")
 
