@@ -185,3 +185,11 @@ def test_a_photo_with_huge_or_hostile_xmp_is_colorized_and_left_alone(tmp_path):
         assert digest(source) == before
         assert read_provenance(result.output)[0] is RecordState.FOUND  # ours replaces theirs
     assert len(io.BytesIO(opened(result.output).info["xmp"]).getvalue()) < 10_000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_pipe_named_as_the_model_or_sitting_where_a_result_goes_never_makes_it_wait(tmp_path):
+    pipe = tmp_path / "model.safetensors"
+    os.mkfifo(pipe)
+    assert provenance.model_identity(pipe) == provenance.ModelIdentity()
+    assert read_provenance(pipe) == (RecordState.UNKNOWN, None)

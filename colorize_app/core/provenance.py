@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 from PIL import Image
 
 from colorize_app import __version__
+from colorize_app.core.files import open_regular
 from colorize_app.core.hints import Hint
 
 logger = logging.getLogger(__name__)
@@ -116,6 +118,8 @@ def model_identity(path: str | os.PathLike | None) -> ModelIdentity:
         info = os.stat(path)
     except OSError:
         return ModelIdentity()
+    if not stat.S_ISREG(info.st_mode) or not info.st_size:  # a pipe or /proc file would never end
+        return ModelIdentity()
     return _identity(str(Path(path).resolve()), info.st_size, info.st_mtime_ns)
 
 
@@ -124,13 +128,15 @@ def _identity(path: str, size: int, mtime_ns: int) -> ModelIdentity:
     digest = hashlib.sha256()
     name = Path(path).stem
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(open_regular(path), "rb") as fh:  # never waits; read only ``size`` bytes
             head = fh.read(8)
             length = int.from_bytes(head, "little") if len(head) == 8 else 0
-            header = fh.read(length) if 0 < length <= 1_000_000 else b""
+            header = fh.read(length) if 0 < length <= min(size, 1_000_000) else b""
             digest.update(head + header)
-            for block in iter(lambda: fh.read(1 << 20), b""):
+            left = size - len(head) - len(header)
+            while left > 0 and (block := fh.read(min(left, 1 << 20))):
                 digest.update(block)
+                left -= len(block)
     except OSError:
         return ModelIdentity()
     try:
@@ -189,7 +195,7 @@ def read_provenance(path: str | os.PathLike) -> tuple[RecordState, Provenance | 
     """The provenance recorded in the image at ``path``: (FOUND, it), (NONE, None) when it has
     none, (UNKNOWN, None) when it cannot be trusted. Reads only the file's header; never raises."""
     try:
-        with Image.open(path) as im:
+        with os.fdopen(open_regular(path), "rb") as fh, Image.open(fh) as im:  # never waits on a pipe
             packet = im.info.get("xmp")
     except Exception:  # not an image we can open: nothing we could trust
         logger.debug("No provenance read from %s", path, exc_info=True)
