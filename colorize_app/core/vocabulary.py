@@ -44,9 +44,5 @@ class Status(str, Enum):
     SKIPPED = "skipped"  # not colorized: its result exists already, or it is not a photo we read
     FAILED = "failed"  # could not be read, colorized or written; the reason says why
 
-    @property
-    def has_result(self) -> bool:
-        return self in (Status.DONE, Status.SAVED)
-
     def __str__(self) -> str:  # f"{status}" reads "done", as the plain strings did
         return self.value

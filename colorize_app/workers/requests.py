@@ -1,7 +1,7 @@
-"""What the window asks of the workers and what they answer: plain, immutable data.
+"""What the window asks of the lanes and what they answer: plain, immutable data.
 
 No Qt, no torch: the window builds these without importing the module that imports torch.
-The colorize worker takes `core.job.Job` records as they are.
+The network's lane takes `core.job.Job` records as they are.
 """
 
 from __future__ import annotations
@@ -15,21 +15,9 @@ from colorize_app.core.job import JobOptions, JobResult
 
 
 @dataclass(frozen=True)
-class ShowRequest:
-    """Show a photo: its original, and its result from `chroma` or else from `result_path`."""
-
-    id: int
-    source: str
-    chroma: np.ndarray | None = None
-    saturation: float = 1.0
-    result_path: str = ""
-
-
-@dataclass(frozen=True)
 class RecomposeRequest:
-    """The photo already shown, at another saturation; `quick` composes a smaller copy."""
+    """The photo shown, at another saturation; `quick` composes a smaller copy."""
 
-    id: int
     source: str
     chroma: np.ndarray
     saturation: float
@@ -52,10 +40,8 @@ class Finished:
 
 @dataclass(frozen=True)
 class HintRequest:
-    """Re-run the network for one photo with these hints (the window's hint mode); latest wins."""
+    """Re-run the network for one photo with these hints (the window's hint mode)."""
 
-    id: int
-    entry_id: int
     source: str
     hints: tuple[Hint, ...]
     options: JobOptions
