@@ -6,7 +6,8 @@
     python -m training.train --out runs/bins --resume            # continue exactly where it stopped
     torchrun --nproc_per_node=8 -m training.train --data DIR --out runs/big --batch-size 64
 
-Reads top to bottom: arguments, data, model, loss, ``train_one_step``, ``evaluate``, ``main``.
+Reads top to bottom: arguments, data, model, loss, ``Run`` and ``train_one_step``, ``evaluate``,
+``main`` (``build_run``, then ``train``).
 With ``--hints`` the network takes colour hints (simulated from the truth for about half the
 crops); ``--degrade`` makes a share of the inputs look like old scans (the target stays clean).
 ``--precision auto`` times bf16 against fp32 on this machine at start (bf16 autocast is about twice
@@ -23,6 +24,7 @@ import math
 import os
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,21 +140,44 @@ class HeadOnly(torch.nn.Module):
         return self.model.head_output(light)
 
 
-def train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step) -> float:
-    """One optimizer step on one batch; returns the loss."""
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step, args)
+@dataclass
+class Run:
+    """What a training run is made of, built once by ``build_run`` and handed to each step."""
+
+    args: argparse.Namespace
+    config: ModelConfig
+    model: ColorizerNet
+    net: torch.nn.Module  # HeadOnly(model), inside DistributedDataParallel when distributed
+    loss_fn: torch.nn.Module
+    loss_state: dict  # what the loss keeps in checkpoints (class weights)
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    cache: object  # training.data.PhotoCache
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    rng: np.random.Generator
+    step: int = 0
+    ema: EMA | None = None
+    rank: int = 0
+    world: int = 1
+
+
+def train_one_step(run: Run, light, hints, ab) -> float:
+    """One optimizer step on one batch at ``run.step``; returns the loss."""
+    args, device = run.args, run.device
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr_at(run.step, args)
     light = light.to(device, non_blocking=True)
     hints = None if hints is None else hints.to(device, non_blocking=True)
-    x = model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
+    x = run.model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
     ab = ab.to(device, non_blocking=True)
     with autocast_for(device, args.bf16):
-        out = net(x)
-    loss = loss_fn(out, ab)
-    optimizer.zero_grad(set_to_none=True)
+        out = run.net(x)
+    loss = run.loss_fn(out, ab)
+    run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
-    optimizer.step()
+    torch.nn.utils.clip_grad_norm_(run.net.parameters(), args.clip)
+    run.optimizer.step()
     return float(loss.detach())
 
 
@@ -238,18 +263,27 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     if args.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-    ckpt_path = args.out / "checkpoint.pt"
-    state = load_checkpoint(ckpt_path) if args.resume else None
+    state = load_checkpoint(args.out / "checkpoint.pt") if args.resume else None
     if state is not None:
-        saved = state["args"]
-        # A resumed run keeps its recipe; only where and how long it runs may change.
-        for key, value in saved.items():
-            if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
-                           "eval_every", "precision", "bf16", "init"):
-                setattr(args, key, _path_value(key, value))
+        keep_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
+    train(build_run(args, state, rank, world, device))
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
 
+
+def keep_recipe(args, saved: dict) -> None:
+    """A resumed run keeps its recipe; only where and how long it runs may change."""
+    for key, value in saved.items():
+        if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
+                       "eval_every", "precision", "bf16", "init"):
+            setattr(args, key, _path_value(key, value))
+
+
+def build_run(args, state: dict | None, rank: int, world: int, device: torch.device) -> Run:
+    """The photos, the model (new, warm-started or resumed), its loss and optimizer."""
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
     train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
@@ -282,53 +316,58 @@ def main(argv: list[str] | None = None) -> int:
     net = HeadOnly(model)
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
-
     if rank == 0:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "args.json").write_text(json.dumps(_jsonable(vars(args)), indent=2))
         log.info("model: %s, %d parameters; %d training and %d validation photos; %d process(es) on %s",
                  config, model.num_parameters, len(train_idx), len(val_idx), world, device)
+    return Run(args, config, model, net, loss_fn, loss_state, optimizer, device, cache, train_idx,
+               val_idx, rng, step, ema, rank, world)
 
-    def checkpoint() -> None:
-        if rank == 0:
-            save_checkpoint(ckpt_path, model=model, optimizer=optimizer, step=step, rng=rng,
-                            extra={"args": _jsonable(vars(args)), "config": config.to_dict(),
-                                   "photos": len(train_idx), **loss_state,
-                                   **({"ema": ema.state_dict()} if ema else {})})
 
+def save_run(run: Run) -> None:
+    """The checkpoint (rank 0 only): resuming it continues exactly here."""
+    if run.rank == 0:
+        save_checkpoint(run.args.out / "checkpoint.pt", model=run.model, optimizer=run.optimizer,
+                        step=run.step, rng=run.rng,
+                        extra={"args": _jsonable(vars(run.args)), "config": run.config.to_dict(),
+                               "photos": len(run.train_idx), **run.loss_state,
+                               **({"ema": run.ema.state_dict()} if run.ema else {})})
+
+
+def train(run: Run) -> None:
+    """Steps until ``--steps`` (or ``--stop-at``), logging each, evaluating and checkpointing."""
+    args, world = run.args, run.world
     last_save = time.monotonic()
-    bar = tqdm(total=args.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=args.steps, initial=run.step, disable=run.rank != 0, unit="step", dynamic_ncols=True)
     window_start, window_images = time.monotonic(), 0
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    while step < end:
-        crop = crop_at(args.crop_schedule, step / args.steps)
-        batch = rng.choice(train_idx, size=args.batch_size, replace=False)
-        light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
+    while run.step < end:
+        crop = crop_at(args.crop_schedule, run.step / args.steps)
+        batch = run.rng.choice(run.train_idx, size=args.batch_size, replace=False)
+        light, hints, ab = training_batch(run.cache.pixels, np.sort(batch), crop, run.rng,
                                           degrade_share=args.degrade, hints=args.hints)
-        loss = train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step)
-        if ema:
-            ema.update(model)
-        step += 1
+        loss = train_one_step(run, light, hints, ab)
+        if run.ema:
+            run.ema.update(run.model)
+        run.step += 1
         window_images += args.batch_size * world
         rate = window_images / max(1e-6, time.monotonic() - window_start)
         bar.set_postfix(loss=f"{loss:.3f}", img_s=f"{rate:.1f}", crop=crop)
         bar.update(1)
-        record = {"step": step, "loss": loss, "lr": lr_at(step - 1, args), "crop": crop, "images_per_s": rate,
-                  "time": time.time()}
-        if rank == 0 and (step % args.eval_every == 0 or step == args.steps) and len(val_idx):
-            record.update(evaluate(ema.model if ema else model, cache, val_idx, device))
-            log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
-        if rank == 0:
+        record = {"step": run.step, "loss": loss, "lr": lr_at(run.step - 1, args), "crop": crop,
+                  "images_per_s": rate, "time": time.time()}
+        if run.rank == 0 and (run.step % args.eval_every == 0 or run.step == args.steps) and len(run.val_idx):
+            record.update(evaluate(run.ema.model if run.ema else run.model, run.cache, run.val_idx, run.device))
+            log.info("step %d: %s", run.step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
+        if run.rank == 0:
             with open(args.out / "log.jsonl", "a") as log_file:  # reopened per step: survives a kill intact
                 log_file.write(json.dumps(record) + "\n")
-        if time.monotonic() - last_save > args.checkpoint_minutes * 60 or step == end:
-            checkpoint()
+        if time.monotonic() - last_save > args.checkpoint_minutes * 60 or run.step == end:
+            save_run(run)
             last_save = time.monotonic()
             window_start, window_images = time.monotonic(), 0
     bar.close()
-    if world > 1:
-        dist.destroy_process_group()
-    return 0
 
 
 def _jsonable(values: dict) -> dict:

@@ -53,7 +53,6 @@ class HintController(QObject):
 
     message = Signal(str)  # for the status bar
     problem = Signal(object)  # [a sentence]: a hints file that cannot be used, for the problems bar
-    hints_changed = Signal(int)  # entry id whose hints were applied (tests, the list)
     predicted = Signal(int)  # entry id whose colour for its new hints is in the model
     recolorize_requested = Signal(object)  # entries to colorize again with their new hints
 
@@ -231,7 +230,6 @@ class HintController(QObject):
         if entry is self._entry:
             self._show_points()
         self._update_enabled()
-        self.hints_changed.emit(entry_id)
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", HintRequest(str(entry.source), tuple(hints),
                                                                self._options()))

@@ -111,36 +111,30 @@ class MainWindow(QMainWindow):
             (a.preferences, self.show_preferences), (a.user_guide, self.show_user_guide),
         ):
             action.triggered.connect(slot)
-        a.compare.toggled.connect(self.preview.set_compare_mode)
-        self.recent.path_chosen.connect(self._on_recent_chosen)
-        self.batch_panel.current_changed.connect(self.hints.set_entry)
-        self.batch_panel.current_changed.connect(self._on_current_changed)
-        self.batch_panel.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.model.dataChanged.connect(self._update_actions)
-        self.model.rowsInserted.connect(self._update_actions)
-        self.model.rowsRemoved.connect(self._update_actions)
-        self.model.modelReset.connect(self._update_actions)
-        self.batch.busy_changed.connect(self._on_busy_changed)
-        self.batch.progress_changed.connect(self.status.set_progress)
-        self.batch.result_ready.connect(self.previews.show_result)
-        self.batch.entry_changed.connect(self._on_entry_changed)
-        self.batch.timing.connect(self.status.set_timing)
-        self.batch.message.connect(self._show_message)
-        self.previews.failed.connect(self._show_message)
-        self.hints.message.connect(self._show_message)
-        self.hints.problem.connect(self._report_problems)
-        self.hints.predicted.connect(self._on_hinted)
-        self.hints.recolorize_requested.connect(self._recolorize)
-        self.hints.hint_mode.toggled.connect(self._on_hint_mode)
-        self.preview.compare_mode_changed.connect(self.hints.leave_mode_if)
-        self.controls.saturation_changed.connect(self._on_saturation_changed)
-        self.controls.render_size_changed.connect(self._on_render_size_changed)
-        self.controls.saturation_changed.connect(self._on_settings_changed)
-        self.preview.zoom_changed.connect(self.status.set_zoom)
-        worker = self.host.colorizer
-        worker.model_loaded.connect(self._on_model_loaded)
-        worker.model_failed.connect(self._on_model_failed)
-        worker.notice.connect(self._show_message)
+        m, b, h, c, news = self.model, self.batch, self.hints, self.controls, self.host.colorizer
+        for signal, slot in (
+            (a.compare.toggled, self.preview.set_compare_mode),
+            (self.recent.path_chosen, self._on_recent_chosen),
+            (self.batch_panel.current_changed, h.set_entry),
+            (self.batch_panel.current_changed, self._on_current_changed),
+            (self.batch_panel.view.selectionModel().selectionChanged, self._on_selection_changed),
+            (m.dataChanged, self._update_actions), (m.rowsInserted, self._update_actions),
+            (m.rowsRemoved, self._update_actions), (m.modelReset, self._update_actions),
+            (b.busy_changed, self._on_busy_changed), (b.progress_changed, self.status.set_progress),
+            (b.result_ready, self.previews.show_result), (b.entry_changed, self._on_entry_changed),
+            (b.timing, self.status.set_timing), (b.message, self._show_message),
+            (self.previews.failed, self._show_message), (h.message, self._show_message),
+            (h.problem, self._report_problems), (h.predicted, self._on_hinted),
+            (h.recolorize_requested, self._recolorize), (h.hint_mode.toggled, self._on_hint_mode),
+            (self.preview.compare_mode_changed, h.leave_mode_if),
+            (c.saturation_changed, self.previews.set_saturation),
+            (c.saturation_changed, self._on_settings_changed),
+            (c.render_size_changed, self._on_render_size_changed),
+            (self.preview.zoom_changed, self.status.set_zoom),
+            (news.model_loaded, self._on_model_loaded), (news.model_failed, self._on_model_failed),
+            (news.notice, self._show_message),
+        ):
+            signal.connect(slot)
 
     # -- opening ----------------------------------------------------------------------------------
     @Slot()
@@ -332,10 +326,6 @@ class MainWindow(QMainWindow):
             self.status.hide_progress()  # the batch's summary is its last message
         self._update_actions()
 
-    @Slot(float)
-    def _on_saturation_changed(self, value: float) -> None:
-        self.previews.set_saturation(value)
-
     @Slot(int)
     def _on_hinted(self, entry_id: int) -> None:
         self.previews.show_hinted(entry_id, self.options().saturation)
@@ -449,14 +439,10 @@ class MainWindow(QMainWindow):
     def show_user_guide(self) -> None:
         url = resources.user_guide_url()
         if url is not None and not QDesktopServices.openUrl(url):
-            # No browser or viewer took it (a bare desktop, a server): say where it is.
-            box = QMessageBox(QMessageBox.Icon.Information, self.tr("User Guide"), self.tr(
-                "No program could open the user guide. It is the file\n{0}").format(
-                    url.toLocalFile()), QMessageBox.StandardButton.Ok, self)
-            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self._show_message(box.text().replace("\n", " "))
+            # No browser or viewer took it (a bare desktop, a server): say where it is, in the
+            # bar that stays until dismissed.
+            self._report_problems([self.tr("No program could open the user guide. It is the "
+                                           "file {0}").format(url.toLocalFile())])
 
     @Slot()
     def show_shortcuts(self) -> None:

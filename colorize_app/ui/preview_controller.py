@@ -91,6 +91,7 @@ class PreviewController(QObject):
         if self._entry is not None and self._entry.id == entry_id:
             self.set_saturation(saturation)
 
+    @Slot(float)
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""
         self._saturation = saturation

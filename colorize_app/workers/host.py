@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread
+from PySide6.QtCore import QObject
 
-from colorize_app.core.errors import ColorizeError
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
 from colorize_app.workers.lane import Lane
 from colorize_app.workers.preview_worker import PreviewWorker
-from colorize_app.workers.priority import lower_thread_priority
 
 
 class WorkerHost(QObject):
@@ -29,13 +27,13 @@ class WorkerHost(QObject):
         self.network = Lane("colorize")
         self.colorizer = ColorizeWorker(self.network, weights)
         # Thumbnails for a whole album must not compete with the window's thread.
-        self.preview = Lane("preview", QThread.Priority.LowPriority, on_start=lower_thread_priority)
+        self.preview = Lane("preview", low_priority=True)
         self.previewer = PreviewWorker(self.preview)
         # Hints files, read as photos are added and written as hints change: small, but a slow
         # or network disk must not stall the window. Never cancelled, so no change is lost.
-        self.files = Lane("files", QThread.Priority.LowPriority, on_start=lower_thread_priority)
-        self.files.handle("read_hints", _read_hints)
-        self.files.handle("write_hints", _write_hints)
+        self.files = Lane("files", low_priority=True)
+        self.files.handle("read_hints", lambda photo, _task: tuple(read_hints(photo)))
+        self.files.handle("write_hints", lambda request, _task: write_hints(*request))
         self._shut_down = False
 
     def warm_up(self, device: str = "auto") -> None:
@@ -54,14 +52,3 @@ class WorkerHost(QObject):
                 lane.shut_down()  # the running job ends at its next checkpoint, as a cancelled one
             self.files.shut_down(finish_queue=True)  # every hint change reaches its file
 
-
-def _read_hints(photo: str, _task) -> tuple:
-    return tuple(read_hints(photo))  # a HintsFileError is the answer's sentence
-
-
-def _write_hints(request: tuple[str, tuple], _task) -> None:
-    photo, hints = request
-    try:
-        write_hints(photo, list(hints))
-    except OSError as exc:
-        raise ColorizeError(str(exc)) from None

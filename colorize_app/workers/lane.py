@@ -2,8 +2,8 @@
 
 A handler is a plain function ``handler(request, task) -> result`` that calls core. The window
 submits ``(kind, request)`` and gets a ticket at once; the lane answers on its signals with that
-ticket: ``finished(ticket, result)`` or ``failed(ticket, sentence)`` (a ``ColorizeError`` or a
-``MemoryError`` the handler let through), ``cancelled(ticket)`` (the handler raised
+ticket: ``finished(ticket, result)`` or ``failed(ticket, sentence)`` (a ``ColorizeError``, an
+``OSError`` or a ``MemoryError`` the handler let through), ``cancelled(ticket)`` (the handler raised
 ``Cancelled``, or the work was stopped before its turn). Adding a kind of work is one
 ``handle()`` and one ``submit()``.
 
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -68,8 +70,7 @@ class Lane(QObject):
     _step_requested = Signal()  # to itself, queued: run the next request in a later turn
     _drain_requested = Signal()  # to itself, blocking: run what is left, then answer
 
-    def __init__(self, name: str, priority: QThread.Priority = QThread.Priority.NormalPriority,
-                 on_start: Callable[[], None] | None = None) -> None:
+    def __init__(self, name: str, *, low_priority: bool = False) -> None:
         super().__init__()
         self._kinds: dict[str, _Kind] = {}
         self._slots: dict[str, tuple[int, Any]] = {}  # kind -> (ticket, request), latest wins
@@ -79,17 +80,18 @@ class Lane(QObject):
         self._generation = 0
         self._scheduled = False
         self._open = True  # False once shut down: later submissions get no answer
-        self._on_start = on_start
         self._submitted.connect(self._accept, Qt.ConnectionType.QueuedConnection)
         self._step_requested.connect(self._step, Qt.ConnectionType.QueuedConnection)
         self._drain_requested.connect(self._drain, Qt.ConnectionType.BlockingQueuedConnection)
         self.thread_ = QThread()
         self.thread_.setObjectName(name)
         self.moveToThread(self.thread_)
-        self.thread_.started.connect(self._started)
+        if low_priority:  # let the window's thread win the CPU when both want it
+            self.thread_.started.connect(self._lower_priority)
         self.thread_.finished.connect(self._close)  # runs on the lane's thread as it ends
         self.thread_.finished.connect(self.deleteLater)  # a QObject is destroyed on its thread
-        self.thread_.start(priority)
+        self.thread_.start(QThread.Priority.LowPriority if low_priority
+                           else QThread.Priority.NormalPriority)  # fmt: skip
 
     def handle(self, kind: str, handler: Callable[[Any, Task], Any], *, latest: bool = False,
                dropped: Callable[[Any], None] | None = None) -> None:
@@ -134,9 +136,14 @@ class Lane(QObject):
 
     # -- on the lane's thread ---------------------------------------------------------------------
     @Slot()
-    def _started(self) -> None:
-        if self._on_start is not None:
-            self._on_start()
+    def _lower_priority(self) -> None:
+        # On Linux a thread has its own nice value, and the threads it starts later (torch's and
+        # OpenCV's pools) inherit it. Elsewhere QThread.LowPriority, set at start, does the job.
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            except (OSError, AttributeError):
+                logger.debug("Could not lower the lane's priority", exc_info=True)
 
     @Slot()
     def _close(self) -> None:
@@ -194,7 +201,7 @@ class Lane(QObject):
             result = self._kinds[kind].handler(request, task)
         except Cancelled:
             self.cancelled.emit(ticket)
-        except (ColorizeError, MemoryError) as exc:
+        except (ColorizeError, OSError, MemoryError) as exc:
             self.failed.emit(ticket, str(exc) or type(exc).__name__)
         else:
             self.finished.emit(ticket, result)
