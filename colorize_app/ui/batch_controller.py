@@ -138,7 +138,6 @@ class BatchController(QObject):
         pending = self._pending.pop(ticket)
         self._progress.pop(ticket, None)
         self._tally[outcome] += 1
-        self._model.update(pending.entry_id, queued=False)
         self.progress_changed.emit(self._total - len(self._pending), self._total, 0.0)
         self.entry_changed.emit(pending.entry_id)
         if not self._pending:
@@ -200,8 +199,9 @@ class BatchController(QObject):
         outcome = "saved" if pending.saving else "colorized"
         if result.status == Status.SKIPPED:
             outcome = "skipped"
-            self._model.update(pending.entry_id, status=Status.SAVED, progress=1.0, reason=self.tr(
-                "Already colorized earlier ({0} exists)").format(result.output.name))
+            self._model.update(pending.entry_id, status=Status.SAVED, progress=1.0, queued=False,
+                               reason=self.tr("Already colorized earlier ({0} exists)").format(
+                                   result.output.name))
         elif entry is not None:
             if result.status == Status.DONE and result.output is not None:
                 output, status = result.output, Status.SAVED
@@ -213,7 +213,7 @@ class BatchController(QObject):
                 outcome = "failed"
                 self.message.emit(result.reason)
             saved_with = pending.made_with if status == Status.SAVED else entry.saved_with
-            self._model.update(entry.id, status=status, reason=reason, progress=1.0,
+            self._model.update(entry.id, status=status, reason=reason, progress=1.0, queued=False,
                                seconds=result.seconds, chroma=result.chroma, output=output,
                                thumbnail=to_qimage(finished.thumbnail),
                                made_with=pending.made_with, saved_with=saved_with)
@@ -230,7 +230,8 @@ class BatchController(QObject):
         entry_id = self._pending[ticket].entry_id
         entry = self._model.entry(entry_id)
         logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
-        if self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0):
+        if self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
+                              queued=False):
             self.message.emit(reason)
         self._settle(ticket, "failed")
 
@@ -241,7 +242,7 @@ class BatchController(QObject):
         pending = self._pending[ticket]
         entry = self._model.entry(pending.entry_id)
         logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
-        self._model.update(pending.entry_id, status=pending.previous, progress=0.0)
+        self._model.update(pending.entry_id, status=pending.previous, progress=0.0, queued=False)
         self._settle(ticket, "stopped")
 
 

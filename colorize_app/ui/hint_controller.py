@@ -3,7 +3,7 @@
 Each change is an undoable command (one QUndoStack per photo, in a QUndoGroup that follows the
 photo on screen); applying one puts the points in the list model, has the files lane write the
 photo's hints file (core.sidecar, atomically), and asks the network's lane to predict the photo's
-colour anew on the render-size copy (a requests.HintRequest). The answer's chroma goes into the
+colour anew on the render-size copy (a core Job with the new hints). The answer's chroma goes into the
 list model; the window then has the preview re-compose it as for the saturation slider.
 
 This object talks to the list model, the lanes and the views it is given; the window wires it.
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from colorize_app.core.hint_colours import suggest_colours
 from colorize_app.core.hints import Hint
-from colorize_app.core.job import JobOptions
+from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
@@ -27,7 +27,6 @@ from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
 from colorize_app.ui.settings import MAX_RECENT_COLOURS, AppSettings
-from colorize_app.workers.requests import HintRequest
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +230,8 @@ class HintController(QObject):
             self._show_points()
         self._update_enabled()
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
-            ticket = self._network.submit("hints", HintRequest(str(entry.source), tuple(hints),
-                                                               self._options()))
+            ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
+                                                       hints=tuple(hints)))
             self._predicting[ticket], self._latest[entry_id] = entry_id, ticket
 
     def _remember(self, colour: str) -> None:

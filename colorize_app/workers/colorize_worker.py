@@ -20,14 +20,14 @@ from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
 from colorize_app.core.job import Job
 from colorize_app.core.vocabulary import Status
 from colorize_app.workers.lane import Lane, Task
-from colorize_app.workers.requests import Finished, HintRequest
+from colorize_app.workers.requests import Finished
 
 logger = logging.getLogger(__name__)
 
 
 class ColorizeWorker(QObject):
-    """Three kinds on the network's lane: ``warm_up`` (a device name), ``hints`` (a HintRequest,
-    latest wins, answered with float16 chroma) and ``colorize`` (a core Job, queued, answered
+    """Three kinds on the network's lane: ``warm_up`` (a device name), ``hints`` (a Job whose
+    hints changed, latest wins, answered with float16 chroma) and ``colorize`` (a core Job, queued, answered
     with a requests.Finished). What is not one request's answer goes out on these signals."""
 
     model_loaded = Signal(object)  # dict (core.engine.Engine.describe): name, device, gpu, ...
@@ -57,14 +57,15 @@ class ColorizeWorker(QObject):
             logger.warning("Could not load the model ahead of time: %s", exc)
         self._announce()
 
-    def hints(self, request: HintRequest, _task: Task) -> np.ndarray:
-        """A photo's colour predicted anew for its hints (the window's hint mode)."""
+    def hints(self, job: Job, _task: Task) -> np.ndarray:
+        """A photo's colour predicted anew for its job's hints (the window's hint mode), on the
+        render-size copy only (core.hint_preview)."""
         if self._hint_preview is None:
             from colorize_app.core.hint_preview import HintPreview
 
             self._hint_preview = HintPreview(self._predict)
-        chroma = self._stopping_on_weights(self._hint_preview.chroma, request.source,
-                                           request.hints, request.options)
+        chroma = self._stopping_on_weights(self._hint_preview.chroma, job.source, job.hints or (),
+                                           job.options)
         self._announce()
         return chroma.astype(np.float16)
 
