@@ -213,3 +213,16 @@ def test_a_newer_request_replaces_one_not_started_and_stop_drops_the_queue(qtbot
         assert answered == [True, "new", "cancelled"] and first < second
     finally:
         lane.shut_down()
+
+
+def test_a_lane_that_finishes_its_queue_runs_everything_submitted_before_it_shuts_down(qtbot):
+    # The files lane: a hint changed just before the window closes must still reach its file.
+    import time
+
+    lane, written = Lane("test"), []
+    lane.handle("write", lambda name, task: time.sleep(0.05) or written.append(name))
+    for name in "abc":
+        lane.submit("write", name)
+    lane.shut_down(finish_queue=True)
+    assert written == ["a", "b", "c"]
+    assert lane.submit("write", "late") == 0  # nothing is taken after
