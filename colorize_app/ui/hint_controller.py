@@ -273,9 +273,11 @@ class HintController(QObject):
     @Slot(int, object)
     def _on_finished(self, ticket: int, answer) -> None:
         if ticket in self._reading:
-            entry_id = self._reading.pop(ticket)
-            entry = self._model.update(entry_id, hints=answer)
-            if entry is not None and entry is self._entry:
+            entry = self._model.entry(self._reading.pop(ticket))
+            if entry is None or entry.hints is not None:
+                return  # removed, or hinted here already: the file is older than that
+            self._model.update(entry.id, hints=answer)
+            if entry is self._entry:
                 self._show_points()
                 self._update_enabled()
         elif ticket in self._predicting:
@@ -294,9 +296,9 @@ class HintController(QObject):
         if ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
             logger.warning("%s", reason)
             note = self.tr("{0} It is left as it is; the photo is colorized without hints.")
-            entry = self._model.update(self._reading.pop(ticket), hints=(),
-                                       hints_note=note.format(reason))
-            if entry is not None:
+            entry = self._model.entry(self._reading.pop(ticket))
+            if entry is not None and entry.hints is None:
+                self._model.update(entry.id, hints=(), hints_note=note.format(reason))
                 self.problem.emit([entry.hints_note])
         elif ticket in self._predicting:
             if self._latest.get(self._predicting.pop(ticket)) == ticket:
