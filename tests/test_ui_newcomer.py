@@ -176,3 +176,18 @@ def test_the_self_tests_total_includes_its_imports(tiny_weights):
     assert "imports" in timings
     total = float(re.search(r"PASS \((\d+\.\d) s in all\)", text).group(1))
     assert total >= round(sum(map(float, timings.values())), 1) - 0.05
+
+
+def test_a_failed_photo_is_not_reported_as_hints_that_could_not_be_saved(qtbot, make_window,
+                                                                       tmp_path):
+    # The hint controller listens to the network's lane too: only its own tickets are its news.
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    window = make_window()
+    said = []
+    window.hints.message.connect(said.append)
+    window.open_paths([broken])
+    window.commands.colorize_all.trigger()
+    idle(qtbot, window)
+    assert window.model.entries()[0].status == Status.FAILED
+    assert not [m for m in said if "hints" in m.lower()]

@@ -73,6 +73,7 @@ class HintController(QObject):
         self._predicting: dict[int, int] = {}  # ticket -> entry id
         self._latest: dict[int, int] = {}  # entry id -> its latest prediction's ticket
         self._reading: dict[int, int] = {}  # ticket -> entry id whose hints file is read
+        self._writing: set[int] = set()  # tickets of hints files being written
         self.recent: list[str] = settings.recent_hint_colours  # kept between sessions
         self.pick = pick_colour  # tests replace it: the real one opens a menu
         self.overlay = HintOverlay(side_by_side.result_view)
@@ -225,7 +226,7 @@ class HintController(QObject):
         entry = self._model.update(entry_id, hints=tuple(hints), hints_note="")
         if entry is None:
             return
-        self._files.submit("write_hints", (str(entry.source), tuple(hints)))
+        self._writing.add(self._files.submit("write_hints", (str(entry.source), tuple(hints))))
         if entry is self._entry:
             self._show_points()
         self._update_enabled()
@@ -280,6 +281,8 @@ class HintController(QObject):
             if entry is self._entry:
                 self._show_points()
                 self._update_enabled()
+        elif ticket in self._writing:
+            self._writing.discard(ticket)
         elif ticket in self._predicting:
             entry_id = self._predicting.pop(ticket)
             entry = self._model.entry(entry_id)
@@ -303,7 +306,8 @@ class HintController(QObject):
         elif ticket in self._predicting:
             if self._latest.get(self._predicting.pop(ticket)) == ticket:
                 self.message.emit(reason)
-        else:  # a hints file that could not be written
+        elif ticket in self._writing:
+            self._writing.discard(ticket)
             self.message.emit(self.tr("The hints could not be saved: {0}").format(reason))
 
     def set_takes_hints(self, takes_hints: bool) -> None:
