@@ -34,12 +34,13 @@ from colorize_app.core.vocabulary import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
+    NETWORK_SHARE,
     Status,
 )
 
 logger = logging.getLogger(__name__)
 
-READ_SHARE, NETWORK_SHARE, COMPOSE_SHARE = 0.1, 0.5, 0.95  # progress at the end of each stage
+READ_SHARE, COMPOSE_SHARE = 0.1, 0.95  # progress at the end of these stages (and NETWORK_SHARE)
 
 
 @dataclass(frozen=True)

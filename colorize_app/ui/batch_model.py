@@ -44,8 +44,11 @@ class BatchEntry:
     # What the file on disk records about how it was made (core.provenance.read_provenance's
     # answer); None: nothing saved, or not read
     saved_record: tuple | None = None
-    hints: tuple = ()  # core.hints.Hint points, as in the photo's hints file
+    # core.hints.Hint points, as in the photo's hints file; None: not read yet (a job then has
+    # core read the file, see core.job.resolve_hints)
+    hints: tuple | None = None
     hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
+    queued: bool = False  # a job of the window's batch is waiting for it or working on it
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -95,16 +98,22 @@ class BatchListModel(QAbstractListModel):
 
     def judgement(self, entry: BatchEntry) -> Judgement | None:
         """How the file on disk compares with what the window would make now (core.freshness's
-        rule); None when nothing is saved or its record was not read."""
-        if entry.status != Status.SAVED or entry.saved_record is None or self._current is None:
+        rule); None when nothing is saved, or its record or the photo's hints are not read yet."""
+        if (entry.status != Status.SAVED or entry.saved_record is None or self._current is None
+                or entry.hints is None):  # fmt: skip
             return None
         render_size, saturation, model = self._current
         return compare(*entry.saved_record, recipe_for(render_size, saturation, entry.hints, model))
 
     def is_out_of_date(self, entry: BatchEntry) -> bool:
-        """The file on disk was made with other hints, settings or model than the window's now."""
-        judgement = self.judgement(entry)
-        return judgement is not None and judgement.freshness is Freshness.OUT_OF_DATE
+        """The file on disk was made with other hints, settings or model than the window's now
+        (core's rule), or the result in memory at another render size (its saturation is applied
+        as it is saved)."""
+        if entry.status == Status.SAVED:
+            judgement = self.judgement(entry)
+            return judgement is not None and judgement.freshness is Freshness.OUT_OF_DATE
+        return (entry.status == Status.DONE and entry.made_with is not None
+                and self._current is not None and entry.made_with[0] != self._current[0])
 
     def set_current_settings(self, render_size: int, saturation: float, model_sha256: str = "") -> None:
         """The window's settings and model, to tell which saved results no longer match them."""
@@ -128,8 +137,10 @@ class BatchListModel(QAbstractListModel):
             words = {"hints": self.tr("hints"), "settings": self.tr("settings"), "model": self.tr("model")}
             return self.tr("Out of date: saved with other {0}").format(
                 self.tr(", ").join(words[d] for d in judgement.differences))
+        if self.is_out_of_date(entry):  # in memory only, at another render size
+            return self.tr("Out of date: colorized at another render size")
         if entry.status == Status.WAITING:
-            return self.tr("Waiting")
+            return self.tr("Waiting") if entry.queued else self.tr("Not colorized yet")
         if entry.status == Status.WORKING:
             return self.tr("Colorizing… {0}%").format(round(entry.progress * 100))
         if entry.status == Status.DONE:

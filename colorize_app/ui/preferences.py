@@ -1,8 +1,9 @@
 """Edit > Preferences: where results go, their name and format, JPEG quality, and whether each
 result records what made it.
 
-The same settings, with the same defaults (core.vocabulary), as the command line's --output-dir,
---suffix, --format, --jpeg-quality and --no-provenance.
+The same settings, with the same defaults, limits and checks (core.settings), as the command
+line's --output-dir, --suffix, --format, --jpeg-quality and --no-provenance. A value the check
+refuses is refused here, with the reason beside the field, and OK stays off until it is mended.
 """
 
 from __future__ import annotations
@@ -25,13 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from colorize_app.core.vocabulary import (
-    DEFAULT_EXPORT_FORMAT,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_SUFFIX,
-    EXPORT_FORMATS,
-)
+from colorize_app.core.settings import SETTINGS
 from colorize_app.ui.settings import AppSettings
+
+SUFFIX, FORMAT, QUALITY = SETTINGS["suffix"], SETTINGS["export_format"], SETTINGS["jpeg_quality"]
 
 
 class PreferencesDialog(QDialog):
@@ -54,10 +52,13 @@ class PreferencesDialog(QDialog):
         self.format = QComboBox()
         names = {"same": self.tr("Same as the original"), "JPEG": "JPEG", "PNG": "PNG",
                  "TIFF": "TIFF"}
-        for fmt in EXPORT_FORMATS:
+        for fmt in FORMAT.choices:
             self.format.addItem(names[fmt], fmt)
         self.quality = QSpinBox()
-        self.quality.setRange(1, 100)
+        self.quality.setRange(int(QUALITY.minimum), int(QUALITY.maximum))
+        self.suffix_problem = QLabel()  # why the suffix is refused, beside it
+        self.suffix_problem.setWordWrap(True)
+        self.suffix_problem.setAccessibleName(self.tr("Problem with the name suffix"))
         self.provenance = QCheckBox(self.tr("&Write what made each result into it"))
         self.provenance.setToolTip(self.tr(
             "XMP in each result: that its colour was made by a trained model, the application, "
@@ -80,6 +81,8 @@ class PreferencesDialog(QDialog):
             text = QLabel(label)
             text.setBuddy(field)  # the label's Alt+letter moves the focus to the field
             form.addRow(text, field)
+            if field is self.suffix:
+                form.addRow("", self.suffix_problem)
         self.example = QLabel()
         self.example.setAccessibleName(self.tr("Example file name"))
         form.addRow(self.tr("Example:"), self.example)
@@ -122,7 +125,7 @@ class PreferencesDialog(QDialog):
         self.provenance.setChecked(provenance)
 
     def restore_defaults(self) -> None:
-        self._load("", DEFAULT_SUFFIX, DEFAULT_EXPORT_FORMAT, DEFAULT_JPEG_QUALITY)
+        self._load("", SUFFIX.default, FORMAT.default, QUALITY.default, SETTINGS["provenance"].default)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for Results"),
@@ -139,8 +142,11 @@ class PreferencesDialog(QDialog):
         self.quality.setEnabled(fmt in ("same", "JPEG"))
         ext = {"same": ".jpg", "JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}[fmt]
         self.example.setText(f"photo.jpg → photo{self.suffix.text()}{ext}")
+        problem = SUFFIX.problem(self.suffix.text())
+        self.suffix_problem.setText(problem)
+        self.suffix_problem.setVisible(bool(problem))
         # Results would replace the originals: the command line refuses this too.
-        ok = bool(self.suffix.text()) or (in_folder and bool(self.folder.text().strip()))
+        ok = not problem and (bool(self.suffix.text()) or in_folder)
         if in_folder and not self.folder.text().strip():
             ok = False
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
