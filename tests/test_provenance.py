@@ -29,10 +29,9 @@ OPTIONS = JobOptions(render_size=64, saturation=0.8, model_name="test model", mo
 
 
 def warm(pixels, options):
-    """A stand-in network: a warm tint everywhere."""
-    from colorize_app.core.pipeline import render_shape
-
-    h, w = render_shape(*pixels.shape[:2], options.render_size)
+    """A stand-in network: a warm tint everywhere, at the network's size."""
+    scale = options.render_size / max(pixels.shape[:2])
+    h, w = (max(1, round(side * scale)) for side in pixels.shape[:2])
     return np.dstack([np.full((h, w), 12.0, np.float32), np.full((h, w), 30.0, np.float32)])
 
 

@@ -53,6 +53,7 @@ def test_the_newcomers_hint_is_not_lost_on_quitting_and_the_reopened_list_says_o
     again = open_window(random_hint_weights, auto_save=True)
     again.open_paths([photo])
     reopened = again.model.entries()[0]
+    qtbot.waitUntil(lambda: reopened.hints is not None, timeout=TIMEOUT)  # read on the files lane
     assert reopened.hints and again.model.is_out_of_date(reopened)
     assert "Out of date: saved with other hints" in again.model.detail(reopened)
     redo = []
