@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Colour black-and-white photos. Each result is saved next to its original "
         "as <name>_colorized.<ext>; originals are never changed.",
         epilog="Results that already exist are skipped unless --overwrite, so running the same "
-        "command again finishes an interrupted batch.",
+        "command again finishes an interrupted batch; those saved with other hints, settings or "
+        "model are named as out of date and redone with --update. Photos already in colour are "
+        "skipped unless --include-colour.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders")
     for name, short in (("recursive", "-r"), ("output_dir", "-o"), ("suffix", ""),
@@ -43,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+    parser.add_argument("--update", action="store_true",
+                        help="redo results that are out of date (saved with other hints, settings "
+                        "or model); without it they are kept and named")  # fmt: skip
+    parser.add_argument("--include-colour", "--include-color", action="store_true",
+                        help="colour photos that are already in colour too (from their lightness); "
+                        "without it they are reported and skipped")  # fmt: skip
+    _add_setting(parser, SETTINGS["provenance"])
     hints = parser.add_mutually_exclusive_group()
     hints.add_argument("--no-hints", action="store_true",
                        help="ignore the colour hints saved next to photos (<photo>.colorize.json)")  # fmt: skip
@@ -58,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_setting(parser: argparse.ArgumentParser, setting: Setting, short: str = "") -> None:
     """One of core.settings' settings as an option, with its limits and check."""
     flags = [short, setting.flag] if short else [setting.flag]
-    if setting.type is bool:
-        parser.add_argument(*flags, action="store_true", help=setting.help)
+    if setting.type is bool:  # on by default: the option turns it off (--no-provenance)
+        parser.add_argument(*flags, action="store_false" if setting.default else "store_true",
+                            dest=setting.name, help=setting.help)  # fmt: skip
         return
 
     def parse(text: str):
@@ -215,7 +225,7 @@ def _run(args: argparse.Namespace) -> int:
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
-                       format=_format(args))  # fmt: skip
+                       format=_format(args), options=_options(args))  # fmt: skip
     _say_what_was_left(args)
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
@@ -310,13 +320,20 @@ def _hints_given(args: argparse.Namespace):
 
 
 def _options(args):
+    from colorize_app.core.assets import default_weights_path
     from colorize_app.core.job import JobOptions
+    from colorize_app.core.provenance import model_identity
 
+    # The model's digest without loading it: a re-run with nothing to redo never imports torch.
+    model = model_identity(args.weights or default_weights_path())
     return JobOptions(render_size=args.render_size, saturation=args.saturation,
                       device=args.device, overwrite=args.overwrite,
                       max_pixels=args.max_megapixels * 1_000_000,
                       hints=args.hint_points, sidecars=not args.no_hints,
-                      format=_format(args), quality=args.jpeg_quality)  # fmt: skip
+                      format=_format(args), quality=args.jpeg_quality,
+                      provenance=args.provenance, update=args.update,
+                      include_colour=args.include_colour, model_name=model.name,
+                      model_sha256=model.sha256)  # fmt: skip
 
 
 def _colorize_on_ray(items, args) -> int:
@@ -381,6 +398,25 @@ def _colorize(items, todo, args):
         return run_batch(items, engine.predict, options, on_item=on_item)
 
 
+def _explain_skips(skipped) -> None:
+    """One line per kind of skip that needs a word: what it means and the option that changes it."""
+    from colorize_app.core.freshness import Freshness
+    from colorize_app.core.job import IN_COLOUR
+
+    kinds = [item.skip for item in skipped]
+    stale = kinds.count(Freshness.OUT_OF_DATE.value)
+    if stale:
+        print(f"{stale} out of date (saved with other hints, settings or model): "
+              "--update redoes them.")  # fmt: skip
+    colour = kinds.count(IN_COLOUR)
+    if colour:
+        print(f"{colour} already in colour: --include-colour colours them anyway, from their lightness.")
+    unrecorded = kinds.count(Freshness.NO_RECORD.value)
+    if unrecorded:
+        print(f"{unrecorded} made before Colorize recorded how results are made: they count as "
+              "current (--overwrite redoes them).")  # fmt: skip
+
+
 def _report(items) -> int:
     done = [item for item in items if item.status == Status.DONE]
     skipped = [item for item in items if item.status == Status.SKIPPED]
@@ -400,6 +436,7 @@ def _report(items) -> int:
             _say(f"  {item.source}: {item.reason}")
         if len(skipped) > SHOWN_SKIPS:
             print(f"  ... and {len(skipped) - SHOWN_SKIPS} more (use --overwrite to redo results)")
+        _explain_skips(skipped)
     if failed:
         print("Failed:")
         for item in failed:

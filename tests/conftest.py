@@ -52,6 +52,8 @@ def open_window(qtbot, tmp_path, monkeypatch):
     # otherwise. The sample's results go to a temporary folder, not ~/Pictures.
     monkeypatch.setattr(guards, "ask_replace", lambda parent, names: (True, False))
     monkeypatch.setattr(guards, "ask_quit_mid_batch", lambda parent, left: True)
+    monkeypatch.setattr(guards, "ask_redo_out_of_date", lambda parent, count: True)
+    monkeypatch.setattr(guards, "ask_quit_with_unsaved_hints", lambda parent, names: guards.DISCARD)
     monkeypatch.setattr(sample, "output_dir", lambda: tmp_path / "Pictures" / "Colorize")
     windows, hosts = [], []
 

@@ -23,11 +23,21 @@ def gradient(height: int = 48, width: int = 64, channels: int = 3, dtype=np.uint
     return pixels[..., 0] if channels == 1 else pixels
 
 
-def save_photo(path: Path, *, size=(48, 64), mode="RGB", **save_options) -> Path:
-    """Write a small JPEG/PNG/... photo (format from the extension) and return its path."""
+def sepia_print(height: int = 48, width: int = 64) -> np.ndarray:
+    """A sepia-toned print of a gradient: black and white to Colorize (its tint follows its
+    lightness), its channels still distinct (a swap of red and blue shows)."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = (x + 2 * y) / (width + 2 * height - 3)
+    return np.round(np.stack([gray, 0.88 * gray, 0.7 * gray], axis=-1) * 255).astype(np.uint8)
+
+
+def save_photo(path: Path, *, size=(48, 64), mode="RGB", colour: bool = False, **save_options) -> Path:
+    """Write a small JPEG/PNG/... photo (format from the extension) and return its path: an old
+    sepia print, or with ``colour`` a colour photograph (which Colorize skips unless asked)."""
     height, width = size
     path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.fromarray(gradient(height, width)).convert(mode)
+    pixels = gradient(height, width) if colour else sepia_print(height, width)
+    image = Image.fromarray(pixels).convert(mode)
     image.save(path, **save_options)
     return path
 

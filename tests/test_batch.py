@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, make_unwritable, opened, save_photo
+from photos import digest, gradient, make_unwritable, opened, save_photo, sepia_print
 from PIL import Image
 
 from colorize_app.core import job as job_module
@@ -266,7 +266,7 @@ def test_a_job_keeps_size_alpha_bit_depth_and_orientation(tmp_path, tiny_weights
     exif = Image.Exif()
     exif[0x0112] = 6
     save_photo(tmp_path / "portrait.jpg", size=(40, 70), mode="L", exif=exif.tobytes())
-    Image.fromarray(gradient(channels=4)).save(tmp_path / "logo.png")
+    Image.fromarray(np.dstack([sepia_print(), gradient(channels=4)[..., 3]])).save(tmp_path / "logo.png")
     cv2.imwrite(str(tmp_path / "scan16.png"), gradient(channels=1, dtype=np.uint16))
     predict, options = Engine(tiny_weights).predict, JobOptions(render_size=64)
 

@@ -53,7 +53,8 @@ def test_bad_files_make_the_exit_status_non_zero_and_are_explained(folder, tiny_
 
 def test_re_run_skips_finished_photos_without_even_loading_a_model(folder, tiny_weights, capsys):
     assert run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)[0] == 0
-    status, out, _ = run(capsys, folder, "--weights", folder / "no-such-model.safetensors")
+    status, out, _ = run(capsys, folder, "--weights", folder / "no-such-model.safetensors",
+                         "--render-size", 64)
     assert status == 0
     assert "Colorized 0, skipped 2, failed 0." in out
     assert "already colorized" in out

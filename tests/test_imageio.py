@@ -175,7 +175,7 @@ def test_gray_with_alpha_becomes_rgba(tmp_path):
                                          (".jpeg", "JPEG"), (".png", "PNG")])  # fmt: skip
 def test_every_format_round_trips_in_its_own_format(tmp_path, suffix, fmt):
     path = save_photo(
-        tmp_path / f"in{suffix}", **({"quality": 95} if fmt in ("JPEG", "WEBP") else {})
+        tmp_path / f"in{suffix}", colour=True, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {})
     )
     image = read_image(path)
     assert image.format == fmt

@@ -198,7 +198,7 @@ def _locate_in(sys_path_code: str, cwd: Path) -> dict:
         "import json, sys, site\n"
         f"{sys_path_code}\n"
         f"sys.path.append({sysconfig.get_paths()['purelib']!r})  # torch, numpy, ... (no .pth)\n"
-        "from colorize_app.core.weights import default_weights_path\n"
+        "from colorize_app.core.assets import default_weights_path\n"
         "from colorize_app.selftest import SAMPLE_PHOTO\n"
         "from colorize_app.ui.resources import app_icon_path, sample_photo\n"
         "import colorize_app\n"

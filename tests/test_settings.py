@@ -56,7 +56,9 @@ def window_range(setting, qtbot, settings) -> tuple | None:
 @pytest.mark.parametrize("setting", SHARED, ids=lambda s: s.name)
 def test_the_command_line_the_stored_settings_and_the_window_agree(setting, tmp_path, qtbot):
     defaults = cli.build_parser().parse_args(["x"])
-    flag_default = getattr(defaults, setting.flag.lstrip("-").replace("-", "_"))
+    # A yes/no setting's option keeps its name (--no-provenance sets provenance to False)
+    dest = setting.name if setting.type is bool else setting.flag.lstrip("-").replace("-", "_")
+    flag_default = getattr(defaults, dest)
     assert flag_default in (setting.default, None if setting.default == "" else setting.default)
     assert getattr(AppSettings(tmp_path / "fresh.ini"), setting.name) == setting.default
     offered = window_range(setting, qtbot, AppSettings(tmp_path / "fresh.ini"))

@@ -33,6 +33,12 @@ def photos(folder: Path, count: int) -> list[Path]:
     return [save_photo(folder / f"p{i:02}.png", size=(60, 80), mode="L") for i in range(count)]
 
 
+def saved_with(entry) -> tuple[int, float]:
+    """(render size, saturation) the file on disk records (core.provenance)."""
+    recipe = entry.saved_record[1].recipe
+    return recipe.render_size, recipe.saturation
+
+
 def idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
 
@@ -52,12 +58,12 @@ def test_after_a_saturation_change_colorize_all_and_save_all_redo_the_out_of_dat
     window.commands.save_all.trigger()
     idle(qtbot, window)
     assert not any(window.model.is_out_of_date(e) for e in entries)
-    assert [e.saved_with for e in entries] == [(256, 1.5)] * 2
+    assert [saved_with(e) for e in entries] == [(256, 1.5)] * 2
 
     window.controls.saturation.setValue(50)
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
-    assert [e.saved_with for e in entries] == [(256, 0.5)] * 2
+    assert [saved_with(e) for e in entries] == [(256, 0.5)] * 2
 
 
 def test_a_render_size_change_marks_results_in_memory_and_says_so(qtbot, make_window, tmp_path):

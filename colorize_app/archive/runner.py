@@ -27,6 +27,7 @@ from colorize_app.archive.manifest import Manifest, Row, text
 from colorize_app.archive.reaper import Reaper, start_reaper
 from colorize_app.core.batch import BatchItem, BatchRunner
 from colorize_app.core.errors import ColorizeError
+from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions, JobResult, will_skip
 from colorize_app.core.vocabulary import Status
 
@@ -39,7 +40,7 @@ DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megaby
 DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
-COLUMNS = ("source", "output", "status", "reason", "seconds")
+COLUMNS = ("source", "output", "status", "reason", "seconds", "skip")
 _reaper: Reaper | None = None  # of the local Ray instance connect() started
 
 
@@ -79,6 +80,9 @@ class Colorizer:
     def __init__(self, weights: str | None, options: dict) -> None:
         from colorize_app.core.engine import Engine, default_threads
 
+        hints = options.get("hints")  # asdict() made each Hint a dict on the way here
+        if hints is not None:
+            options = {**options, "hints": tuple(Hint(**hint) for hint in hints)}
         self.options = JobOptions(**options)
         self.engine = Engine(weights, threads=default_threads(),
                              on_notice=lambda text: logger.warning("%s", text))  # fmt: skip
@@ -101,6 +105,7 @@ class Colorizer:
             out["status"].append(Status(result.status).value)
             out["reason"].append(text(result.reason))
             out["seconds"].append(float(result.seconds))
+            out["skip"].append(result.skip)
             del result  # the colorized pixels: free them before the next photo
         return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
                 for name, values in out.items()}  # fmt: skip
@@ -204,7 +209,7 @@ def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: Jo
     try:
         for row in dataset.iter_rows():
             item = by_source[text(os.fsdecode(row["source"]))]
-            item.status, item.reason = Status(row["status"]), row["reason"]
+            item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
             output = os.fsdecode(row["output"]) if row["output"] else None
             _record(manifest, item, output, row["seconds"], on_result)
     except Exception as e:  # the model could not load, or the cluster went away

@@ -1,7 +1,8 @@
 """Where Colorize's non-code assets are: the icon, the sample photo and its credits.
 
 They live in the top-level `resources/` folder of the source tree, installed as the package
-`colorize_app.resources`. The weights are found by `core.weights.default_weights_path()`.
+`colorize_app.resources`. The shipped weights are in the package (`default_weights_path`), found
+here without importing torch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent  # colorize_app/
+DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+
+
+def default_weights_path() -> Path:
+    """Where the shipped model lives inside the installed package."""
+    return PACKAGE / "weights" / DEFAULT_WEIGHTS_NAME
 
 
 @cache

@@ -17,7 +17,16 @@ from pathlib import Path
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import ImageData
-from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
+from colorize_app.core.job import (
+    Job,
+    JobOptions,
+    JobResult,
+    Predict,
+    read_for,
+    run_job,
+    skip_reason,
+    will_skip,
+)
 from colorize_app.core.settings import check_suffix
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
 from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, FORMAT_EXTENSIONS, Status
@@ -39,6 +48,7 @@ class BatchItem:
     reason: str = ""
     note: str = ""  # worth telling although the photo was done (a damaged hints file)
     hints: int = 0  # how many colour hints the photo was colorized with
+    skip: str = ""  # why it was skipped (JobResult.skip): a Freshness value or job.IN_COLOUR
     # Failed before any work because of where its result would go (the original's place, another
     # result's name, a folder that refuses writes): the run's settings are at fault, not the photo.
     refused: bool = False
@@ -100,15 +110,16 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
 
 
 def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAULT_SUFFIX,
-               output_dir=None, overwrite: bool = False,
-               format: str | None = None) -> list[BatchItem]:  # fmt: skip
+               output_dir=None, overwrite: bool = False, format: str | None = None,
+               options: JobOptions | None = None) -> list[BatchItem]:  # fmt: skip
     """List the photos to colour among files and folders, in natural order, each with its output.
 
     Folders give their supported, non-hidden files that are not our own results (sub-folders too
     when ``recursive``). A file named explicitly that cannot be coloured is listed as skipped with
     the reason. An existing output is skipped unless ``overwrite``: that is how a re-run resumes.
-    ``format`` names the results' format (see ``output_path_for``).
-    Raises ImageReadError for a path that does not exist.
+    ``format`` names the results' format (see ``output_path_for``). With ``options``, an existing
+    result is judged as the jobs will judge it (``job.skip_reason``: an out-of-date one is redone
+    with ``options.update``). Raises ImageReadError for a path that does not exist.
     """
     if not suffix and output_dir is None:
         raise ColorizeError("An empty suffix needs an output folder, or results would replace the originals.")  # fmt: skip
@@ -135,7 +146,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
         else:
             out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
             items.append(_explicit_file(BatchItem(given, out), suffix))
-    return _settle(items, overwrite)
+    return _settle(items, options or JobOptions(overwrite=overwrite))
 
 
 def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX) -> int:
@@ -206,7 +217,7 @@ def _natural_key(path: Path) -> list:
             for part in path.parts]  # fmt: skip
 
 
-def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
+def _settle(items: list[BatchItem], options: JobOptions) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
     sources: set[str] = set()
     outputs: dict[str, BatchItem] = {}
@@ -226,7 +237,7 @@ def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
         elif out_key in outputs:
             _refuse(item, f"its result would have the same name as {outputs[out_key].source}'s")
         else:
-            _check_output(item, overwrite, writing)
+            _check_output(item, options, writing)
         outputs.setdefault(out_key, item)
     return kept
 
@@ -235,7 +246,7 @@ def _refuse(item: BatchItem, reason: str) -> None:
     item.status, item.reason, item.refused = FAILED, reason, True
 
 
-def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]]) -> None:
+def _check_output(item: BatchItem, options: JobOptions, writing: dict[Path, set[str]]) -> None:
     """Fail or skip ``item`` for what is (or cannot be) at its output path."""
     name = item.output.name
     size = len(os.fsencode(name))
@@ -256,8 +267,10 @@ def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]
         _refuse(item, f"its result's name {name} is taken by a folder")
     elif temp_key(name) in _cached(writing, item.output.parent, live_writes):
         item.status, item.reason = SKIPPED, f"another Colorize run is saving {name} right now"
-    elif info is not None and info.st_size > 0 and not overwrite:
-        item.status, item.reason = SKIPPED, f"already colorized ({name} exists)"
+    elif info is not None and info.st_size > 0 and not options.overwrite:
+        skipped = skip_reason(Job(item.source, item.output, options))
+        if skipped is not None:
+            item.status, (item.reason, item.skip) = SKIPPED, skipped
     # An empty file where the result goes is not a result (ours appear whole or not at all): it
     # is redone, see job.batch_process.
 
@@ -333,7 +346,7 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
                 summary.cancelled = True
                 break
             item.status, item.reason = result.status, result.reason
-            item.note, item.hints = result.note, len(result.hints)
+            item.note, item.hints, item.skip = result.note, len(result.hints), result.skip
             del result  # it holds the colorized photo: free it before the next one is made
             if on_item:
                 on_item(item)

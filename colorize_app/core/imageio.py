@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
-from colorize_app.core import metadata
+from colorize_app.core import metadata, provenance
 from colorize_app.core.atomic import write_bytes_atomic
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from colorize_app.core.vocabulary import DEFAULT_MAX_PIXELS, EXTENSIONS, FORMATS
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_MAX_PIXELS", "EXTENSIONS", "FORMATS", "ImageData", "read_image", "write_image"]
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+XMP_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")  # the formats that carry a provenance record
 _NO_ALPHA_FORMATS = ("JPEG", "BMP")
 _CV_EXT = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tiff", "BMP": ".bmp", "WEBP": ".webp"}
 _CV_FLAGS = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
@@ -56,10 +58,11 @@ class ImageData:
     exif: bytes | None = None  # raw EXIF ("Exif\0\0" + TIFF) with the orientation tag reset to 1
     icc_profile: bytes | None = None
     source: Path | None = None
+    digest: str = ""  # SHA-256 of the file's bytes, when read with ``digest=True`` ("" otherwise)
 
 
-def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               reduce_to: int | None = None) -> ImageData:  # fmt: skip
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | None = None,
+               digest: bool = False) -> ImageData:  # fmt: skip
     """Read a photo for colorizing, upright and in RGB order.
 
     Raises ImageTooLargeError (checked from the header, before any pixel is decoded) when the
@@ -70,10 +73,12 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
 
     ``reduce_to``: the photo is wanted only this big (long side, for a thumbnail): a JPEG is
     then decoded at 1/2, 1/4 or 1/8 scale, as long as that keeps at least this long side. Other
-    formats, and the checks and the orientation, are as for a full read.
+    formats, and the checks and the orientation, are as for a full read. ``digest``: also
+    compute the SHA-256 of the file's bytes (the provenance of a result names its original).
     """
     path = Path(path)
     data, im = _read_checked(path, max_pixels)
+    sha256 = provenance.bytes_digest(data) if digest else ""
     width, height = im.size
     fmt = "JPEG" if im.format == "MPO" else im.format
     if fmt == "JPEG" and not _jpeg_is_complete(data):
@@ -96,7 +101,7 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     if frames > 1:
         logger.warning("%s holds %d images (frames or pages); only the first is colorized.",
                        path, frames)  # fmt: skip
-    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path)
+    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path, sha256)
 
 
 def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
@@ -320,7 +325,8 @@ def _cmyk_to_rgb(path: Path, im: Image.Image, icc: bytes | None) -> np.ndarray:
 
 def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
                 format: str | None = None, bit_depth: int | None = None, quality: int = 95,
-                overwrite: bool = False) -> Path:  # fmt: skip
+                overwrite: bool = False, record: provenance.Provenance | None = None,
+                on_problem: Callable[[str], None] | None = None) -> Path:  # fmt: skip
     """Save pixels (RGB order) atomically and return the path written.
 
     The format is ``format``, else ``like.format``, else the one the extension names. The bit
@@ -328,6 +334,8 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
     form (only PNG and TIFF do). EXIF and the ICC profile of ``like`` are carried over; a 16-bit
     TIFF loses them (OpenCV writes it and cannot embed them). JPEG and BMP drop alpha. Raises
     ImageWriteError when the target exists and ``overwrite`` is false, or it cannot be written.
+    ``record``: the provenance written into it as XMP (JPEG, PNG, TIFF, WebP); should that fail,
+    the result is written without it and ``on_problem`` (else the log) hears a sentence why.
     """
     path = Path(path)
     fmt = _output_format(path, like, format)
@@ -343,7 +351,26 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
         logger.info("Not embedding the %s profile of %s in %s", icc[16:20], like.source, path)
         icc = None
     data = _encode(path, pixels, fmt, exif, icc, quality)
+    if record is not None:
+        data = _with_provenance(path, data, fmt, record, on_problem)
     return write_bytes_atomic(path, data, overwrite=overwrite)
+
+
+def _with_provenance(path: Path, data: bytes, fmt: str, record: provenance.Provenance,
+                     on_problem: Callable[[str], None] | None) -> bytes:  # fmt: skip
+    if fmt not in XMP_FORMATS:
+        problem = f"{path.name} is saved without its provenance record ({fmt} files cannot hold one)."
+    else:
+        try:
+            return provenance.embed(data, record)
+        except Exception as e:  # metadata must not cost the photo: it is saved, and we say so
+            logger.debug("Exiv2 could not write XMP into %s", path, exc_info=True)
+            problem = f"{path.name} is saved without its provenance record ({type(e).__name__}: {e})."
+    if on_problem is not None:
+        on_problem(problem)
+    else:
+        logger.warning("%s", problem)
+    return data
 
 
 def _output_format(path: Path, like: ImageData | None, fmt: str | None) -> str:

@@ -22,9 +22,12 @@ import numpy as np
 from colorize_app.core.atomic import write_error
 from colorize_app.core.chroma import compose
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.freshness import Freshness, Judgement, judge
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData, read_image, write_image
+from colorize_app.core.provenance import Provenance, Recipe, recipe_for
 from colorize_app.core.sidecar import HintsFileError, read_hints
+from colorize_app.core.triage import is_colour
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
     DEFAULT_JPEG_QUALITY,
@@ -54,6 +57,11 @@ class JobOptions:
     # Colour hints for every photo (the command line's --hints FILE); None: each photo's own.
     hints: tuple[Hint, ...] | None = None
     sidecars: bool = True  # read a photo's hints file (photo.jpg.colorize.json) when it has one
+    provenance: bool = True  # write what made the result into it (XMP; core.provenance)
+    update: bool = False  # redo a result that is out of date (core.freshness); else it is kept
+    include_colour: bool = False  # colour a photo that is already in colour (core.triage)
+    model_name: str = ""  # the model's name and weights digest (provenance.model_identity);
+    model_sha256: str = ""  # "" when unknown: a result's model is then not compared
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +91,11 @@ class JobResult:
     seconds: float = 0.0
     note: str = ""  # worth telling the user although the job went on (a damaged hints file)
     hints: tuple[Hint, ...] = ()  # the hints the network was given
+    # Why a SKIPPED job was skipped: a Freshness value for a result already there, IN_COLOUR
+    skip: str = ""
+
+
+IN_COLOUR = "in colour"  # JobResult.skip of a photo the triage found already in colour
 
 
 Predict = Callable[[np.ndarray, JobOptions], np.ndarray]
@@ -92,8 +105,10 @@ CancelCheck = Callable[[], bool]
 
 
 def read_for(job: Job) -> ImageData:
-    """Decode ``job``'s photo with its options' pixel limit (the default ``read`` of run_job)."""
-    return read_image(job.source, max_pixels=job.options.max_pixels)
+    """Decode ``job``'s photo with its options' pixel limit (the default ``read`` of run_job);
+    with the digest of its bytes when its result will record it."""
+    digest = job.output is not None and job.options.provenance
+    return read_image(job.source, max_pixels=job.options.max_pixels, digest=digest)
 
 
 def resolve_hints(job: Job) -> tuple[tuple[Hint, ...], str]:
@@ -115,10 +130,44 @@ def resolve_hints(job: Job) -> tuple[tuple[Hint, ...], str]:
         return (), f"{exc} Colorized without hints."
 
 
+def wanted_recipe(job: Job, hints: tuple[Hint, ...] | None = None) -> Recipe:
+    """The recipe ``job`` would colorize with now (its hints resolved unless given)."""
+    if hints is None:
+        hints = resolve_hints(job)[0] if job.chroma is None else tuple(job.hints or ())
+    options = job.options
+    return recipe_for(options.render_size, options.saturation, hints, options.model_sha256)
+
+
+def existing_result(job: Job) -> Judgement | None:
+    """How the result already at ``job.output`` compares with what ``job`` would make now; None
+    when there is none to keep (no output, ``overwrite``, or an empty file: ours appear whole or
+    not at all, so an empty one is redone). See core.freshness for the rule."""
+    if job.output is None or job.options.overwrite or not _size(job.output):
+        return None
+    return judge(job.output, wanted_recipe(job))
+
+
+def skip_reason(job: Job) -> tuple[str, str] | None:
+    """(reason, kind) when ``job`` would end skipped because of the result already there (kind: a
+    Freshness value); None when it would be colorized. An out-of-date result is skipped unless
+    ``options.update``."""
+    judgement = existing_result(job)
+    if judgement is None:
+        return None
+    name = Path(job.output).name
+    if judgement.freshness is Freshness.OUT_OF_DATE:
+        if job.options.update:
+            return None
+        return f"{judgement.sentence()} ({name})", judgement.freshness.value
+    if judgement.freshness is Freshness.UNKNOWN:
+        return f"already colorized ({name} exists; {judgement.sentence()})", judgement.freshness.value
+    return f"already colorized ({name} exists)", judgement.freshness.value
+
+
 def will_skip(job: Job) -> bool:
-    """True when ``job`` would end skipped: its result exists and it may not be replaced. An empty
-    file there is not a result (ours appear whole or not at all): it is redone."""
-    return job.output is not None and not job.options.overwrite and bool(_size(job.output))
+    """True when ``job`` would end skipped: a result is there that it may not replace (see
+    ``skip_reason``)."""
+    return skip_reason(job) is not None
 
 
 def run_job(job: Job, predict: Predict, *, read: Read = read_for,
@@ -136,13 +185,15 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
     name = Path(job.source).name
     result = JobResult(Status.FAILED)
     try:
-        if will_skip(job):
-            return JobResult(Status.SKIPPED, f"already colorized ({Path(job.output).name} exists)",
-                             output=Path(job.output))
+        skipped = skip_reason(job)
+        if skipped is not None:
+            return JobResult(Status.SKIPPED, skipped[0], output=Path(job.output), skip=skipped[1])
         _colorize(job, predict, read, result, on_progress or _ignore, is_cancelled)
         result.status = Status.DONE
     except (Cancelled, WeightsError):
         raise
+    except _InColour:
+        result.status, result.reason, result.skip = Status.SKIPPED, "already in colour", IN_COLOUR
     except ImageWriteError as e:
         if will_skip(job):  # another run saved the result while this one was colorizing
             result.status = Status.SKIPPED
@@ -175,7 +226,10 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
     check()
     if job.chroma is not None:
         result.chroma = job.chroma
+        result.hints = tuple(job.hints or ())
     else:
+        if not job.options.include_colour and is_colour(image.pixels):
+            raise _InColour()
         result.hints, result.note = resolve_hints(job)
         if result.note:
             logger.info("%s", result.note)  # the runner tells the user (JobResult.note)
@@ -190,19 +244,38 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
                             on_progress=composing, is_cancelled=is_cancelled)  # fmt: skip
     if job.output is not None:
         check()
-        result.output = _save(job, image, result.pixels)
+        result.output = _save(job, image, result)
     progress(1.0)
 
 
-def _save(job: Job, image: ImageData, pixels: np.ndarray) -> Path:
+class _InColour(Exception):
+    """The photo is already in colour (core.triage) and the options do not include such photos."""
+
+
+def provenance_of(job: Job, image: ImageData, hints: tuple[Hint, ...]) -> Provenance:
+    """What ``job``'s result records about how it was made (core.provenance)."""
+    options = job.options
+    return Provenance(wanted_recipe(job, hints), options.model_name, len(hints),
+                      Path(job.source).name, image.digest)  # fmt: skip
+
+
+def _save(job: Job, image: ImageData, result: JobResult) -> Path:
     output = Path(job.output)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(output, e) from None
-    may_replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
-    return write_image(output, pixels, like=image, format=job.format or job.options.format,
-                       quality=job.options.quality, overwrite=may_replace)  # fmt: skip
+    # An empty leftover is replaced; with ``update`` so is the out-of-date result found before.
+    replace = job.options.overwrite or job.options.update or _size(output) == 0
+    record = provenance_of(job, image, result.hints) if job.options.provenance else None
+
+    def tell(problem: str) -> None:
+        result.note = f"{result.note} {problem}".strip()  # the runner tells the user
+        logger.info("%s", problem)
+
+    return write_image(output, result.pixels, like=image, format=job.format or job.options.format,
+                       quality=job.options.quality, overwrite=replace, record=record,
+                       on_problem=tell)  # fmt: skip
 
 
 def _size(path) -> int | None:

@@ -118,5 +118,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("auto_save", bool, True, "save each result as it is done", key="colorize/auto_save"),
     Setting("ask_before_replacing", bool, True, "ask before a saved result is replaced",
             key="export/ask_before_replacing"),
+    # On unless turned off: --no-provenance, or unticked in Preferences (core.provenance)
+    Setting("provenance", bool, True, "do not write into each result what made it (XMP: "
+            "machine-made colour, the model, settings, hints and original)",
+            key="export/provenance", flag="--no-provenance"),
     Setting("compare_mode", bool, False, "show the before/after divider", key="window/compare_mode"),
 )}  # fmt: skip

@@ -22,6 +22,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .assets import DEFAULT_WEIGHTS_NAME, default_weights_path
 from .atomic import temp_prefix
 from .errors import ModelNotInstalledError, WeightsError
 from .files import open_regular
@@ -30,7 +31,7 @@ from .model import ColorizerNet, ModelConfig
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
 METADATA_KEY = "colorize"
-DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+__all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_model", "read_metadata", "save_weights"]
 MAX_HEADER = 100_000_000  # bytes of JSON before the tensors; ours is a few kB
 LOADABLE_FLOATS = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 # What a weights file may ask for: (type, smallest, largest) per numeric setting, checked before
@@ -45,11 +46,6 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "in_channels": (int, 1, 4),  # ModelConfig then allows 1 or 4 (format 2)
     "blend": (float, 0.0, 1.0),
 }
-
-
-def default_weights_path() -> Path:
-    """Where the shipped model lives inside the installed package."""
-    return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_WEIGHTS_NAME
 
 
 def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict | None = None,

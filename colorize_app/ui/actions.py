@@ -62,6 +62,8 @@ class WindowActions:
                                       tr("Colorize the selected photos"))
         self.colorize_all = make(tr("Colorize &All"), "Ctrl+Shift+R", "mdi6.palette",
                                  tr("Colorize every photo in the list that is not done yet"))
+        self.colorize_anyway = make(tr("Colorize &Even If in Colour"), tip=tr(
+            "Colorize the selected photos from their lightness, also those already in colour"))
         self.auto_save = make(tr("Save &Each Result Next to Its Original"), checkable=True, tip=tr(
             "Write “name_colorized” beside each photo as soon as it is done, so stopping or "
             "closing loses nothing and colorizing the folder again resumes"))
@@ -117,7 +119,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     edit_menu.addAction(a.preferences)
 
     colorize_menu = bar.addMenu(tr("&Colorize"))
-    colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.stop])
+    colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop])
     colorize_menu.addSeparator()
     colorize_menu.addAction(a.auto_save)
 

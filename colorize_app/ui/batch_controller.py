@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from colorize_app.core.job import Job, JobOptions
+from colorize_app.core.job import IN_COLOUR, Job, JobOptions
+from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.qimage import to_qimage
@@ -93,8 +94,10 @@ class BatchController(QObject):
         in the format its extension names."""
         options = replace(options, overwrite=True)
         fmt = EXTENSIONS.get(target.suffix.lower()) if target is not None else None
-        return self._submit([(e, Job(e.source, target or e.output, options, chroma=e.chroma,
-                                     format=fmt)) for e in entries if e.chroma is not None])
+        # With the entry's hints and render size: the result records what its colour was made with.
+        return self._submit([(e, Job(e.source, target or e.output, _made_with(options, e),
+                                     chroma=e.chroma, format=fmt, hints=e.hints))
+                             for e in entries if e.chroma is not None])
 
     def elapsed(self) -> float:
         """Seconds since the current (or last) batch began."""
@@ -197,11 +200,17 @@ class BatchController(QObject):
                     result.status, result.seconds, f" -> {result.output}" if result.output else "",
                     f" ({result.reason})" if result.reason else "")  # fmt: skip
         outcome = "saved" if pending.saving else "colorized"
-        if result.status == Status.SKIPPED:
+        if result.status == Status.SKIPPED and result.skip == IN_COLOUR:
+            outcome = "skipped"
+            self._model.update(pending.entry_id, status=Status.SKIPPED, progress=0.0, queued=False,
+                               reason=self.tr("Already in colour; Colorize Even If in Colour "
+                                              "colours it from its lightness"))
+        elif result.status == Status.SKIPPED:
             outcome = "skipped"
             self._model.update(pending.entry_id, status=Status.SAVED, progress=1.0, queued=False,
                                reason=self.tr("Already colorized earlier ({0} exists)").format(
-                                   result.output.name))
+                                   result.output.name),
+                               saved_record=read_provenance(result.output))
         elif entry is not None:
             if result.status == Status.DONE and result.output is not None:
                 output, status = result.output, Status.SAVED
@@ -212,11 +221,12 @@ class BatchController(QObject):
                 output, status, reason = entry.output, Status.FAILED, result.reason
                 outcome = "failed"
                 self.message.emit(result.reason)
-            saved_with = pending.made_with if status == Status.SAVED else entry.saved_with
+            # The record just written (a header read): the list judges it by core's rule.
+            saved = read_provenance(output) if status == Status.SAVED else entry.saved_record
             self._model.update(entry.id, status=status, reason=reason, progress=1.0, queued=False,
                                seconds=result.seconds, chroma=result.chroma, output=output,
                                thumbnail=to_qimage(finished.thumbnail),
-                               made_with=pending.made_with, saved_with=saved_with)
+                               made_with=pending.made_with, saved_record=saved)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
             self.result_ready.emit(entry.id)
@@ -249,3 +259,8 @@ class BatchController(QObject):
 def _shown_path(output: Path, source: Path) -> str:
     """The result's name, with its folder when that is not the original's."""
     return output.name if output.parent == source.parent else str(output)
+
+
+def _made_with(options: JobOptions, entry: BatchEntry) -> JobOptions:
+    """``options`` with the render size the entry's colour was predicted at, when known."""
+    return replace(options, render_size=entry.made_with[0]) if entry.made_with else options

@@ -10,6 +10,8 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage
 
+from colorize_app.core.freshness import Freshness, Judgement, compare
+from colorize_app.core.provenance import recipe_for
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
 
@@ -37,9 +39,11 @@ class BatchEntry:
     chroma: np.ndarray | None = None
     id: int = 0
     folder: str = ""  # the sub-folder below the opened folder ("" at its top, or a single file)
-    # (render size, saturation) of the result in memory and of the file on disk; None: unknown
+    # (render size, saturation) of the result in memory; None: unknown
     made_with: tuple[int, float] | None = None
-    saved_with: tuple[int, float] | None = None
+    # What the file on disk records about how it was made (core.provenance.read_provenance's
+    # answer); None: nothing saved, or not read
+    saved_record: tuple | None = None
     # core.hints.Hint points, as in the photo's hints file; None: not read yet (a job then has
     # core read the file, see core.job.resolve_hints)
     hints: tuple | None = None
@@ -58,7 +62,8 @@ class BatchListModel(QAbstractListModel):
         super().__init__(parent)
         self._entries: list[BatchEntry] = []
         self._icons: dict[Status, QIcon] = {}
-        self._current: tuple[int, float] | None = None  # the window's render size and saturation
+        # the window's render size, saturation and model digest
+        self._current: tuple[int, float, str] | None = None
 
     # -- reading ----------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -91,19 +96,28 @@ class BatchListModel(QAbstractListModel):
         state = self._hinted_state(entry)
         return f"{entry.folder} · {state}" if entry.folder else state
 
-    def is_out_of_date(self, entry: BatchEntry) -> bool:
-        """The file on disk was made with other settings than the window's now, or the result in
-        memory at another render size (its saturation is applied as it is saved)."""
-        if self._current is None:
-            return False
-        if entry.status == Status.SAVED and entry.saved_with is not None:
-            return entry.saved_with != self._current
-        return (entry.status == Status.DONE and entry.made_with is not None
-                and entry.made_with[0] != self._current[0])
+    def judgement(self, entry: BatchEntry) -> Judgement | None:
+        """How the file on disk compares with what the window would make now (core.freshness's
+        rule); None when nothing is saved, or its record or the photo's hints are not read yet."""
+        if (entry.status != Status.SAVED or entry.saved_record is None or self._current is None
+                or entry.hints is None):  # fmt: skip
+            return None
+        render_size, saturation, model = self._current
+        return compare(*entry.saved_record, recipe_for(render_size, saturation, entry.hints, model))
 
-    def set_current_settings(self, render_size: int, saturation: float) -> None:
-        """The window's settings, to tell which saved results no longer match them."""
-        current = (int(render_size), round(float(saturation), 2))
+    def is_out_of_date(self, entry: BatchEntry) -> bool:
+        """The file on disk was made with other hints, settings or model than the window's now
+        (core's rule), or the result in memory at another render size (its saturation is applied
+        as it is saved)."""
+        if entry.status == Status.SAVED:
+            judgement = self.judgement(entry)
+            return judgement is not None and judgement.freshness is Freshness.OUT_OF_DATE
+        return (entry.status == Status.DONE and entry.made_with is not None
+                and self._current is not None and entry.made_with[0] != self._current[0])
+
+    def set_current_settings(self, render_size: int, saturation: float, model_sha256: str = "") -> None:
+        """The window's settings and model, to tell which saved results no longer match them."""
+        current = (int(render_size), round(float(saturation), 2), model_sha256)
         if current != self._current:
             self._current = current
             if self._entries:
@@ -118,10 +132,13 @@ class BatchListModel(QAbstractListModel):
         return self._state(entry)
 
     def _state(self, entry: BatchEntry) -> str:
-        if self.is_out_of_date(entry):
-            if entry.status == Status.DONE:
-                return self.tr("Out of date: colorized at another render size")
-            return self.tr("Out of date: saved with other settings")
+        judgement = self.judgement(entry)
+        if judgement is not None and judgement.freshness is Freshness.OUT_OF_DATE:
+            words = {"hints": self.tr("hints"), "settings": self.tr("settings"), "model": self.tr("model")}
+            return self.tr("Out of date: saved with other {0}").format(
+                self.tr(", ").join(words[d] for d in judgement.differences))
+        if self.is_out_of_date(entry):  # in memory only, at another render size
+            return self.tr("Out of date: colorized at another render size")
         if entry.status == Status.WAITING:
             return self.tr("Waiting") if entry.queued else self.tr("Not colorized yet")
         if entry.status == Status.WORKING:
@@ -132,6 +149,8 @@ class BatchListModel(QAbstractListModel):
             return self.tr("Colorized, not saved yet")
         if entry.status == Status.SAVED:
             return entry.reason or self.tr("Saved as {0}").format(entry.output.name)
+        if entry.status == Status.SKIPPED:
+            return entry.reason
         # Core's messages name the file by its full path; in the list its name is enough.
         reason = entry.reason.replace(str(entry.source), entry.source.name)
         return self.tr("Failed: {0}").format(reason)

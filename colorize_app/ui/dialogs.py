@@ -30,6 +30,12 @@ class AboutDialog(QDialog):
         parts = [f"<h2>{APP_NAME} {html.escape(__version__)}</h2>",
                  "<p>" + self.tr("Turns black-and-white photos into colour ones, on this computer. "
                                  "Nothing is uploaded anywhere.") + "</p>",
+                 "<p>" + self.tr("Every result it saves says so: XMP records that its colour was "
+                                 "made by a trained model (the IPTC digital source type), the "
+                                 "application and version, the model and a fingerprint of it, the "
+                                 "render size, saturation, how many colour hints were used, and "
+                                 "the original's file name and fingerprint. Preferences can turn "
+                                 "this off.") + "</p>",
                  self._model_html(model_info)]
         credit = resources.sample_credit()
         if credit:  # the credit file's own words, which already say what they are about

@@ -1,4 +1,5 @@
-"""The questions the window asks before it loses work: replacing saved results, quitting mid-batch.
+"""The questions the window asks before it loses work: replacing saved results, redoing
+out-of-date ones, quitting mid-batch or with hinted results not saved.
 
 Plain functions (tests replace them), each a modal message box.
 """
@@ -41,3 +42,33 @@ def ask_quit_mid_batch(parent: QWidget, left: int) -> bool:
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     return box.clickedButton() is quit_button
+
+
+def ask_redo_out_of_date(parent: QWidget, count: int) -> bool:
+    """"Redo the results saved with other hints, settings or model?" -> True: redo them."""
+    box = QMessageBox(QMessageBox.Icon.Question, _tr("Redo Out-of-Date Results?"),
+                      _tr("{0} saved result(s) were made with other hints, settings or model than "
+                          "now. Make them again? The new results replace the saved ones.").format(count),
+                      QMessageBox.StandardButton.No, parent)
+    redo = box.addButton(_tr("&Redo Them"), QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.exec()
+    return box.clickedButton() is redo
+
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+def ask_quit_with_unsaved_hints(parent: QWidget, names: list[str]) -> str:
+    """Hinted results that are not saved: SAVE them and quit, DISCARD them, or CANCEL."""
+    box = QMessageBox(QMessageBox.Icon.Warning, _tr("Save Hinted Results?"),
+                      (_tr("The result of {0} follows your colour hints but is not saved.").format(names[0])
+                       if len(names) == 1 else
+                       _tr("{0} results follow your colour hints but are not saved.").format(len(names)))
+                      + " " + _tr("The hints themselves are kept either way."),
+                      QMessageBox.StandardButton.Cancel, parent)
+    save = box.addButton(_tr("&Save and Quit"), QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton(_tr("&Quit Without Saving"), QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(save)
+    box.exec()
+    return {save: SAVE, discard: DISCARD}.get(box.clickedButton(), CANCEL)

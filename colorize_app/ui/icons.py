@@ -17,6 +17,7 @@ _STATUS_ICONS = {
     Status.DONE: ("mdi6.check-circle-outline", "#2e9b4f"),
     Status.SAVED: ("mdi6.content-save-check-outline", "#2e9b4f"),
     Status.FAILED: ("mdi6.alert-circle-outline", "#d13b3b"),
+    Status.SKIPPED: ("mdi6.palette-outline", None),  # already in colour
 }
 
 

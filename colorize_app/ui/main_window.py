@@ -14,8 +14,10 @@ from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropE
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from colorize_app import APP_NAME
+from colorize_app.core.assets import default_weights_path
 from colorize_app.core.batch import output_path_for
 from colorize_app.core.job import JobOptions
+from colorize_app.core.provenance import ModelIdentity, RecordState, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui import guards, model_card, opening, resources, sample
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self.host = host
         self.model_info: dict | None = None
         self._painted = False
+        self._quit_after_saving: set[int] = set()  # "Save and Quit": entries to save, then close
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(resources.app_icon())
         self.setAcceptDrops(True)
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
             (a.close, self.remove_selected), (a.quit, self.close),
             (a.remove, self.remove_selected), (a.clear, self.clear_list),
             (a.colorize_selected, self.colorize_selected), (a.colorize_all, self.colorize_all),
+            (a.colorize_anyway, self.colorize_anyway),
             (a.stop, self.batch.stop), (a.zoom_in, self.preview.zoom_in),
             (a.zoom_out, self.preview.zoom_out), (a.zoom_fit, self.preview.zoom_fit),
             (a.zoom_actual, self.preview.zoom_actual), (a.sample, self.open_sample),
@@ -183,7 +187,12 @@ class MainWindow(QMainWindow):
                 logger.info("Not opened: %s", problem)
             self._report_problems(problems)
         elif added:
-            self._show_message(self.tr("Added {0} photo(s).").format(len(added)))
+            text = self.tr("Added {0} photo(s).").format(len(added))
+            unrecorded = sum(1 for e in added if e.saved_record and e.saved_record[0] is RecordState.NONE)
+            if unrecorded:  # said once, here, rather than on every row
+                text += " " + self.tr("{0} saved result(s) were made before Colorize recorded how "
+                                      "results are made; they count as current.").format(unrecorded)
+            self._show_message(text)
         return len(added)
 
     @Slot(object)
@@ -201,11 +210,17 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     # -- colorizing and saving --------------------------------------------------------------------
-    def options(self, overwrite: bool = False) -> JobOptions:
+    def options(self, overwrite: bool = False, **more) -> JobOptions:
         render_size, saturation, device = self.controls.values()
+        model = self.model_identity()
         return JobOptions(render_size=render_size, saturation=saturation, device=device,
                           overwrite=overwrite, format=self.export_settings()["format"],
-                          quality=self.settings.jpeg_quality)
+                          quality=self.settings.jpeg_quality, provenance=self.settings.provenance,
+                          model_name=model.name, model_sha256=model.sha256, **more)  # fmt: skip
+
+    def model_identity(self) -> ModelIdentity:
+        """The model the worker colorizes with, named and digested without loading it (cached)."""
+        return model_identity(getattr(self.host, "weights", None) or default_weights_path())
 
     def export_settings(self) -> dict:
         """The Preferences as core.batch.plan_batch's keywords."""
@@ -234,14 +249,30 @@ class MainWindow(QMainWindow):
                             auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
+    def colorize_anyway(self) -> None:
+        """Colorize Selected, photos already in colour too (from their lightness)."""
+        entries = self.batch_panel.selected_entries()
+        auto_save = self.commands.auto_save.isChecked()
+        if auto_save and not self.may_replace(entries):
+            return
+        self.batch.colorize(entries, self.options(overwrite=True, include_colour=True), auto_save=auto_save)
+
+    def out_of_date(self) -> list:
+        """Saved results made with other hints, settings or model than now (core's rule)."""
+        return [e for e in self.model.entries()
+                if self.model.is_out_of_date(e) and not self.batch.is_pending(e)]  # fmt: skip
+
+    @Slot()
     def colorize_all(self) -> None:
-        """Every photo not done yet, and those done with other settings than the window's now."""
+        """Every photo not done yet, and those done with other hints, settings or model than
+        the window's now (core's rule), after asking once about those already saved."""
         entries = self.model.entries()
         todo = [e for e in entries if e.status in (Status.WAITING, Status.FAILED)]
-        redo = [e for e in entries if self.model.is_out_of_date(e)]
+        redo = self.out_of_date()
+        saved = [e for e in redo if e.status == Status.SAVED]
+        if saved and not guards.ask_redo_out_of_date(self, len(saved)):
+            redo = [e for e in redo if e.status != Status.SAVED]
         auto_save = self.commands.auto_save.isChecked()
-        if redo and auto_save and not self.may_replace(redo):
-            redo = []
         self.batch.colorize(todo, self.options(), auto_save=auto_save)
         self.batch.colorize(redo, self.options(overwrite=True), auto_save=auto_save)
 
@@ -283,8 +314,15 @@ class MainWindow(QMainWindow):
     @Slot()
     def save_all(self) -> None:
         unsaved = [e for e in self.model.entries() if self._may_save(e)]
-        if self.may_replace(unsaved):
+        stale = [e for e in unsaved if e.status == Status.SAVED]  # saved, with other settings
+        if stale and not guards.ask_redo_out_of_date(self, len(stale)):
+            unsaved = [e for e in unsaved if e.status != Status.SAVED]
+        if unsaved and self.may_replace([e for e in unsaved if e.status != Status.SAVED]):
             self.batch.save(unsaved, self.options())
+
+    def unsaved_hint_work(self) -> list:
+        """Results that follow colour hints and are only in memory."""
+        return [e for e in self.model.entries() if e.hints and e.status == Status.DONE]
 
     @Slot()
     def remove_selected(self) -> None:
@@ -322,6 +360,12 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.status.start_batch(self.batch.started_at)
+        elif self._quit_after_saving:  # "Save and Quit": close once every save went through
+            waited, self._quit_after_saving = self._quit_after_saving, set()
+            if all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
+                self.close()
+                return
+            self.status.hide_progress()
         else:
             self.status.hide_progress()  # the batch's summary is its last message
         self._update_actions()
@@ -352,7 +396,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_settings_changed(self, *_args) -> None:
         render_size, saturation, _device = self.controls.values()
-        self.model.set_current_settings(render_size, saturation)
+        self.model.set_current_settings(render_size, saturation, self.model_identity().sha256)
 
     @Slot(str)
     def _on_recent_chosen(self, path: str) -> None:
@@ -393,6 +437,7 @@ class MainWindow(QMainWindow):
         a.colorize_all.setEnabled(any((e.status in (Status.WAITING, Status.FAILED)
                                        or self.model.is_out_of_date(e))
                                       and not self.batch.is_pending(e) for e in entries))
+        a.colorize_anyway.setEnabled(a.colorize_selected.isEnabled())
         a.stop.setEnabled(busy)
         a.save.setEnabled(any(e.chroma is not None for e in selected))
         a.save_as.setEnabled(current is not None and current.chroma is not None)
@@ -459,6 +504,15 @@ class MainWindow(QMainWindow):
         if self.batch.is_busy() and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
             event.ignore()
             return
+        hinted = [] if self.batch.is_busy() else self.unsaved_hint_work()
+        if hinted:
+            answer = guards.ask_quit_with_unsaved_hints(self, [e.source.name for e in hinted])
+            if answer != guards.DISCARD:
+                event.ignore()
+                if answer == guards.SAVE:
+                    self._quit_after_saving = {e.id for e in hinted}
+                    self.batch.save(hinted, self.options())
+                return
         self.save_settings()
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QWidget
 
 from colorize_app.core import batch
 from colorize_app.core.errors import ColorizeError
+from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry
 
@@ -86,6 +87,7 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
                 entry.status = Status.SAVED
                 entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
                     item.output.name)
+                entry.saved_record = read_provenance(item.output)  # the list judges it
             elif item.status == Status.FAILED:
                 entry.status, entry.reason = Status.FAILED, item.reason
             entries.append(entry)

@@ -1,14 +1,16 @@
-"""Edit > Preferences: where results go, their name and format, and JPEG quality.
+"""Edit > Preferences: where results go, their name and format, JPEG quality, and whether each
+result records what made it.
 
 The same settings, with the same defaults, limits and checks (core.settings), as the command
-line's --output-dir, --suffix, --format and --jpeg-quality. A value the check refuses is refused
-here, with the reason beside the field, and OK stays off until it is mended.
+line's --output-dir, --suffix, --format, --jpeg-quality and --no-provenance. A value the check
+refuses is refused here, with the reason beside the field, and OK stays off until it is mended.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -57,6 +59,11 @@ class PreferencesDialog(QDialog):
         self.suffix_problem = QLabel()  # why the suffix is refused, beside it
         self.suffix_problem.setWordWrap(True)
         self.suffix_problem.setAccessibleName(self.tr("Problem with the name suffix"))
+        self.provenance = QCheckBox(self.tr("&Write what made each result into it"))
+        self.provenance.setToolTip(self.tr(
+            "XMP in each result: that its colour was made by a trained model, the application, "
+            "the model, render size, saturation, the hints used and the original's name and "
+            "fingerprint"))
         self.defaults = QPushButton(self.tr("Restore &Defaults"))
         self.defaults.clicked.connect(self.restore_defaults)
         self._name_controls()
@@ -79,6 +86,7 @@ class PreferencesDialog(QDialog):
         self.example = QLabel()
         self.example.setAccessibleName(self.tr("Example file name"))
         form.addRow(self.tr("Example:"), self.example)
+        form.addRow("", self.provenance)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.addButton(self.defaults, QDialogButtonBox.ButtonRole.ResetRole)
@@ -90,7 +98,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(buttons)
 
         self._load(settings.output_dir, settings.suffix, settings.export_format,
-                   settings.jpeg_quality)
+                   settings.jpeg_quality, settings.provenance)
         for signal in (self.next_to.toggled, self.folder.textChanged, self.suffix.textChanged,
                        self.format.currentIndexChanged):
             signal.connect(self._refresh)
@@ -104,18 +112,20 @@ class PreferencesDialog(QDialog):
                              (self.suffix, self.tr("Name suffix")),
                              (self.format, self.tr("Format of results")),
                              (self.quality, self.tr("JPEG quality")),
+                             (self.provenance, self.tr("Write what made each result into it")),
                              (self.defaults, self.tr("Restore defaults"))):
             widget.setAccessibleName(name)
 
-    def _load(self, folder: str, suffix: str, fmt: str, quality: int) -> None:
+    def _load(self, folder: str, suffix: str, fmt: str, quality: int, provenance: bool = True) -> None:
         (self.in_folder if folder else self.next_to).setChecked(True)
         self.folder.setText(folder)
         self.suffix.setText(suffix)
         self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
         self.quality.setValue(quality)
+        self.provenance.setChecked(provenance)
 
     def restore_defaults(self) -> None:
-        self._load("", SUFFIX.default, FORMAT.default, QUALITY.default)
+        self._load("", SUFFIX.default, FORMAT.default, QUALITY.default, SETTINGS["provenance"].default)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for Results"),
@@ -147,5 +157,6 @@ class PreferencesDialog(QDialog):
         s.suffix = self.suffix.text()
         s.export_format = self.format.currentData()
         s.jpeg_quality = self.quality.value()
+        s.provenance = self.provenance.isChecked()
         s.sync()
         super().accept()

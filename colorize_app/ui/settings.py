@@ -79,6 +79,7 @@ class AppSettings:
     export_format = _Stored(SETTINGS["export_format"])
     jpeg_quality = _Stored(SETTINGS["jpeg_quality"])
     ask_before_replacing = _Stored(SETTINGS["ask_before_replacing"])
+    provenance = _Stored(SETTINGS["provenance"])  # write what made each result into it
     compare_mode = _Stored(SETTINGS["compare_mode"])
     last_open_dir = _Window("paths/last_open_dir", str(Path.home()))
     last_folder_dir = _Window("paths/last_folder_dir", str(Path.home()))

@@ -21,6 +21,7 @@ class WorkerHost(QObject):
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.weights = weights  # None: the shipped model (the window digests it: core.provenance)
         # Normal priority, as the command line: the engine leaves a core free instead
         # (core.engine.batch_threads). At nice 10 the batch lost to any busy program (0.13 of the
         # command line's rate with other work on the machine).

@@ -1,0 +1,128 @@
+"""One notion of "up to date": a result saved with other hints, settings or model is named and
+kept, and redone with --update; results made before records existed count as current, said once."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from photos import digest, save_photo
+
+from colorize_app import cli
+from colorize_app.core.batch import plan_batch
+from colorize_app.core.freshness import Freshness, judge
+from colorize_app.core.hints import Hint
+from colorize_app.core.job import Job, JobOptions, existing_result, wanted_recipe
+from colorize_app.core.provenance import RecordState, read_provenance
+from colorize_app.core.sidecar import write_hints
+from colorize_app.core.vocabulary import Status
+
+
+def run(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_newcomers_hint_is_not_silently_lost(tmp_path, tiny_weights, capsys):
+    """The issue's scenario: colour a photo, place a hint afterwards (the window writes the hints
+    file), run colorize again. It used to skip the photo as done; now it names it out of date,
+    keeps the result the person may like, and --update redoes it with the hint."""
+    photo = save_photo(tmp_path / "grandma.jpg", size=(60, 80))
+    result = tmp_path / "grandma_colorized.jpg"
+    common = ("--weights", tiny_weights, "--render-size", 64)
+    assert run(capsys, photo, *common)[0] == 0
+    first = digest(result)
+    write_hints(photo, [Hint(0.3, 0.2, "#3b7dd8")])  # the sky, blue
+
+    status, out, _ = run(capsys, photo, *common)
+    assert status == 0
+    assert "out of date: saved with other hints (grandma_colorized.jpg)" in out
+    assert "1 out of date (saved with other hints, settings or model): --update redoes them." in out
+    assert digest(result) == first  # never replaced unasked
+
+    status, out, _ = run(capsys, photo, *common, "--update")
+    assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
+    assert digest(result) != first
+    assert read_provenance(result)[1].hints_count == 1
+
+    status, out, _ = run(capsys, photo, *common)
+    assert "skipped 1" in out and "already colorized (grandma_colorized.jpg exists)" in out
+    assert "out of date" not in out
+
+
+def test_other_settings_or_another_model_make_a_result_out_of_date(tmp_path, tiny_weights, capsys):
+    photo = save_photo(tmp_path / "p.png")
+    assert run(capsys, photo, "--weights", tiny_weights, "--render-size", 64)[0] == 0
+    _, out, _ = run(capsys, photo, "--weights", tiny_weights, "--render-size", 64, "--saturation", 0.5)
+    assert "out of date: saved with other settings" in out
+    other = tmp_path / "other.safetensors"
+    shutil.copy(tiny_weights, other)
+    with open(other, "ab") as fh:  # a different file, whatever it holds
+        fh.write(b" ")
+    _, out, _ = run(capsys, photo, "--weights", other, "--render-size", 64, "--saturation", 0.5)
+    assert "out of date: saved with other settings and model" in out
+
+
+def test_results_without_a_record_count_as_current_and_it_is_said_once(tmp_path, tiny_weights, capsys):
+    for name in ("a", "b"):
+        save_photo(tmp_path / f"{name}.jpg")
+        save_photo(tmp_path / f"{name}_colorized.jpg")  # made by an older Colorize: no record
+    write_hints(tmp_path / "a.jpg", [Hint(0.5, 0.5, "#ff0000")])
+    status, out, _ = run(capsys, tmp_path, "--weights", tiny_weights, "--update")
+    assert status == 0 and "Colorized 0, skipped 2, failed 0." in out
+    assert out.count("made before Colorize recorded how results are made") == 1
+    assert "2 made before Colorize recorded" in out
+
+
+def test_the_rule_is_the_same_for_the_plan_and_the_job(tmp_path):
+    photo = save_photo(tmp_path / "p.png")
+    options = JobOptions(render_size=64)
+    from test_provenance import warm
+
+    from colorize_app.core.job import run_job
+
+    assert run_job(Job(photo, tmp_path / "p_colorized.png", options), warm).status == Status.DONE
+    later = JobOptions(render_size=96)
+    [item] = plan_batch([photo], options=later)
+    assert item.status == Status.SKIPPED and item.skip == Freshness.OUT_OF_DATE.value
+    [item] = plan_batch([photo], options=JobOptions(render_size=96, update=True))
+    assert item.status == Status.WAITING
+    assert existing_result(Job(photo, item.output, later)).differences == ("settings",)
+    assert existing_result(Job(photo, item.output, options)).freshness is Freshness.CURRENT
+
+
+def test_a_damaged_record_counts_as_current_and_is_never_replaced(tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    from colorize_app.core.provenance import NAMESPACE
+
+    photo = save_photo(tmp_path / "p.png")
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", f"<x {NAMESPACE} broken", zip=False)
+    Image.open(photo).save(tmp_path / "p_colorized.png", pnginfo=info)
+    job = Job(photo, tmp_path / "p_colorized.png", JobOptions(update=True))
+    assert read_provenance(job.output)[0] is RecordState.UNKNOWN
+    assert judge(job.output, wanted_recipe(job)).freshness is Freshness.UNKNOWN
+    [item] = plan_batch([photo], options=job.options)
+    assert item.status == Status.SKIPPED and "damaged or from a newer Colorize" in item.reason
+
+
+@pytest.mark.timeout(300)
+def test_ray_uses_the_same_rule(tmp_path, tiny_weights, capsys):
+    ray = pytest.importorskip("ray", reason="the archive extra (ray[data]) is not installed")
+    photo = save_photo(tmp_path / "photos" / "p.jpg")
+    common = ("--weights", tiny_weights, "--render-size", 64, "--engine", "ray", "--workers", 1)
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        assert run(capsys, photo, *common)[0] == 0
+        first = digest(photo.with_name("p_colorized.jpg"))
+        write_hints(photo, [Hint(0.5, 0.5, "#2e8b57")])
+        _, out, _ = run(capsys, photo, *common)
+        assert "out of date: saved with other hints" in out
+        assert digest(photo.with_name("p_colorized.jpg")) == first
+        _, out, _ = run(capsys, photo, *common, "--update")
+        assert "Colorized 1, skipped 0, failed 0." in out
+        assert read_provenance(photo.with_name("p_colorized.jpg"))[1].hints_count == 1
+    finally:
+        ray.shutdown()

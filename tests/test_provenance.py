@@ -1,0 +1,194 @@
+"""Every result says what made it: XMP in JPEG, PNG, TIFF and WebP (16-bit too), read back by
+ExifTool as a person or an agency would; --no-provenance; damaged or huge XMP never hurts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+from photos import digest, opened, save_photo, sepia_print
+
+from colorize_app import __version__, cli
+from colorize_app.core import provenance
+from colorize_app.core.hints import Hint
+from colorize_app.core.imageio import read_image
+from colorize_app.core.job import Job, JobOptions, run_job
+from colorize_app.core.provenance import DIGITAL_SOURCE_TYPE, RecordState, read_provenance
+from colorize_app.core.sidecar import write_hints
+from colorize_app.core.vocabulary import Status
+
+EXIFTOOL = shutil.which("exiftool")
+OPTIONS = JobOptions(render_size=64, saturation=0.8, model_name="test model", model_sha256="ab" * 32)
+
+
+def warm(pixels, options):
+    """A stand-in network: a warm tint everywhere, at the network's size."""
+    scale = options.render_size / max(pixels.shape[:2])
+    h, w = (max(1, round(side * scale)) for side in pixels.shape[:2])
+    return np.dstack([np.full((h, w), 12.0, np.float32), np.full((h, w), 30.0, np.float32)])
+
+
+def read_back(path) -> dict[str, str]:
+    """The XMP of ``path`` as ExifTool reports it; without ExifTool (a developer's machine that
+    lacks it, never CI: .ci/run installs it), as Exiv2 reads it."""
+    if EXIFTOOL is None:
+        if os.environ.get("CI"):
+            pytest.fail("ExifTool is missing in CI: .ci/run installs libimage-exiftool-perl")
+        import pyexiv2
+
+        with pyexiv2.Image(str(path)) as image:
+            return {key.replace("Xmp.", "").replace(".", ":"): str(v) for key, v in image.read_xmp().items()}
+    out = subprocess.run([EXIFTOOL, "-j", "-XMP:all", "-n", str(path)], capture_output=True, text=True, check=True)
+    found = json.loads(out.stdout)[0]
+    return {key: str(value) for key, value in found.items()}
+
+
+def field(fields: dict[str, str], name: str) -> str:
+    """A property by its name whatever group prefix the reader puts before it."""
+    matches = [v for k, v in fields.items() if k.split(":")[-1].lower() == name.lower()]
+    assert matches, f"{name} not in {sorted(fields)}"
+    return matches[0]
+
+
+def make(tmp_path, suffix: str, sixteen: bool = False):
+    path = tmp_path / f"print{suffix}"
+    if sixteen:
+        pixels = sepia_print(48, 64).astype(np.uint16) * 257
+        cv2.imwrite(str(path), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    else:
+        save_photo(path)
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "sixteen"), [(".jpg", False), (".png", False), (".tif", False),
+                                                 (".webp", False), (".png", True), (".tif", True)])  # fmt: skip
+def test_every_format_says_it_was_colorized_and_by_what(tmp_path, suffix, sixteen):
+    source = make(tmp_path, suffix, sixteen)
+    write_hints(source, [Hint(0.5, 0.5, "#336699"), Hint(0.1, 0.9, "#aa3300")])
+    before = digest(source)
+    result = run_job(Job(source, tmp_path / f"out{suffix}", OPTIONS), warm)
+    assert result.status == Status.DONE, result.reason
+    assert result.note == ""
+    assert digest(source) == before  # the original is only read
+    if sixteen:
+        assert read_image(result.output).pixels.dtype == np.uint16
+    fields = read_back(result.output)
+    assert field(fields, "DigitalSourceType") == DIGITAL_SOURCE_TYPE
+    assert field(fields, "CreatorTool") == f"Colorize {__version__}"
+    assert field(fields, "Model") == "test model"
+    assert field(fields, "ModelSHA256") == "ab" * 32
+    assert field(fields, "RenderSize") == "64"
+    assert float(field(fields, "Saturation")) == 0.8
+    assert field(fields, "HintsCount") == "2"
+    assert field(fields, "HintsSHA256") == provenance.hints_digest(result.hints)
+    assert field(fields, "Original") == source.name
+    assert field(fields, "OriginalSHA256") == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_exif_and_icc_are_still_carried_beside_the_record(tmp_path):
+    from PIL import Image, ImageCms
+
+    exif = Image.Exif()
+    exif[0x010F] = "Old Camera Co."
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = save_photo(tmp_path / "scan.jpg", exif=exif.tobytes(), icc_profile=icc)
+    result = run_job(Job(source, tmp_path / "out.jpg", OPTIONS), warm)
+    out = opened(result.output)
+    assert out.getexif()[0x010F] == "Old Camera Co."
+    assert out.info["icc_profile"] == icc
+    assert read_provenance(result.output)[0] is RecordState.FOUND
+
+
+def test_no_provenance_writes_none(tmp_path, tiny_weights, capsys):
+    source = save_photo(tmp_path / "print.jpg")
+    assert cli.main([str(source), "--weights", str(tiny_weights), "--render-size", "64", "--no-provenance"]) == 0
+    capsys.readouterr()
+    result = tmp_path / "print_colorized.jpg"
+    assert "xmp" not in opened(result).info
+    assert read_provenance(result) == (RecordState.NONE, None)
+
+
+def test_the_command_line_records_the_real_model(tmp_path, tiny_weights, capsys):
+    source = save_photo(tmp_path / "print.png")
+    assert cli.main([str(source), "--weights", str(tiny_weights), "--render-size", "64"]) == 0
+    capsys.readouterr()
+    state, record = read_provenance(tmp_path / "print_colorized.png")
+    assert state is RecordState.FOUND
+    assert record.recipe.model_sha256 == hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
+    assert record.model_name and record.recipe.render_size == 64
+
+
+def test_a_record_that_cannot_be_written_costs_the_record_not_the_photo(tmp_path, monkeypatch):
+    def broken(data, record):
+        raise RuntimeError("Exiv2 is unhappy")
+
+    monkeypatch.setattr(provenance, "embed", broken)
+    result = run_job(Job(save_photo(tmp_path / "p.jpg"), tmp_path / "out.jpg", OPTIONS), warm)
+    assert result.status == Status.DONE
+    assert "saved without its provenance record" in result.note and "Exiv2 is unhappy" in result.note
+    assert opened(result.output).size == (64, 48)
+
+
+def test_bmp_results_say_they_carry_no_record(tmp_path):
+    result = run_job(Job(save_photo(tmp_path / "p.bmp"), tmp_path / "out.bmp", OPTIONS), warm)
+    assert result.status == Status.DONE
+    assert "BMP files cannot hold one" in result.note
+
+
+def _png_with_xmp(path, packet: bytes):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", packet.decode("utf-8", "replace"), zip=False)
+    Image.fromarray(sepia_print()).save(path, pnginfo=info)
+    return path
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+          + b"".join(b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((98 + i,) + (97 + i,) * 10) for i in range(8))
+          + b']><x:xmpmeta xmlns:x="adobe:ns:meta/">&i;' + provenance.NAMESPACE.encode() + b"</x:xmpmeta>")  # fmt: skip
+
+
+@pytest.mark.parametrize("packet", [
+    b"<x:xmpmeta " + provenance.NAMESPACE.encode() + b" this is not XML",
+    LAUGHS,
+    b"<x " + provenance.NAMESPACE.encode() + b">" + b" " * (provenance.MAX_XMP_BYTES + 10) + b"</x>",
+], ids=["damaged", "entity-bomb", "huge"])  # fmt: skip
+def test_damaged_or_hostile_records_read_as_unknown(tmp_path, packet):
+    path = _png_with_xmp(tmp_path / "result.png", packet)
+    assert read_provenance(path) == (RecordState.UNKNOWN, None)
+
+
+def test_a_record_from_a_newer_colorize_reads_as_unknown(tmp_path):
+    result = run_job(Job(save_photo(tmp_path / "p.png"), tmp_path / "out.png", OPTIONS), warm)
+    packet = opened(result.output).info["xmp"]
+    newer = packet.replace(b'RecordVersion="1"', b'RecordVersion="7"')
+    assert newer != packet
+    assert provenance.parse_packet(newer) == (RecordState.UNKNOWN, None)
+
+
+def test_a_photo_with_huge_or_hostile_xmp_is_colorized_and_left_alone(tmp_path):
+    sources = [_png_with_xmp(tmp_path / "bomb.png", LAUGHS),
+               _png_with_xmp(tmp_path / "huge.png", b"<x>" + b"x" * 5_000_000 + b"</x>")]  # fmt: skip
+    for source in sources:
+        before = digest(source)
+        result = run_job(Job(source, tmp_path / f"{source.stem}_c.png", OPTIONS), warm)
+        assert result.status == Status.DONE, result.reason
+        assert digest(source) == before
+        assert read_provenance(result.output)[0] is RecordState.FOUND  # ours replaces theirs
+    assert len(io.BytesIO(opened(result.output).info["xmp"]).getvalue()) < 10_000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_pipe_named_as_the_model_or_sitting_where_a_result_goes_never_makes_it_wait(tmp_path):
+    pipe = tmp_path / "model.safetensors"
+    os.mkfifo(pipe)
+    assert provenance.model_identity(pipe) == provenance.ModelIdentity()
+    assert read_provenance(pipe) == (RecordState.UNKNOWN, None)

@@ -1,0 +1,86 @@
+"""Triage before colour: photos already in colour are reported and skipped, monochrome prints of
+any tone are coloured, faded colour still counts as colour."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from photos import save_photo, sepia_print
+
+from colorize_app import cli
+from colorize_app.core.triage import is_colour
+
+
+def scene(height: int = 120, width: int = 160) -> np.ndarray:
+    """A colour photo in miniature: a blue sky, a green field, a red barn, all of similar lightness."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[: height // 2] = (110, 150, 200)
+    rgb[height // 2 :] = (90, 140, 60)
+    rgb[height // 3 : 2 * height // 3, width // 4 : width // 2] = (170, 50, 40)
+    noise = np.random.default_rng(0).normal(0, 4, rgb.shape)
+    return np.clip(rgb + noise, 0, 255).astype(np.uint8)
+
+
+def lab_tint(gray: np.ndarray, a, b) -> np.ndarray:
+    light = gray.astype(np.float32) * (100 / 255)
+    lab = np.dstack([light, np.broadcast_to(a, light.shape), np.broadcast_to(b, light.shape)]).astype(np.float32)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def textured_gray(height: int = 120, width: int = 160) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return (128 + 80 * np.sin(x / 9.0) * np.cos(y / 13.0)).astype(np.uint8)
+
+
+def faded(rgb: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
+    lab[..., 1:] = lab[..., 1:] * 0.4 + (6, 10)  # a third of the colour left, a warm cast
+    lab[..., 0] = 15 + lab[..., 0] * 0.8  # lifted blacks
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_colour_photos_and_faded_ones_are_in_colour():
+    assert is_colour(scene())
+    assert is_colour(faded(scene()))
+    assert is_colour(scene().astype(np.uint16) * 257)  # 16-bit too
+    assert is_colour(np.dstack([scene(), np.full((120, 160), 255, np.uint8)]))  # and with alpha
+
+
+@pytest.mark.parametrize("kind", ["gray", "stored gray", "sepia", "selenium", "cyanotype", "noisy scan"])
+def test_monochrome_prints_of_any_tone_are_black_and_white(kind):
+    gray = textured_gray()
+    t = gray / 255.0
+    pixels = {
+        "gray": lambda: np.dstack([gray] * 3),
+        "stored gray": lambda: gray,
+        "sepia": lambda: lab_tint(gray, 8 * 4 * t * (1 - t), 18 * 4 * t * (1 - t)),
+        "selenium": lambda: lab_tint(gray, 12 * (1 - t) ** 2, 4 * (1 - t) ** 2),
+        "cyanotype": lambda: lab_tint(gray, -6 * (1 - t), -40 * (1 - t)),
+        "noisy scan": lambda: np.clip(np.dstack([gray] * 3) + np.random.default_rng(1).normal(0, 6, (120, 160, 3)),
+                                      0, 255).astype(np.uint8),
+    }[kind]()  # fmt: skip
+    assert not is_colour(pixels)
+
+
+def test_a_mixed_album_colours_only_its_black_and_white_prints(tmp_path, tiny_weights, capsys):
+    album = tmp_path / "album"
+    save_photo(album / "1 sepia print.jpg")
+    cv2.imwrite(str(album / "2 holiday.jpg"), cv2.cvtColor(scene(), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(album / "3 cyanotype.png"), cv2.cvtColor(lab_tint(textured_gray(), -6, -30), cv2.COLOR_RGB2BGR))
+    status = cli.main([str(album), "--weights", str(tiny_weights), "--render-size", "64"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Colorized 2, skipped 1, failed 0." in out
+    assert "2 holiday.jpg: already in colour" in out
+    assert "1 already in colour: --include-colour colours them anyway" in out
+    assert not (album / "2 holiday_colorized.jpg").exists()
+
+    status = cli.main([str(album), "--weights", str(tiny_weights), "--render-size", "64", "--include-colour"])
+    out = capsys.readouterr().out
+    assert "Colorized 1, skipped 2, failed 0." in out
+    assert (album / "2 holiday_colorized.jpg").exists()
+
+
+def test_the_test_photos_are_black_and_white_prints():
+    assert not is_colour(sepia_print(480, 640))
