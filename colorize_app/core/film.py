@@ -24,11 +24,24 @@ import cv2
 import numpy as np
 
 from colorize_app.core import film_io
-from colorize_app.core.atomic import live_writes, remove_stale_temps, temporary_file, write_bytes_atomic
+from colorize_app.core.atomic import (
+    live_writes,
+    remove_stale_temps,
+    temporary_file,
+    write_bytes_atomic,
+)
 from colorize_app.core.chroma import compose, srgb_table
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
 from colorize_app.core.hints import Hint
-from colorize_app.core.job import CancelCheck, Job, JobResult, Predict, Progress, resolve_hints, will_skip
+from colorize_app.core.job import (
+    CancelCheck,
+    Job,
+    JobResult,
+    Predict,
+    Progress,
+    resolve_hints,
+    will_skip,
+)
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import VIDEO_EXTENSIONS, Status
 

@@ -10,6 +10,7 @@ final container. Memory stays flat: one frame decoded, one encoded, packets stre
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import os
@@ -172,10 +173,8 @@ class PartWriter:
 
     def abandon(self) -> None:
         """Close without flushing (the part is incomplete and will be removed)."""
-        try:
+        with contextlib.suppress(av.error.FFmpegError):
             self._container.close()
-        except av.error.FFmpegError:
-            pass
 
 
 def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike,
