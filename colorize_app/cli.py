@@ -1,4 +1,4 @@
-"""`colorize PATH...`: colour photos from a terminal with the same engine the window uses.
+"""`colorize PATH...`: colour photos and films from a terminal with the same engine the window uses.
 
 Exit status: 0 when every photo was coloured or skipped, 1 when any failed, 2 when nothing could
 start (a path that does not exist, an output folder that cannot be made or written, no model), 130
@@ -38,17 +38,21 @@ MAX_MEGAPIXELS = 10_000
 ENGINES = ("local", "ray")
 MAX_WORKERS = MAX_BATCH = 1_000_000
 SHOWN_SKIPS = 10
+RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
+          "the rest.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="colorize",
-        description="Colour black-and-white photos. Each result is saved next to its original "
-        "as <name>_colorized.<ext>; originals are never changed.",
+        description="Colour black-and-white photos and films. Each result is saved next to its "
+        "original as <name>_colorized.<ext>; originals are never changed. Films (MP4, MOV, MKV, "
+        "AVI, WebM) keep their sound and subtitles; AVI and WebM ones come out as MKV.",
         epilog="Results that already exist are skipped unless --overwrite, so running the same "
-        "command again finishes an interrupted batch.",
+        "command again finishes an interrupted batch, and a stopped film resumes where it "
+        "stopped.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos, films and/or folders")
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
     parser.add_argument("-o", "--output-dir", metavar="DIR",
                         help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
@@ -70,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
     hints = parser.add_mutually_exclusive_group()
     hints.add_argument("--no-hints", action="store_true",
-                       help="ignore the colour hints saved next to photos (<photo>.colorize.json)")  # fmt: skip
+                       help="ignore the colour hints saved next to photos and films (<file>.colorize.json)")  # fmt: skip
     hints.add_argument("--hints", metavar="FILE",
-                       help="apply the colour hints in FILE (a .colorize.json) to every photo")  # fmt: skip
+                       help="apply the colour hints in FILE (a .colorize.json) to every photo "
+                       "(and to each film's first shot)")  # fmt: skip
     parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
                         help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -217,10 +222,10 @@ def _main(args: argparse.Namespace) -> int:
         _error(e)
         return EXIT_ERROR
     except Terminated:
-        _error("stopped (terminated). Finished photos are saved; run the same command to do the rest.")
+        _error(f"stopped (terminated). {RESUME}")
         return EXIT_TERMINATED
     except KeyboardInterrupt:
-        _error("interrupted. Finished photos are saved; run the same command to do the rest.")
+        _error(f"interrupted. {RESUME}")
         return EXIT_INTERRUPTED
     finally:
         if in_main_thread:
@@ -247,9 +252,9 @@ def _run(args: argparse.Namespace) -> int:
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
-                       format=_format(args))  # fmt: skip
+                       format=_format(args), films=args.engine == "local")  # fmt: skip
     if not items:
-        print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
+        print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
     if args.output_dir is not None:
         try:
@@ -341,7 +346,10 @@ def _colorize(items, todo, args):
 
     waiting = {id(item) for item in todo}
     shown = {}  # progress already drawn for each photo, 0..1
-    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
+    from colorize_app.core.batch import is_film
+
+    unit = "file" if any(is_film(item.source) for item in todo) else "photo"
+    with tqdm(total=len(todo), unit=unit, file=sys.stderr, dynamic_ncols=True,
               bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar, \
             logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
 

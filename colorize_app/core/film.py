@@ -43,7 +43,7 @@ from colorize_app.core.job import (
     will_skip,
 )
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
-from colorize_app.core.vocabulary import VIDEO_EXTENSIONS, Status
+from colorize_app.core.vocabulary import Status
 
 try:
     import fcntl
@@ -55,11 +55,6 @@ logger = logging.getLogger(__name__)
 PART_SECONDS = 10.0  # how much film one part holds: what a kill can cost at most
 JOIN_SHARE = 0.98  # progress when the last frame is done; the join takes the rest
 PARTS_SUFFIX = ".colorize-parts"
-
-
-def is_film(path) -> bool:
-    """True when ``path`` has a video file's extension (any case)."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def parts_folder(output: str | os.PathLike) -> Path:
@@ -286,7 +281,7 @@ def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, ov
     if output.name in live_writes(output.parent):
         raise ImageWriteError(f"Another Colorize run is saving {output.name} right now.")
     remove_stale_temps(output)
-    container = film_io.SAME_CONTAINER.get(output.suffix.lower(), "matroska")
+    container = film_io.MUXERS.get(output.suffix.lower(), "matroska")
     files = [folder / f"part-{p.index:06d}.nut" for p in parts]
     with temporary_file(output) as temp:
         film_io.join(files, source, temp, info, container_format=container)

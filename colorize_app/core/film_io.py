@@ -23,14 +23,14 @@ import av
 import numpy as np
 
 from colorize_app.core.errors import ImageReadError, ImageWriteError
+from colorize_app.core.vocabulary import FILM_FALLBACK_EXTENSION, FILM_KEPT_CONTAINERS
 
 logger = logging.getLogger(__name__)
 
 # Containers that hold H.264 and the streams they came with are written as they are; the rest
 # (AVI: no timestamps for B-frames; WebM: VP8/VP9/AV1 only) become Matroska, which holds H.264
-# and every audio and subtitle codec they carry.
-SAME_CONTAINER = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
-FALLBACK_EXTENSION = ".mkv"
+# and every audio and subtitle codec they carry (vocabulary.FILM_KEPT_CONTAINERS).
+MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 VIDEO_CODEC = "libx264"
 PART_FORMAT = "nut"
 # x264 settings: the same for every part, so the parts' headers are identical and their packets
@@ -65,7 +65,7 @@ class FilmInfo:
 def output_extension(source: str | os.PathLike) -> str:
     """The colorized film's extension: the source's when its container holds H.264, else .mkv."""
     ext = Path(source).suffix.lower()
-    return Path(source).suffix if ext in SAME_CONTAINER else FALLBACK_EXTENSION
+    return Path(source).suffix if ext in FILM_KEPT_CONTAINERS else FILM_FALLBACK_EXTENSION
 
 
 def probe(path: str | os.PathLike) -> FilmInfo:
