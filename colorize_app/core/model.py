@@ -31,6 +31,7 @@ import torchvision
 from torch import nn
 
 from .colour import AB_SCALE, ab_gamut_bins
+from .semantic import SEMANTIC_BACKBONES, SemanticBranch
 
 HINT_CHANNELS = 3  # hint a / 128, hint b / 128, mask
 
@@ -55,6 +56,8 @@ class ModelConfig:
     chroma_gain: float = 1.0    # calibration: predicted ab is multiplied by this (chosen on held-out photos)
     in_channels: int = 1        # 1: lightness only (the first model); 4: lightness + hint a, b, mask
     blend: float = 0.5          # dual head: weight of the bins' annealed mean against the regression
+    semantic: str = "none"      # "mobilenet_v2": an ImageNet encoder's features fused at the bottleneck (the third model)
+    semantic_mid: bool = False  # also its stride-16 features, not only the pooled ones
 
     def __post_init__(self) -> None:
         if self.backbone not in _STAGE_CHANNELS:
@@ -67,6 +70,10 @@ class ModelConfig:
             raise ValueError("head must be 'bins', 'regression' or 'dual'")
         if not 0.0 <= self.blend <= 1.0:
             raise ValueError("blend must be between 0 and 1")
+        if self.semantic not in SEMANTIC_BACKBONES:
+            raise ValueError(f"semantic must be one of {', '.join(SEMANTIC_BACKBONES)}")
+        if self.semantic_mid and self.semantic == "none":
+            raise ValueError("semantic_mid needs a semantic backbone")
         if self.in_channels not in (1, 1 + HINT_CHANNELS):
             raise ValueError(f"in_channels must be 1 or {1 + HINT_CHANNELS}")
 
@@ -124,6 +131,8 @@ class ColorizerNet(nn.Module):
             [resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4][: config.cut_after]
         )
         channels = _STAGE_CHANNELS[config.backbone]
+        if config.semantic != "none":
+            self.semantic = SemanticBranch(channels[config.cut_after], mid=config.semantic_mid)
         # Skips available, from the deepest kept stage down to out_stride.
         levels = list(range(config.cut_after, -1, -1))  # stage index; 0 = stem (stride 2)
         strides = {0: 2, 1: 4, 2: 8, 3: 16, 4: 32}
@@ -171,6 +180,8 @@ class ColorizerNet(nn.Module):
         for stage in self.stages:
             y = stage(y)
             features.append(y)
+        if self.config.semantic != "none":
+            y = self.semantic(x[:, :1], y)
         skips = features[:-1][::-1]
         if self.config.out_stride == 1:
             skips.append(x)

@@ -4,8 +4,9 @@ The metadata (under the ``colorize`` key of the safetensors header) holds the fo
 the model config and a free-form training summary, so a file is self-describing.
 
 Format versions: 1, the first model (lightness in); 2 adds ``in_channels`` to the model config
-(4 for a network that takes colour hints). Version 1 files still load: their config simply has no
-``in_channels`` and means 1.
+(4 for a network that takes colour hints); 3 adds ``semantic`` and ``semantic_mid`` (the third
+model's ImageNet branch, whose weights are tensors of the file like any other). Version 1 and 2
+files still load: their config simply has no ``in_channels`` (1) or ``semantic`` ("none").
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from safetensors.torch import load_file, save_file
 from .errors import ModelNotInstalledError, WeightsError
 from .model import ColorizerNet, ModelConfig
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 METADATA_KEY = "colorize"
 DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
 # What a weights file may ask for: (type, smallest, largest) per numeric setting, checked before
@@ -47,8 +48,10 @@ def default_weights_path() -> Path:
     return Path(__file__).resolve().parent.parent / "weights" / DEFAULT_WEIGHTS_NAME
 
 
-def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict | None = None) -> Path:
-    """Write ``model``'s weights atomically with its config and ``metadata`` (a JSON-able dict)."""
+def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict | None = None,
+                 half: bool = False) -> Path:
+    """Write ``model``'s weights atomically with its config and ``metadata`` (a JSON-able dict);
+    ``half`` stores floating-point tensors as float16 (half the size; loading widens them)."""
     path = Path(path)
     header = {
         "format_version": FORMAT_VERSION,
@@ -56,6 +59,8 @@ def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict
         "training": metadata or {},
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -162,9 +167,11 @@ def check_config(config) -> None:
             raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not {value!r}")
         if not (math.isfinite(value) and low <= value <= high):
             raise ValueError(f"{name} must be from {low} to {high}, not {value!r}")
-    for name in ("backbone", "head"):
+    for name in ("backbone", "head", "semantic"):
         if name in config and not isinstance(config[name], str):
             raise ValueError(f"{name} must be a name, not {config[name]!r}")
+    if "semantic_mid" in config and not isinstance(config["semantic_mid"], bool):
+        raise ValueError(f"semantic_mid must be true or false, not {config['semantic_mid']!r}")
 
 
 def _existing(path: str | os.PathLike) -> Path:
