@@ -334,7 +334,7 @@ def _colorize(items, todo, args):
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from colorize_app.core.batch import run_batch
+    from colorize_app.core.batch import is_film, run_batch
     from colorize_app.core.engine import Engine, default_threads
 
     options = _options(args)
@@ -346,11 +346,13 @@ def _colorize(items, todo, args):
 
     waiting = {id(item) for item in todo}
     shown = {}  # progress already drawn for each photo, 0..1
-    from colorize_app.core.batch import is_film
-
-    unit = "file" if any(is_film(item.source) for item in todo) else "photo"
-    with tqdm(total=len(todo), unit=unit, file=sys.stderr, dynamic_ncols=True,
-              bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]") as bar, \
+    # A film is one item that takes minutes or hours: the bar shows the share done and the time
+    # left, not a count that reads 0/1 until the film is half done.
+    films = any(is_film(item.source) for item in todo)
+    bar_format = ("{l_bar}{bar}| [{elapsed}<{remaining}]" if films
+                  else "{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]")  # fmt: skip
+    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
+              bar_format=bar_format) as bar, \
             logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
 
         def on_progress(item, fraction):

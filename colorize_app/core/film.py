@@ -123,14 +123,18 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
     with _Lock(folder, output.name):
         parts = _finished_parts(folder, _fingerprint(source, job, hints, params))
-        state = _load_state(folder, parts[-1]) if parts else SteadyState(hints=_displayed_to_coded(hints, info.rotation))
+        if parts:
+            state = _load_state(folder, parts[-1])
+        else:
+            state = SteadyState(hints=_displayed_to_coded(hints, info.rotation))
         frames_done = sum(part.frames for part in parts)
         if parts:
             logger.info("%s: resuming after %d finished frames", source.name, frames_done)
         srgb_table(1)  # the gray shortcut of compose: built once, repaid within a few frames
         frames_done = _colorize_parts(job, predict, info, parts, state, params, folder,
-                                      frames_done, progress, is_cancelled, notes)  # fmt: skip
+                                      frames_done, progress, is_cancelled)  # fmt: skip
         if not parts:
+            shutil.rmtree(folder, ignore_errors=True)
             raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
         if info.frames and frames_done < info.frames * 0.98:
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
@@ -143,7 +147,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
 
 
 def _colorize_parts(job, predict, info, parts, state, params, folder, frames_done, progress,
-                    is_cancelled, notes) -> int:  # fmt: skip
+                    is_cancelled) -> int:  # fmt: skip
     """Colorize the frames after the finished ``parts`` into new parts (appended to ``parts``)."""
     options = job.options
     steady = SteadyColour(params, state)
