@@ -215,17 +215,22 @@ def test_a_films_hints_file_follows_the_shot_and_ends_with_it(tmp_path, hint_wei
     from colorize_app.core.hints import Hint
     from colorize_app.core.sidecar import write_hints
 
-    red = Hint(0.75, 0.5, "#c0392b")
-    source = films.make_film(tmp_path / "pan.mp4", films.frames(16, cut_at=10, step=5))
+    # On a mid-gray blob of the first frame (black has no colour to give); the camera pans 2
+    # pixels a frame, so 29 frames later the blob is 58 pixels to the left, then a cut.
+    start, y = 68, 22
+    red = Hint(start / films.WIDTH, y / films.HEIGHT, "#c0392b")
+    source = films.make_film(tmp_path / "pan.mp4", films.frames(34, cut_at=30, step=2))
     write_hints(source, [red])  # pan.mp4.colorize.json, as the window saves it
     status, out, _ = run(capsys, source, "--weights", hint_weights, "--render-size", 96)
     assert status == 0 and "1 of them with colour hints." in out
     pictures = films.decoded(tmp_path / "pan_colorized.mp4")
 
-    def redness(picture, x, y=32):
+    def redness(picture, x):
         ab = rgb_to_lab(picture[y - 3 : y + 3, x - 3 : x + 3]).reshape(-1, 3)[:, 1:].mean(0)
         return -float(np.linalg.norm(ab - np.asarray(red.ab)))
 
-    followed = 72 - 5 * 9  # the hinted thing, 9 frames later, has moved 45 pixels left
-    assert redness(pictures[9], followed) > redness(pictures[9], 72) + 10
-    assert redness(pictures[9], followed) > redness(pictures[12], 72 - 5 * 2) + 10  # the next shot: not red
+    followed = start - 2 * 29
+    assert redness(pictures[29], followed) > -10  # the hinted thing is still red (2.9 away)
+    # ... and the place where the hint was is not (hints left in place: 29 and 35 away)
+    assert redness(pictures[29], followed) > redness(pictures[29], start) + 20
+    assert redness(pictures[32], followed) < redness(pictures[29], followed) - 20  # the next shot
