@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from colorize_app import APP_ID, APP_NAME, __version__
+from colorize_app.core.names import PrintableFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,11 @@ def setup_logging(log_dir: Path | None) -> None:
                 log_dir / "colorize.log", maxBytes=1_000_000, backupCount=2, encoding="utf-8"))
         except OSError:
             pass  # a read-only home must not stop the window
-    logging.basicConfig(level=logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # File names in messages may carry terminal controls: the log shows them as escapes.
+    formatter = PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=handlers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,10 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
     setup_logging(Path(log_dir) if log_dir else None)
 
-    from colorize_app.ui.single_instance import InstanceServer, send_to_running
+    from colorize_app.ui.single_instance import InstanceServer, send_to_running, session_name
 
     if args.settings is None and send_to_running(args.paths):
-        return 0  # the running window opens them (tests and benchmarks pass --settings)
+        # the running window opens them (tests and benchmarks pass --settings); say where
+        what = f"{len(args.paths)} photo(s) or folder(s) went" if args.paths else "it was brought forward"
+        print(f"{APP_NAME} is already open on {session_name()}: {what} to that window.",
+              file=sys.stderr)  # fmt: skip
+        return 0
 
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.resources import app_icon

@@ -18,6 +18,7 @@ import sys
 import threading
 
 from colorize_app import __version__
+from colorize_app.core.names import PrintableFormatter, printable
 from colorize_app.core.vocabulary import (
     DEFAULT_DEVICE,
     DEFAULT_EXPORT_FORMAT,
@@ -158,7 +159,7 @@ def _on_terminate(signum, frame):
     raise Terminated()
 
 
-class _Formatter(logging.Formatter):
+class _Formatter(PrintableFormatter):
     """Log lines without tracebacks (unless --verbose), with names made printable."""
 
     def __init__(self, verbose: bool) -> None:
@@ -169,14 +170,7 @@ class _Formatter(logging.Formatter):
         if not self.verbose and record.exc_info:
             record = logging.makeLogRecord(record.__dict__)
             record.exc_info = record.exc_text = None
-        return printable(super().format(record))
-
-
-def printable(text: str) -> str:
-    """``text`` with the bytes of undecodable file names as \\xNN, printable on any terminal."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
+        return super().format(record)
 
 
 def _say(text: str, file=None) -> None:
@@ -240,8 +234,8 @@ def _error(message) -> None:
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from colorize_app.core.batch import check_output_folders, plan_batch
-    from colorize_app.core.errors import ColorizeError, ImageWriteError
+    from colorize_app.core.batch import plan_batch
+    from colorize_app.core.errors import ColorizeError
 
     if args.engine == "ray":
         from colorize_app.archive import INSTALL_HINT, ray_available
@@ -256,18 +250,50 @@ def _run(args: argparse.Namespace) -> int:
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
-    if args.output_dir is not None:
+    made = _make_output_folder(args.output_dir) if args.output_dir is not None else []
+    try:
+        status = _run_planned(items, args)
+    except ColorizeError:
+        _remove_if_empty(made)  # nothing could start: leave no empty folder behind
+        raise
+    if status == EXIT_ERROR:
+        _remove_if_empty(made)
+    return status
+
+
+def _make_output_folder(folder) -> list:
+    """Make ``folder`` and the folders above it that are missing; returns those, deepest first."""
+    from pathlib import Path
+
+    from colorize_app.core.errors import ImageWriteError
+
+    missing, above = [], Path(folder)
+    while not above.exists() and above.parent != above:
+        missing.append(above)
+        above = above.parent
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise ImageWriteError(f"Cannot create the output folder {folder}: {e.strerror or e}.") from None
+    return missing
+
+
+def _remove_if_empty(folders) -> None:
+    for folder in folders:
         try:
-            os.makedirs(args.output_dir, exist_ok=True)
-        except OSError as e:
-            raise ImageWriteError(
-                f"Cannot create the output folder {args.output_dir}: {e.strerror or e}."
-            ) from None
-    waiting = sum(item.status == Status.WAITING for item in items)
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove): the folders above it are not either
+
+
+def _run_planned(items, args: argparse.Namespace) -> int:
+    from colorize_app.core.batch import check_output_folders
+
+    _fail_named_non_photos(items)
     check_output_folders(items)
     todo = [item for item in items if item.status == Status.WAITING]
-    if waiting and not todo:  # every result was refused up front: nothing could start
-        _report(items)
+    if not todo and any(item.refused for item in items):
+        _report(items)  # every result was refused up front (where it would go): nothing could start
         return EXIT_ERROR
     if args.engine == "ray":
         return _colorize_on_ray(items, args)
@@ -282,6 +308,16 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
     return _report(items)
+
+
+def _fail_named_non_photos(items) -> None:
+    """A file the user named that is not a photo was not done: a failure (exit 1). Folders'
+    other files never become items, so a folder walk stays quiet about them."""
+    from colorize_app.core.batch import NOT_A_PHOTO, NOT_A_PHOTO_OR_FILM
+
+    for item in items:
+        if item.status == Status.SKIPPED and item.reason in (NOT_A_PHOTO, NOT_A_PHOTO_OR_FILM):
+            item.status = Status.FAILED
 
 
 def _hints_given(args: argparse.Namespace):
@@ -325,7 +361,7 @@ def _colorize_on_ray(items, args) -> int:
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
         counts = manifest.counts()
     status = _report(items)
-    print(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
+    _say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
     return status
 
@@ -345,30 +381,37 @@ def _colorize(items, todo, args):
                                      engine.device_name())
 
     waiting = {id(item) for item in todo}
-    shown = {}  # progress already drawn for each photo, 0..1
-    # A film is one item that takes minutes or hours: the bar shows the share done and the time
-    # left, not a count that reads 0/1 until the film is half done.
+    # The bar counts whole photos, so its percentage, its bar and "n/total" always agree; the
+    # last photo only sets the count, and closing the bar draws the 100 % line, once. A film is
+    # one item that takes minutes or hours: with films, the bar moves within each film (frames
+    # done) and shows the share done and the time left instead of a count.
     films = any(is_film(item.source) for item in todo)
-    bar_format = ("{l_bar}{bar}| [{elapsed}<{remaining}]" if films
-                  else "{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}, {rate_fmt}]")  # fmt: skip
+    shown = {}  # the share of each film already drawn, 0..1
+    bar_format = "{l_bar}{bar}| [{elapsed}<{remaining}]" if films else None
     with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
               bar_format=bar_format) as bar, \
             logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
 
-        def on_progress(item, fraction):
-            bar.update(max(0.0, fraction - shown.get(id(item), 0.0)))
-            shown[id(item)] = max(fraction, shown.get(id(item), 0.0))
-
         def on_item(item):
             if id(item) not in waiting:
                 return  # skipped or failed while planning: not part of the bar
-            on_progress(item, 1.0)
             if item.note:
                 bar.write(printable(f"colorize: {item.note}"), file=sys.stderr)
             if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
+            rest = 1.0 - shown.pop(id(item), 0.0)
+            if bar.n + rest < bar.total - 1e-9:
+                bar.update(rest)
+            else:
+                bar.n = bar.total
 
-        return run_batch(items, engine.predict, options, on_item=on_item, on_progress=on_progress)
+        def on_progress(item, fraction):
+            if is_film(item.source) and fraction < 1.0 and fraction > shown.get(id(item), 0.0):
+                bar.update(fraction - shown.get(id(item), 0.0))
+                shown[id(item)] = fraction
+
+        return run_batch(items, engine.predict, options, on_item=on_item,
+                         on_progress=on_progress if films else None)  # fmt: skip
 
 
 def _report(items) -> int:

@@ -16,6 +16,8 @@ import re
 import sys
 import threading
 
+from colorize_app.core.names import printable
+
 logger = logging.getLogger("colorize.native")
 
 NOISE = re.compile(
@@ -63,4 +65,4 @@ def _pump(read_end: int, real) -> None:
             if NOISE.match(line):
                 logger.info("%s", line)
             elif line:
-                real.write(line + "\n")
+                real.write(printable(line) + "\n")  # a library may print a file name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -179,3 +180,38 @@ def test_killed_run_leaves_no_partial_output_and_a_re_run_finishes(tmp_path, tin
     expected = set(originals) | {f"p{i:02}_colorized.png" for i in range(count)}
     assert {p.name for p in photos.iterdir()} == expected  # no temporary files left either
     assert {name: digest(photos / name) for name in originals} == originals
+
+
+def _bar_frames(err: str) -> list[tuple[int, int, int]]:
+    """(percent, done, total) of every progress bar line the command line drew."""
+    frames = []
+    for frame in re.split(r"[\r\n]", err):
+        found = re.search(r"(\d+)%\|.*\| (\d+)/(\d+) ", frame)
+        if found:
+            frames.append(tuple(int(g) for g in found.groups()))
+    return frames
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_progress_bar_agrees_with_itself_and_ends_once(tmp_path, tiny_weights, capsys, count):
+    for i in range(count):
+        save_photo(tmp_path / f"p{i}.jpg", size=(1000, 1500))  # long enough for frames mid-photo
+    status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 32)
+    assert status == 0, out + err
+    frames = _bar_frames(err)
+    assert frames, err
+    for percent, done, total in frames:  # "12%| 2/20" and "95%| 1/1" are what a user doubts
+        assert total == count and percent == round(100 * done / total), frames
+    assert [frame for frame in frames if frame[0] == 100] == [(100, count, count)], frames
+
+
+def test_a_file_named_that_cannot_be_colorized_is_a_failure(tmp_path, tiny_weights, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    status, out, err = run(capsys, notes)
+    assert status == 1, out + err
+    assert "failed 1" in out and "notes.txt" in out
+    save_photo(tmp_path / "p.jpg")
+    status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 32)
+    assert status == 0, out + err  # in a folder, other files are left alone quietly
+    assert "notes.txt" not in out + err and "failed 0" in out

@@ -10,8 +10,8 @@ from __future__ import annotations
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91"),
     "people": ("utkf", "face"),
-    "animals": ("animal", "pets", "racc", "kanga"),
-    "objects": ("cloth", "dbth", "food", "flower", "inet"),
+    "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee"),
+    "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from colorize_app.core.atomic import temp_prefix
+
 
 def save_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     step: int, rng: np.random.Generator, extra: dict) -> None:
@@ -23,7 +25,7 @@ def save_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.opti
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         torch.save(state, tmp)

@@ -247,13 +247,14 @@ def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.devi
                             for i in range(0, len(light), 32)])
         extra["val_hint_ab_error"] = float((hinted - ab).norm(dim=1).mean())
     model.train()
+    hue = hue_accuracy(pred, ab)
     dist_ab = (pred - ab).norm(dim=1).flatten()
     thresholds = torch.arange(0, 151, dtype=torch.float32)
     auc = float((dist_ab[None, :] <= thresholds[:, None]).float().mean() * 100)
     lab = torch.cat([(light + 1) * 50, pred], dim=1).permute(0, 2, 3, 1).numpy()
     cf_pred = np.mean([colourfulness((lab_to_rgb(x) * 255 + 0.5).astype(np.uint8)) for x in lab])
     cf_true = np.mean([colourfulness(x) for x in rgb])
-    return {"val_ab_error": float(dist_ab.mean()), "val_auc": auc, "val_cf": float(cf_pred),
+    return {"val_ab_error": float(dist_ab.mean()), "val_auc": auc, "val_hue": hue, "val_cf": float(cf_pred),
             "val_delta_cf": float(abs(cf_pred - cf_true)), **extra}
 
 
@@ -266,6 +267,18 @@ def validate(model: ColorizerNet, cache, val_idx: np.ndarray, foreign_idx: np.nd
         foreign = evaluate(model, cache, foreign_idx, device)
         record.update({k.replace("val_", "foreign_"): v for k, v in foreign.items()})
     return record
+
+
+def hue_accuracy(pred: torch.Tensor, ab: torch.Tensor) -> float:
+    """metrics.md's hue accuracy over all the crops' colourful pixels at once (N x 2 x H x W):
+    the share (%) of true chroma >= 15 whose prediction has chroma >= 5 within 45 degrees."""
+    colourful = ab.norm(dim=1) >= 15
+    close = (pred.norm(dim=1) >= 5) & (_angle(pred) - _angle(ab)).remainder(360).sub(180).abs().ge(135)
+    return float((close & colourful).sum() / colourful.sum().clamp_min(1) * 100)
+
+
+def _angle(ab: torch.Tensor) -> torch.Tensor:
+    return torch.rad2deg(torch.atan2(ab[:, 1], ab[:, 0]))
 
 
 def setup_distributed(args) -> tuple[int, int, torch.device]:

@@ -9,14 +9,21 @@ not tried again unless asked (a broken scan stays broken; the archivist reads wh
 
 from __future__ import annotations
 
+import errno
+import functools
+import os
 import sqlite3
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from colorize_app.core.errors import ColorizeError
+
 MANIFEST_NAME = "colorize-manifest.sqlite"
 
+COLUMNS = ("path", "status", "reason", "seconds", "output", "run", "finished")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS photos (
     path     TEXT PRIMARY KEY,
@@ -28,6 +35,10 @@ CREATE TABLE IF NOT EXISTS photos (
     finished REAL NOT NULL
 )
 """
+
+
+class ManifestError(ColorizeError):
+    """The manifest cannot be opened or written; the message names the file and says why."""
 
 
 @dataclass(frozen=True)
@@ -56,19 +67,96 @@ def default_manifest_path(paths, output_dir=None) -> Path:
     return (first if first.is_dir() else first.parent) / MANIFEST_NAME
 
 
+def _sentence(path: Path, error: Exception) -> str:
+    """What went wrong with the manifest at ``path``, in words."""
+    text = str(error)
+    if isinstance(error, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        reason = "it is damaged or not a SQLite file"
+    elif "readonly" in text or "read-only" in text:
+        reason = "it or its folder is read-only"
+    elif isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
+    elif "unable to open" in text or isinstance(error, OSError):
+        reason = "it cannot be opened or created there"
+    else:
+        reason = text
+    return (f"The manifest {path} cannot be used ({reason}). Give another file with --manifest, "
+            "or move this one away to start a new record.")
+
+
+def _reported(method):
+    """Turn SQLite's and the system's errors in ``method`` into a ManifestError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise ManifestError(_sentence(self.path, exc)) from exc
+
+    return wrapper
+
+
 class Manifest:
-    """An open manifest file. One writer (the driver); readers may look at any time."""
+    """An open manifest file. One writer (the driver); readers may look at any time.
+
+    Every problem with the file (not a SQLite file, damaged, another table of that name, a
+    folder, read-only, the disk gone) is a ManifestError that names it; one that stops the file
+    from being opened leaves no folder made for it behind.
+    """
 
     def __init__(self, path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit: a row a commit
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a kill
-        self._db.execute(_SCHEMA)
-        last = self._db.execute("SELECT COALESCE(MAX(run), 0) FROM photos").fetchone()[0]
+        made = _missing_parents(self.path.parent)
+        try:
+            self._db = self._open()
+        except ManifestError:
+            for folder in made:  # deepest first; each only if still empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
+        last = self._last_run()
         self.run = last + 1
 
+    @_reported
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            kind = os.stat(self.path).st_mode
+        except FileNotFoundError:
+            kind = stat.S_IFREG  # a new manifest
+        if stat.S_ISDIR(kind):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder", str(self.path))
+        if not stat.S_ISREG(kind):  # a named pipe or a device: SQLite would wait on it
+            raise OSError(errno.EINVAL, "it is not a regular file", str(self.path))
+        db = sqlite3.connect(self.path, isolation_level=None)  # autocommit: a row a commit
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a kill
+            db.execute(_SCHEMA)
+            columns = tuple(row[1] for row in db.execute("PRAGMA table_info(photos)"))
+            if columns != COLUMNS:
+                raise sqlite3.DatabaseError("its table of photos is not Colorize's (another "
+                                            "program's file?)")  # fmt: skip
+            db.execute("SELECT COUNT(*) FROM photos").fetchone()  # reads every page: damage shows
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("BEGIN IMMEDIATE")  # a write, undone: a read-only file says so now
+            try:
+                db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                db.execute("ROLLBACK")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @_reported
+    def _last_run(self) -> int:
+        return self._db.execute("SELECT COALESCE(MAX(run), 0) FROM photos").fetchone()[0]
+
+    @_reported
     def record(self, row: Row) -> None:
         """Write (or replace) ``row.path``'s line, committed before this returns."""
         self._db.execute(
@@ -77,20 +165,24 @@ class Manifest:
              None if row.output is None else text(row.output), self.run, time.time()),
         )  # fmt: skip
 
+    @_reported
     def rows(self) -> dict[str, Row]:
         """Every photo recorded so far, by path."""
         cursor = self._db.execute("SELECT path, status, reason, seconds, output FROM photos")
         return {r[0]: Row(*r) for r in cursor}
 
+    @_reported
     def done(self) -> set[str]:
         """Paths recorded as colorized (by this run or an earlier one), as ``text`` gives them."""
         return {r[0] for r in self._db.execute("SELECT path FROM photos WHERE status = 'done'")}
 
+    @_reported
     def failed(self) -> dict[str, str]:
         """Paths recorded as failed, with the reason."""
         query = "SELECT path, reason FROM photos WHERE status = 'failed'"
         return dict(self._db.execute(query))
 
+    @_reported
     def counts(self) -> Counter:
         """How many photos the manifest holds per status."""
         return Counter(dict(self._db.execute("SELECT status, COUNT(*) FROM photos GROUP BY status")))
@@ -103,3 +195,12 @@ class Manifest:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _missing_parents(folder: Path) -> list[Path]:
+    """The folders of ``folder``'s path that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    return missing

@@ -10,9 +10,12 @@ travel back to the driver, which writes them to the manifest as they stream in.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,6 +24,7 @@ import numpy as np
 import ray
 
 from colorize_app.archive.manifest import Manifest, Row, text
+from colorize_app.archive.reaper import Reaper, start_reaper
 from colorize_app.core.batch import BatchItem, BatchRunner
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.job import Job, JobOptions, JobResult, will_skip
@@ -36,6 +40,7 @@ DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
 COLUMNS = ("source", "output", "status", "reason", "seconds")
+_reaper: Reaper | None = None  # of the local Ray instance connect() started
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,39 @@ class Colorizer:
 def connect(address: str | None = None) -> bool:
     """Join the Ray cluster at ``address`` ("auto", "HOST:PORT", "ray://..."), or start a local
     instance when None; does nothing when this process is connected already. True when it
-    connected (the caller then disconnects when done)."""
+    connected (the caller then calls ``disconnect``, which also stops what was started here)."""
+    global _reaper
     if ray.is_initialized():
         return False
-    ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    if address is None:  # Ray's processes are ours to stop, even if this one is killed
+        _reaper = start_reaper()
+    with _python_signal_handlers():
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
     return True
+
+
+def disconnect() -> None:
+    """Leave Ray; a local instance that ``connect`` started is stopped, every process of it."""
+    global _reaper
+    ray.shutdown()
+    if _reaper is not None:
+        _reaper.close()
+        _reaper = None
+
+
+@contextlib.contextmanager
+def _python_signal_handlers():
+    """Keep this process's SIGTERM and SIGINT handlers through ``ray.init``, which puts its own
+    in their place (they print a stack dump and abort: exit 134, not the run's "stopped")."""
+    signals = (signal.SIGTERM, signal.SIGINT)
+    in_main = threading.current_thread() is threading.main_thread()
+    saved = {signum: signal.getsignal(signum) for signum in signals} if in_main else {}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | None = None,
@@ -147,7 +180,7 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
                                  gpus_per_worker=gpus_per_worker))  # fmt: skip
     finally:
         if connected:
-            ray.shutdown()
+            disconnect()
     return items
 
 

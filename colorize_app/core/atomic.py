@@ -3,7 +3,8 @@
 The bytes go to a hidden temporary file in the destination folder (same file system, so the
 rename is atomic), are flushed to disk, then renamed over the target. A crash or a kill leaves at
 most a hidden ``.<name>.<pid>-<random>.colorize-tmp``; the next write of the same target removes
-it. A writer holds an advisory lock on its temporary file for as long as it lives, so "stale" is
+it. A name too long to leave room for that (a legal 250-byte name) is cut and given a hash in the
+temporary name (``temp_key``), so the temporary file never exceeds the file system's 255 bytes. A writer holds an advisory lock on its temporary file for as long as it lives, so "stale" is
 provable: a temporary file is removed only when nobody holds its lock (another run writing into
 the same folder keeps its own). Without ``fcntl`` (Windows) the lock is the system's own: a file
 open for writing cannot be deleted there.
@@ -12,6 +13,7 @@ open for writing cannot be deleted there.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import secrets
@@ -31,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".colorize-tmp"
 PROBE_PREFIX = ".colorize-probe."
+NAME_MAX = 255  # bytes in one file name on the usual file systems
+# A temporary name is "." + key + "." + "<pid>-<8 hex>" + TEMP_SUFFIX: 2 + 16 + 13 bytes besides the key
+# (a pid has at most 7 digits on Linux, whose pid_max is 4194304).
+TEMP_ROOM = 2 + 16 + len(TEMP_SUFFIX)
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -45,7 +51,7 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
         raise ImageWriteError(f"{path} already exists; choose overwrite to replace it.")
     remove_stale_temps(path)
     try:
-        temp, fd = _create_locked(folder, f".{path.name}.")
+        temp, fd = _create_locked(folder, temp_prefix(path.name))
     except OSError as e:
         raise write_error(path, e) from None
     try:
@@ -118,13 +124,41 @@ def free_bytes(folder) -> int | None:
 def remove_stale_temps(path: Path) -> None:
     """Delete temporary files that an interrupted earlier write of ``path`` left behind (those
     whose writer is gone; another process's write in progress is left alone)."""
-    for stale in _stale(path.parent, f".{path.name}."):
+    for stale in _stale(path.parent, temp_prefix(path.name)):
         logger.info("Removing %s left by an interrupted save", stale)
         _unlink_quietly(stale)
 
 
+def temp_key(name: str) -> str:
+    """How the temporary files of a target named ``name`` name it: the name itself, or, when the
+    name leaves no room within NAME_MAX, its start and a hash of the whole (still one per name)."""
+    raw = os.fsencode(name)
+    room = NAME_MAX - TEMP_ROOM
+    if len(raw) <= room:
+        return name
+    digest = hashlib.sha1(raw).hexdigest()[:10]
+    return os.fsdecode(_cut(raw, room - len(digest) - 1)) + "~" + digest
+
+
+def temp_prefix(name: str) -> str:
+    """The start of every temporary file's name for a target named ``name``."""
+    return f".{temp_key(name)}."
+
+
+def _cut(raw: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of ``raw``, fewer if that would cut a UTF-8 character in two."""
+    for end in range(size, max(size - 4, 0), -1):
+        try:
+            raw[:end].decode("utf-8")
+            return raw[:end]
+        except UnicodeDecodeError:
+            continue
+    return raw[:size]  # not UTF-8 anyway: bytes stay bytes
+
+
 def live_writes(folder) -> set[str]:
-    """Names of the files in ``folder`` that some process is writing right now."""
+    """``temp_key`` of the files in ``folder`` that some process is writing right now (the name
+    itself, unless it is very long)."""
     names = set()
     for temp in _temps(Path(folder), "."):
         if temp.name.startswith(PROBE_PREFIX) or not _held(temp):

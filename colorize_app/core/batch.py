@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from colorize_app.core.atomic import free_bytes, live_writes, probe_writable
+from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 WAITING, DONE, SKIPPED, FAILED = Status.WAITING, Status.DONE, Status.SKIPPED, Status.FAILED
 NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16 units)
+NOT_A_PHOTO = "not a JPEG, PNG, TIFF, BMP or WebP file"
+NOT_A_PHOTO_OR_FILM = f"{NOT_A_PHOTO} or film (MP4, MOV, MKV, AVI, WebM)"
 
 
 @dataclass
@@ -46,6 +48,9 @@ class BatchItem:
     reason: str = ""
     note: str = ""  # worth telling although the photo was done (a damaged hints file)
     hints: int = 0  # how many colour hints the photo was colorized with
+    # Failed before any work because of where its result would go (the original's place, another
+    # result's name, a folder that refuses writes): the run's settings are at fault, not the photo.
+    refused: bool = False
 
 
 @dataclass
@@ -175,8 +180,7 @@ def _explicit_file(item: BatchItem, suffix: str, films: bool) -> BatchItem:
     if item.source.name.lower().endswith(SIDECAR_SUFFIX):
         item.status, item.reason = SKIPPED, "this is a Colorize hints file, not a photo"
     elif not is_supported(item.source, films=films):
-        videos = " or video (MP4, MOV, MKV, AVI, WebM)" if films else ""
-        item.status, item.reason = SKIPPED, f"not a JPEG, PNG, TIFF, BMP or WebP file{videos}"
+        item.status, item.reason = SKIPPED, NOT_A_PHOTO_OR_FILM if films else NOT_A_PHOTO
     elif is_own_output(item.source, suffix):
         item.status, item.reason = SKIPPED, "this is already a Colorize result"
     return item
@@ -238,14 +242,17 @@ def _settle(items: list[BatchItem], overwrite: bool) -> list[BatchItem]:
             continue
         out_key = os.path.normcase(os.path.realpath(item.output))
         if out_key == key:
-            item.status, item.reason = FAILED, "its result would replace the original"
+            _refuse(item, "its result would replace the original")
         elif out_key in outputs:
-            other = outputs[out_key].source
-            item.status, item.reason = FAILED, f"its result would have the same name as {other}'s"
+            _refuse(item, f"its result would have the same name as {outputs[out_key].source}'s")
         else:
             _check_output(item, overwrite, writing)
         outputs.setdefault(out_key, item)
     return kept
+
+
+def _refuse(item: BatchItem, reason: str) -> None:
+    item.status, item.reason, item.refused = FAILED, reason, True
 
 
 def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]]) -> None:
@@ -253,10 +260,8 @@ def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]
     name = item.output.name
     size = len(os.fsencode(name))
     if size > NAME_MAX:
-        item.status, item.reason = FAILED, (
-            f"the name of its result would be too long ({size} bytes; file systems allow "
-            f"{NAME_MAX}): shorten the file name or the suffix"
-        )
+        _refuse(item, f"the name of its result would be too long ({size} bytes; file systems "
+                      f"allow {NAME_MAX}): shorten the file name or the suffix")  # fmt: skip
         return
     try:
         info = os.stat(item.output)
@@ -264,14 +269,12 @@ def _check_output(item: BatchItem, overwrite: bool, writing: dict[Path, set[str]
         info = None
     except OSError as e:
         too_long = e.errno == errno.ENAMETOOLONG
-        item.status, item.reason = FAILED, (
-            "the path of its result would be too long for the file system" if too_long
-            else f"its result {item.output} cannot be checked ({e.strerror or e})"
-        )
+        _refuse(item, "the path of its result would be too long for the file system" if too_long
+                else f"its result {item.output} cannot be checked ({e.strerror or e})")  # fmt: skip
         return
     if info is not None and stat.S_ISDIR(info.st_mode):
-        item.status, item.reason = FAILED, f"its result's name {name} is taken by a folder"
-    elif name in _cached(writing, item.output.parent, live_writes):
+        _refuse(item, f"its result's name {name} is taken by a folder")
+    elif temp_key(name) in _cached(writing, item.output.parent, live_writes):
         item.status, item.reason = SKIPPED, f"another Colorize run is saving {name} right now"
     elif info is not None and info.st_size > 0 and not overwrite:
         item.status, item.reason = SKIPPED, f"already colorized ({name} exists)"
@@ -302,13 +305,11 @@ def check_output_folders(items: Iterable[BatchItem]) -> None:
                 verdicts[folder] = str(e)
             free[folder] = free_bytes(folder)
         if verdicts[folder]:
-            item.status, item.reason = FAILED, verdicts[folder]
+            _refuse(item, verdicts[folder])
         elif free[folder] is not None and free[folder] < _size_of(item.source):
             # A zero-byte probe fits on a full disk; a result about the original's size does not.
-            item.status, item.reason = FAILED, (
-                f"Not enough disk space to save {item.output} "
-                f"({free[folder] / 1e6:.1f} MB free in {folder})."
-            )
+            _refuse(item, f"Not enough disk space to save {item.output} "
+                          f"({free[folder] / 1e6:.1f} MB free in {folder}).")  # fmt: skip
 
 
 def _size_of(path: Path) -> int:

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 
+from .backbones import ResNet
 from .colour import AB_SCALE, ab_gamut_bins
 from .semantic import SEMANTIC_BACKBONES, SemanticBranch
 
@@ -123,8 +123,7 @@ class ColorizerNet(nn.Module):
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or ModelConfig()
-        resnet = getattr(torchvision.models, config.backbone)(weights=None)
-        resnet.conv1 = nn.Conv2d(config.in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        resnet = ResNet(config.backbone, in_channels=config.in_channels)
         self.stem = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu)
         self.pool = resnet.maxpool
         self.stages = nn.ModuleList(

@@ -2,7 +2,7 @@
 
 The seed report's network fused the output of an ImageNet classifier into its colorization
 network, so that grass is green because it is grass. The third model does the same with
-MobileNetV2's features (torchvision's architecture; the ImageNet weights come in at training time
+MobileNetV2's features (torchvision's architecture, ``backbones.py``; the ImageNet weights come in at training time
 only, see ``training/semantic_init.py``, and ship inside the model's own ``.safetensors``):
 
 - its first convolution is folded to one input channel: a gray photo has R = G = B, so the RGB
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
+
+from .backbones import mobilenet_v2_features
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -59,7 +60,7 @@ def fold_rgb_stem(conv: nn.Conv2d, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> nn.C
 
 def gray_mobilenet_v2() -> nn.Sequential:
     """MobileNetV2's feature extractor with a one-channel first convolution (weights unset)."""
-    features = torchvision.models.mobilenet_v2(weights=None).features
+    features = mobilenet_v2_features()
     first = features[0][0]
     features[0][0] = nn.Conv2d(1, first.out_channels, first.kernel_size, first.stride, first.padding, bias=True)
     return features

@@ -12,12 +12,14 @@ caller colorizes without hints and leaves the file as it is.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 
 from .atomic import write_bytes_atomic
 from .errors import ColorizeError
+from .files import UnreadableFile, read_bounded
 from .hints import Hint
 
 SIDECAR_SUFFIX = ".colorize.json"
@@ -38,30 +40,50 @@ def sidecar_path(photo: str | os.PathLike) -> Path:
 
 
 def read_hints_file(path: str | os.PathLike) -> list[Hint]:
-    """The hints in a hints file; HintsFileError with a sentence naming the file if unusable."""
+    """The hints in a hints file; HintsFileError with a sentence naming the file if unusable.
+
+    The file is read without waiting and only up to MAX_BYTES (see files.read_bounded), and every
+    value must be of its kind: numbers that are real numbers (not true/false, not a 400-digit
+    integer no float holds), a colour that is text, a version that is the integer 1.
+    """
     path = Path(path)
     try:
-        if not path.is_file():
-            raise HintsFileError(f"{path}: the hints file is not a regular file.")
-        if path.stat().st_size > MAX_BYTES:
-            raise HintsFileError(f"{path}: too large to be a Colorize hints file.")
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bounded(path, MAX_BYTES))
+    except UnreadableFile as exc:
+        what = "too large to be" if exc.errno == errno.EFBIG else "not"
+        raise HintsFileError(f"{path}: {what} a Colorize hints file ({exc.strerror}).") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not valid JSON"
         raise HintsFileError(f"{path}: the hints file cannot be read ({reason}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise HintsFileError(f"{path}: not a Colorize hints file.")
     version = data.get("version")
-    if version != FORMAT_VERSION:
-        raise HintsFileError(f"{path}: hints file version {version!r}; this Colorize reads version "
-                             f"{FORMAT_VERSION}. Update Colorize to use it.")
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 and 1.0 == 1 in Python
+        raise HintsFileError(f"{path}: hints file version {_shown(version)}; this Colorize reads "
+                             f"version {FORMAT_VERSION}. Update Colorize to use it.")  # fmt: skip
     points = data.get("points")
     if not isinstance(points, list) or len(points) > MAX_POINTS:
         raise HintsFileError(f"{path}: the hints file is damaged (no list of points).")
     try:
-        return [Hint(float(p["x"]), float(p["y"]), str(p["color"])) for p in points]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HintsFileError(f"{path}: the hints file is damaged ({exc}).") from None
+        return [_point(p) for p in points]
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise HintsFileError(f"{path}: the hints file is damaged ({_shown(exc)}).") from None
+
+
+def _point(point) -> Hint:
+    x, y, color = point["x"], point["y"], point["color"]
+    for name, value in (("x", x), ("y", y)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} is not a number: {value!r}")
+    if not isinstance(color, str):
+        raise TypeError(f"color is not text: {color!r}")
+    return Hint(float(x), float(y), color)  # OverflowError for an integer no float holds
+
+
+def _shown(value, limit: int = 80) -> str:
+    """``value``'s repr, cut short: a 400-digit number must not fill the message."""
+    text = repr(value) if not isinstance(value, BaseException) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_hints(photo: str | os.PathLike) -> list[Hint]:

@@ -22,13 +22,17 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .atomic import temp_prefix
 from .errors import ModelNotInstalledError, WeightsError
+from .files import open_regular
 from .model import ColorizerNet, ModelConfig
 
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
 METADATA_KEY = "colorize"
 DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
+MAX_HEADER = 100_000_000  # bytes of JSON before the tensors; ours is a few kB
+LOADABLE_FLOATS = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 # What a weights file may ask for: (type, smallest, largest) per numeric setting, checked before
 # anything is built, so a crafted file cannot ask for a 27 GB decoder. Add new settings here.
 CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
@@ -62,7 +66,7 @@ def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict
     if half:
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(header)})
@@ -80,18 +84,23 @@ def read_metadata(path: str | os.PathLike) -> dict:
     """The JSON metadata of a weights file; raises WeightsError naming the file and the problem."""
     path = _existing(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(8)
+        fd = open_regular(path)  # never waits: a weights "file" may be a pipe or /proc/kmsg
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            raw = fh.read(8) if size >= 8 else b""
             if len(raw) < 8:
                 raise WeightsError(f"{path}: the file is empty or truncated, not a weights file.")
             header_len = int.from_bytes(raw, "little")
-            if header_len > 100_000_000 or header_len > path.stat().st_size - 8:
+            if header_len > MAX_HEADER or header_len > size - 8:
                 raise WeightsError(f"{path}: not a .safetensors weights file, or it is truncated.")
             header = json.loads(fh.read(header_len))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise WeightsError(f"{path}: not a .safetensors weights file (unreadable header).") from exc
     except OSError as exc:
-        raise WeightsError(f"{path}: cannot be read ({exc.strerror}).") from exc
+        raise WeightsError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     extra = header.get("__metadata__") if isinstance(header, dict) else None
     if extra is not None and not isinstance(extra, dict):
         raise WeightsError(f"{path}: not usable: its metadata is not a JSON object.")
@@ -105,7 +114,7 @@ def read_metadata(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict):
         raise WeightsError(f"{path}: not usable: its Colorize metadata is not a JSON object.")
     version = data.get("format_version")
-    if version not in READABLE_VERSIONS:
+    if type(version) is not int or version not in READABLE_VERSIONS:  # true == 1 in Python
         raise WeightsError(
             f"{path}: weights format version {version!r}; this Colorize reads versions "
             f"{', '.join(map(str, READABLE_VERSIONS))}."
@@ -138,11 +147,8 @@ def load_model(path: str | os.PathLike | None = None, *, device: str | torch.dev
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: the weights are damaged or truncated ({exc}).") from exc
-    bad = next((name for name, t in tensors.items()
-                if t.is_floating_point() and not bool(torch.isfinite(t).all())), None)  # fmt: skip
-    if bad is not None:
-        raise WeightsError(f"{path}: not usable: the weights hold values that are not numbers ({bad}).")
     model = ColorizerNet(config)
+    _check_tensors(path, tensors, model.state_dict())
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
@@ -151,6 +157,23 @@ def load_model(path: str | os.PathLike | None = None, *, device: str | torch.dev
     model.weights_path = path
     model.metadata = meta
     return model.eval().to(device)
+
+
+def _check_tensors(path: Path, tensors: dict, expected: dict) -> None:
+    """Raise WeightsError unless every tensor has a type the network computes with (float32, or
+    float16, bfloat16, float64, converted on loading) where it has a float, and exactly its own
+    type elsewhere (BatchNorm's counters), and holds only finite numbers; before anything loads."""
+    for name, tensor in tensors.items():
+        own = expected.get(name)
+        if own is None:
+            continue  # load_state_dict(strict=True) names what does not belong
+        usable = tensor.dtype in LOADABLE_FLOATS if own.is_floating_point() else tensor.dtype == own.dtype
+        if not usable:
+            raise WeightsError(f"{path}: not usable: {name} holds {str(tensor.dtype).removeprefix('torch.')} "
+                               f"values; this Colorize computes with "
+                               f"{str(own.dtype).removeprefix('torch.')}.")  # fmt: skip
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise WeightsError(f"{path}: not usable: the weights hold values that are not numbers ({name}).")
 
 
 def check_config(config) -> None:
