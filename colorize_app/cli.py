@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import signal
 import sys
@@ -19,25 +18,12 @@ import threading
 
 from colorize_app import __version__
 from colorize_app.core.names import PrintableFormatter, printable
-from colorize_app.core.vocabulary import (
-    DEFAULT_DEVICE,
-    DEFAULT_EXPORT_FORMAT,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_RENDER_SIZE,
-    DEFAULT_SATURATION,
-    DEFAULT_SUFFIX,
-    DEVICES,
-    EXPORT_FORMATS,
-    Status,
-)
+from colorize_app.core.settings import SETTINGS, Setting
+from colorize_app.core.vocabulary import Status
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
-MAX_RENDER_SIZE = 4096  # 16 MP through the network already needs several GB
-MAX_SATURATION = 10.0
-MAX_MEGAPIXELS = 10_000
 ENGINES = ("local", "ray")
-MAX_WORKERS = MAX_BATCH = 1_000_000
+MAX_WORKERS = 1_000_000  # Ray workers, photos per call of one
 SHOWN_SKIPS = 10
 RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
           "the rest.")
@@ -54,22 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         "stopped.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="photos, films and/or folders")
-    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
-    parser.add_argument("-o", "--output-dir", metavar="DIR",
-                        help="save results here (sub-folders are kept) instead of next to originals")  # fmt: skip
-    parser.add_argument("--suffix", type=_suffix, default=DEFAULT_SUFFIX, metavar="S",
-                        help="added to each result's name (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--format", type=str.upper, choices=[f.upper() for f in EXPORT_FORMATS],
-                        default=DEFAULT_EXPORT_FORMAT.upper(),
-                        help="the results' format; SAME keeps each original's (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--jpeg-quality", type=_int_up_to(100), default=DEFAULT_JPEG_QUALITY, metavar="Q",
-                        help="quality of JPEG results, 1 to 100 (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--render-size", type=_int_up_to(MAX_RENDER_SIZE), default=DEFAULT_RENDER_SIZE, metavar="N",
-                        help="long side in pixels of the copy the network sees (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--saturation", type=_saturation, default=DEFAULT_SATURATION, metavar="X",
-                        help="colour strength: 0 is gray, 1 as predicted (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE,
-                        help="where the network runs (default: %(default)s)")  # fmt: skip
+    for name, short in (("recursive", "-r"), ("output_dir", "-o"), ("suffix", ""),
+                        ("export_format", ""), ("jpeg_quality", ""), ("render_size", ""),
+                        ("saturation", ""), ("device", "")):
+        _add_setting(parser, SETTINGS[name], short)
     parser.add_argument("--weights", metavar="FILE",
                         help="a .safetensors model to use instead of the installed one")  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace existing results")
@@ -79,16 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     hints.add_argument("--hints", metavar="FILE",
                        help="apply the colour hints in FILE (a .colorize.json) to every photo "
                        "(and to each film's first shot)")  # fmt: skip
-    parser.add_argument("--max-megapixels", type=_int_up_to(MAX_MEGAPIXELS), default=DEFAULT_MAX_PIXELS // 1_000_000, metavar="N",
-                        help="refuse larger images (decompression bombs; default: %(default)s)")  # fmt: skip
+    _add_setting(parser, SETTINGS["max_megapixels"])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     _add_archive_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
+def _add_setting(parser: argparse.ArgumentParser, setting: Setting, short: str = "") -> None:
+    """One of core.settings' settings as an option, with its limits and check."""
+    flags = [short, setting.flag] if short else [setting.flag]
+    if setting.type is bool:
+        parser.add_argument(*flags, action="store_true", help=setting.help)
+        return
+
+    def parse(text: str):
+        try:
+            return setting.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = setting.type.__name__  # what argparse calls it in "invalid ... value"
+    given = setting.default != ""
+    parser.add_argument(*flags, type=parse, default=setting.default if given else None,
+                        metavar=setting.metavar or "{" + ",".join(setting.choices) + "}",
+                        help=f"{setting.help} (default: %(default)s)" if given else setting.help)
+
+
 def _format(args: argparse.Namespace) -> str | None:
-    return None if args.format == "SAME" else args.format
+    return None if args.format == "same" else args.format
 
 
 def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,9 +92,9 @@ def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
                        help="local: this computer (default); ray: Ray Data workers")  # fmt: skip
     group.add_argument("--ray-address", metavar="ADDR",
                        help="join this cluster (auto, HOST:PORT, ray://HOST:PORT); default: start Ray here")  # fmt: skip
-    group.add_argument("--workers", type=_int_up_to(MAX_WORKERS), metavar="N",
+    group.add_argument("--workers", type=_positive_int, metavar="N",
                        help="Ray workers, each holding a model (default: one per GPU, else per CPU)")  # fmt: skip
-    group.add_argument("--batch-size", type=_int_up_to(MAX_BATCH), default=16, metavar="N",
+    group.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
                        help="photos per call of a worker (default: %(default)s)")  # fmt: skip
     group.add_argument("--cpus-per-worker", type=_positive_float, metavar="X",
                        help="CPUs each worker reserves (default: 1, or 2 on a GPU cluster)")  # fmt: skip
@@ -115,40 +108,21 @@ def _add_archive_arguments(parser: argparse.ArgumentParser) -> None:
                        help="try again the photos the manifest records as failed")  # fmt: skip
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_WORKERS}, not {value}")
+    return value
+
+
+_positive_int.__name__ = "whole number"
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return value
-
-
-def _int_up_to(largest: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if not 1 <= value <= largest:
-            raise argparse.ArgumentTypeError(f"must be from 1 to {largest}, not {value}")
-        return value
-
-    parse.__name__ = "whole number"  # what argparse calls it in "invalid ... value"
-    return parse
-
-
-def _saturation(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and 0 <= value <= MAX_SATURATION):  # also rejects nan and inf
-        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SATURATION:g}, not {text}")
-    return value
-
-
-def _suffix(text: str) -> str:
-    from colorize_app.core.batch import check_suffix
-    from colorize_app.core.errors import ColorizeError
-
-    try:
-        check_suffix(text)
-    except ColorizeError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    return text
 
 
 class Terminated(KeyboardInterrupt):
@@ -247,6 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
                        format=_format(args), films=args.engine == "local")  # fmt: skip
+    _say_what_was_left(args)
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
@@ -308,6 +283,16 @@ def _run_planned(items, args: argparse.Namespace) -> int:
         finally:
             torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
     return _report(items)
+
+
+def _say_what_was_left(args: argparse.Namespace) -> None:
+    """Without -r, photos in sub-folders are left alone: say how many, and how to include them."""
+    from colorize_app.core.batch import photos_in_subfolders
+
+    left = 0 if args.recursive else photos_in_subfolders(args.paths, suffix=args.suffix)
+    if left:
+        print(f"colorize: left {left} photo(s) in sub-folders alone; -r includes them.",
+              file=sys.stderr)
 
 
 def _fail_named_non_photos(items) -> None:

@@ -52,6 +52,8 @@ def test_a_hints_file_with_a_huge_number_costs_only_its_own_photos_hints(qtbot, 
     window = _window(qtbot, open_window, hint_weights)
     window.open_paths([tmp_path])
     first, second, third = window.model.entries()
+    # Read off the GUI thread: each photo's answer comes on its own.
+    qtbot.waitUntil(lambda: all(e.hints is not None for e in (first, second, third)), timeout=TIMEOUT)
     assert first.hints == (Hint(0.1, 0.1, RED),)
     assert second.hints == () and "b.png.colorize.json" in second.hints_note
     assert third.hints == (Hint(0.9, 0.9, RED),)
@@ -66,6 +68,8 @@ def test_a_full_disk_while_saving_hints_keeps_the_old_file_and_says_so(qtbot, op
     before = digest(sidecar_path(photo))
     window = _window(qtbot, open_window, hint_weights)
     window.open_paths([photo])
+    [entry] = window.model.entries()
+    qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)  # read off the GUI thread
     real_fsync = os.fsync
 
     def full(fd):  # the bytes do not fit: where a file system says so (delayed allocation, NFS)
@@ -75,7 +79,8 @@ def test_a_full_disk_while_saving_hints_keeps_the_old_file_and_says_so(qtbot, op
     window.hints.message.connect(messages.append)
     monkeypatch.setattr(os, "fsync", full)
     try:
-        window.hints.place(0.6, 0.6, RED)
+        window.hints.place(0.6, 0.6, RED)  # written off the GUI thread: its answer comes later
+        qtbot.waitUntil(lambda: any("could not be saved" in m for m in messages), timeout=TIMEOUT)
     finally:
         monkeypatch.setattr(os, "fsync", real_fsync)
     assert any("could not be saved" in m and "disk space" in m for m in messages), messages

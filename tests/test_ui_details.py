@@ -132,7 +132,7 @@ def test_quitting_mid_batch_asks_first_and_stop_says_stopped(qtbot, make_window,
     asked = []
     monkeypatch.setattr(guards, "ask_quit_mid_batch",
                         lambda parent, left: asked.append(left) or False)
-    with heard(qtbot, window.host.colorizer.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, window.host.network.finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     window.close()
     assert asked and asked[0] >= 1
@@ -254,7 +254,7 @@ def test_preferences_are_the_command_lines_export_settings_with_its_defaults(qtb
     defaults = cli.build_parser().parse_args(["x"])
     settings = AppSettings(tmp_path / "s.ini")
     assert settings.suffix == defaults.suffix
-    assert settings.export_format.upper() == defaults.format
+    assert settings.export_format == defaults.format
     assert settings.jpeg_quality == defaults.jpeg_quality
     assert (settings.output_dir or None) == defaults.output_dir
 

@@ -70,6 +70,12 @@ def _drag(overlay, start: QPointF, end: QPointF):
     _send(overlay, QEvent.Type.MouseButtonRelease, end)
 
 
+def _file_says(qtbot, photo, hints):
+    """The photo's hints file (written off the GUI thread) comes to hold ``hints``."""
+    qtbot.waitUntil(lambda: (read_hints(photo) if hints else not sidecar_path(photo).exists())
+                    == (hints or True), timeout=TIMEOUT)
+
+
 def test_place_move_remove_with_undo_and_redo_and_the_file_follows(qtbot, open_window,
                                                                   random_hint_weights, tmp_path):
     photo = save_photo(tmp_path / "grandma.png", size=(120, 160), mode="L")
@@ -85,11 +91,11 @@ def test_place_move_remove_with_undo_and_redo_and_the_file_follows(qtbot, open_w
     rect = window.preview.side_by_side.result_view.image_rect()
     centre = rect.center()
 
-    with heard(qtbot, window.host.colorizer.hints_predicted, timeout=TIMEOUT):
+    with qtbot.waitSignal(hints.predicted, timeout=TIMEOUT):
         _click(overlay, centre)  # place
     [hint] = entry.hints
     assert hint.color == RED and abs(hint.x - 0.5) < 0.02 and abs(hint.y - 0.5) < 0.02
-    assert read_hints(photo) == [hint]
+    _file_says(qtbot, photo, [hint])
     assert offered and len(offered[0]) >= 4  # suggestions for that spot
     qtbot.waitUntil(lambda: not np.array_equal(entry.chroma, before), timeout=TIMEOUT)
     assert entry.status == Status.DONE
@@ -99,20 +105,25 @@ def test_place_move_remove_with_undo_and_redo_and_the_file_follows(qtbot, open_w
     _drag(overlay, centre, target)  # move
     [moved] = entry.hints
     assert abs(moved.x - 0.25) < 0.02 and abs(moved.y - 0.75) < 0.02 and moved.color == RED
-    assert read_hints(photo) == [moved]
+    _file_says(qtbot, photo, [moved])
 
     _click(overlay, target, Qt.MouseButton.RightButton)  # remove
-    assert entry.hints == () and not sidecar_path(photo).exists()
+    assert entry.hints == ()
+    _file_says(qtbot, photo, [])
 
     hints.undo.trigger()
-    assert entry.hints == (moved,) and read_hints(photo) == [moved]
+    assert entry.hints == (moved,)
+    _file_says(qtbot, photo, [moved])
     hints.undo.trigger()
-    assert entry.hints == (hint,) and read_hints(photo) == [hint]
+    assert entry.hints == (hint,)
+    _file_says(qtbot, photo, [hint])
     hints.undo.trigger()
-    assert entry.hints == () and not sidecar_path(photo).exists()
+    assert entry.hints == ()
+    _file_says(qtbot, photo, [])
     hints.redo.trigger()
     hints.redo.trigger()
-    assert entry.hints == (moved,) and read_hints(photo) == [moved]
+    assert entry.hints == (moved,)
+    _file_says(qtbot, photo, [moved])
     assert QKeySequence("Ctrl+Z") in hints.undo.shortcuts()
     assert QKeySequence("Ctrl+Shift+Z") in hints.redo.shortcuts()
 
@@ -122,7 +133,8 @@ def test_place_move_remove_with_undo_and_redo_and_the_file_follows(qtbot, open_w
     assert entry.hints == () and window.model.rowCount() == 1
     hints.undo.trigger()
     hints.clear.trigger()
-    assert entry.hints == () and not sidecar_path(photo).exists()
+    assert entry.hints == ()
+    _file_says(qtbot, photo, [])
     hints.undo.trigger()
     assert entry.hints == (moved,)
 
@@ -134,6 +146,7 @@ def test_a_photos_hints_file_is_read_when_it_opens_and_its_markers_shown(qtbot, 
     write_hints(photo, [Hint(0.2, 0.3, BLUE), Hint(0.7, 0.6, RED)])
     window = _ready(qtbot, open_window, random_hint_weights, photo)
     entry = window.model.entries()[0]
+    qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)  # read off the GUI thread
     assert entry.hints == (Hint(0.2, 0.3, BLUE), Hint(0.7, 0.6, RED))
     assert "2 hint" in window.model.detail(entry)
     assert [p[2] for p in window.hints.overlay.points] == [BLUE, RED]
@@ -149,6 +162,7 @@ def test_a_broken_hints_file_is_reported_and_left_untouched(qtbot, open_window,
     before = digest(broken)
     window = _ready(qtbot, open_window, random_hint_weights, photo)
     entry = window.model.entries()[0]
+    qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)  # read off the GUI thread
     assert entry.hints == () and str(broken) in entry.hints_note
     assert "Hints file unusable" in window.model.detail(entry)
     assert str(broken) in window.statusBar().currentMessage()
@@ -186,12 +200,14 @@ def test_hints_applied_to_the_selected_photos_reach_their_files_and_results(qtbo
     before = second.chroma.copy()
     window.hints.apply_to_selected.trigger()
     assert second.hints == third.hints == (hint,)
-    assert read_hints(photos[1]) == read_hints(photos[2]) == [hint]
+    _file_says(qtbot, photos[1], [hint])
+    _file_says(qtbot, photos[2], [hint])
     qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
     assert not np.array_equal(second.chroma, before)  # colorized again, with the hint
     window.batch_panel.select_row(1)
     window.hints.undo.trigger()  # each photo keeps its own history
-    assert second.hints == () and not sidecar_path(photos[1]).exists()
+    assert second.hints == ()
+    _file_says(qtbot, photos[1], [])
     assert first.hints == third.hints == (hint,)
 
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from colorize_app.core.vocabulary import Status
+from colorize_app.ui import opening
 from colorize_app.ui.main_window import MainWindow
 
 TIMEOUT = 60_000  # ms: the test machine is shared, so be patient; nothing here measures time
@@ -65,7 +66,7 @@ def test_open_folder_lists_its_photos_but_not_our_results(make_window, album, mo
     (folder / "notes.txt").write_text("not a photo")
     save_photo(folder / "inner" / "deep.png")
     window = make_window()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
+    monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(folder), sub))
     window.commands.open_folder.trigger()
     assert names(window) == ["photo 1.jpg", "photo 2.jpg", "photo 3.jpg"]
     # The one already colorized is recognised, so colorizing the folder again resumes.
@@ -157,8 +158,7 @@ def test_stop_cancels_a_batch_midway(qtbot, make_window, tmp_path):
     photos = [save_photo(tmp_path / "many" / f"p{i:02}.png", size=(160, 200)) for i in range(10)]
     window = make_window(auto_save=True)
     window.open_paths(photos)
-    worker = window.host.colorizer
-    with heard(qtbot, worker.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, window.host.network.finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     assert window.commands.stop.isEnabled()
     window.commands.stop.trigger()
@@ -181,7 +181,7 @@ def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make
         save_photo(folder / f"p{i}.png", size=(160, 200))
     window = make_window(auto_save=True)
     window.open_paths([folder])
-    with heard(qtbot, window.host.colorizer.job_finished, timeout=TIMEOUT):
+    with heard(qtbot, window.host.network.finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     window.close()  # waits for the worker: nothing is left half-written behind the window
 
@@ -243,7 +243,7 @@ def test_the_saturation_slider_recolours_the_preview_without_the_network(qtbot, 
     assert colourfulness(result_view) > 0.3  # the tiny random model's colours are faint
 
     started = []
-    window.host.colorizer.job_started.connect(started.append)
+    window.host.network.started.connect(started.append)
     window.controls.saturation.setValue(0)
     qtbot.waitUntil(lambda: colourfulness(result_view) < 0.05, timeout=TIMEOUT)
     assert started == []  # the network did not run again
@@ -293,7 +293,7 @@ def test_settings_persist_across_a_new_window(qtbot, make_window, album, monkeyp
     window.commands.include_subfolders.setChecked(True)
     window.commands.compare.trigger()
     window.resize(790, 560)
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
+    monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(folder), sub))
     window.commands.open_folder.trigger()
     window.close()
 

@@ -1,4 +1,4 @@
-"""The worker threads, driven through their signals as the window drives them."""
+"""The lanes and their handlers, driven through their signals as the window drives them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from PIL import Image
 from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.workers.host import WorkerHost
-from colorize_app.workers.requests import RecomposeRequest, ShowRequest
+from colorize_app.workers.lane import Lane
+from colorize_app.workers.requests import RecomposeRequest
 
 TIMEOUT = 60_000  # ms; generous because the test machine is shared
 
@@ -38,11 +39,11 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
     source = save_photo(tmp_path / "scan.jpg", size=(60, 80), mode="L")
     output = tmp_path / "scan_colorized.jpg"
     progress = []
-    host.colorizer.job_progress.connect(lambda job_id, fraction: progress.append(fraction))
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as finished:
-        host.colorize([Job(source, output, id=1)])
-    job_id, finished = finished.args
-    assert job_id == 1
+    host.network.progress.connect(lambda ticket, fraction: progress.append(fraction))
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT) as finished:
+        ticket = host.network.submit("colorize", Job(source, output))
+    answered, finished = finished.args
+    assert answered == ticket
     assert finished.result.status == Status.DONE and finished.result.output == output
     with Image.open(output) as saved:
         assert saved.size == (80, 60) and saved.mode == "RGB"
@@ -55,10 +56,10 @@ def test_a_job_reports_progress_and_saves_next_to_the_original(qtbot, host, tmp_
 def test_an_unreadable_file_fails_with_a_sentence_naming_it(qtbot, host, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
-    with heard(qtbot, host.colorizer.job_failed, timeout=TIMEOUT) as failed:
-        host.colorize([Job(broken, id=7)])
-    job_id, message = failed.args
-    assert job_id == 7
+    with heard(qtbot, host.network.failed, timeout=TIMEOUT) as failed:
+        ticket = host.network.submit("colorize", Job(broken))
+    answered, message = failed.args
+    assert answered == ticket
     assert "broken.jpg" in message and "Traceback" not in message
 
 
@@ -66,38 +67,39 @@ def test_an_existing_result_is_skipped_not_overwritten(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png")
     output = tmp_path / "a_colorized.png"
     output.write_bytes(b"from an earlier run")
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as finished:
-        host.colorize([Job(source, output, id=1)])
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT) as finished:
+        host.network.submit("colorize", Job(source, output))
     assert finished.args[1].result.status == Status.SKIPPED
     assert output.read_bytes() == b"from an earlier run"
 
 
 def test_stop_cancels_the_queue_and_leaves_no_partial_files(qtbot, host, tmp_path):
     sources = [save_photo(tmp_path / f"p{i}.png", size=(120, 160)) for i in range(8)]
-    jobs = [Job(s, tmp_path / f"p{i}_colorized.png", id=i) for i, s in enumerate(sources)]
-    cancelled, finished = [], []
-    host.colorizer.job_cancelled.connect(cancelled.append)
-    host.colorizer.job_finished.connect(lambda job_id, payload: finished.append(job_id))
-    # A plain callable runs in the emitting (worker) thread, so this Stop lands before job 1 passes
-    # its first checkpoint, however busy the machine; stop() is safe from any thread.
-    host.colorizer.job_started.connect(lambda job_id: host.stop() if job_id == 1 else None)
-    with heard(qtbot, host.colorizer.idle, timeout=TIMEOUT):
-        host.colorize(jobs)
+    jobs = [Job(s, tmp_path / f"p{i}_colorized.png") for i, s in enumerate(sources)]
+    cancelled, finished, tickets = [], [], []
+    host.network.cancelled.connect(cancelled.append)
+    host.network.finished.connect(lambda ticket, payload: finished.append(ticket))
+    # A plain callable runs in the emitting (lane's) thread, so this Stop lands before the second
+    # job passes its first checkpoint, however busy the machine; cancel() is thread-safe.
+    started = []
+    host.network.started.connect(lambda ticket: started.append(ticket) or (
+        host.network.cancel() if len(started) == 2 else None))
+    tickets.extend(host.network.submit("colorize", job) for job in jobs)
+    qtbot.waitUntil(lambda: len(finished) + len(cancelled) == len(jobs), timeout=TIMEOUT)
     assert cancelled, "stop cancelled nothing"
-    assert len(finished) + len(cancelled) == len(jobs)
     written = sorted(p.name for p in tmp_path.iterdir() if "_colorized" in p.name)
-    assert written == sorted(f"p{i}_colorized.png" for i in finished)
+    assert written == sorted(f"p{tickets.index(t)}_colorized.png" for t in finished)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
     # After a stop, new work runs normally.
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT):
-        host.colorize([Job(sources[-1], id=99)])
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT):
+        host.network.submit("colorize", Job(sources[-1]))
 
 
 def test_saving_from_a_cached_prediction_does_not_run_the_network(qtbot, host, tmp_path,
                                                                   monkeypatch):
     source = save_photo(tmp_path / "a.png", size=(40, 50), mode="L")
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as first:
-        host.colorize([Job(source, id=1)])
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT) as first:
+        host.network.submit("colorize", Job(source))
     chroma = first.args[1].result.chroma
 
     import colorize_app.core.engine as engine
@@ -107,9 +109,9 @@ def test_saving_from_a_cached_prediction_does_not_run_the_network(qtbot, host, t
 
     monkeypatch.setattr(engine, "predict_chroma", no_network)
     output = tmp_path / "gray.png"
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as saved:
-        host.colorize([Job(source, output, JobOptions(saturation=0.0, overwrite=True),
-                           chroma=chroma, id=1)])
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT) as saved:
+        host.network.submit("colorize", Job(source, output, JobOptions(saturation=0.0, overwrite=True),
+                                            chroma=chroma))
     assert saved.args[1].result.output == output and not saved.args[1].predicted
     assert _colourfulness(np.asarray(opened(output))) < 1.0  # saturation 0: gray again
 
@@ -122,7 +124,7 @@ def test_no_model_installed_says_how_to_get_one(qtbot, tmp_path, monkeypatch):
     try:
         source = save_photo(tmp_path / "a.png")
         with heard(qtbot, host.colorizer.model_failed, timeout=TIMEOUT) as failed:
-            host.colorize([Job(source, id=1)])
+            host.network.submit("colorize", Job(source))
         message = failed.args[0]
         assert "No colorization model is installed" in message and "--weights" in message
     finally:
@@ -140,9 +142,9 @@ app = QCoreApplication([])
 folder, weights = Path(sys.argv[1]), sys.argv[2]
 host = WorkerHost(weights=weights)
 started = []
-host.colorizer.job_started.connect(started.append)  # runs on the worker's thread
-host.colorize([Job(p, p.with_name(p.stem + "_c.png"), id=i)
-               for i, p in enumerate(sorted(folder.glob("p*.png")))])
+host.network.started.connect(started.append)  # runs on the lane's thread
+for p in sorted(folder.glob("p*.png")):
+    host.network.submit("colorize", Job(p, p.with_name(p.stem + "_c.png")))
 while not started:
     time.sleep(0.01)
 host.shut_down()
@@ -167,29 +169,60 @@ def test_shutting_down_mid_batch_stops_the_work_and_lets_the_program_exit(tmp_pa
     assert len(list(tmp_path.glob("*_c.png"))) == written  # and nothing written after it
 
 
-def test_the_preview_worker_recolours_without_the_network(qtbot, host, tmp_path):
+def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
-    with heard(qtbot, host.colorizer.job_finished, timeout=TIMEOUT) as done:
-        host.colorize([Job(source, options=JobOptions(saturation=2.0), id=1)])
+    with heard(qtbot, host.network.finished, timeout=TIMEOUT) as done:
+        host.network.submit("colorize", Job(source, options=JobOptions(saturation=2.0)))
     chroma = done.args[1].result.chroma
-    previewer = host.previewer
-    with heard(qtbot, [previewer.original_loaded, previewer.result_loaded], timeout=TIMEOUT):
-        _call = QueuedCall(previewer.request_show, ShowRequest(1, str(source), chroma, 2.0))
-    with heard(qtbot, previewer.result_loaded, timeout=TIMEOUT) as gray:
-        _call = QueuedCall(previewer.request_recompose, RecomposeRequest(2, str(source), chroma, 0.0))
-    assert gray.args[0] == 2
+    with heard(qtbot, host.preview.finished, timeout=TIMEOUT) as shown:
+        ticket = host.preview.submit("show", str(source))
+    assert shown.args[0] == ticket and shown.args[1][0].shape[:2] == (64, 96)
+    with heard(qtbot, host.preview.finished, timeout=TIMEOUT) as gray:
+        ticket = host.preview.submit("compose", RecomposeRequest(str(source), chroma, 0.0))
+    assert gray.args[0] == ticket
     assert _colourfulness(gray.args[1][0]) < 1.0
 
 
-class QueuedCall:
-    """Call a worker slot in the worker's thread, as the window does, through a queued signal."""
+def test_a_new_kind_of_work_is_one_handler_and_one_submit(qtbot):
+    lane = Lane("test")
+    try:
+        lane.handle("double", lambda number, task: 2 * number)
+        with heard(qtbot, lane.finished, timeout=TIMEOUT) as done:
+            ticket = lane.submit("double", 21)
+        assert done.args == [ticket, 42]
+    finally:
+        lane.shut_down()
 
-    def __init__(self, slot, argument) -> None:
-        from PySide6.QtCore import QObject, Signal
 
-        class Sender(QObject):
-            fire = Signal(object)
+def test_a_newer_request_replaces_one_not_started_and_stop_drops_the_queue(qtbot):
+    from threading import Event
 
-        self.sender = Sender()
-        self.sender.fire.connect(slot)
-        self.sender.fire.emit(argument)
+    lane, release, answered = Lane("test"), Event(), []
+    try:
+        lane.handle("block", lambda _request, task: release.wait(TIMEOUT / 1000), latest=True)
+        lane.handle("latest", lambda request, task: request, latest=True)
+        lane.handle("queued", lambda request, task: request)
+        lane.finished.connect(lambda ticket, result: answered.append(result))
+        lane.cancelled.connect(lambda ticket: answered.append("cancelled"))
+        lane.submit("block", None)  # holds the lane while the others arrive
+        first, second = lane.submit("latest", "old"), lane.submit("latest", "new")
+        lane.submit("queued", "dropped")
+        lane.cancel()
+        with heard(qtbot, lane.idle, timeout=TIMEOUT):
+            release.set()
+        assert answered == [True, "new", "cancelled"] and first < second
+    finally:
+        lane.shut_down()
+
+
+def test_a_lane_that_finishes_its_queue_runs_everything_submitted_before_it_shuts_down(qtbot):
+    # The files lane: a hint changed just before the window closes must still reach its file.
+    import time
+
+    lane, written = Lane("test"), []
+    lane.handle("write", lambda name, task: time.sleep(0.05) or written.append(name))
+    for name in "abc":
+        lane.submit("write", name)
+    lane.shut_down(finish_queue=True)
+    assert written == ["a", "b", "c"]
+    assert lane.submit("write", "late") == 0  # nothing is taken after

@@ -162,7 +162,6 @@ def build_cache(
 
 def _cache_from_packs(packs: list[Path], *, size: int, cache_dir: Path, val_fraction: float) -> PhotoCache:
     """The cache of photos shipped as ``training.pack`` files (for a GPU machine): decoded once."""
-    from .pack import unpack
 
     stamp = hashlib.sha1(f"{size}|{val_fraction}".encode())
     for pack in packs:
@@ -192,3 +191,17 @@ def _open_cache(index_path: Path, pixels_path: Path, size: int) -> PhotoCache:
     pixels = np.memmap(pixels_path, np.uint8, "r", shape=(len(index["paths"]), size, size, 3))
     files = index.get("files") or [str(Path(index["root"]) / p) for p in index["paths"]]  # older caches
     return PhotoCache(pixels, index["paths"], index["splits"], index["colourfulness"], files)
+
+
+def unpack(path: Path):
+    """(paths, splits, iterator of RGB squares) of a pack written by ``training.pack``."""
+    with np.load(path) as pack_file:
+        blob, offsets = pack_file["blob"], pack_file["offsets"]
+        paths, splits = [str(p) for p in pack_file["paths"]], [str(s) for s in pack_file["splits"]]
+
+    def images():
+        for k in range(len(paths)):
+            bgr = cv2.imdecode(blob[offsets[k]:offsets[k + 1]], cv2.IMREAD_COLOR)
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    return paths, splits, images()

@@ -7,7 +7,8 @@ A GPU machine lent for a few minutes gets only what is sent with the working tre
 so the pre-decoded squares of the photo cache are re-encoded as small JPEGs (``--size`` px,
 quality 88) into one ``.npz``, taken in a fixed spread over the set until ``--budget-mb`` is
 reached; the split of every photo is kept, so the validation photos stay out of training there
-too. ``training.data.build_cache`` reads such a file as it reads a folder.
+too. ``training.data.build_cache`` reads such a file as it reads a folder (``data.unpack``:
+the reader lives with the cache, so this module imports data and never the other way round).
 """
 
 from __future__ import annotations
@@ -44,20 +45,6 @@ def pack(data: list[Path], out: Path, *, size: int, budget_bytes: int, cache_dir
     np.savez(tmp, blob=np.concatenate(blobs), offsets=offsets, paths=np.array(names), splits=np.array(splits))
     tmp.replace(out)
     return len(blobs)
-
-
-def unpack(path: Path):
-    """(paths, splits, iterator of RGB squares) of a pack."""
-    with np.load(path) as pack_file:
-        blob, offsets = pack_file["blob"], pack_file["offsets"]
-        paths, splits = [str(p) for p in pack_file["paths"]], [str(s) for s in pack_file["splits"]]
-
-    def images():
-        for k in range(len(paths)):
-            bgr = cv2.imdecode(blob[offsets[k]:offsets[k + 1]], cv2.IMREAD_COLOR)
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-    return paths, splits, images()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, te
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import Job, JobOptions, JobResult, Predict, read_for, run_job, will_skip
+from colorize_app.core.settings import check_suffix
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
 from colorize_app.core.vocabulary import (
     DEFAULT_SUFFIX,
@@ -97,17 +97,6 @@ def is_own_output(path, suffix: str = DEFAULT_SUFFIX) -> bool:
     return bool(suffix) and Path(path).stem.endswith(suffix)
 
 
-def check_suffix(suffix: str) -> None:
-    """Raise ColorizeError unless ``suffix`` is a plain fragment of a file name: no folder
-    separator, no NUL and no control character, so a result can never land outside its folder."""
-    separators = {"/", os.sep, os.altsep or "/"}
-    if any(ch in separators or unicodedata.category(ch) == "Cc" for ch in suffix):
-        raise ColorizeError(
-            f"The suffix {suffix!r} is not a plain name fragment: it may not contain "
-            "'/', a folder separator or a control character."
-        )
-
-
 def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
                     relative_to=None, format: str | None = None) -> Path:  # fmt: skip
     """Where the result of ``source`` goes: ``<name><suffix><ext>`` next to it, or in
@@ -166,6 +155,17 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
             out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
             items.append(_explicit_file(BatchItem(given, out), suffix, films))
     return _settle(items, overwrite)
+
+
+def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX) -> int:
+    """How many photos lie in sub-folders of the folders among ``paths``: those that a plan
+    without ``recursive`` leaves alone (to say so)."""
+    count = 0
+    for folder in map(Path, paths):
+        if folder.is_dir():
+            count += len(_photos_in(folder, True, suffix, None)[0])
+            count -= len(_photos_in(folder, False, suffix, None)[0])
+    return count
 
 
 def _unreadable(path: Path, error: OSError) -> BatchItem:

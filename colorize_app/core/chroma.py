@@ -30,6 +30,20 @@ _tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness i
 _table_lock = threading.Lock()
 
 
+def network_copy(image: np.ndarray, render_size: int) -> np.ndarray:
+    """``image`` reduced to ``render_size`` on the long side, alpha dropped: what the network sees
+    (``pipeline.network_input`` and ``hint_preview`` both make it here, so they cannot differ)."""
+    # Resize first: expanding a 12 MP gray photo to RGB would cost a full-size copy under the GIL.
+    base = image if image.ndim == 2 else np.ascontiguousarray(image[:, :, :3])
+    height, width = base.shape[:2]
+    scale = render_size / max(height, width)
+    small_h, small_w = max(1, round(height * scale)), max(1, round(width * scale))
+    if (small_h, small_w) == (height, width):
+        return base
+    interpolation = cv2.INTER_AREA if small_h < height else cv2.INTER_CUBIC
+    return cv2.resize(base, (small_w, small_h), interpolation=interpolation)
+
+
 def compose(
     image: np.ndarray,
     ab_small: np.ndarray,

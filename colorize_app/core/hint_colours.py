@@ -13,15 +13,16 @@ import numpy as np
 from .colour import fit_to_gamut, lab_to_rgb, rgb_to_lab
 from .hints import hex_color
 
-# Things that fill old photos, as sRGB: skin, sky, foliage, earth, brick, wood, cloth, stone.
-COMMON_COLOURS = (
-    "#e0ac8c", "#c68863", "#8d5a3b",  # skin, light to dark
-    "#87a9d0", "#5b7fae",  # sky, deep sky
-    "#6f8f4e", "#3f5e2c", "#a3a65b",  # grass, foliage, dry grass
-    "#8a6d4b", "#b5533c", "#6e4b33",  # earth, brick, wood
-    "#b03a2e", "#2c3e74", "#2e6b57", "#7a4a7e", "#c9a23f",  # cloth: red, navy, green, plum, ochre
-    "#9c9a93", "#e8e0cf",  # stone, cream
-)
+# Things that fill old photos, as sRGB, with the words a person would use for them.
+NAMED_COLOURS = {
+    "#e0ac8c": "light skin", "#c68863": "skin", "#8d5a3b": "dark skin",
+    "#87a9d0": "sky", "#5b7fae": "deep sky",
+    "#6f8f4e": "grass", "#3f5e2c": "foliage", "#a3a65b": "dry grass",
+    "#8a6d4b": "earth", "#b5533c": "brick", "#6e4b33": "wood",
+    "#b03a2e": "red cloth", "#2c3e74": "navy", "#2e6b57": "green cloth", "#7a4a7e": "plum",
+    "#c9a23f": "ochre", "#9c9a93": "stone", "#e8e0cf": "cream",
+}
+COMMON_COLOURS = tuple(NAMED_COLOURS)
 MIN_CHROMA = 6.0  # closer to gray than this is not a colour to offer
 
 
@@ -48,6 +49,14 @@ def suggest_colours(gray: float, current_rgb=None, count: int = 8) -> list[str]:
         if len(chosen) == count:
             break
     return chosen
+
+
+def colour_name(colour: str) -> str:
+    """The name of the common colour nearest ``colour`` in hue and strength (its lightness aside:
+    suggestions are shown at the spot's lightness), e.g. "sky" for a pale or a deep blue."""
+    ab = rgb_to_lab(np.array([[_rgb(colour)]], np.uint8))[0, 0, 1:]
+    common = rgb_to_lab(np.array([[_rgb(c) for c in COMMON_COLOURS]], np.uint8))[0, :, 1:]
+    return NAMED_COLOURS[COMMON_COLOURS[int(np.argmin(np.hypot(*(common - ab).T)))]]
 
 
 def _at_lightness(l_value: float, a: float, b: float) -> str | None:

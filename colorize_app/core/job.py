@@ -31,12 +31,13 @@ from colorize_app.core.vocabulary import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_RENDER_SIZE,
     DEFAULT_SATURATION,
+    NETWORK_SHARE,
     Status,
 )
 
 logger = logging.getLogger(__name__)
 
-READ_SHARE, NETWORK_SHARE, COMPOSE_SHARE = 0.1, 0.5, 0.95  # progress at the end of each stage
+READ_SHARE, COMPOSE_SHARE = 0.1, 0.95  # progress at the end of these stages (and NETWORK_SHARE)
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,9 @@ def _save(job: Job, image: ImageData, pixels: np.ndarray) -> Path:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise write_error(output, e) from None
-    replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
+    may_replace = job.options.overwrite or _size(output) == 0  # an empty leftover is replaced
     return write_image(output, pixels, like=image, format=job.format or job.options.format,
-                       quality=job.options.quality, overwrite=replace)  # fmt: skip
+                       quality=job.options.quality, overwrite=may_replace)  # fmt: skip
 
 
 def _size(path) -> int | None:

@@ -9,36 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 import torch
 
-from .chroma import compose
+from .chroma import compose, network_copy
 from .colour import L_CENTER, L_RANGE, lightness, normalize_l
-from .device import resolve_device
 from .errors import Cancelled
 from .hints import Hint, follow_hints, hint_planes
 from .model import ColorizerNet
-from .vocabulary import DEFAULT_RENDER_SIZE
-
-NETWORK_SHARE = 0.5  # share of the progress bar given to the network, the rest to composing
-
-
-def render_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
-    """(h, w) of the copy the network sees: the long side becomes ``render_size``."""
-    scale = render_size / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
+from .vocabulary import DEFAULT_RENDER_SIZE, NETWORK_SHARE
 
 
 def network_input(image: np.ndarray, render_size: int) -> np.ndarray:
     """Normalised lightness (float32, h x w) of the photo resized for the network."""
-    # Resize first: expanding a 12 MP gray photo to RGB would cost a full-size copy under the GIL.
-    base = image if image.ndim == 2 else np.ascontiguousarray(image[:, :, :3])
-    height, width = base.shape[:2]
-    small_h, small_w = render_shape(height, width, render_size)
-    interpolation = cv2.INTER_AREA if small_h < height else cv2.INTER_CUBIC
-    small = cv2.resize(base, (small_w, small_h), interpolation=interpolation)
-    return normalize_l(lightness(small))
+    return normalize_l(lightness(network_copy(image, render_size)))
 
 
 def predict_chroma(
@@ -46,17 +30,15 @@ def predict_chroma(
     model: ColorizerNet,
     *,
     render_size: int = DEFAULT_RENDER_SIZE,
-    device: str | torch.device | None = None,
     hints: list[Hint] | None = None,
 ) -> np.ndarray:
     """The network's (a, b) for ``image`` at render size: float32 h x w x 2, natural Lab units.
+    The network runs where ``model`` is (the caller places it: ``core.engine.Engine``).
 
     ``hints`` (colour points) steer a hint-capable model, and its prediction is then corrected to
     meet them exactly (``hints.follow_hints``); a model without hint input ignores them (callers
     say so to the user: ``model.config.takes_hints``).
     """
-    if device is not None:
-        model.to(resolve_device(device))
     target = next(model.parameters()).device
     lightness = torch.from_numpy(network_input(image, render_size))[None, None].to(target)
     planes = None
@@ -80,7 +62,6 @@ def colorize(
     *,
     render_size: int = DEFAULT_RENDER_SIZE,
     saturation: float = 1.0,
-    device: str | torch.device | None = None,
     hints: list[Hint] | None = None,
     on_progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
@@ -95,7 +76,7 @@ def colorize(
     """
     if is_cancelled is not None and is_cancelled():
         raise Cancelled("Cancelled.")
-    ab_small = predict_chroma(image, model, render_size=render_size, device=device, hints=hints)
+    ab_small = predict_chroma(image, model, render_size=render_size, hints=hints)
     if on_progress is not None:
         on_progress(NETWORK_SHARE)
 

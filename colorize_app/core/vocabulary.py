@@ -18,6 +18,7 @@ RENDER_SIZES = (256, 384, 512, 768)  # the window's choices; the command line ta
 DEFAULT_SATURATION = 1.0  # 0 is gray, 1 the colour as predicted
 DEFAULT_SUFFIX = "_colorized"  # photo.jpg -> photo_colorized.jpg
 DEFAULT_MAX_PIXELS = 250_000_000  # larger images are refused before decoding (bombs)
+NETWORK_SHARE = 0.5  # a photo's progress when the network is done; composing takes the rest
 
 FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")  # Pillow's names
 EXTENSIONS = {
@@ -49,10 +50,6 @@ class Status(str, Enum):
     SAVED = "saved"  # the window: the result is on disk next to the original, or was already
     SKIPPED = "skipped"  # not colorized: its result exists already, or it is not a photo we read
     FAILED = "failed"  # could not be read, colorized or written; the reason says why
-
-    @property
-    def has_result(self) -> bool:
-        return self in (Status.DONE, Status.SAVED)
 
     def __str__(self) -> str:  # f"{status}" reads "done", as the plain strings did
         return self.value

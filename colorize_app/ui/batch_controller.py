@@ -1,13 +1,16 @@
-"""Turns "colorize these", "save those" and "stop" into worker jobs, and worker signals into rows.
+"""Turns "colorize these", "save those" and "stop" into jobs on the network's lane, and the lane's
+answers into rows of the list model.
 
-The window asks; this object keeps the list model in step with what the worker reports.
+Each job submitted is a ticket; the batch is the set of tickets not answered yet, and what it did
+is counted from their answers, so its summary speaks of this batch only.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -16,6 +19,7 @@ from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.qimage import to_qimage
+from colorize_app.ui.status_bar import format_duration
 from colorize_app.workers.requests import Finished
 
 logger = logging.getLogger(__name__)
@@ -26,6 +30,14 @@ PROGRESS_MS = 100
 ROW_PROGRESS_STEP = 0.25  # the row's own bar moves in quarters; the status bar's moves smoothly
 
 
+@dataclass
+class _Pending:
+    entry_id: int
+    previous: Status  # restored if it is stopped before it is done
+    made_with: tuple[int, float]  # (render size, saturation) its result is made with
+    saving: bool  # a save of a result in memory, not a network run
+
+
 class BatchController(QObject):
     busy_changed = Signal(bool)
     progress_changed = Signal(int, int, float)  # finished jobs, all jobs, fraction of the current one
@@ -34,45 +46,46 @@ class BatchController(QObject):
     timing = Signal(float, str)  # seconds for the last photo, device name
     message = Signal(str)  # for the status bar
 
-    def __init__(self, model: BatchListModel, host: QObject, parent: QObject | None = None):
-        # `host` is a colorize_app.workers.host.WorkerHost, handed in by app.py: not imported here,
-        # because that module reaches torch (lazily) and ui must not, not even on paper.
+    def __init__(self, model: BatchListModel, lane: QObject, parent: QObject | None = None):
+        # `lane` is the host's network lane (workers.lane.Lane), handed in by app.py: not
+        # imported here, because the bridge's host reaches torch (lazily) and ui must not.
         super().__init__(parent)
         self._model = model
-        self._host = host
-        self._pending: dict[int, Status] = {}  # job id -> the status to restore if it is stopped
+        self._lane = lane
+        self._pending: dict[int, _Pending] = {}  # ticket -> the job not answered yet
+        self._tally: Counter[str] = Counter()  # this batch's outcomes
         self._total = 0
-        self._finished = 0
-        self._progress: dict[int, float] = {}  # job id -> latest fraction, not drawn yet
-        self._settings: dict[int, tuple[int, float]] = {}  # job id -> what its result is made with
+        self._progress: dict[int, float] = {}  # ticket -> latest fraction, not drawn yet
         self.stopped = False  # the last batch was stopped, not finished
         self.started_at = 0.0  # time.monotonic() when the current (or last) batch began
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
         self._progress_timer.setInterval(PROGRESS_MS)
         self._progress_timer.timeout.connect(self._draw_progress)
-        worker = host.colorizer
-        worker.job_started.connect(self._on_started)
-        worker.job_progress.connect(self._on_progress)
-        worker.job_finished.connect(self._on_finished)
-        worker.job_failed.connect(self._on_failed)
-        worker.job_cancelled.connect(self._on_cancelled)
+        lane.started.connect(self._on_started)
+        lane.progress.connect(self._on_progress)
+        lane.finished.connect(self._on_finished)
+        lane.failed.connect(self._on_failed)
+        lane.cancelled.connect(self._on_cancelled)
 
     def is_busy(self) -> bool:
         return bool(self._pending)
 
     def is_pending(self, entry: BatchEntry) -> bool:
-        return entry.id in self._pending
+        return entry.queued
+
+    def remaining(self) -> int:
+        """Photos of this batch not done yet (waiting or being colorized)."""
+        return len(self._pending)
 
     # -- requests from the window -----------------------------------------------------------------
     def colorize(self, entries: list[BatchEntry], options: JobOptions, *, auto_save: bool) -> int:
         """Queue entries for the network; returns how many were queued (busy ones are left alone).
         With `auto_save`, each result is saved next to its original as it finishes."""
-        # The entry's hints are the window's (read from the hints file as the photo was added).
-        jobs = [Job(entry.source, entry.output if auto_save else None, options, id=entry.id,
-                    hints=tuple(entry.hints))
-                for entry in entries if entry.id not in self._pending]
-        return self._submit(jobs)
+        # The entry's hints are the window's (read from the hints file as the photo was added;
+        # None until then, and core reads the file itself).
+        return self._submit([(e, Job(e.source, e.output if auto_save else None, options,
+                                     hints=e.hints)) for e in entries])
 
     def save(self, entries: list[BatchEntry], options: JobOptions,
              target: Path | None = None) -> int:
@@ -80,10 +93,8 @@ class BatchController(QObject):
         in the format its extension names."""
         options = replace(options, overwrite=True)
         fmt = EXTENSIONS.get(target.suffix.lower()) if target is not None else None
-        jobs = [Job(entry.source, target or entry.output, options, chroma=entry.chroma,
-                    format=fmt, id=entry.id)
-                for entry in entries if entry.chroma is not None and entry.id not in self._pending]
-        return self._submit(jobs)
+        return self._submit([(e, Job(e.source, target or e.output, options, chroma=e.chroma,
+                                     format=fmt)) for e in entries if e.chroma is not None])
 
     def elapsed(self) -> float:
         """Seconds since the current (or last) batch began."""
@@ -92,111 +103,149 @@ class BatchController(QObject):
     def stop(self) -> None:
         if self._pending:
             self.stopped = True
-            self._host.stop()
+            self._lane.cancel()
             self.message.emit(self.tr("Stopping…"))
 
-    def _submit(self, jobs: list[Job]) -> int:
-        if not jobs:
+    def _submit(self, work: list[tuple[BatchEntry, Job]]) -> int:
+        busy = {p.entry_id for p in self._pending.values()}
+        work = [(entry, job) for entry, job in work if entry.id not in busy]
+        if not work:
             return 0
         was_busy = self.is_busy()
         if not was_busy:
-            self._total = self._finished = 0
+            self._total = 0
+            self._tally.clear()
             self.stopped = False
             self.started_at = time.monotonic()
-            logger.info("Batch of %d photo(s) started", len(jobs))
-        for job in jobs:
-            entry = self._model.entry(job.id)
-            self._pending[job.id] = entry.status
-            made = entry.made_with if job.chroma is not None and entry.made_with else None
+            logger.info("Batch of %d photo(s) started", len(work))
+        for entry, job in work:
+            saving = job.chroma is not None
+            made = entry.made_with if saving and entry.made_with else None
             render_size = made[0] if made else job.options.render_size
-            self._settings[job.id] = (int(render_size), round(float(job.options.saturation), 2))
-            if job.chroma is None:  # a save keeps its state until the worker starts on it
-                self._model.update(job.id, status=Status.WAITING, reason="", progress=0.0)
-        self._total += len(jobs)
-        self._host.colorize(jobs)
-        self.progress_changed.emit(self._finished, self._total, 0.0)
+            made_with = (int(render_size), round(float(job.options.saturation), 2))
+            ticket = self._lane.submit("colorize", job)
+            self._pending[ticket] = _Pending(entry.id, entry.status, made_with, saving)
+            # A save keeps its state until the lane starts on it.
+            changes = {} if saving else {"status": Status.WAITING, "reason": "", "progress": 0.0}
+            self._model.update(entry.id, queued=True, **changes)
+        self._total += len(work)
+        self.progress_changed.emit(self._total - len(self._pending), self._total, 0.0)
         if not was_busy:
             self.busy_changed.emit(True)
-        return len(jobs)
+        return len(work)
 
-    def _settle(self, job_id: int) -> None:
-        self._pending.pop(job_id, None)
-        self._progress.pop(job_id, None)
-        self._finished += 1
-        self.progress_changed.emit(self._finished, self._total, 0.0)
-        self.entry_changed.emit(job_id)
+    def _settle(self, ticket: int, outcome: str) -> None:
+        pending = self._pending.pop(ticket)
+        self._progress.pop(ticket, None)
+        self._tally[outcome] += 1
+        self.progress_changed.emit(self._total - len(self._pending), self._total, 0.0)
+        self.entry_changed.emit(pending.entry_id)
         if not self._pending:
-            logger.info("Batch %s after %.1f s: %d of %d photo(s) handled",
+            logger.info("Batch %s after %.1f s: %s of %d photo(s)",
                         "stopped" if self.stopped else "finished", self.elapsed(),
-                        self._finished, self._total)
+                        ", ".join(f"{n} {what}" for what, n in sorted(self._tally.items())),
+                        self._total)  # fmt: skip
+            self.message.emit(self.summary())
             self.busy_changed.emit(False)
 
-    # -- what the worker says ---------------------------------------------------------------------
+    def summary(self) -> str:
+        """What the last batch did, e.g. "Finished in 3 s: 20 colorized, 1 failed."."""
+        t = self._tally
+        parts = [self.tr("{0} colorized").format(t["colorized"])]
+        for outcome, text in (("saved", self.tr("{0} saved")),
+                              ("skipped", self.tr("{0} already done")),
+                              ("failed", self.tr("{0} failed")),
+                              ("stopped", self.tr("{0} not done"))):
+            if t[outcome]:
+                parts.append(text.format(t[outcome]))
+        if t["saved"] and not t["colorized"]:
+            parts.pop(0)
+        text = self.tr("Stopped after {0}: {1}.") if self.stopped else self.tr("Finished in {0}: {1}.")
+        return text.format(format_duration(self.elapsed()), ", ".join(parts))
+
+    # -- what the lane says -----------------------------------------------------------------------
     @Slot(int)
-    def _on_started(self, job_id: int) -> None:
-        self._model.update(job_id, status=Status.WORKING, progress=0.0)
-        self.entry_changed.emit(job_id)
+    def _on_started(self, ticket: int) -> None:
+        if ticket in self._pending:
+            self._model.update(self._pending[ticket].entry_id, status=Status.WORKING, progress=0.0)
+            self.entry_changed.emit(self._pending[ticket].entry_id)
 
     @Slot(int, float)
-    def _on_progress(self, job_id: int, fraction: float) -> None:
-        self._progress[job_id] = fraction
-        if not self._progress_timer.isActive():
-            self._progress_timer.start()
+    def _on_progress(self, ticket: int, fraction: float) -> None:
+        if ticket in self._pending:
+            self._progress[ticket] = fraction
+            if not self._progress_timer.isActive():
+                self._progress_timer.start()
 
     @Slot()
     def _draw_progress(self) -> None:
         drawn, self._progress = self._progress, {}
-        for job_id, fraction in drawn.items():
-            entry = self._model.entry(job_id)
+        for ticket, fraction in drawn.items():
+            entry = self._model.entry(self._pending[ticket].entry_id) if ticket in self._pending else None
             if entry is not None and fraction - entry.progress >= ROW_PROGRESS_STEP:
-                self._model.update(job_id, progress=fraction)
-            self.progress_changed.emit(self._finished, self._total, fraction)
+                self._model.update(entry.id, progress=fraction)
+            self.progress_changed.emit(self._total - len(self._pending), self._total, fraction)
 
     @Slot(int, object)
-    def _on_finished(self, job_id: int, finished: Finished) -> None:
-        entry = self._model.entry(job_id)
+    def _on_finished(self, ticket: int, finished: Finished) -> None:
+        if ticket not in self._pending:
+            return  # another controller's request on the same lane
+        pending = self._pending[ticket]
+        entry = self._model.entry(pending.entry_id)
         result = finished.result
-        made_with = self._settings.pop(job_id, None)
-        logger.info("%s: %s in %.2f s%s%s", entry.source if entry else job_id, result.status,
-                    result.seconds, f" -> {result.output}" if result.output else "",
-                    f" ({result.reason})" if result.reason else "")
-        if entry is not None and result.status == Status.SKIPPED:
-            self._model.update(job_id, status=Status.SAVED, progress=1.0, reason=self.tr(
-                "Already colorized earlier ({0} exists)").format(result.output.name))
+        logger.info("%s: %s in %.2f s%s%s", entry.source if entry else pending.entry_id,
+                    result.status, result.seconds, f" -> {result.output}" if result.output else "",
+                    f" ({result.reason})" if result.reason else "")  # fmt: skip
+        outcome = "saved" if pending.saving else "colorized"
+        if result.status == Status.SKIPPED:
+            outcome = "skipped"
+            self._model.update(pending.entry_id, status=Status.SAVED, progress=1.0, queued=False,
+                               reason=self.tr("Already colorized earlier ({0} exists)").format(
+                                   result.output.name))
         elif entry is not None:
             if result.status == Status.DONE and result.output is not None:
                 output, status = result.output, Status.SAVED
-                reason = self.tr("Saved as {0}").format(output.name)
+                reason = self.tr("Saved as {0}").format(_shown_path(output, entry.source))
             elif result.status == Status.DONE:  # kept in memory only
                 output, status, reason = entry.output, Status.DONE, ""
             else:  # colorized, but saving failed: Save As elsewhere still works
                 output, status, reason = entry.output, Status.FAILED, result.reason
+                outcome = "failed"
                 self.message.emit(result.reason)
-            saved_with = made_with if status == Status.SAVED else entry.saved_with
-            self._model.update(job_id, status=status, reason=reason, progress=1.0,
+            saved_with = pending.made_with if status == Status.SAVED else entry.saved_with
+            self._model.update(entry.id, status=status, reason=reason, progress=1.0, queued=False,
                                seconds=result.seconds, chroma=result.chroma, output=output,
                                thumbnail=to_qimage(finished.thumbnail),
-                               made_with=made_with or entry.made_with, saved_with=saved_with)
+                               made_with=pending.made_with, saved_with=saved_with)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
-            self.result_ready.emit(job_id)
-        self._settle(job_id)
+            self.result_ready.emit(entry.id)
+        self._settle(ticket, outcome)
 
     @Slot(int, str)
-    def _on_failed(self, job_id: int, reason: str) -> None:
+    def _on_failed(self, ticket: int, reason: str) -> None:
         # A failed save keeps its chroma, so the result still shows and Save can be tried again.
-        entry = self._model.entry(job_id)
-        logger.info("%s: failed: %s", entry.source if entry else job_id, reason)
-        self._settings.pop(job_id, None)
-        if self._model.update(job_id, status=Status.FAILED, reason=reason, progress=0.0):
+        if ticket not in self._pending:
+            return
+        entry_id = self._pending[ticket].entry_id
+        entry = self._model.entry(entry_id)
+        logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
+        if self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
+                              queued=False):
             self.message.emit(reason)
-        self._settle(job_id)
+        self._settle(ticket, "failed")
 
     @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        previous = self._pending.get(job_id, Status.WAITING)
-        self._settings.pop(job_id, None)
-        entry = self._model.entry(job_id)
-        logger.info("%s: stopped before it was done", entry.source if entry else job_id)
-        self._model.update(job_id, status=previous, progress=0.0)
-        self._settle(job_id)
+    def _on_cancelled(self, ticket: int) -> None:
+        if ticket not in self._pending:
+            return
+        pending = self._pending[ticket]
+        entry = self._model.entry(pending.entry_id)
+        logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
+        self._model.update(pending.entry_id, status=pending.previous, progress=0.0, queued=False)
+        self._settle(ticket, "stopped")
+
+
+def _shown_path(output: Path, source: Path) -> str:
+    """The result's name, with its folder when that is not the original's."""
+    return output.name if output.parent == source.parent else str(output)

@@ -40,8 +40,11 @@ class BatchEntry:
     # (render size, saturation) of the result in memory and of the file on disk; None: unknown
     made_with: tuple[int, float] | None = None
     saved_with: tuple[int, float] | None = None
-    hints: tuple = ()  # core.hints.Hint points, as in the photo's hints file
+    # core.hints.Hint points, as in the photo's hints file; None: not read yet (a job then has
+    # core read the file, see core.job.resolve_hints)
+    hints: tuple | None = None
     hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
+    queued: bool = False  # a job of the window's batch is waiting for it or working on it
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -89,9 +92,14 @@ class BatchListModel(QAbstractListModel):
         return f"{entry.folder} · {state}" if entry.folder else state
 
     def is_out_of_date(self, entry: BatchEntry) -> bool:
-        """The file on disk was made with other settings than the window's now."""
-        return (entry.status == Status.SAVED and entry.saved_with is not None
-                and self._current is not None and entry.saved_with != self._current)
+        """The file on disk was made with other settings than the window's now, or the result in
+        memory at another render size (its saturation is applied as it is saved)."""
+        if self._current is None:
+            return False
+        if entry.status == Status.SAVED and entry.saved_with is not None:
+            return entry.saved_with != self._current
+        return (entry.status == Status.DONE and entry.made_with is not None
+                and entry.made_with[0] != self._current[0])
 
     def set_current_settings(self, render_size: int, saturation: float) -> None:
         """The window's settings, to tell which saved results no longer match them."""
@@ -111,9 +119,11 @@ class BatchListModel(QAbstractListModel):
 
     def _state(self, entry: BatchEntry) -> str:
         if self.is_out_of_date(entry):
+            if entry.status == Status.DONE:
+                return self.tr("Out of date: colorized at another render size")
             return self.tr("Out of date: saved with other settings")
         if entry.status == Status.WAITING:
-            return self.tr("Waiting")
+            return self.tr("Waiting") if entry.queued else self.tr("Not colorized yet")
         if entry.status == Status.WORKING:
             return self.tr("Colorizing… {0}%").format(round(entry.progress * 100))
         if entry.status == Status.DONE:

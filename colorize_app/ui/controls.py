@@ -11,9 +11,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from colorize_app.core.settings import SETTINGS
 from colorize_app.core.vocabulary import GPU_DEVICES, RENDER_SIZES
 
-SATURATION_MAX = 200  # percent
+SATURATION = SETTINGS["saturation"]
 
 
 class ControlsWidget(QWidget):
@@ -33,7 +34,7 @@ class ControlsWidget(QWidget):
         self.render_size.setAccessibleName(self.tr("Render size"))
 
         self.saturation = QSlider(Qt.Orientation.Horizontal)
-        self.saturation.setRange(0, SATURATION_MAX)
+        self.saturation.setRange(round(SATURATION.minimum * 100), round(SATURATION.maximum * 100))
         self.saturation.setPageStep(10)
         self.saturation.setValue(100)
         self.saturation.setMinimumWidth(60)

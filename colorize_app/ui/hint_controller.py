@@ -1,33 +1,32 @@
 """The window's hint mode: colour points on the colorized preview, their undo history, their file.
 
 Each change is an undoable command (one QUndoStack per photo, in a QUndoGroup that follows the
-photo on screen); applying one writes the photo's hints file atomically (core.sidecar), and asks
-the colorize worker to re-run the network on the render-size copy (a requests.HintRequest). The
-answer's chroma goes into the list entry and the preview re-composes it as the saturation slider
-does: a quick copy at once, the full-size preview once the clicks rest.
+photo on screen); applying one puts the points in the list model, has the files lane write the
+photo's hints file (core.sidecar, atomically), and asks the network's lane to predict the photo's
+colour anew on the render-size copy (a core Job with the new hints). The answer's chroma goes into the
+list model; the window then has the preview re-compose it as for the saturation slider.
+
+This object talks to the list model, the lanes and the views it is given; the window wires it.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import weakref
 
 from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
-from colorize_app.core.errors import ColorizeError
 from colorize_app.core.hint_colours import suggest_colours
 from colorize_app.core.hints import Hint
-from colorize_app.core.sidecar import HintsFileError, read_hints, write_hints
+from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui import icons
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
+from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
-from colorize_app.ui.settings import MAX_RECENT_COLOURS
-from colorize_app.workers.requests import HintRequest
+from colorize_app.ui.settings import MAX_RECENT_COLOURS, AppSettings
 
 logger = logging.getLogger(__name__)
 
@@ -52,64 +51,68 @@ class HintController(QObject):
     """Owns the hint actions, the overlay on the result view and each photo's undo stack."""
 
     message = Signal(str)  # for the status bar
-    hints_changed = Signal(int)  # entry id whose hints were applied (tests, the list)
+    problem = Signal(object)  # [a sentence]: a hints file that cannot be used, for the problems bar
+    predicted = Signal(int)  # entry id whose colour for its new hints is in the model
+    recolorize_requested = Signal(object)  # entries to colorize again with their new hints
 
-    def __init__(self, window: QMainWindow) -> None:
-        # `window` is the MainWindow: its preview, list model, previews controller, host and
-        # options. Held weakly: this object is the window's child, and a cycle through Python
-        # would keep a closed window alive until a garbage collection (tests/test_ui_lifetime.py).
-        super().__init__(window)
-        self._window_ref = weakref.ref(window)
-        self._model: BatchListModel = window.model
-        self._host = window.host
+    def __init__(self, model: BatchListModel, lanes: tuple[QObject, QObject], side_by_side: QWidget,
+                 controls: ControlsWidget, settings: AppSettings, parent: QObject | None = None):
+        # `lanes`: the host's network and files lanes (workers.lane.Lane). `side_by_side`: the
+        # preview's two views (the overlay lies on the result); `controls`: the render size and
+        # device the network runs with. None of them holds this object or the window.
+        super().__init__(parent)
+        self._model = model
+        self._network, self._files = lanes
+        self._side = side_by_side
+        self._controls = controls
+        self._settings = settings
         self._entry: BatchEntry | None = None
+        self._selected: list[BatchEntry] = []
         self._takes_hints: bool | None = None  # None: the model is not loaded yet
         self._stacks: dict[int, QUndoStack] = {}
-        self._ids = itertools.count(1)
-        self._latest: dict[int, int] = {}  # entry id -> latest HintRequest id
-        self.recent: list[str] = window.settings.recent_hint_colours  # kept between sessions
+        self._predicting: dict[int, int] = {}  # ticket -> entry id
+        self._latest: dict[int, int] = {}  # entry id -> its latest prediction's ticket
+        self._reading: dict[int, int] = {}  # ticket -> entry id whose hints file is read
+        self._writing: set[int] = set()  # tickets of hints files being written
+        self.recent: list[str] = settings.recent_hint_colours  # kept between sessions
         self.pick = pick_colour  # tests replace it: the real one opens a menu
-        self.overlay = HintOverlay(window.preview.side_by_side.result_view)
+        self.overlay = HintOverlay(side_by_side.result_view)
         self.group = QUndoGroup(self)
-        self._make_actions(window)
-        self._connect(window)
+        self._make_actions()
+        self._connect()
         self._update_enabled()
 
-    @property
-    def _window(self):
-        return self._window_ref()
+    def actions(self) -> list[QAction]:
+        """For the window to add (their shortcuts work anywhere in it)."""
+        return [self.undo, self.redo, self.hint_mode, self.show_markers, self.clear,
+                self.apply_to_selected]
 
-    def _options(self):
-        return self._window.options()
-
-    def _saturation(self) -> float:
-        return self._window.options().saturation
+    def _options(self) -> JobOptions:
+        render_size, saturation, device = self._controls.values()
+        return JobOptions(render_size=render_size, saturation=saturation, device=device)
 
     # -- actions ----------------------------------------------------------------------------------
-    def _make_actions(self, window: QMainWindow) -> None:
+    def _make_actions(self) -> None:
         tr = self.tr
-        self.undo = self.group.createUndoAction(window, tr("&Undo"))
+        self.undo = self.group.createUndoAction(self, tr("&Undo"))
         self.undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
-        self.redo = self.group.createRedoAction(window, tr("&Redo"))
+        self.redo = self.group.createRedoAction(self, tr("&Redo"))
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.hint_mode = QAction(icons.icon("mdi6.eyedropper-variant"), tr("&Hint Mode"), window)
+        self.hint_mode = QAction(icons.icon("mdi6.eyedropper-variant"), tr("&Hint Mode"), self)
         self.hint_mode.setCheckable(True)
         self.hint_mode.setShortcut(QKeySequence("Ctrl+H"))
         self.hint_mode.setIconText(tr("Hints"))
         self.hint_mode.setData("mdi6.eyedropper-variant")
-        self.show_markers = QAction(tr("Show Hint &Markers"), window)
+        self.show_markers = QAction(tr("Show Hint &Markers"), self)
         self.show_markers.setCheckable(True)
         self.show_markers.setChecked(True)
         self.show_markers.setShortcut(QKeySequence("Ctrl+Shift+H"))
-        self.clear = QAction(tr("Clear &Hints"), window)
+        self.clear = QAction(tr("Clear &Hints"), self)
         self.clear.setStatusTip(tr("Remove every colour hint of this photo (undo brings them back)"))
-        self.apply_to_selected = QAction(tr("&Apply Hints to Selected Photos"), window)
+        self.apply_to_selected = QAction(tr("&Apply Hints to Selected Photos"), self)
         self.apply_to_selected.setStatusTip(tr(
             "Give the other selected photos this photo's hints (the same places relative to each "
             "photo), and colorize them again with them"))
-        for action in (self.undo, self.redo, self.hint_mode, self.show_markers, self.clear,
-                       self.apply_to_selected):
-            window.addAction(action)
 
     def install(self, menu_bar, toolbar: QToolBar | None) -> None:
         """Add the actions to the Edit and View menus and the toolbar."""
@@ -129,23 +132,18 @@ class HintController(QObject):
             toolbar.addSeparator()
             toolbar.addAction(self.hint_mode)
 
-    def _connect(self, window: QMainWindow) -> None:
+    def _connect(self) -> None:
         self.hint_mode.toggled.connect(self._on_mode_toggled)
         self.show_markers.toggled.connect(self.overlay.set_markers_shown)
         self.clear.triggered.connect(self.clear_hints)
         self.apply_to_selected.triggered.connect(self.apply_hints_to_selected)
-        window.batch_panel.view.selectionModel().selectionChanged.connect(self._update_enabled)
-        window.preview.compare_mode_changed.connect(self._on_compare_mode)
-        window.batch_panel.current_changed.connect(self.set_entry)
-        self._model.rowsInserted.connect(self._on_rows_inserted)
         self.overlay.place_requested.connect(self._on_place_requested)
         self.overlay.move_finished.connect(self._on_move_finished)
         self.overlay.remove_requested.connect(self.remove_point)
         self.overlay.recolour_requested.connect(self._on_recolour_requested)
-        worker = self._host.colorizer
-        worker.model_loaded.connect(self._on_model_loaded)
-        worker.hints_predicted.connect(self._on_predicted)
-        worker.hints_failed.connect(self._on_failed)
+        for lane in (self._network, self._files):
+            lane.finished.connect(self._on_finished)
+            lane.failed.connect(self._on_failed)
 
     # -- the photo on screen ----------------------------------------------------------------------
     @Slot(object)
@@ -167,38 +165,36 @@ class HintController(QObject):
         return self._stacks[entry_id]
 
     def _show_points(self) -> None:
-        hints = self._entry.hints if self._entry is not None else ()
+        hints = (self._entry.hints or ()) if self._entry is not None else ()
         self.overlay.set_points([(h.x, h.y, h.color) for h in hints])
 
     # -- editing (each is one undoable command) ---------------------------------------------------
     def place(self, x: float, y: float, colour: str) -> None:
-        entry = self._entry
-        if entry is not None:
-            self._push(entry, entry.hints + (Hint(x, y, colour),), self.tr("Place Hint"))
-            self.overlay.selected = len(entry.hints) - 1
+        if self._entry is not None:
+            hints = self._entry.hints or ()
+            self._push(self._entry, hints + (Hint(x, y, colour),), self.tr("Place Hint"))
+            self.overlay.selected = len(hints)
             self._remember(colour)
 
     def move_point(self, index: int, x: float, y: float) -> None:
-        entry = self._entry
-        if entry is not None and 0 <= index < len(entry.hints):
-            hints = list(entry.hints)
+        hints = list(self._entry.hints or ()) if self._entry is not None else []
+        if 0 <= index < len(hints):
             hints[index] = Hint(x, y, hints[index].color)
-            self._push(entry, tuple(hints), self.tr("Move Hint"))
+            self._push(self._entry, tuple(hints), self.tr("Move Hint"))
 
     def recolour(self, index: int, colour: str) -> None:
-        entry = self._entry
-        if entry is not None and 0 <= index < len(entry.hints):
-            hints = list(entry.hints)
+        hints = list(self._entry.hints or ()) if self._entry is not None else []
+        if 0 <= index < len(hints):
             hints[index] = Hint(hints[index].x, hints[index].y, colour)
-            self._push(entry, tuple(hints), self.tr("Change Hint Colour"))
+            self._push(self._entry, tuple(hints), self.tr("Change Hint Colour"))
             self._remember(colour)
 
     @Slot(int)
     def remove_point(self, index: int) -> None:
-        entry = self._entry
-        if entry is not None and 0 <= index < len(entry.hints):
+        hints = list(self._entry.hints or ()) if self._entry is not None else []
+        if 0 <= index < len(hints):
             self.overlay.selected = -1
-            self._push(entry, entry.hints[:index] + entry.hints[index + 1:], self.tr("Remove Hint"))
+            self._push(self._entry, tuple(hints[:index] + hints[index + 1:]), self.tr("Remove Hint"))
 
     @Slot()
     def clear_hints(self) -> None:
@@ -213,47 +209,41 @@ class HintController(QObject):
         entry = self._entry
         if entry is None or not entry.hints:
             return
-        targets = [e for e in self._window.batch_panel.selected_entries() if e.id != entry.id]
+        targets = [e for e in self._selected if e.id != entry.id]
         for target in targets:
             self._push(target, tuple(entry.hints), self.tr("Apply Hints"))
         again = [t for t in targets if t.chroma is not None]
         if again and self._takes_hints:
-            window = self._window
-            window.batch.colorize(again, window.options(overwrite=True),
-                                  auto_save=window.commands.auto_save.isChecked())
+            self.recolorize_requested.emit(again)
         self.message.emit(self.tr("Hints applied to {0} more photo(s).").format(len(targets)))
 
     def _push(self, entry: BatchEntry, after: tuple, text: str) -> None:
-        self._stack(entry.id).push(HintsCommand(self, entry.id, tuple(entry.hints), after, text))
+        self._stack(entry.id).push(HintsCommand(self, entry.id, tuple(entry.hints or ()), after,
+                                                text))
 
     def apply(self, entry_id: int, hints: tuple) -> None:
         """Make ``hints`` the photo's: the list, its hints file, the markers and the colour."""
         entry = self._model.update(entry_id, hints=tuple(hints), hints_note="")
         if entry is None:
             return
-        try:
-            write_hints(entry.source, list(hints))
-        except (ColorizeError, OSError) as exc:
-            self.message.emit(self.tr("The hints could not be saved: {0}").format(exc))
+        self._writing.add(self._files.submit("write_hints", (str(entry.source), tuple(hints))))
         if entry is self._entry:
             self._show_points()
         self._update_enabled()
-        self.hints_changed.emit(entry_id)
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
-            request = HintRequest(next(self._ids), entry_id, str(entry.source), tuple(hints),
-                                  self._options())
-            self._latest[entry_id] = request.id
-            self._host.predict_hints(request)
+            ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
+                                                       hints=tuple(hints)))
+            self._predicting[ticket], self._latest[entry_id] = entry_id, ticket
 
     def _remember(self, colour: str) -> None:
         self.recent = [colour] + [c for c in self.recent if c != colour][: MAX_RECENT_COLOURS - 1]
-        self._window.settings.recent_hint_colours = self.recent
+        self._settings.recent_hint_colours = self.recent
 
     # -- gestures from the overlay ----------------------------------------------------------------
     @Slot(float, float, QPoint)
     def _on_place_requested(self, x: float, y: float, at: QPoint) -> None:
         suggested = self.suggestions(x, y)
-        colour = self.pick(self._window, suggested, self.recent, at)
+        colour = self.pick(self._side, suggested, self.recent, at)
         if colour:
             self.place(x, y, colour)
 
@@ -266,60 +256,90 @@ class HintController(QObject):
         if self._entry is None:
             return
         hint = self._entry.hints[index]
-        colour = self.pick(self._window, self.suggestions(hint.x, hint.y), self.recent, at,
+        colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
                            hint.color)
         if colour:
             self.recolour(index, colour)
 
     def suggestions(self, x: float, y: float) -> list[str]:
         """Colours for a hint at (x, y): the result's colour there first, at the spot's lightness."""
-        side = self._window.preview.side_by_side
+        side = self._side
         original = side.original_view.pixel_at(x, y)
         result = side.result_view.pixel_at(x, y)
         gray = 128.0 if original is None else _gray(original)
         current = None if result is None else (result.red(), result.green(), result.blue())
         return suggest_colours(gray, current)
 
-    # -- answers from the worker ------------------------------------------------------------------
-    @Slot(int, int, object)
-    def _on_predicted(self, request_id: int, entry_id: int, chroma) -> None:
-        if self._latest.get(entry_id) != request_id:
-            return  # a newer change is on its way
-        entry = self._model.entry(entry_id)
-        if entry is None:
-            return
-        changes = dict(chroma=chroma)
-        if entry.status != Status.WORKING:  # hinted since it was saved: not saved yet
-            changes.update(status=Status.DONE, reason="", progress=1.0)
-        self._model.update(entry_id, **changes)
-        self._window.previews.show_hinted(entry_id, self._saturation())
-        self._window._update_actions()
+    # -- answers from the lanes ------------------------------------------------------------------
+    @Slot(int, object)
+    def _on_finished(self, ticket: int, answer) -> None:
+        if ticket in self._reading:
+            entry = self._model.entry(self._reading.pop(ticket))
+            if entry is None or entry.hints is not None:
+                return  # removed, or hinted here already: the file is older than that
+            self._model.update(entry.id, hints=answer)
+            if entry is self._entry:
+                self._show_points()
+                self._update_enabled()
+        elif ticket in self._writing:
+            self._writing.discard(ticket)
+        elif ticket in self._predicting:
+            entry_id = self._predicting.pop(ticket)
+            entry = self._model.entry(entry_id)
+            if entry is None or self._latest.get(entry_id) != ticket:
+                return  # removed from the list, or a newer change is on its way
+            changes = dict(chroma=answer)
+            if entry.status != Status.WORKING:  # hinted since it was saved: not saved yet
+                changes.update(status=Status.DONE, reason="", progress=1.0)
+            self._model.update(entry_id, **changes)
+            self.predicted.emit(entry_id)
 
-    @Slot(int, int, str)
-    def _on_failed(self, request_id: int, entry_id: int, reason: str) -> None:
-        if self._latest.get(entry_id) == request_id:
-            self.message.emit(reason)
+    @Slot(int, str)
+    def _on_failed(self, ticket: int, reason: str) -> None:
+        if ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
+            logger.warning("%s", reason)
+            note = self.tr("{0} It is left as it is; the photo is colorized without hints.")
+            entry = self._model.entry(self._reading.pop(ticket))
+            if entry is not None and entry.hints is None:
+                self._model.update(entry.id, hints=(), hints_note=note.format(reason))
+                self.problem.emit([entry.hints_note])
+        elif ticket in self._predicting:
+            if self._latest.get(self._predicting.pop(ticket)) == ticket:
+                self.message.emit(reason)
+        elif ticket in self._writing:
+            self._writing.discard(ticket)
+            self.message.emit(self.tr("The hints could not be saved: {0}").format(reason))
 
-    @Slot(object)
-    def _on_model_loaded(self, info: dict) -> None:
-        self._takes_hints = bool(info.get("takes_hints"))
+    def set_takes_hints(self, takes_hints: bool) -> None:
+        """The model loaded: whether it takes hints (core.engine.Engine.describe)."""
+        self._takes_hints = takes_hints
         self._update_enabled()
 
     def takes_hints(self) -> bool | None:
         return self._takes_hints
 
+    def read_files(self, entries: list[BatchEntry]) -> None:
+        """Read the hints files of photos just added, on the files lane."""
+        for entry in entries:
+            self._reading[self._files.submit("read_hints", str(entry.source))] = entry.id
+
+    @Slot(object)
+    def set_selected(self, entries: list[BatchEntry]) -> None:
+        """The photos selected in the list (Apply Hints to Selected Photos)."""
+        self._selected = entries
+        self._update_enabled()
+
     # -- modes ------------------------------------------------------------------------------------
     @Slot(bool)
     def _on_mode_toggled(self, on: bool) -> None:
-        if on:
-            self._window.commands.side_by_side.setChecked(True)  # the markers live on that view
         self.overlay.set_active(on)
         if on:
             self.message.emit(self.tr("Hint mode: click the colorized photo to place a colour point; "
                                       "drag to move it, right-click to remove it."))
 
     @Slot(bool)
-    def _on_compare_mode(self, on: bool) -> None:
+    def leave_mode_if(self, on: bool) -> None:
+        """Compare mode came on: hint mode goes (its markers live on the side-by-side view)."""
         if on:
             self.hint_mode.setChecked(False)
 
@@ -341,24 +361,7 @@ class HintController(QObject):
         has_hints = self._entry is not None and bool(self._entry.hints)
         self.clear.setEnabled(has_hints)
         self.apply_to_selected.setEnabled(
-            has_hints and len(self._window.batch_panel.selected_entries()) > 1)
-
-    # -- photos added to the list -----------------------------------------------------------------
-    @Slot()
-    def _on_rows_inserted(self, _parent, first: int, last: int) -> None:
-        for row in range(first, last + 1):
-            entry = self._model.entry_at(row)
-            if entry is None:
-                continue
-            try:
-                hints = tuple(read_hints(entry.source))
-            except HintsFileError as exc:  # left as it is: never rewritten by a broken read
-                logger.warning("%s", exc)
-                self._model.update(entry.id, hints_note=self.tr(
-                    "{0} It is left as it is; the photo is colorized without hints.").format(exc))
-                continue  # the window's "added" message tells it
-            if hints:
-                self._model.update(entry.id, hints=hints)
+            has_hints and len(self._selected) > 1)
 
 
 def _gray(colour: QColor) -> float:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QColorDialog, QMenu, QWidget
+
+from colorize_app.core.hint_colours import colour_name
 
 RECENT_COUNT = 6
 SWATCH = 16
@@ -21,6 +23,11 @@ def swatch(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
+def label(colour: str) -> str:
+    """A suggestion's menu text: what it is like, then its code ("sky  #87a9d0")."""
+    return f"{QCoreApplication.translate('colours', colour_name(colour))}  {colour}"
+
+
 def pick_colour(parent: QWidget, suggested: list[str], recent: list[str], at: QPoint,
                 current: str | None = None) -> str | None:
     """A menu at ``at`` (global): suggested colours first, then recent ones, then "Other colour…"
@@ -31,12 +38,12 @@ def pick_colour(parent: QWidget, suggested: list[str], recent: list[str], at: QP
     if suggested:
         menu.addSection(parent.tr("Suggested for this spot"))
         for colour in suggested:
-            choices[menu.addAction(swatch(colour), colour)] = colour
+            choices[menu.addAction(swatch(colour), label(colour))] = colour
     fresh = [c for c in recent if c not in suggested][:RECENT_COUNT]
     if fresh:
         menu.addSection(parent.tr("Recent"))
         for colour in fresh:
-            choices[menu.addAction(swatch(colour), colour)] = colour
+            choices[menu.addAction(swatch(colour), label(colour))] = colour
     menu.addSeparator()
     other = menu.addAction(parent.tr("Other Colour…"))
     chosen = menu.exec(at)

@@ -17,7 +17,7 @@ from colorize_app import APP_NAME
 from colorize_app.core.batch import output_path_for
 from colorize_app.core.job import JobOptions
 from colorize_app.core.vocabulary import EXTENSIONS, Status
-from colorize_app.ui import guards, model_card, resources, sample
+from colorize_app.ui import guards, model_card, opening, resources, sample
 from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
 from colorize_app.ui.batch_controller import BatchController
 from colorize_app.ui.batch_model import BatchListModel
@@ -33,7 +33,7 @@ from colorize_app.ui.problems import ProblemsBar
 from colorize_app.ui.recent import RecentMenu
 from colorize_app.ui.settings import AppSettings
 from colorize_app.ui.settings_binder import SettingsBinder
-from colorize_app.ui.status_bar import AppStatusBar, format_duration
+from colorize_app.ui.status_bar import AppStatusBar
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,14 @@ class MainWindow(QMainWindow):
         self.preview = PreviewWidget()
         self.controls = ControlsWidget()
         self.problems = ProblemsBar()
-        self.batch = BatchController(self.model, self.host, self)
-        self.previews = PreviewController(self.preview, self.host.previewer, self.model, self)
+        self.batch = BatchController(self.model, host.network, self)
+        self.previews = PreviewController(self.preview, host.preview, self.model, self)
         self.commands = WindowActions(self)
         self.recent = RecentMenu(build_menus(self, self.commands), settings, self)
         toolbar = build_toolbar(self, self.commands)
-        self.hints = HintController(self)
+        self.hints = HintController(self.model, (host.network, host.files),
+                                    self.preview.side_by_side, self.controls, settings, self)
+        self.addActions(self.hints.actions())
         self.hints.install(self.menuBar(), toolbar)
         self.status = AppStatusBar()
         self.setStatusBar(self.status)
@@ -109,30 +111,30 @@ class MainWindow(QMainWindow):
             (a.preferences, self.show_preferences), (a.user_guide, self.show_user_guide),
         ):
             action.triggered.connect(slot)
-        a.compare.toggled.connect(self.preview.set_compare_mode)
-        self.recent.path_chosen.connect(self._on_recent_chosen)
-        self.batch_panel.current_changed.connect(self._on_current_changed)
-        self.batch_panel.view.selectionModel().selectionChanged.connect(self._update_actions)
-        self.model.dataChanged.connect(self._update_actions)
-        self.model.rowsInserted.connect(self._update_actions)
-        self.model.rowsRemoved.connect(self._update_actions)
-        self.model.modelReset.connect(self._update_actions)
-        self.batch.busy_changed.connect(self._on_busy_changed)
-        self.batch.progress_changed.connect(self.status.set_progress)
-        self.batch.result_ready.connect(self.previews.show_result)
-        self.batch.entry_changed.connect(self._on_entry_changed)
-        self.batch.timing.connect(self.status.set_timing)
-        self.batch.message.connect(self._show_message)
-        self.previews.failed.connect(self._show_message)
-        self.hints.message.connect(self._show_message)
-        self.controls.saturation_changed.connect(self._on_saturation_changed)
-        self.controls.render_size_changed.connect(self._on_settings_changed)
-        self.controls.saturation_changed.connect(self._on_settings_changed)
-        self.preview.zoom_changed.connect(self.status.set_zoom)
-        worker = self.host.colorizer
-        worker.model_loaded.connect(self._on_model_loaded)
-        worker.model_failed.connect(self._on_model_failed)
-        worker.notice.connect(self._show_message)
+        m, b, h, c, news = self.model, self.batch, self.hints, self.controls, self.host.colorizer
+        for signal, slot in (
+            (a.compare.toggled, self.preview.set_compare_mode),
+            (self.recent.path_chosen, self._on_recent_chosen),
+            (self.batch_panel.current_changed, h.set_entry),
+            (self.batch_panel.current_changed, self._on_current_changed),
+            (self.batch_panel.view.selectionModel().selectionChanged, self._on_selection_changed),
+            (m.dataChanged, self._update_actions), (m.rowsInserted, self._update_actions),
+            (m.rowsRemoved, self._update_actions), (m.modelReset, self._update_actions),
+            (b.busy_changed, self._on_busy_changed), (b.progress_changed, self.status.set_progress),
+            (b.result_ready, self.previews.show_result), (b.entry_changed, self._on_entry_changed),
+            (b.timing, self.status.set_timing), (b.message, self._show_message),
+            (self.previews.failed, self._show_message), (h.message, self._show_message),
+            (h.problem, self._report_problems), (h.predicted, self._on_hinted),
+            (h.recolorize_requested, self._recolorize), (h.hint_mode.toggled, self._on_hint_mode),
+            (self.preview.compare_mode_changed, h.leave_mode_if),
+            (c.saturation_changed, self.previews.set_saturation),
+            (c.saturation_changed, self._on_settings_changed),
+            (c.render_size_changed, self._on_render_size_changed),
+            (self.preview.zoom_changed, self.status.set_zoom),
+            (news.model_loaded, self._on_model_loaded), (news.model_failed, self._on_model_failed),
+            (news.notice, self._show_message),
+        ):
+            signal.connect(slot)
 
     # -- opening ----------------------------------------------------------------------------------
     @Slot()
@@ -145,9 +147,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Open Folder"),
-                                                  self.settings.last_folder_dir)
+        folder, subfolders = opening.choose_folder(self, self.settings.last_folder_dir,
+                                                   self.commands.include_subfolders.isChecked())
         if folder:
+            self.commands.include_subfolders.setChecked(subfolders)
             self.settings.last_folder_dir = folder
             self.open_paths([folder])
 
@@ -172,17 +175,21 @@ class MainWindow(QMainWindow):
                 if path in opened or any(path in source.parents for source in opened):
                     self.settings.add_recent(path)
         self.previews.request_thumbnails(added)
-        problems += [entry.hints_note for entry in added if entry.hints_note]  # damaged hints files
+        self.hints.read_files(added)  # a damaged one is reported as its answer comes
         if added and (was_empty or not self.batch_panel.current_entry()):
             self.batch_panel.select_row(self.model.row_of(added[0].id))
         if problems:
             for problem in problems:
                 logger.info("Not opened: %s", problem)
-            self.problems.add(problems)  # stays until dismissed, unlike the status bar
-            self._show_message("  ".join(problems[:3]) + ("  …" if len(problems) > 3 else ""))
+            self._report_problems(problems)
         elif added:
             self._show_message(self.tr("Added {0} photo(s).").format(len(added)))
         return len(added)
+
+    @Slot(object)
+    def _report_problems(self, problems: list[str]) -> None:
+        self.problems.add(problems)  # stays until dismissed, unlike the status bar
+        self._show_message("  ".join(problems[:3]) + ("  …" if len(problems) > 3 else ""))
 
     def open_paths_from_another_start(self, paths: list[str]) -> None:
         """A second `colorize-app photo.jpg` (the file manager) hands its paths to this window."""
@@ -228,8 +235,20 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def colorize_all(self) -> None:
-        todo = [e for e in self.model.entries() if e.status in (Status.WAITING, Status.FAILED)]
-        self.batch.colorize(todo, self.options(), auto_save=self.commands.auto_save.isChecked())
+        """Every photo not done yet, and those done with other settings than the window's now."""
+        entries = self.model.entries()
+        todo = [e for e in entries if e.status in (Status.WAITING, Status.FAILED)]
+        redo = [e for e in entries if self.model.is_out_of_date(e)]
+        auto_save = self.commands.auto_save.isChecked()
+        if redo and auto_save and not self.may_replace(redo):
+            redo = []
+        self.batch.colorize(todo, self.options(), auto_save=auto_save)
+        self.batch.colorize(redo, self.options(overwrite=True), auto_save=auto_save)
+
+    @Slot(object)
+    def _recolorize(self, entries: list) -> None:
+        self.batch.colorize(entries, self.options(overwrite=True),
+                            auto_save=self.commands.auto_save.isChecked())
 
     @Slot()
     def save_selected(self) -> None:
@@ -263,7 +282,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save_all(self) -> None:
-        unsaved = [e for e in self.model.entries() if e.chroma is not None and e.status != Status.SAVED]
+        unsaved = [e for e in self.model.entries() if self._may_save(e)]
         if self.may_replace(unsaved):
             self.batch.save(unsaved, self.options())
 
@@ -279,7 +298,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def clear_list(self) -> None:
         self.batch.stop()
-        self.host.previewer.cancel_all()
+        self.previews.forget_thumbnails()
         self.model.clear()
 
     # -- reactions --------------------------------------------------------------------------------
@@ -303,20 +322,32 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.status.start_batch(self.batch.started_at)
-        if not busy:
-            self.status.hide_progress()
-            counts = self.model.counts()
-            text = (self.tr("Stopped after {0}: {1} colorized, {2} failed, {3} waiting.")
-                    if self.batch.stopped else
-                    self.tr("Finished in {0}: {1} colorized, {2} failed, {3} waiting."))
-            self._show_message(text.format(
-                format_duration(self.batch.elapsed()), counts[Status.DONE] + counts[Status.SAVED],
-                counts[Status.FAILED], counts[Status.WAITING]))
+        else:
+            self.status.hide_progress()  # the batch's summary is its last message
         self._update_actions()
 
-    @Slot(float)
-    def _on_saturation_changed(self, value: float) -> None:
-        self.previews.set_saturation(value)
+    @Slot(int)
+    def _on_hinted(self, entry_id: int) -> None:
+        self.previews.show_hinted(entry_id, self.options().saturation)
+
+    @Slot(bool)
+    def _on_hint_mode(self, on: bool) -> None:
+        if on:
+            self.commands.side_by_side.setChecked(True)  # the markers live on that view
+
+    @Slot()
+    def _on_selection_changed(self, *_args) -> None:
+        self.hints.set_selected(self.batch_panel.selected_entries())
+        self._update_actions()
+
+    @Slot(int)
+    def _on_render_size_changed(self, render_size: int) -> None:
+        self._on_settings_changed()
+        stale = sum(self.model.is_out_of_date(e) for e in self.model.entries())
+        if stale:
+            self._show_message(self.tr(
+                "{0} photo(s) were colorized at another render size: Colorize All "
+                "(Ctrl+Shift+R) does them again at {1} px.").format(stale, render_size))
 
     @Slot()
     def _on_settings_changed(self, *_args) -> None:
@@ -336,6 +367,7 @@ class MainWindow(QMainWindow):
         self.status.set_model(model_card.model_name(info.get("summary") or {}, info.get("name", "")),
                               info.get("device", ""))
         self.controls.set_gpu_available(info.get("gpu", ""))
+        self.hints.set_takes_hints(bool(info.get("takes_hints")))
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
@@ -358,17 +390,23 @@ class MainWindow(QMainWindow):
         entries = self.model.entries()
         busy = self.batch.is_busy()
         a.colorize_selected.setEnabled(any(not self.batch.is_pending(e) for e in selected))
-        a.colorize_all.setEnabled(any(e.status in (Status.WAITING, Status.FAILED)
+        a.colorize_all.setEnabled(any((e.status in (Status.WAITING, Status.FAILED)
+                                       or self.model.is_out_of_date(e))
                                       and not self.batch.is_pending(e) for e in entries))
         a.stop.setEnabled(busy)
         a.save.setEnabled(any(e.chroma is not None for e in selected))
         a.save_as.setEnabled(current is not None and current.chroma is not None)
-        a.save_all.setEnabled(any(e.chroma is not None and e.status != Status.SAVED for e in entries))
+        a.save_all.setEnabled(any(self._may_save(e) for e in entries))
         a.remove.setEnabled(bool(selected))
         a.close.setEnabled(bool(selected))
         a.clear.setEnabled(bool(entries))
         a.sample.setEnabled(resources.sample_photo() is not None)
         a.user_guide.setEnabled(resources.user_guide_url() is not None)
+
+    def _may_save(self, entry) -> bool:
+        """Save All's: a result in memory not on disk, or on disk with other settings."""
+        return entry.chroma is not None and not self.batch.is_pending(entry) and (
+            entry.status != Status.SAVED or self.model.is_out_of_date(entry))
 
     @Slot()
     def warm_up(self) -> None:
@@ -400,8 +438,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_user_guide(self) -> None:
         url = resources.user_guide_url()
-        if url is not None:
-            QDesktopServices.openUrl(url)
+        if url is not None and not QDesktopServices.openUrl(url):
+            # No browser or viewer took it (a bare desktop, a server): say where it is, in the
+            # bar that stays until dismissed.
+            self._report_problems([self.tr("No program could open the user guide. It is the "
+                                           "file {0}").format(url.toLocalFile())])
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -415,8 +456,7 @@ class MainWindow(QMainWindow):
         self.binder.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self.batch.is_busy() and not guards.ask_quit_mid_batch(
-                self, self.model.counts()[Status.WAITING] + self.model.counts()[Status.WORKING]):
+        if self.batch.is_busy() and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
             event.ignore()
             return
         self.save_settings()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QWidget
 
 from colorize_app.core import batch
 from colorize_app.core.errors import ColorizeError
@@ -29,6 +30,30 @@ def save_filter() -> str:
     names = {"WEBP": "WebP"}
     return ";;".join(f"{names.get(fmt, fmt)} ({' '.join(patterns)})"
                      for fmt, patterns in by_format.items()) or tr("opening", "Images")
+
+
+def folder_dialog(parent: QWidget | None, start: str, subfolders: bool) -> QFileDialog:
+    """File > Open Folder's dialog, with "Include sub-folders" in it (its `subfolders`)."""
+    tr = QCoreApplication.translate
+    dialog = QFileDialog(parent, tr("opening", "Open Folder"), start)
+    dialog.setFileMode(QFileDialog.FileMode.Directory)
+    dialog.setOption(QFileDialog.Option.ShowDirsOnly)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # a native one takes no extra widget
+    dialog.subfolders = QCheckBox(tr("opening", "Include &sub-folders"), dialog)
+    dialog.subfolders.setChecked(subfolders)
+    layout = dialog.layout()
+    if isinstance(layout, QGridLayout):
+        layout.addWidget(dialog.subfolders, layout.rowCount(), 0, 1, layout.columnCount())
+    return dialog
+
+
+def choose_folder(parent: QWidget | None, start: str, subfolders: bool) -> tuple[str, bool]:
+    """Ask for a folder: (the folder or "", whether to include its sub-folders)."""
+    dialog = folder_dialog(parent, start, subfolders)
+    chosen = dialog.exec() and dialog.selectedFiles()
+    include = dialog.subfolders.isChecked()
+    dialog.deleteLater()
+    return (chosen[0] if chosen else ""), include
 
 
 def plan_entries(paths: Iterable[str | Path], *, recursive: bool,

@@ -1,7 +1,8 @@
 """Edit > Preferences: where results go, their name and format, and JPEG quality.
 
-The same settings, with the same defaults (core.vocabulary), as the command line's --output-dir,
---suffix, --format and --jpeg-quality.
+The same settings, with the same defaults, limits and checks (core.settings), as the command
+line's --output-dir, --suffix, --format and --jpeg-quality. A value the check refuses is refused
+here, with the reason beside the field, and OK stays off until it is mended.
 """
 
 from __future__ import annotations
@@ -23,13 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from colorize_app.core.vocabulary import (
-    DEFAULT_EXPORT_FORMAT,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_SUFFIX,
-    EXPORT_FORMATS,
-)
+from colorize_app.core.settings import SETTINGS
 from colorize_app.ui.settings import AppSettings
+
+SUFFIX, FORMAT, QUALITY = SETTINGS["suffix"], SETTINGS["export_format"], SETTINGS["jpeg_quality"]
 
 
 class PreferencesDialog(QDialog):
@@ -52,10 +50,13 @@ class PreferencesDialog(QDialog):
         self.format = QComboBox()
         names = {"same": self.tr("Same as the original"), "JPEG": "JPEG", "PNG": "PNG",
                  "TIFF": "TIFF"}
-        for fmt in EXPORT_FORMATS:
+        for fmt in FORMAT.choices:
             self.format.addItem(names[fmt], fmt)
         self.quality = QSpinBox()
-        self.quality.setRange(1, 100)
+        self.quality.setRange(int(QUALITY.minimum), int(QUALITY.maximum))
+        self.suffix_problem = QLabel()  # why the suffix is refused, beside it
+        self.suffix_problem.setWordWrap(True)
+        self.suffix_problem.setAccessibleName(self.tr("Problem with the name suffix"))
         self.defaults = QPushButton(self.tr("Restore &Defaults"))
         self.defaults.clicked.connect(self.restore_defaults)
         self._name_controls()
@@ -73,6 +74,8 @@ class PreferencesDialog(QDialog):
             text = QLabel(label)
             text.setBuddy(field)  # the label's Alt+letter moves the focus to the field
             form.addRow(text, field)
+            if field is self.suffix:
+                form.addRow("", self.suffix_problem)
         self.example = QLabel()
         self.example.setAccessibleName(self.tr("Example file name"))
         form.addRow(self.tr("Example:"), self.example)
@@ -112,7 +115,7 @@ class PreferencesDialog(QDialog):
         self.quality.setValue(quality)
 
     def restore_defaults(self) -> None:
-        self._load("", DEFAULT_SUFFIX, DEFAULT_EXPORT_FORMAT, DEFAULT_JPEG_QUALITY)
+        self._load("", SUFFIX.default, FORMAT.default, QUALITY.default)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Folder for Results"),
@@ -129,8 +132,11 @@ class PreferencesDialog(QDialog):
         self.quality.setEnabled(fmt in ("same", "JPEG"))
         ext = {"same": ".jpg", "JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}[fmt]
         self.example.setText(f"photo.jpg → photo{self.suffix.text()}{ext}")
+        problem = SUFFIX.problem(self.suffix.text())
+        self.suffix_problem.setText(problem)
+        self.suffix_problem.setVisible(bool(problem))
         # Results would replace the originals: the command line refuses this too.
-        ok = bool(self.suffix.text()) or (in_folder and bool(self.folder.text().strip()))
+        ok = not problem and (bool(self.suffix.text()) or in_folder)
         if in_folder and not self.folder.text().strip():
             ok = False
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)

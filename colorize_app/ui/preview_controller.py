@@ -1,12 +1,10 @@
 """Keeps the preview showing the selected photo, at the current saturation.
 
-Requests go to the PreviewWorker's thread; only answers to the latest request are shown, so a
-fast scroll through the list or a dragged slider never shows a stale photo.
+Requests go to the preview lane (workers.preview_worker's handlers); only answers to the latest
+tickets are shown, so a fast scroll through the list or a dragged slider never shows a stale photo.
 """
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -15,41 +13,34 @@ from colorize_app.core.vocabulary import Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.qimage import to_qimage, wrap_display
-from colorize_app.workers.requests import RecomposeRequest, ShowRequest
+from colorize_app.workers.requests import RecomposeRequest
 
 SETTLE_MS = 250  # after the slider stops, compose the full-size preview
 
 
 class PreviewController(QObject):
-    _show_requested = Signal(object)
-    _recompose_requested = Signal(object)
-    _thumbnails_requested = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, preview: PreviewWidget, previewer: QObject, model: BatchListModel,
+    def __init__(self, preview: PreviewWidget, lane: QObject, model: BatchListModel,
                  parent: QObject | None = None) -> None:
-        # `previewer` is the host's workers.preview_worker.PreviewWorker: reached only through
-        # its signals and slots, so ui imports no QObject of the bridge.
+        # `lane` is the host's preview lane (workers.lane.Lane): reached only through its
+        # submit() and signals, so ui imports no QObject of the bridge.
         super().__init__(parent)
         self._preview = preview
         self._model = model
-        self._ids = itertools.count(1)
-        self._request = 0  # the latest request sent
-        self._shown_request = 0  # the show request of the photo on screen
-        self._shown_result = 0  # the request whose result is on screen
+        self._lane = lane
+        self._shown = 0  # the ticket of the photo on screen (its "show")
+        self._shown_result = 0  # the ticket whose result is on screen
+        self._thumbnails: dict[int, int] = {}  # ticket -> entry id
         self._entry: BatchEntry | None = None
         self._saturation = 1.0
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._on_settled)
-        self._show_requested.connect(previewer.request_show)
-        self._recompose_requested.connect(previewer.request_recompose)
-        self._thumbnails_requested.connect(previewer.request_thumbnails)
-        previewer.thumbnail_loaded.connect(self._on_thumbnail)
-        previewer.original_loaded.connect(self._on_original)
-        previewer.result_loaded.connect(self._on_result)
-        previewer.preview_failed.connect(self._on_failed)
+        lane.finished.connect(self._on_finished)
+        lane.failed.connect(self._on_failed)
+        lane.cancelled.connect(self._on_cancelled)
         self._set_empty()
 
     def current(self) -> BatchEntry | None:
@@ -58,7 +49,6 @@ class PreviewController(QObject):
     def show_entry(self, entry: BatchEntry | None, saturation: float) -> None:
         """Show `entry` (None: nothing). Its result comes from its prediction, or its saved file."""
         self._entry, self._saturation = entry, saturation
-        self._request = self._shown_request = next(self._ids)
         self._settle.stop()
         if entry is None:
             self._set_empty()
@@ -67,15 +57,21 @@ class PreviewController(QObject):
         self._preview.set_result(None)
         self._preview.set_placeholders(self.tr("Loading {0}…").format(entry.source.name),
                                        self._result_placeholder(entry))
-        result_path = str(entry.output) if entry.status == Status.SAVED else ""
-        self._show_requested.emit(ShowRequest(self._request, str(entry.source), entry.chroma,
-                                              saturation, result_path))
+        self._shown = self._lane.submit("show", str(entry.source))
+        if entry.chroma is not None:
+            self._compose(quick=False)
+        elif entry.status == Status.SAVED:
+            self._lane.submit("saved", str(entry.output))
 
     def request_thumbnails(self, entries: list[BatchEntry]) -> None:
         # A photo colorized in an earlier session shows its colour result in the list.
-        self._thumbnails_requested.emit([
-            (entry.id, str(entry.output if entry.status == Status.SAVED else entry.source))
-            for entry in entries])
+        for entry in entries:
+            path = entry.output if entry.status == Status.SAVED else entry.source
+            self._thumbnails[self._lane.submit("thumbnail", str(path))] = entry.id
+
+    def forget_thumbnails(self) -> None:
+        """The list was cleared: thumbnails not made yet are not wanted any more."""
+        self._lane.cancel()
 
     def refresh_placeholder(self) -> None:
         """The entry's state changed (queued, working, failed): say so where the result will be."""
@@ -86,11 +82,8 @@ class PreviewController(QObject):
     def show_result(self, entry_id: int) -> None:
         """A fresh result from the worker: shown if it is the photo on screen, composed by the
         preview worker from the entry's chroma over the original it already holds."""
-        if self._entry is not None and self._entry.id == entry_id and self._entry.chroma is not None:
-            self._request = next(self._ids)  # older re-composes are stale now
-            self._recompose_requested.emit(RecomposeRequest(
-                self._request, str(self._entry.source), self._entry.chroma, self._saturation,
-                quick=False))
+        if self._entry is not None and self._entry.id == entry_id:
+            self._compose(quick=False)
 
     def show_hinted(self, entry_id: int, saturation: float) -> None:
         """A new prediction for the photo on screen (its hints changed): a quick copy now, the
@@ -98,23 +91,24 @@ class PreviewController(QObject):
         if self._entry is not None and self._entry.id == entry_id:
             self.set_saturation(saturation)
 
+    @Slot(float)
     def set_saturation(self, saturation: float) -> None:
         """Live feedback on a small copy now, the full-size preview once the slider rests."""
         self._saturation = saturation
-        if self._entry is None or self._entry.chroma is None:
-            return
-        self._request = next(self._ids)
-        self._recompose_requested.emit(RecomposeRequest(
-            self._request, str(self._entry.source), self._entry.chroma, saturation, quick=True))
-        self._settle.start()
+        if self._compose(quick=True):
+            self._settle.start()
 
     @Slot()
     def _on_settled(self) -> None:
-        if self._entry is not None and self._entry.chroma is not None:
-            self._request = next(self._ids)
-            self._recompose_requested.emit(RecomposeRequest(
-                self._request, str(self._entry.source), self._entry.chroma, self._saturation,
-                quick=False))
+        self._compose(quick=False)
+
+    def _compose(self, *, quick: bool) -> bool:
+        entry = self._entry
+        if entry is None or entry.chroma is None:
+            return False
+        self._lane.submit("compose", RecomposeRequest(str(entry.source), entry.chroma,
+                                                      self._saturation, quick))
+        return True
 
     def _result_placeholder(self, entry: BatchEntry) -> str:
         if entry.status == Status.WORKING:
@@ -129,28 +123,31 @@ class PreviewController(QObject):
         self._preview.set_placeholders(
             self.tr("Open photos (Ctrl+O) or a folder (Ctrl+Shift+O), or drop them here."), "")
 
-    # -- answers from the preview thread ----------------------------------------------------------
+    # -- answers from the preview lane ------------------------------------------------------------
     @Slot(int, object)
-    def _on_original(self, request_id: int, levels: list[np.ndarray]) -> None:
-        if request_id == self._shown_request:
+    def _on_finished(self, ticket: int, levels) -> None:
+        if ticket in self._thumbnails:
+            self._on_thumbnail(self._thumbnails.pop(ticket), levels)
+        elif ticket == self._shown:
             self._preview.set_original([wrap_display(level) for level in levels])
-
-    @Slot(int, object)
-    def _on_result(self, request_id: int, levels: list[np.ndarray]) -> None:
-        # Any answer about the photo on screen will do, as long as it is newer than what is shown:
-        # quick re-composes while the slider moves, then the full one once it rests.
-        if request_id >= self._shown_request and request_id > self._shown_result:
-            self._shown_result = request_id
+        elif levels is not None and ticket > self._shown and ticket > self._shown_result:
+            # Any result about the photo on screen will do, as long as it is newer than what is
+            # shown: quick re-composes while the slider moves, then the full one once it rests.
+            self._shown_result = ticket
             self._preview.set_result([wrap_display(level) for level in levels])
 
-    @Slot(int, object)
-    def _on_thumbnail(self, entry_id: int, pixels: np.ndarray) -> None:
+    def _on_thumbnail(self, entry_id: int, pixels: np.ndarray | None) -> None:
         entry = self._model.entry(entry_id)
-        if entry is not None and entry.chroma is None:  # a colour thumbnail is not replaced
-            self._model.update(entry_id, thumbnail=to_qimage(pixels))
+        if pixels is not None and entry is not None and entry.chroma is None:
+            self._model.update(entry_id, thumbnail=to_qimage(pixels))  # colour ones stay
 
     @Slot(int, str)
-    def _on_failed(self, request_id: int, reason: str) -> None:
-        if request_id == self._shown_request:
+    def _on_failed(self, ticket: int, reason: str) -> None:
+        self._thumbnails.pop(ticket, None)
+        if ticket == self._shown:
             self._preview.set_placeholders(reason, "")
             self.failed.emit(reason)
+
+    @Slot(int)
+    def _on_cancelled(self, ticket: int) -> None:
+        self._thumbnails.pop(ticket, None)

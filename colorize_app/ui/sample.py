@@ -1,4 +1,4 @@
-"""Help > Sample Photo: the sample's result goes to a folder of the user's, never into the
+"""Help > Try a Sample Photo: the sample's result goes to a folder of the user's, never into the
 installed package (which may be read-only, and is not the user's to fill)."""
 
 from __future__ import annotations
@@ -27,4 +27,4 @@ def redirect(model: BatchListModel, photo: Path) -> None:
             model.update(entry.id, output=output,
                          status=Status.SAVED if saved else Status.WAITING,
                          reason=model.tr("Already colorized earlier ({0} exists)").format(
-                             output.name) if saved else "")
+                             output) if saved else "")

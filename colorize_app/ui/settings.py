@@ -1,4 +1,5 @@
-"""One small typed wrapper over QSettings, so keys and types live in one place."""
+"""One small typed wrapper over QSettings: the settings of core.settings, plus the window's own
+state (folders, recent files, its layout), each declared once."""
 
 from __future__ import annotations
 
@@ -8,21 +9,57 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from colorize_app import APP_NAME
-from colorize_app.core.vocabulary import (
-    DEFAULT_DEVICE,
-    DEFAULT_EXPORT_FORMAT,
-    DEFAULT_JPEG_QUALITY,
-    DEFAULT_RENDER_SIZE,
-    DEFAULT_SATURATION,
-    DEFAULT_SUFFIX,
-    DEVICES,
-    EXPORT_FORMATS,
-    GPU_DEVICES,
-)
+from colorize_app.core.settings import SETTINGS, Setting
 
 MAX_RECENT = 10
 MAX_RECENT_COLOURS = 8  # the hint palette's recent row
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class _Stored:
+    """An attribute of AppSettings kept under ``setting.key``. A stored value that the setting
+    refuses (edited by hand, written by an older version) reads as the default."""
+
+    def __init__(self, setting: Setting) -> None:
+        self.setting = setting
+
+    def __get__(self, settings: AppSettings | None, owner=None):
+        if settings is None:
+            return self
+        raw = settings.qsettings.value(self.setting.key)
+        try:
+            return self.setting.default if raw is None else self.setting.parse(raw)
+        except ValueError:
+            return self.setting.default
+
+    def __set__(self, settings: AppSettings, value) -> None:
+        problem = self.setting.problem(value)
+        if problem:
+            raise ValueError(f"{self.setting.name} {problem}")
+        settings.qsettings.setValue(self.setting.key, value)
+
+
+class _Window:
+    """The window's own state: a path, a list of strings or Qt's bytes, stored as it is."""
+
+    def __init__(self, key: str, default, limit: int = 0, pattern: re.Pattern | None = None) -> None:
+        self.key, self.default, self.limit, self.pattern = key, default, limit, pattern
+
+    def __get__(self, settings: AppSettings | None, owner=None):
+        if settings is None:
+            return self
+        value = settings.qsettings.value(self.key, self.default)
+        if isinstance(self.default, QByteArray):
+            return value if isinstance(value, QByteArray) else QByteArray()
+        if isinstance(self.default, list):
+            values = [value] if isinstance(value, str) else value or []  # INI: one item, a string
+            values = [str(v) for v in values if v and (not self.pattern or self.pattern.fullmatch(str(v)))]
+            return values[: self.limit]
+        return str(value)
+
+    def __set__(self, settings: AppSettings, value) -> None:
+        settings.qsettings.setValue(self.key, list(value)[: self.limit]
+                                    if isinstance(self.default, list) else value)  # fmt: skip
 
 
 class AppSettings:
@@ -32,207 +69,36 @@ class AppSettings:
     gets the platform's usual place (the registry, ~/.config, ~/Library/Preferences).
     """
 
+    render_size = _Stored(SETTINGS["render_size"])
+    saturation = _Stored(SETTINGS["saturation"])
+    device = _Stored(SETTINGS["device"])
+    auto_save = _Stored(SETTINGS["auto_save"])
+    recursive = _Stored(SETTINGS["recursive"])
+    output_dir = _Stored(SETTINGS["output_dir"])  # "": each result next to its original
+    suffix = _Stored(SETTINGS["suffix"])
+    export_format = _Stored(SETTINGS["export_format"])
+    jpeg_quality = _Stored(SETTINGS["jpeg_quality"])
+    ask_before_replacing = _Stored(SETTINGS["ask_before_replacing"])
+    compare_mode = _Stored(SETTINGS["compare_mode"])
+    last_open_dir = _Window("paths/last_open_dir", str(Path.home()))
+    last_folder_dir = _Window("paths/last_folder_dir", str(Path.home()))
+    recent_files = _Window("paths/recent", [], MAX_RECENT)
+    # The hint colours used last, newest first (#rrggbb), kept between sessions.
+    recent_hint_colours = _Window("hints/recent", [], MAX_RECENT_COLOURS, _HEX_COLOUR)
+    geometry = _Window("window/geometry", QByteArray())
+    window_state = _Window("window/state", QByteArray())
+    splitter_state = _Window("window/splitter", QByteArray())
+
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
-            self._qs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
-                                 APP_NAME, APP_NAME)
+            self.qsettings = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                                       APP_NAME, APP_NAME)
         else:
-            self._qs = QSettings(str(path), QSettings.Format.IniFormat)
-
-    @property
-    def file_name(self) -> str:
-        return self._qs.fileName()
+            self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
 
     def sync(self) -> None:
-        self._qs.sync()
-
-    # -- helpers: QSettings returns strings from INI files, so every read converts ----------------
-    def _str(self, key: str, default: str = "") -> str:
-        value = self._qs.value(key, default)
-        return default if value is None else str(value)
-
-    def _int(self, key: str, default: int) -> int:
-        try:
-            return int(self._qs.value(key, default))
-        except (TypeError, ValueError):
-            return default
-
-    def _float(self, key: str, default: float) -> float:
-        try:
-            return float(self._qs.value(key, default))
-        except (TypeError, ValueError):
-            return default
-
-    def _bool(self, key: str, default: bool) -> bool:
-        value = self._qs.value(key, default)
-        if isinstance(value, str):
-            return value.lower() in ("1", "true", "yes")
-        return bool(value)
-
-    def _list(self, key: str) -> list[str]:
-        value = self._qs.value(key, [])
-        if isinstance(value, str):  # INI stores a one-item list as a plain string
-            value = [value]
-        return [str(v) for v in (value or []) if v]
-
-    def _bytes(self, key: str) -> QByteArray:
-        value = self._qs.value(key)
-        return value if isinstance(value, QByteArray) else QByteArray()
-
-    # -- folders ----------------------------------------------------------------------------------
-    @property
-    def last_open_dir(self) -> str:
-        return self._str("paths/last_open_dir", str(Path.home()))
-
-    @last_open_dir.setter
-    def last_open_dir(self, value: str) -> None:
-        self._qs.setValue("paths/last_open_dir", str(value))
-
-    @property
-    def last_folder_dir(self) -> str:
-        return self._str("paths/last_folder_dir", str(Path.home()))
-
-    @last_folder_dir.setter
-    def last_folder_dir(self, value: str) -> None:
-        self._qs.setValue("paths/last_folder_dir", str(value))
-
-    @property
-    def recursive(self) -> bool:
-        return self._bool("paths/recursive", False)
-
-    @recursive.setter
-    def recursive(self, value: bool) -> None:
-        self._qs.setValue("paths/recursive", bool(value))
-
-    @property
-    def recent_files(self) -> list[str]:
-        return self._list("paths/recent")[:MAX_RECENT]
-
-    @recent_files.setter
-    def recent_files(self, value: list[str]) -> None:
-        self._qs.setValue("paths/recent", list(value)[:MAX_RECENT])
+        self.qsettings.sync()
 
     def add_recent(self, path: str | Path) -> None:
         path = str(path)
         self.recent_files = [path] + [p for p in self.recent_files if p != path]
-
-    @property
-    def recent_hint_colours(self) -> list[str]:
-        """The hint colours used last, newest first (``#rrggbb``), kept between sessions."""
-        return [v for v in self._list("hints/recent") if _HEX_COLOUR.fullmatch(v)][:MAX_RECENT_COLOURS]
-
-    @recent_hint_colours.setter
-    def recent_hint_colours(self, value: list[str]) -> None:
-        self._qs.setValue("hints/recent", list(value)[:MAX_RECENT_COLOURS])
-
-    # -- colorizing -------------------------------------------------------------------------------
-    @property
-    def render_size(self) -> int:
-        return self._int("colorize/render_size", DEFAULT_RENDER_SIZE)
-
-    @render_size.setter
-    def render_size(self, value: int) -> None:
-        self._qs.setValue("colorize/render_size", int(value))
-
-    @property
-    def saturation(self) -> float:
-        return min(2.0, max(0.0, self._float("colorize/saturation", DEFAULT_SATURATION)))
-
-    @saturation.setter
-    def saturation(self, value: float) -> None:
-        self._qs.setValue("colorize/saturation", float(value))
-
-    @property
-    def device(self) -> str:
-        value = self._str("colorize/device", DEFAULT_DEVICE)
-        if value == "gpu":  # written by versions that had one word for every GPU
-            return GPU_DEVICES[0]
-        return value if value in DEVICES else DEFAULT_DEVICE
-
-    @device.setter
-    def device(self, value: str) -> None:
-        self._qs.setValue("colorize/device", value if value in DEVICES else DEFAULT_DEVICE)
-
-    @property
-    def auto_save(self) -> bool:
-        return self._bool("colorize/auto_save", True)
-
-    @auto_save.setter
-    def auto_save(self, value: bool) -> None:
-        self._qs.setValue("colorize/auto_save", bool(value))
-
-    # -- export (Preferences): the command line's --output-dir, --suffix, --format, --jpeg-quality
-    @property
-    def output_dir(self) -> str:
-        """"" (the default): each result next to its original; else the folder for results."""
-        return self._str("export/output_dir", "")
-
-    @output_dir.setter
-    def output_dir(self, value: str) -> None:
-        self._qs.setValue("export/output_dir", str(value or ""))
-
-    @property
-    def suffix(self) -> str:
-        return self._str("export/suffix", DEFAULT_SUFFIX)
-
-    @suffix.setter
-    def suffix(self, value: str) -> None:
-        self._qs.setValue("export/suffix", str(value))
-
-    @property
-    def export_format(self) -> str:
-        value = self._str("export/format", DEFAULT_EXPORT_FORMAT)
-        return value if value in EXPORT_FORMATS else DEFAULT_EXPORT_FORMAT
-
-    @export_format.setter
-    def export_format(self, value: str) -> None:
-        self._qs.setValue("export/format", value if value in EXPORT_FORMATS else DEFAULT_EXPORT_FORMAT)
-
-    @property
-    def jpeg_quality(self) -> int:
-        return min(100, max(1, self._int("export/jpeg_quality", DEFAULT_JPEG_QUALITY)))
-
-    @jpeg_quality.setter
-    def jpeg_quality(self, value: int) -> None:
-        self._qs.setValue("export/jpeg_quality", int(value))
-
-    @property
-    def ask_before_replacing(self) -> bool:
-        return self._bool("export/ask_before_replacing", True)
-
-    @ask_before_replacing.setter
-    def ask_before_replacing(self, value: bool) -> None:
-        self._qs.setValue("export/ask_before_replacing", bool(value))
-
-    # -- window -----------------------------------------------------------------------------------
-    @property
-    def geometry(self) -> QByteArray:
-        return self._bytes("window/geometry")
-
-    @geometry.setter
-    def geometry(self, value: QByteArray) -> None:
-        self._qs.setValue("window/geometry", value)
-
-    @property
-    def window_state(self) -> QByteArray:
-        return self._bytes("window/state")
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self._qs.setValue("window/state", value)
-
-    @property
-    def splitter_state(self) -> QByteArray:
-        return self._bytes("window/splitter")
-
-    @splitter_state.setter
-    def splitter_state(self, value: QByteArray) -> None:
-        self._qs.setValue("window/splitter", value)
-
-    @property
-    def compare_mode(self) -> bool:
-        return self._bool("window/compare_mode", False)
-
-    @compare_mode.setter
-    def compare_mode(self, value: bool) -> None:
-        self._qs.setValue("window/compare_mode", bool(value))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import weakref
+from functools import partial
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject
 
 from colorize_app.ui import screen_fit
 from colorize_app.ui.settings import AppSettings
@@ -34,11 +35,12 @@ class SettingsBinder(QObject):
             w.splitter.restoreState(s.splitter_state)
         w.commands.compare.setChecked(s.compare_mode)
         # Connected after restoring, so restoring does not write the same values back.
-        w.controls.saturation_changed.connect(self._on_saturation)
-        w.controls.render_size_changed.connect(self._on_render_size)
-        w.controls.device_changed.connect(self._on_device)
-        w.commands.auto_save.toggled.connect(self._on_auto_save)
-        w.commands.include_subfolders.toggled.connect(self._on_recursive)
+        for signal, name in ((w.controls.saturation_changed, "saturation"),
+                             (w.controls.render_size_changed, "render_size"),
+                             (w.controls.device_changed, "device"),
+                             (w.commands.auto_save.toggled, "auto_save"),
+                             (w.commands.include_subfolders.toggled, "recursive")):
+            signal.connect(partial(setattr, s, name))
 
     def save(self) -> None:
         w, s = self._window(), self._settings
@@ -47,23 +49,3 @@ class SettingsBinder(QObject):
         s.splitter_state = w.splitter.saveState()
         s.compare_mode = w.preview.is_compare_mode()
         s.sync()
-
-    @Slot(float)
-    def _on_saturation(self, value: float) -> None:
-        self._settings.saturation = value
-
-    @Slot(int)
-    def _on_render_size(self, value: int) -> None:
-        self._settings.render_size = value
-
-    @Slot(str)
-    def _on_device(self, value: str) -> None:
-        self._settings.device = value
-
-    @Slot(bool)
-    def _on_auto_save(self, value: bool) -> None:
-        self._settings.auto_save = value
-
-    @Slot(bool)
-    def _on_recursive(self, value: bool) -> None:
-        self._settings.recursive = value

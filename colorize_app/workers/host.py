@@ -1,71 +1,44 @@
-"""The window's handle on the two worker threads: the network's lane and the preview's lane.
+"""The window's handle on its lanes: the network's, the preview's, and the hints files'.
 
-app.py (or a test) makes one and hands it to the window, which talks to the workers only through
-their signals and the methods here.
+app.py (or a test) makes one and hands it to the window, which submits work to `network`,
+`preview` and `files` (see lane.py) and hears the model's news on `colorizer`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject
 
-from colorize_app.core.job import Job
+from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
+from colorize_app.workers.lane import Lane
 from colorize_app.workers.preview_worker import PreviewWorker
 
 
 class WorkerHost(QObject):
-    """Lives in the window's thread and owns the worker threads.
-
-    `colorizer` and `previewer` live on their own threads and are deleted there as those threads
-    end (a QObject is destroyed on its own thread), so they are not to be used after `shut_down()`.
-    """
-
-    _submitted = Signal(object)
-    _warm_up_requested = Signal(str)
-    _hints_requested = Signal(object)
+    """Lives in the window's thread and owns the lanes; not to be used after `shut_down()`."""
 
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.colorizer = ColorizeWorker(weights)
-        self.previewer = PreviewWorker()
-        self._threads = []
-        for worker, name in ((self.colorizer, "colorize"), (self.previewer, "preview")):
-            thread = QThread()
-            thread.setObjectName(name)
-            worker.moveToThread(thread)
-            priority = QThread.Priority.LowPriority
-            if worker is self.colorizer:
-                # Normal priority, as the command line: the engine leaves a core free instead
-                # (core.engine.batch_threads). At nice 10 the batch lost to any busy program
-                # (0.13 of the command line's rate with other work on the machine).
-                priority = QThread.Priority.NormalPriority
-                thread.finished.connect(worker.close_reader)
-            else:  # thumbnails for a whole album must not compete with the window's thread
-                thread.started.connect(worker.lower_priority)
-            thread.finished.connect(worker.deleteLater)  # run on that thread as it ends
-            thread.start(priority)
-            self._threads.append(thread)
+        # Normal priority, as the command line: the engine leaves a core free instead
+        # (core.engine.batch_threads). At nice 10 the batch lost to any busy program (0.13 of the
+        # command line's rate with other work on the machine).
+        self.network = Lane("colorize")
+        self.colorizer = ColorizeWorker(self.network, weights)
+        # Thumbnails for a whole album must not compete with the window's thread.
+        self.preview = Lane("preview", low_priority=True)
+        self.previewer = PreviewWorker(self.preview)
+        # Hints files, read as photos are added and written as hints change: small, but a slow
+        # or network disk must not stall the window. Never cancelled, so no change is lost.
+        self.files = Lane("files", low_priority=True)
+        self.files.handle("read_hints", lambda photo, _task: tuple(read_hints(photo)))
+        self.files.handle("write_hints", lambda request, _task: write_hints(*request))
         self._shut_down = False
-        self._submitted.connect(self.colorizer.submit)
-        self._warm_up_requested.connect(self.colorizer.warm_up)
-        self._hints_requested.connect(self.colorizer.request_hints)
-
-    def colorize(self, jobs: list[Job]) -> None:
-        """Queue jobs for the network (or, with a chroma, for re-composing and saving)."""
-        epoch = self.colorizer.epoch()
-        self._submitted.emit([(epoch, job) for job in jobs])
-
-    def predict_hints(self, request) -> None:
-        """Re-run the network for one photo's new hints (a requests.HintRequest)."""
-        self._hints_requested.emit(request)
-
-    def stop(self) -> None:
-        self.colorizer.cancel_all()
 
     def warm_up(self, device: str = "auto") -> None:
-        self._warm_up_requested.emit(device)
+        """Load the model on the network's lane now rather than with the first photo."""
+        self.network.submit("warm_up", device)
 
     def shut_down(self) -> None:
         """Stop everything and wait for the threads, so nothing is left writing after the window.
@@ -73,12 +46,9 @@ class WorkerHost(QObject):
         Closing the window calls it, and app.py again once the event loop ends: the second time
         does nothing.
         """
-        if self._shut_down:
-            return
-        self._shut_down = True
-        self.colorizer.cancel_all()
-        self.previewer.cancel_all()
-        for thread in self._threads:
-            thread.quit()  # the running job ends at its next checkpoint, as a cancelled one
-        for thread in self._threads:
-            thread.wait()  # also for the reader to close and the workers to be deleted there
+        if not self._shut_down:
+            self._shut_down = True
+            for lane in (self.network, self.preview):
+                lane.shut_down()  # the running job ends at its next checkpoint, as a cancelled one
+            self.files.shut_down(finish_queue=True)  # every hint change reaches its file
+

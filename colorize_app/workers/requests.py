@@ -1,7 +1,8 @@
-"""What the window asks of the workers and what they answer: plain, immutable data.
+"""What the window asks of the lanes and what they answer: plain, immutable data.
 
 No Qt, no torch: the window builds these without importing the module that imports torch.
-The colorize worker takes `core.job.Job` records as they are.
+The network's lane takes `core.job.Job` records as they are (also for a hint's new prediction:
+a photo's hints are its job's).
 """
 
 from __future__ import annotations
@@ -10,26 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorize_app.core.hints import Hint
-from colorize_app.core.job import JobOptions, JobResult
-
-
-@dataclass(frozen=True)
-class ShowRequest:
-    """Show a photo: its original, and its result from `chroma` or else from `result_path`."""
-
-    id: int
-    source: str
-    chroma: np.ndarray | None = None
-    saturation: float = 1.0
-    result_path: str = ""
+from colorize_app.core.job import JobResult
 
 
 @dataclass(frozen=True)
 class RecomposeRequest:
-    """The photo already shown, at another saturation; `quick` composes a smaller copy."""
+    """The photo shown, at another saturation; `quick` composes a smaller copy."""
 
-    id: int
     source: str
     chroma: np.ndarray
     saturation: float
@@ -48,14 +36,3 @@ class Finished:
     thumbnail: np.ndarray | None = None  # HxWx3 or HxWx4 uint8, list-sized
     predicted: bool = False  # the network ran (False: re-composed from an earlier chroma)
     device: str = ""  # "CPU", "GPU (...)": where the network ran
-
-
-@dataclass(frozen=True)
-class HintRequest:
-    """Re-run the network for one photo with these hints (the window's hint mode); latest wins."""
-
-    id: int
-    entry_id: int
-    source: str
-    hints: tuple[Hint, ...]
-    options: JobOptions
