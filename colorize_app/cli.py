@@ -1,4 +1,4 @@
-"""`colorize PATH...`: colour photos from a terminal with the same engine the window uses.
+"""`colorize PATH...`: colour photos and films from a terminal with the same engine the window uses.
 
 Exit status: 0 when every photo was coloured or skipped, 1 when any failed, 2 when nothing could
 start (a path that does not exist, an output folder that cannot be made or written, no model), 130
@@ -25,19 +25,22 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 1
 ENGINES = ("local", "ray")
 MAX_WORKERS = 1_000_000  # Ray workers, photos per call of one
 SHOWN_SKIPS = 10
+RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
+          "the rest.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="colorize",
-        description="Colour black-and-white photos. Each result is saved next to its original "
-        "as <name>_colorized.<ext>; originals are never changed.",
+        description="Colour black-and-white photos and films. Each result is saved next to its "
+        "original as <name>_colorized.<ext>; originals are never changed. Films (MP4, MOV, MKV, "
+        "AVI, WebM) keep their sound and subtitles; AVI and WebM ones come out as MKV.",
         epilog="Results that already exist are skipped unless --overwrite, so running the same "
-        "command again finishes an interrupted batch; those saved with other hints, settings or "
-        "model are named as out of date and redone with --update. Photos already in colour are "
-        "skipped unless --include-colour.",
+        "command again finishes an interrupted batch, and a stopped film resumes where it "
+        "stopped; those saved with other hints, settings or model are named as out of date and "
+        "redone with --update. Photos already in colour are skipped unless --include-colour.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos and/or folders")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="photos, films and/or folders")
     for name, short in (("recursive", "-r"), ("output_dir", "-o"), ("suffix", ""),
                         ("export_format", ""), ("jpeg_quality", ""), ("render_size", ""),
                         ("saturation", ""), ("device", "")):
@@ -54,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting(parser, SETTINGS["provenance"])
     hints = parser.add_mutually_exclusive_group()
     hints.add_argument("--no-hints", action="store_true",
-                       help="ignore the colour hints saved next to photos (<photo>.colorize.json)")  # fmt: skip
+                       help="ignore the colour hints saved next to photos and films (<file>.colorize.json)")  # fmt: skip
     hints.add_argument("--hints", metavar="FILE",
-                       help="apply the colour hints in FILE (a .colorize.json) to every photo")  # fmt: skip
+                       help="apply the colour hints in FILE (a .colorize.json) to every photo "
+                       "(and to each film's first shot)")  # fmt: skip
     _add_setting(parser, SETTINGS["max_megapixels"])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     _add_archive_arguments(parser)
@@ -195,10 +199,10 @@ def _main(args: argparse.Namespace) -> int:
         _error(e)
         return EXIT_ERROR
     except Terminated:
-        _error("stopped (terminated). Finished photos are saved; run the same command to do the rest.")
+        _error(f"stopped (terminated). {RESUME}")
         return EXIT_TERMINATED
     except KeyboardInterrupt:
-        _error("interrupted. Finished photos are saved; run the same command to do the rest.")
+        _error(f"interrupted. {RESUME}")
         return EXIT_INTERRUPTED
     finally:
         if in_main_thread:
@@ -225,10 +229,11 @@ def _run(args: argparse.Namespace) -> int:
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
-                       format=_format(args), options=_options(args))  # fmt: skip
+                       format=_format(args), options=_options(args),
+                       films=args.engine == "local")  # fmt: skip
     _say_what_was_left(args)
     if not items:
-        print("No JPEG, PNG, TIFF, BMP or WebP photos found.")
+        print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
     made = _make_output_folder(args.output_dir) if args.output_dir is not None else []
     try:
@@ -303,10 +308,10 @@ def _say_what_was_left(args: argparse.Namespace) -> None:
 def _fail_named_non_photos(items) -> None:
     """A file the user named that is not a photo was not done: a failure (exit 1). Folders'
     other files never become items, so a folder walk stays quiet about them."""
-    from colorize_app.core.batch import NOT_A_PHOTO
+    from colorize_app.core.batch import NOT_A_PHOTO, NOT_A_PHOTO_OR_FILM
 
     for item in items:
-        if item.status == Status.SKIPPED and item.reason == NOT_A_PHOTO:
+        if item.status == Status.SKIPPED and item.reason in (NOT_A_PHOTO, NOT_A_PHOTO_OR_FILM):
             item.status = Status.FAILED
 
 
@@ -367,7 +372,7 @@ def _colorize(items, todo, args):
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from colorize_app.core.batch import run_batch
+    from colorize_app.core.batch import is_film, run_batch
     from colorize_app.core.engine import Engine, default_threads
 
     options = _options(args)
@@ -379,8 +384,14 @@ def _colorize(items, todo, args):
 
     waiting = {id(item) for item in todo}
     # The bar counts whole photos, so its percentage, its bar and "n/total" always agree; the
-    # last photo only sets the count, and closing the bar draws the 100 % line, once.
-    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True) as bar, \
+    # last photo only sets the count, and closing the bar draws the 100 % line, once. A film is
+    # one item that takes minutes or hours: with films, the bar moves within each film (frames
+    # done) and shows the share done and the time left instead of a count.
+    films = any(is_film(item.source) for item in todo)
+    shown = {}  # the share of each film already drawn, 0..1
+    bar_format = "{l_bar}{bar}| [{elapsed}<{remaining}]" if films else None
+    with tqdm(total=len(todo), unit="photo", file=sys.stderr, dynamic_ncols=True,
+              bar_format=bar_format) as bar, \
             logging_redirect_tqdm():  # fmt: skip  (warnings go above the bar, not through it)
 
         def on_item(item):
@@ -390,12 +401,19 @@ def _colorize(items, todo, args):
                 bar.write(printable(f"colorize: {item.note}"), file=sys.stderr)
             if item.status == Status.FAILED:
                 bar.write(printable(f"failed: {item.reason}"), file=sys.stderr)
-            if bar.n + 1 < bar.total:
-                bar.update(1)
+            rest = 1.0 - shown.pop(id(item), 0.0)
+            if bar.n + rest < bar.total - 1e-9:
+                bar.update(rest)
             else:
                 bar.n = bar.total
 
-        return run_batch(items, engine.predict, options, on_item=on_item)
+        def on_progress(item, fraction):
+            if is_film(item.source) and fraction < 1.0 and fraction > shown.get(id(item), 0.0):
+                bar.update(fraction - shown.get(id(item), 0.0))
+                shown[id(item)] = fraction
+
+        return run_batch(items, engine.predict, options, on_item=on_item,
+                         on_progress=on_progress if films else None)  # fmt: skip
 
 
 def _explain_skips(skipped) -> None:

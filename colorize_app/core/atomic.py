@@ -18,6 +18,8 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 try:
@@ -64,6 +66,26 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
             raise write_error(path, e) from None
         raise
     return path
+
+
+@contextmanager
+def temporary_file(path) -> Iterator[Path]:
+    """A new, locked, hidden temporary file beside ``path``, for a writer that needs a file name
+    (a media muxer); removed on the way out unless the caller renamed it into place. Its lock
+    tells other runs it is alive, as for ``write_bytes_atomic``."""
+    path = Path(path)
+    try:
+        temp, fd = _create_locked(path.parent, f".{path.name}.")
+    except OSError as e:
+        raise write_error(path, e) from None
+    try:
+        yield temp
+    except OSError as e:
+        raise write_error(path, e) from None
+    finally:
+        if temp.exists():
+            _unlink_quietly(temp)
+        os.close(fd)
 
 
 def probe_writable(folder) -> None:

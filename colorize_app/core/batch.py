@@ -29,13 +29,22 @@ from colorize_app.core.job import (
 )
 from colorize_app.core.settings import check_suffix
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
-from colorize_app.core.vocabulary import DEFAULT_SUFFIX, EXTENSIONS, FORMAT_EXTENSIONS, Status
+from colorize_app.core.vocabulary import (
+    DEFAULT_SUFFIX,
+    EXTENSIONS,
+    FILM_FALLBACK_EXTENSION,
+    FILM_KEPT_CONTAINERS,
+    FORMAT_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
 WAITING, DONE, SKIPPED, FAILED = Status.WAITING, Status.DONE, Status.SKIPPED, Status.FAILED
 NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16 units)
 NOT_A_PHOTO = "not a JPEG, PNG, TIFF, BMP or WebP file"
+NOT_A_PHOTO_OR_FILM = f"{NOT_A_PHOTO} or film (MP4, MOV, MKV, AVI, WebM)"
 
 
 @dataclass
@@ -81,9 +90,16 @@ class BatchSummary:
         return [item for item in self.items if item.status == FAILED]
 
 
-def is_supported(path) -> bool:
-    """True when the file name has an extension Colorize reads (any case)."""
-    return Path(path).suffix.lower() in EXTENSIONS
+def is_supported(path, *, films: bool = False) -> bool:
+    """True when the file name has an extension Colorize reads (any case); with ``films``, a
+    video's too."""
+    ext = Path(path).suffix.lower()
+    return ext in EXTENSIONS or (films and ext in VIDEO_EXTENSIONS)
+
+
+def is_film(path) -> bool:
+    """True when ``path`` is named like a video (core.film colours those)."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def is_own_output(path, suffix: str = DEFAULT_SUFFIX) -> bool:
@@ -95,10 +111,13 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
                     relative_to=None, format: str | None = None) -> Path:  # fmt: skip
     """Where the result of ``source`` goes: ``<name><suffix><ext>`` next to it, or in
     ``output_dir`` (below the same sub-folders as ``source`` has below ``relative_to``).
-    ``format`` (one of vocabulary.FORMATS; None or "same": the source's) decides the extension."""
+    ``format`` (one of vocabulary.FORMATS; None or "same": the source's) decides the extension of
+    a photo's; a film's keeps its container where it holds H.264, else becomes .mkv."""
     source = Path(source)
     ext = source.suffix
-    if format and format != "same" and EXTENSIONS.get(ext.lower()) != format:
+    if is_film(source):
+        ext = ext if ext.lower() in FILM_KEPT_CONTAINERS else FILM_FALLBACK_EXTENSION
+    elif format and format != "same" and EXTENSIONS.get(ext.lower()) != format:
         ext = FORMAT_EXTENSIONS[format]
     name = f"{source.stem}{suffix}{ext}"
     if output_dir is None:
@@ -111,7 +130,7 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
 
 def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAULT_SUFFIX,
                output_dir=None, overwrite: bool = False, format: str | None = None,
-               options: JobOptions | None = None) -> list[BatchItem]:  # fmt: skip
+               options: JobOptions | None = None, films: bool = False) -> list[BatchItem]:  # fmt: skip
     """List the photos to colour among files and folders, in natural order, each with its output.
 
     Folders give their supported, non-hidden files that are not our own results (sub-folders too
@@ -119,7 +138,8 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     the reason. An existing output is skipped unless ``overwrite``: that is how a re-run resumes.
     ``format`` names the results' format (see ``output_path_for``). With ``options``, an existing
     result is judged as the jobs will judge it (``job.skip_reason``: an out-of-date one is redone
-    with ``options.update``). Raises ImageReadError for a path that does not exist.
+    with ``options.update``). ``films``: videos too. Raises ImageReadError for a path that does
+    not exist.
     """
     if not suffix and output_dir is None:
         raise ColorizeError("An empty suffix needs an output folder, or results would replace the originals.")  # fmt: skip
@@ -135,7 +155,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
             items.append(_unreadable(given, e))
             continue
         if stat.S_ISDIR(kind):
-            photos, problems = _photos_in(given, recursive, suffix, output_dir)
+            photos, problems = _photos_in(given, recursive, suffix, output_dir, films)
             for source in photos:
                 out = output_path_for(
                     source, suffix=suffix, output_dir=output_dir, relative_to=given,
@@ -145,7 +165,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
             items.extend(problems)
         else:
             out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
-            items.append(_explicit_file(BatchItem(given, out), suffix))
+            items.append(_explicit_file(BatchItem(given, out), suffix, films))
     return _settle(items, options or JobOptions(overwrite=overwrite))
 
 
@@ -168,18 +188,18 @@ def _unreadable(path: Path, error: OSError) -> BatchItem:
     return BatchItem(path, path, FAILED, reason + ".")
 
 
-def _explicit_file(item: BatchItem, suffix: str) -> BatchItem:
+def _explicit_file(item: BatchItem, suffix: str, films: bool) -> BatchItem:
     if item.source.name.lower().endswith(SIDECAR_SUFFIX):
         item.status, item.reason = SKIPPED, "this is a Colorize hints file, not a photo"
-    elif not is_supported(item.source):
-        item.status, item.reason = SKIPPED, NOT_A_PHOTO
+    elif not is_supported(item.source, films=films):
+        item.status, item.reason = SKIPPED, NOT_A_PHOTO_OR_FILM if films else NOT_A_PHOTO
     elif is_own_output(item.source, suffix):
         item.status, item.reason = SKIPPED, "this is already a Colorize result"
     return item
 
 
-def _photos_in(folder: Path, recursive: bool, suffix: str,
-               output_dir: Path | None) -> tuple[list[Path], list[BatchItem]]:  # fmt: skip
+def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | None,
+               films: bool = False) -> tuple[list[Path], list[BatchItem]]:  # fmt: skip
     """The photos below ``folder``, and a failed item for each sub-folder that cannot be read."""
     skip_dir = os.path.normcase(os.path.abspath(output_dir)) if output_dir else None
     found: list[Path] = []
@@ -196,7 +216,8 @@ def _photos_in(folder: Path, recursive: bool, suffix: str,
             dirs.clear()
         for name in files:
             path = Path(root, name)
-            if is_supported(path) and not is_own_output(path, suffix) and not _hidden(path):
+            if (is_supported(path, films=films) and not is_own_output(path, suffix)
+                    and not _hidden(path)):  # fmt: skip
                 found.append(path)
     return sorted(found, key=lambda p: _natural_key(p.relative_to(folder))), problems
 
@@ -370,15 +391,21 @@ class BatchRunner:
 
     def run(self, job: Job, *, upcoming: Iterable[Job] = (), on_progress=None,
             is_cancelled=None) -> JobResult:  # fmt: skip
-        """``job.run_job(job, ...)`` with its photo taken from the prefetch when it is there.
-        Raises what run_job raises (Cancelled, WeightsError)."""
+        """``job.run_job(job, ...)`` with its photo taken from the prefetch when it is there (for
+        a film, ``film.run_film_job``). Raises what run_job raises (Cancelled, WeightsError)."""
         self.prefetch(upcoming)
+        if is_film(job.source):
+            from colorize_app.core.film import run_film_job  # PyAV, only when there is a film
+
+            return run_film_job(job, self._predict, on_progress=on_progress,
+                                is_cancelled=is_cancelled)  # fmt: skip
         return run_job(job, self._predict, read=self._take, on_progress=on_progress,
                        is_cancelled=is_cancelled)  # fmt: skip
 
     def prefetch(self, jobs: Iterable[Job]) -> None:
         """Start decoding the first ``prefetch`` of ``jobs`` that will be colorized."""
-        wanted = [job for job in jobs if not will_skip(job)][: self._prefetch]
+        wanted = [job for job in jobs if not will_skip(job) and not is_film(job.source)]
+        wanted = wanted[: self._prefetch]
         for job in wanted:
             if id(job) not in self._pending:
                 self._pending[id(job)] = (job, self._reader.submit(read_for, job))

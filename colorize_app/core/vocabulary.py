@@ -26,6 +26,12 @@ EXTENSIONS = {
     ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP",
 }  # fmt: skip
 
+# Films (the command line colours them; core.film). Out in the same container where it holds
+# H.264 and the source's streams, else Matroska (core.film_io.output_extension).
+VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm")
+FILM_KEPT_CONTAINERS = (".mp4", ".m4v", ".mov", ".mkv")  # hold H.264 and what came with it
+FILM_FALLBACK_EXTENSION = ".mkv"  # AVI (no B-frame timing) and WebM (no H.264) become Matroska
+
 # Export settings, the same for the command line (--format, --jpeg-quality, --suffix, -o) and the
 # window's Preferences. "same": each result in its original's format.
 EXPORT_FORMATS = ("same", "JPEG", "PNG", "TIFF")

@@ -1,0 +1,359 @@
+"""One film's job, the counterpart of ``job.run_job`` for videos: a film in; done, skipped or failed
+(with a sentence) out, the same for the command line, the window and the tests.
+
+The frames are colorized one at a time (``steady.SteadyColour`` keeps the colour steady along the
+motion) and encoded into *parts* of about ten seconds, kept in a hidden folder beside the result
+(``.film_colorized.mp4.colorize-parts``). A finished part is never redone: a run that is stopped or
+killed resumes after the last finished part, with the colour it had there. When every part is
+done they are joined with the source's sound and subtitles into the result, which appears under
+its final name whole or not at all; then the parts are removed. Torch-free, as job.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from colorize_app.core import film_io
+from colorize_app.core.atomic import (
+    live_writes,
+    remove_stale_temps,
+    temporary_file,
+    write_bytes_atomic,
+)
+from colorize_app.core.chroma import compose, srgb_table
+from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.hints import Hint
+from colorize_app.core.job import (
+    CancelCheck,
+    Job,
+    JobResult,
+    Predict,
+    Progress,
+    resolve_hints,
+    will_skip,
+)
+from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
+from colorize_app.core.vocabulary import Status
+
+try:
+    import fcntl
+except ImportError:  # Windows: a second run on the same film is not detected there
+    fcntl = None
+
+logger = logging.getLogger(__name__)
+
+PART_SECONDS = 10.0  # how much film one part holds: what a kill can cost at most
+JOIN_SHARE = 0.98  # progress when the last frame is done; the join takes the rest
+PARTS_SUFFIX = ".colorize-parts"
+
+
+def parts_folder(output: str | os.PathLike) -> Path:
+    """Where the finished parts of ``output`` wait for the join: a hidden folder beside it."""
+    output = Path(output)
+    return output.with_name(f".{output.name}{PARTS_SUFFIX}")
+
+
+@dataclass
+class _Part:
+    index: int
+    first: int  # presentation time of its first frame (source time base)
+    last: int
+    frames: int
+
+
+def run_film_job(job: Job, predict: Predict, *, on_progress: Progress | None = None,
+                 is_cancelled: CancelCheck | None = None,
+                 steady: SteadyParams | None = None) -> JobResult:  # fmt: skip
+    """Colorize the film ``job.source`` into ``job.output``; never raises for the film itself.
+
+    Same rules as ``job.run_job``: an existing result is skipped unless ``overwrite``, the source
+    is only read, every problem ends FAILED with a sentence, and only ``Cancelled`` and
+    ``WeightsError`` are raised. Finished parts survive a cancel or a kill; running the same job
+    again resumes from them. ``steady`` chooses how colour is carried between frames.
+    """
+    started = time.perf_counter()
+    name = Path(job.source).name
+    result = JobResult(Status.FAILED)
+    try:
+        if will_skip(job):
+            return JobResult(Status.SKIPPED, f"already colorized ({Path(job.output).name} exists)",
+                             output=Path(job.output))
+        _colorize_film(job, predict, result, on_progress or _ignore, is_cancelled,
+                       steady or SteadyParams())  # fmt: skip
+        result.status = Status.DONE
+    except (Cancelled, WeightsError):
+        raise
+    except ColorizeError as e:
+        result.reason = str(e)
+    except MemoryError:
+        result.reason = f"Not enough memory to colorize {name}. Close other programs and try again."
+    except OSError as e:
+        result.reason = f"Cannot colorize {name}: {e.strerror or e}."
+    except Exception as e:  # a bug must cost one film, not the batch; the log keeps the trace
+        logger.exception("Unexpected error colorizing %s", job.source)
+        result.reason = f"Unexpected error colorizing {name} ({type(e).__name__}: {e})."
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Progress,
+                   is_cancelled: CancelCheck | None, params: SteadyParams) -> None:  # fmt: skip
+    source, output = Path(job.source), Path(job.output)
+    if output.exists() and os.path.samefile(source, output):
+        raise ImageWriteError(f"Refusing to write over the original {source}.")
+    info = film_io.probe(source)
+    notes = _notes(info, source.name)
+    hints, hints_note = resolve_hints(job)
+    result.hints = hints
+    notes += [hints_note] if hints_note else []
+    folder = parts_folder(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
+    with _Lock(folder, output.name):
+        parts = _finished_parts(folder, _fingerprint(source, job, hints, params))
+        if parts:
+            state = _load_state(folder, parts[-1])
+        else:
+            state = SteadyState(hints=_displayed_to_coded(hints, info.rotation))
+        frames_done = sum(part.frames for part in parts)
+        if parts:
+            logger.info("%s: resuming after %d finished frames", source.name, frames_done)
+        srgb_table(1)  # the gray shortcut of compose: built once, repaid within a few frames
+        frames_done = _colorize_parts(job, predict, info, parts, state, params, folder,
+                                      frames_done, progress, is_cancelled)  # fmt: skip
+        if not parts:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
+        if info.frames and frames_done < info.frames * 0.98:
+            notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
+                         f"{frames_done} frames that could be read, of about {info.frames}.")
+        _check(is_cancelled)
+        result.output = _join(folder, parts, source, output, info, job.options.overwrite)
+    shutil.rmtree(folder, ignore_errors=True)
+    result.note = " ".join(notes)
+    progress(1.0)
+
+
+def _colorize_parts(job, predict, info, parts, state, params, folder, frames_done, progress,
+                    is_cancelled) -> int:  # fmt: skip
+    """Colorize the frames after the finished ``parts`` into new parts (appended to ``parts``)."""
+    options = job.options
+    steady = SteadyColour(params, state)
+    per_part = max(1, round(float(info.rate or 25) * PART_SECONDS))
+    height, width = info.height & ~1, info.width & ~1  # H.264 in 4:2:0 needs even sizes
+    small = _small_shape(height, width, options.render_size)
+    after = parts[-1].last if parts else None
+    total = max(info.frames, 1)
+
+    def predict_small(gray, hints: tuple[Hint, ...]):
+        return predict(gray, replace(options, hints=hints or None))
+
+    writer = current = None
+    try:
+        for pts, gray in film_io.read_frames(job.source, after=after):
+            _check(is_cancelled)
+            if writer is None:
+                current = _Part(len(parts), pts, pts, 0)
+                writer = _PartFile(folder, current.index, info, width, height)
+            gray = gray[:height, :width]
+            reduced = cv2.resize(gray, small[::-1], interpolation=cv2.INTER_AREA)
+            ab = steady.colour(reduced, predict_small)
+            writer.write(pts, compose(gray, ab, saturation=options.saturation))
+            current.last, current.frames = pts, current.frames + 1
+            frames_done += 1
+            if current.frames >= per_part:
+                _finish(writer, folder, current, steady.state)
+                parts.append(current)
+                writer = None
+            progress(min(frames_done / total, 1.0) * JOIN_SHARE)
+        if writer is not None:
+            _finish(writer, folder, current, steady.state)
+            parts.append(current)
+            writer = None
+    finally:
+        if writer is not None:
+            writer.abandon()
+    return frames_done
+
+
+def _small_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
+    """(h, w) the network sees: the long side becomes ``render_size`` (as pipeline.render_shape)."""
+    scale = render_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+class _PartFile:
+    """One part being written: to a temporary name, renamed when it is complete."""
+
+    def __init__(self, folder: Path, index: int, info, width: int, height: int) -> None:
+        self.final = folder / f"part-{index:06d}.nut"
+        self.temp = folder / f"part-{index:06d}.nut.partial"
+        self._writer = film_io.PartWriter(self.temp, info, width, height)
+
+    def write(self, pts: int, rgb: np.ndarray) -> None:
+        self._writer.write(pts, rgb)
+
+    def close(self) -> None:
+        self._writer.close()
+        _fsync(self.temp)
+        os.replace(self.temp, self.final)
+
+    def abandon(self) -> None:
+        self._writer.abandon()
+        self.temp.unlink(missing_ok=True)
+
+
+def _finish(writer: _PartFile, folder: Path, part: _Part, state: SteadyState) -> None:
+    """Close ``part`` and record it, with the colour state the next part starts from."""
+    writer.close()
+    buffer = _state_bytes(state)
+    write_bytes_atomic(folder / f"part-{part.index:06d}.state.npz", buffer, overwrite=True)
+    write_bytes_atomic(folder / f"part-{part.index:06d}.json", json.dumps(asdict(part)).encode(),
+                       overwrite=True)  # fmt: skip  (written last: its presence means "finished")
+
+
+def _state_bytes(state: SteadyState) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    hints = json.dumps([[h.x, h.y, h.color] for h in state.hints])
+    np.savez(buffer, gray=state.gray, ab=state.ab, since=state.since_keyframe, shot=state.shot,
+             hints=np.array(hints))  # fmt: skip
+    return buffer.getvalue()
+
+
+def _load_state(folder: Path, part: _Part) -> SteadyState:
+    with np.load(folder / f"part-{part.index:06d}.state.npz") as data:
+        hints = tuple(Hint(x, y, c) for x, y, c in json.loads(str(data["hints"])))
+        return SteadyState(gray=data["gray"], ab=data["ab"], since_keyframe=int(data["since"]),
+                           shot=int(data["shot"]), hints=hints)  # fmt: skip
+
+
+def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
+    """What the parts depend on: the source file (size, time) and every setting that shows."""
+    info = os.stat(source)
+    options = job.options
+    key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
+                      [[h.x, h.y, h.color] for h in hints], asdict(params),
+                      film_io.ENCODER_OPTIONS])  # fmt: skip
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
+    """The finished parts in ``folder`` made from the same source and settings, in order; anything
+    else there (a part cut short by a kill, parts of another source or settings) is removed."""
+    stamp = folder / "fingerprint"
+    same = stamp.is_file() and stamp.read_text(encoding="utf-8", errors="replace") == fingerprint
+    parts: list[_Part] = []
+    if same:
+        while True:
+            record = folder / f"part-{len(parts):06d}.json"
+            try:
+                part = _Part(**json.loads(record.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                break
+            if not (folder / f"part-{part.index:06d}.nut").is_file():
+                break
+            parts.append(part)
+    keep = {"fingerprint", ".lock"} | {f"part-{p.index:06d}{ext}" for p in parts
+                                       for ext in (".nut", ".json", ".state.npz")}  # fmt: skip
+    for entry in folder.iterdir():
+        if entry.name not in keep:
+            logger.info("Removing %s (left by an earlier run)", entry)
+            entry.unlink(missing_ok=True)
+    if not same:
+        write_bytes_atomic(stamp, fingerprint.encode(), overwrite=True)
+    return parts
+
+
+def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool) -> Path:
+    """Join the parts and the source's sound into ``output``, atomically."""
+    if not overwrite and output.exists() and output.stat().st_size > 0:
+        raise ImageWriteError(f"{output} already exists; choose overwrite to replace it.")
+    if output.name in live_writes(output.parent):
+        raise ImageWriteError(f"Another Colorize run is saving {output.name} right now.")
+    remove_stale_temps(output)
+    container = film_io.MUXERS.get(output.suffix.lower(), "matroska")
+    files = [folder / f"part-{p.index:06d}.nut" for p in parts]
+    with temporary_file(output) as temp:
+        film_io.join(files, source, temp, info, container_format=container)
+        _fsync(temp)
+        os.replace(temp, output)
+    return output
+
+
+def _notes(info, name: str) -> list[str]:
+    notes = []
+    if info.bits > 8:
+        notes.append(f"{name} is {info.bits}-bit video; the colorized film is 8-bit H.264.")
+    if info.width % 2 or info.height % 2:
+        notes.append(f"{name} is {info.width} x {info.height}; H.264 needs even sizes, so the "
+                     f"colorized film is {info.width & ~1} x {info.height & ~1}.")
+    return notes
+
+
+def _displayed_to_coded(hints: tuple[Hint, ...], rotation: int) -> tuple[Hint, ...]:
+    """Hints placed on the film as shown, moved onto its frames as stored (``rotation`` degrees
+    counter-clockwise is how they are shown)."""
+    def place(x: float, y: float) -> tuple[float, float]:
+        if rotation == 90:
+            return 1.0 - y, x
+        if rotation == 180:
+            return 1.0 - x, 1.0 - y
+        if rotation == 270:
+            return y, 1.0 - x
+        return x, y
+
+    return tuple(Hint(*place(h.x, h.y), h.color) for h in hints)
+
+
+class _Lock:
+    """Holds the parts folder for this run: a second run on the same film is told so."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self._path, self._name, self._fd = folder / ".lock", name, None
+
+    def __enter__(self) -> _Lock:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o666)
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self._fd)
+                self._fd = None
+                raise ImageWriteError(f"Another Colorize run is colorizing into {self._name} "
+                                      "right now.") from None  # fmt: skip
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+def _check(is_cancelled: CancelCheck | None) -> None:
+    if is_cancelled is not None and is_cancelled():
+        raise Cancelled("Cancelled.")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ignore(_fraction: float) -> None:
+    pass

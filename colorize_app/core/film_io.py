@@ -1,0 +1,265 @@
+"""Reading and writing films with PyAV (FFmpeg in its wheel): the only module that touches media.
+
+A film is read as its frames' lightness (8-bit gray, one frame at a time), each with its
+presentation time in the source's own time base, so variable frame rates and odd time bases come
+out exactly as they went in. The colorized frames are encoded as H.264 into *parts*: FFmpeg's NUT
+files, which keep any time base and timestamp as given. ``join`` then muxes the parts' packets,
+unchanged, with the source's audio and subtitle packets, copied and not re-encoded, into the
+final container. Memory stays flat: one frame decoded, one encoded, packets streamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from colorize_app.core.errors import ImageReadError, ImageWriteError
+from colorize_app.core.vocabulary import FILM_FALLBACK_EXTENSION, FILM_KEPT_CONTAINERS
+
+logger = logging.getLogger(__name__)
+
+# Containers that hold H.264 and the streams they came with are written as they are; the rest
+# (AVI: no timestamps for B-frames; WebM: VP8/VP9/AV1 only) become Matroska, which holds H.264
+# and every audio and subtitle codec they carry (vocabulary.FILM_KEPT_CONTAINERS).
+MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+VIDEO_CODEC = "libx264"
+PART_FORMAT = "nut"
+# x264 settings: the same for every part, so the parts' headers are identical and their packets
+# join into one stream. CRF 18 is visually lossless for most material; "veryfast" keeps the
+# encoder a small share of the time on two cores. No B-frames: every packet's decoding time is
+# its presentation time, so parts join and interleave with the sound by one clock, in any
+# container (AVI-style muxers and NUT's demuxer lose B-frames' decoding times).
+ENCODER_OPTIONS = {"crf": "18", "preset": "veryfast", "bf": "0"}
+COPIED_TYPES = ("audio", "subtitle")
+
+
+class FilmReadError(ImageReadError):
+    """A file could not be read as a film (no video stream, damaged, not a film)."""
+
+
+@dataclass(frozen=True)
+class FilmInfo:
+    """What a film is, as far as colorizing it needs to know."""
+
+    width: int
+    height: int
+    time_base: Fraction
+    rate: Fraction | None  # the nominal frame rate; None when the container does not say
+    frames: int  # the number of frames, counted or estimated from the duration (0: unknown)
+    rotation: int  # degrees counter-clockwise, as the display matrix says (0: none)
+    sample_aspect: Fraction | None  # pixel aspect ratio; None: square or unknown
+    pixel_format: str
+    bits: int  # bits per sample of the coded frames (8 for most; 10 for HDR and pro footage)
+    copied: tuple[str, ...] = field(default=())  # "audio (aac)", "subtitle (mov_text)", ...
+
+
+def output_extension(source: str | os.PathLike) -> str:
+    """The colorized film's extension: the source's when its container holds H.264, else .mkv."""
+    ext = Path(source).suffix.lower()
+    return Path(source).suffix if ext in FILM_KEPT_CONTAINERS else FILM_FALLBACK_EXTENSION
+
+
+def probe(path: str | os.PathLike) -> FilmInfo:
+    """What ``path`` holds; FilmReadError with a sentence when it is not a film we can read."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        first = _first_frame(container, stream, path)
+        descriptor = av.VideoFormat(stream.codec_context.pix_fmt or first.format.name)
+        bits = max((component.bits for component in descriptor.components), default=8)
+        frames = stream.frames
+        if not frames and stream.duration and stream.average_rate:
+            frames = round(stream.duration * stream.time_base * stream.average_rate)
+        elif not frames and container.duration and stream.average_rate:
+            frames = round(container.duration / av.time_base * stream.average_rate)
+        sar = stream.sample_aspect_ratio
+        copied = tuple(f"{s.type} ({s.codec_context.name})" for s in container.streams
+                       if s.type in COPIED_TYPES)  # fmt: skip
+        return FilmInfo(
+            width=first.width, height=first.height, time_base=Fraction(stream.time_base),
+            rate=Fraction(stream.guessed_rate) if stream.guessed_rate else None,
+            frames=int(frames or 0), rotation=int(first.rotation or 0) % 360,
+            sample_aspect=Fraction(sar) if sar and sar != 1 and sar.numerator else None,
+            pixel_format=descriptor.name, bits=bits, copied=copied,
+        )
+
+
+def read_frames(path: str | os.PathLike, after: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Each frame of ``path`` as (presentation time in the stream's time base, gray uint8 H x W).
+
+    ``after``: start with the first frame whose time is later than it (a resumed run seeks close
+    to it first). A file that ends early ends the frames there, with a warning in the log.
+    """
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stream.thread_type = "AUTO"
+        if after is not None:
+            try:
+                container.seek(after, stream=stream, backward=True)
+            except av.error.FFmpegError:  # some files cannot seek: read from the start
+                container.seek(0)
+        step = _frame_step(stream)
+        last = None
+        try:
+            for frame in container.decode(stream):
+                pts = frame.pts
+                if last is not None and (pts is None or pts <= last):
+                    # AVI stores no presentation times (FFmpeg guesses them from the decoding
+                    # order), damaged files repeat them: such a frame follows the last one.
+                    pts = last + step
+                last = pts = pts or 0
+                if after is not None and pts <= after:
+                    continue
+                yield pts, frame.to_ndarray(format="gray")
+        except (av.error.InvalidDataError, av.error.EOFError) as e:
+            logger.warning("%s ends early (damaged or truncated: %s)", Path(path).name, e)
+
+
+def _frame_step(stream) -> int:
+    rate = stream.guessed_rate or stream.average_rate or 25
+    return max(1, round(1 / (Fraction(rate) * Fraction(stream.time_base))))
+
+
+class PartWriter:
+    """Encodes colorized frames (RGB uint8) as H.264 into one part file (NUT), timestamps kept."""
+
+    def __init__(self, path: str | os.PathLike, info: FilmInfo, width: int, height: int) -> None:
+        self.path = Path(path)
+        self._container = av.open(str(self.path), "w", format=PART_FORMAT)
+        try:
+            stream = self._container.add_stream(VIDEO_CODEC, options=dict(ENCODER_OPTIONS))
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.time_base = info.time_base
+            stream.codec_context.time_base = info.time_base
+            if info.rate:
+                stream.codec_context.framerate = info.rate
+            if info.sample_aspect:
+                stream.codec_context.sample_aspect_ratio = info.sample_aspect
+            # RGB to YUV by the matrix players assume for this size, and said in the stream.
+            hd = height >= 720
+            stream.codec_context.colorspace = 1 if hd else 6  # BT.709 / SMPTE 170M
+            stream.codec_context.color_primaries = 1 if hd else 6
+            stream.codec_context.color_trc = 1 if hd else 6
+            stream.codec_context.color_range = 1  # limited ("TV") range
+            self._space = "ITU709" if hd else "ITU601"
+            self._stream = stream
+            self._time_base = info.time_base  # the stream's own becomes the muxer's choice
+        except BaseException:
+            self._container.close()
+            raise
+
+    def write(self, pts: int, rgb: np.ndarray) -> None:
+        """Encode one frame shown at ``pts`` (the source's time base)."""
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = frame.reformat(format="yuv420p", dst_colorspace=self._space, dst_color_range="MPEG")
+        frame.pts = pts
+        frame.time_base = self._time_base
+        self._container.mux(self._stream.encode(frame))
+
+    def close(self) -> None:
+        """Flush the encoder and finish the file."""
+        try:
+            self._container.mux(self._stream.encode(None))
+        finally:
+            self._container.close()
+
+    def abandon(self) -> None:
+        """Close without flushing (the part is incomplete and will be removed)."""
+        with contextlib.suppress(av.error.FFmpegError):
+            self._container.close()
+
+
+def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike,
+         info: FilmInfo, *, container_format: str | None = None) -> None:  # fmt: skip
+    """Mux the parts' video and the source's audio and subtitles into ``output``, in time order.
+
+    The packets are copied as they are (the source's sound is never re-encoded); the display
+    rotation goes into the new video stream. Raises ImageWriteError when ``output`` cannot be
+    written and FilmReadError when a part or the source cannot be read back.
+    """
+    options = {"movflags": "+faststart"} if container_format in ("mp4", "mov") else {}
+    inputs = []
+    try:
+        try:
+            out = av.open(str(output), "w", format=container_format, options=options)
+        except (OSError, av.error.FFmpegError) as e:
+            raise ImageWriteError(f"Cannot write {output}: {e}.") from None
+        with out:
+            inputs = [av.open(str(part)) for part in parts]
+            video = out.add_stream_from_template(inputs[0].streams.video[0])
+            video.time_base = info.time_base
+            if info.rotation:
+                video.set_display_rotation(info.rotation)
+            source_container = _open(source)
+            inputs.append(source_container)
+            copied = {}
+            for stream in source_container.streams:
+                if stream.type not in COPIED_TYPES:
+                    continue
+                try:
+                    copied[stream.index] = out.add_stream_from_template(stream)
+                except (ValueError, av.error.FFmpegError) as e:
+                    logger.warning("The %s stream %d (%s) cannot go into %s and was left out: %s",
+                                   stream.type, stream.index, stream.codec_context.name,
+                                   Path(output).suffix, e)  # fmt: skip
+            video_packets = (p for part in inputs[:-1] for p in part.demux(part.streams.video[0]))
+            other = (p for p in source_container.demux(*[source_container.streams[i] for i in copied]))
+            for packet in heapq.merge(_timed(video_packets), _timed(other) if copied else iter(()),
+                                      key=lambda entry: entry[0]):  # fmt: skip
+                packet = packet[2]
+                packet.stream = video if packet.stream.type == "video" else copied[packet.stream.index]
+                out.mux(packet)
+    except av.error.FFmpegError as e:
+        raise FilmReadError(f"Cannot join the colorized film {Path(output).name}: {e}.") from None
+    finally:
+        for container in inputs:
+            container.close()
+
+
+def _timed(packets) -> Iterator[tuple[float, int, object]]:
+    """(time in seconds, order, packet) for the packets worth muxing (flush packets have no time)."""
+    for order, packet in enumerate(packets):
+        if packet.dts is None:
+            packet.dts = packet.pts
+        when = packet.dts
+        if when is None or packet.size == 0:
+            continue
+        yield float(when * packet.time_base), order, packet
+
+
+def _open(path):
+    try:
+        return av.open(str(path), metadata_errors="replace")
+    except FileNotFoundError:
+        raise FilmReadError(f"{path} does not exist.") from None
+    except (OSError, av.error.FFmpegError, UnicodeDecodeError) as e:
+        raise FilmReadError(f"{Path(path).name} cannot be read as a film ({_why(e)}).") from None
+
+
+def _video_stream(container, path):
+    streams = [s for s in container.streams.video if s.codec_context is not None]
+    if not streams:
+        raise FilmReadError(f"{Path(path).name} has no video stream (only sound or data?).")
+    return streams[0]
+
+
+def _first_frame(container, stream, path):
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as e:
+        raise FilmReadError(f"{Path(path).name}: its video cannot be decoded ({_why(e)}).") from None
+    raise FilmReadError(f"{Path(path).name} has a video stream without a single frame.")
+
+
+def _why(error: BaseException) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.rstrip(".")

@@ -1,0 +1,236 @@
+"""Films from the command line and the film job: the sound and the film's timing kept, results
+that appear whole or not at all, a stopped or killed run that resumes, and bad films explained."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import films
+import numpy as np
+import pytest
+
+from colorize_app import cli
+from colorize_app.core import film
+from colorize_app.core.errors import Cancelled
+from colorize_app.core.job import Job, JobOptions
+from colorize_app.core.vocabulary import Status
+
+pytest.importorskip("av")
+
+OPTIONS = ["--render-size", "64"]
+
+
+def run(capsys, *args):
+    status = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_film_is_colorized_with_its_timing_rotation_pixel_aspect_and_sound_kept(tmp_path, tiny_weights, capsys):
+    source = films.make_film(tmp_path / "home movie.mp4", films.frames(30), rotation=90,
+                             sample_aspect=Fraction(4, 3))  # fmt: skip
+    before = source.read_bytes()
+    status, out, _ = run(capsys, source, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0, out
+    result = tmp_path / "home movie_colorized.mp4"
+    assert "Colorized 1" in out and result.is_file()
+    assert source.read_bytes() == before  # the original is only read
+    made = films.describe(result)
+    assert made["streams"] == [("video", "h264"), ("audio", "aac")]
+    assert (made["rotation"], made["sample_aspect"], made["size"]) == (90, Fraction(4, 3), (96, 64))
+    assert films.video_times(result) == films.video_times(source)  # every frame, at its time
+    assert films.packet_digest(result, "audio") == films.packet_digest(source, "audio")  # copied
+    pictures = films.decoded(result)
+    spread = np.ptp(np.stack(pictures).astype(int), axis=3)  # colour: channels that differ
+    assert spread.mean() > 1
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no parts left
+
+
+def test_avi_and_webm_come_out_as_matroska_with_their_sound_and_subtitles(tmp_path, tiny_weights, capsys):
+    films.make_film(tmp_path / "reel.avi", films.frames(12), codec="mpeg4", audio="mp3")  # fmt: skip
+    webm = films.make_film(tmp_path / "clip.mkv", films.frames(12), codec="libvpx-vp9",
+                           audio="libopus", subtitles=True)  # fmt: skip
+    webm = webm.rename(tmp_path / "clip.webm")
+    status, out, _ = run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0, out
+    assert "Colorized 2" in out
+    reel, clip = tmp_path / "reel_colorized.mkv", tmp_path / "clip_colorized.mkv"
+    assert films.describe(reel)["streams"][1:] == films.describe(tmp_path / "reel.avi")["streams"][1:]
+    assert films.describe(clip)["streams"][1:] == films.describe(webm)["streams"][1:]
+    assert films.describe(clip)["streams"][0] == films.describe(reel)["streams"][0] == ("video", "h264")
+    assert films.describe(clip)["streams"][2][0] == "subtitle"
+    for kind in ("audio", "subtitle"):
+        assert films.packet_digest(clip, kind) == films.packet_digest(webm, kind)
+    assert len(films.decoded(reel)) == 12
+
+
+def test_a_finished_film_is_skipped_and_photos_beside_it_are_colorized_too(tmp_path, tiny_weights, capsys):
+    import cv2
+
+    films.make_film(tmp_path / "a.mp4", films.frames(6))
+    cv2.imwrite(str(tmp_path / "b.png"), films.scene(3))
+    assert run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)[0] == 0
+    stamp = (tmp_path / "a_colorized.mp4").stat().st_mtime_ns
+    status, out, _ = run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0 and "Colorized 0, skipped 2" in out
+    assert (tmp_path / "a_colorized.mp4").stat().st_mtime_ns == stamp
+
+
+def _engine_predict(tiny_model):
+    from colorize_app.core.pipeline import predict_chroma
+
+    calls = []
+
+    def predict(pixels, options):
+        calls.append(options.hints)
+        return predict_chroma(pixels, tiny_model, render_size=options.render_size)
+
+    return predict, calls
+
+
+def test_a_stopped_film_resumes_after_its_finished_parts(tmp_path, tiny_model, monkeypatch):
+    monkeypatch.setattr(film, "PART_SECONDS", 0.4)  # 10 frames a part at 25 fps
+    source = films.make_film(tmp_path / "long.mp4", films.frames(40))
+    output = tmp_path / "long_colorized.mp4"
+    job = Job(source, output, JobOptions(render_size=64, device="cpu"))
+    predict, calls = _engine_predict(tiny_model)
+    seen = []
+
+    def stop_in_the_third_part():
+        seen.append(1)
+        return len(seen) > 25
+
+    with pytest.raises(Cancelled):
+        film.run_film_job(job, predict, is_cancelled=stop_in_the_third_part)
+    assert not output.exists()  # nothing under the final name until the film is whole
+    parts = film.parts_folder(output)
+    assert sorted(p.name for p in parts.glob("part-*.nut")) == ["part-000000.nut", "part-000001.nut"]
+    fractions = []
+    result = film.run_film_job(job, predict, on_progress=fractions.append)
+    assert result.status == Status.DONE, result.reason
+    assert fractions[0] > 0.45  # it started after the 20 finished frames, not from the start
+    assert films.video_times(output) == films.video_times(source)
+    assert films.packet_digest(output, "audio") == films.packet_digest(source, "audio")
+    assert not parts.exists()
+
+
+KILLER = """
+import os, signal, sys
+from colorize_app import cli
+from colorize_app.core import engine, film
+film.PART_SECONDS = 0.4
+real = engine.Engine.predict
+calls = [0]
+def predict(self, pixels, options):
+    calls[0] += 1
+    if calls[0] == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a power cut or `kill -9` would
+    return real(self, pixels, options)
+engine.Engine.predict = predict
+sys.exit(cli.main([sys.argv[1], "--weights", sys.argv[3], "--render-size", "64"]))
+"""
+
+
+def test_a_killed_run_resumes_and_the_joined_film_keeps_every_frame_and_its_sound(tmp_path, tiny_weights):
+    source = films.make_film(tmp_path / "reel.mkv", films.frames(50), subtitles=True)
+    output = tmp_path / "reel_colorized.mkv"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # keyframes every 4 frames (or more often): the 9th prediction is in the third part or later
+    killed = subprocess.run([sys.executable, "-c", KILLER, source, "9", tiny_weights], env=env,
+                            capture_output=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    assert not output.exists()
+    finished = sorted(p.name for p in film.parts_folder(output).glob("part-*.nut"))
+    assert 2 <= len(finished) < 5
+    assert finished == [f"part-{i:06d}.nut" for i in range(len(finished))]
+    again = subprocess.run([sys.executable, "-c", KILLER, source, "0", tiny_weights], env=env,
+                           capture_output=True, timeout=300)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert films.video_times(output) == films.video_times(source)  # in sync: the same times
+    for kind in ("audio", "subtitle"):
+        assert films.packet_digest(output, kind) == films.packet_digest(source, kind)
+    assert not film.parts_folder(output).exists()
+
+
+def test_variable_frame_rate_keeps_each_frames_own_time(tmp_path, tiny_weights, capsys):
+    times = [0, 40, 80, 200, 240, 400, 410, 420, 700, 740]  # milliseconds
+    source = films.make_film(tmp_path / "vfr.mkv", films.frames(10), times=times,
+                             time_base=Fraction(1, 1000), audio=None)  # fmt: skip
+    assert run(capsys, source, "--weights", tiny_weights, *OPTIONS)[0] == 0
+    assert films.video_times(tmp_path / "vfr_colorized.mkv") == [t / 1000 for t in times]
+
+
+def test_odd_sizes_and_10_bit_films_are_colorized_with_a_note(tmp_path, tiny_weights, capsys):
+    odd = [f[:63, :95] for f in films.frames(6)]
+    films.make_film(tmp_path / "odd.mkv", odd, codec="ffv1", pix_fmt="gray", audio=None)
+    films.make_film(tmp_path / "deep.mkv", films.frames(6), codec="ffv1", pix_fmt="yuv420p10le",
+                    audio=None)  # fmt: skip
+    status, out, _ = run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0, out
+    assert "95 x 63; H.264 needs even sizes, so the colorized film is 94 x 62" in out
+    assert "deep.mkv is 10-bit video; the colorized film is 8-bit H.264" in out
+    assert films.describe(tmp_path / "odd_colorized.mkv")["size"] == (94, 62)
+
+
+def test_bad_films_fail_with_a_sentence_and_leave_nothing_behind(tmp_path, tiny_weights, capsys):
+    import av
+
+    with av.open(str(tmp_path / "sound only.mp4"), "w") as out:  # a film with no pictures
+        films._write_sine(out, out.add_stream("aac", rate=48000), 0.5)
+    (tmp_path / "garbage.mov").write_bytes(b"not a film at all" * 100)
+    whole = films.make_film(tmp_path / "whole.mp4", films.frames(8)).read_bytes()
+    (tmp_path / "cut short.mp4").write_bytes(whole[: len(whole) // 2])  # no index: unreadable
+    status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)
+    assert status == 1
+    assert "sound only.mp4 has no video stream" in out
+    assert "garbage.mov cannot be read as a film" in out
+    assert "cut short.mp4 cannot be read as a film" in out
+    assert "Traceback" not in out + err
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cut short.mp4", "garbage.mov", "sound only.mp4", "whole.mp4", "whole_colorized.mp4"]
+
+
+def test_a_truncated_stream_is_colorized_as_far_as_it_goes_with_a_note(tmp_path, tiny_weights, capsys):
+    whole = films.make_film(tmp_path / "whole.mkv", films.frames(40), audio=None).read_bytes()
+    (tmp_path / "torn.mkv").write_bytes(whole[: len(whole) * 2 // 3])
+    status, out, _ = run(capsys, tmp_path / "torn.mkv", "--weights", tiny_weights, *OPTIONS)
+    assert status == 0, out
+    assert "torn.mkv ends early (damaged or truncated?)" in out
+    assert 10 < len(films.decoded(tmp_path / "torn_colorized.mkv")) < 40
+
+
+@pytest.fixture(scope="module")
+def hint_weights(hint_model, tmp_path_factory):
+    from colorize_app.core.weights import save_weights
+
+    path = tmp_path_factory.mktemp("hint-weights") / "hint.safetensors"
+    return save_weights(path, hint_model, metadata={"note": "tiny hint network for tests"})
+
+
+def test_a_films_hints_file_follows_the_shot_and_ends_with_it(tmp_path, hint_weights, capsys):
+    from colorize_app.core.colour import rgb_to_lab
+    from colorize_app.core.hints import Hint
+    from colorize_app.core.sidecar import write_hints
+
+    # On a mid-gray blob of the first frame (black has no colour to give); the camera pans 2
+    # pixels a frame, so 29 frames later the blob is 58 pixels to the left, then a cut.
+    start, y = 68, 22
+    red = Hint(start / films.WIDTH, y / films.HEIGHT, "#c0392b")
+    source = films.make_film(tmp_path / "pan.mp4", films.frames(34, cut_at=30, step=2))
+    write_hints(source, [red])  # pan.mp4.colorize.json, as the window saves it
+    status, out, _ = run(capsys, source, "--weights", hint_weights, "--render-size", 96)
+    assert status == 0 and "1 of them with colour hints." in out
+    pictures = films.decoded(tmp_path / "pan_colorized.mp4")
+
+    def redness(picture, x):
+        ab = rgb_to_lab(picture[y - 3 : y + 3, x - 3 : x + 3]).reshape(-1, 3)[:, 1:].mean(0)
+        return -float(np.linalg.norm(ab - np.asarray(red.ab)))
+
+    followed = start - 2 * 29
+    assert redness(pictures[29], followed) > -10  # the hinted thing is still red (2.9 away)
+    # ... and the place where the hint was is not (hints left in place: 29 and 35 away)
+    assert redness(pictures[29], followed) > redness(pictures[29], start) + 20
+    assert redness(pictures[32], followed) < redness(pictures[29], followed) - 20  # the next shot
