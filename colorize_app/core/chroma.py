@@ -117,19 +117,27 @@ def compose(
 def _rows_between(wide: list[np.ndarray], top: int, bottom: int, sy: float) -> list[np.ndarray]:
     """Rows ``top:bottom`` of the planes ``wide`` upsampled bilinearly along y by 1 / ``sy``:
     output row y samples source row (y + 0.5) * sy - 0.5, clamped to the edges (cv2.resize's
-    mapping)."""
+    mapping).
+
+    Upsampled, many output rows fall between the same two source rows: each such run is one
+    broadcast multiply-add from that pair's difference, with no gathered copies of rows.
+    """
     small_h = wide[0].shape[0]
     source = np.clip((np.arange(top, bottom) + 0.5) * sy - 0.5, 0, small_h - 1)
     upper = source.astype(np.intp)
-    lower = np.minimum(upper + 1, small_h - 1)
     weight = (source - upper).astype(np.float32)[:, None]
+    starts = np.flatnonzero(np.diff(upper, prepend=-1))
+    ends = np.append(starts[1:], len(upper))
     out = []
     for plane in wide:
-        near, far = plane[upper], plane[lower]
-        np.subtract(far, near, out=far)
-        np.multiply(far, weight, out=far)
-        np.add(near, far, out=near)
-        out.append(near)
+        rows = np.empty((bottom - top, plane.shape[1]), np.float32)
+        for start, end in zip(starts, ends):
+            row = upper[start]
+            near = plane[row]
+            step = plane[min(row + 1, small_h - 1)] - near
+            np.multiply(weight[start:end], step, out=rows[start:end])
+            rows[start:end] += near
+        out.append(rows)
     return out
 
 
