@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from films import frames, make_film
+from photos import save_photo
 
 from colorize_app.core.vocabulary import Status
+from colorize_app.ui import opening
 from colorize_app.ui.main_window import MainWindow
 
 TIMEOUT = 60_000  # ms: the machine is shared; nothing here measures time
@@ -44,15 +46,25 @@ def nearest_frame(view, pictures) -> int:
     return int(np.argmin(errors))
 
 
-def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_window, film):
+def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_window, film,
+                                                                    monkeypatch):
     path, _ = film
+    save_photo(path.parent / "still.jpg", size=(40, 60), mode="L")
     window = make_window()
-    assert window.open_paths([path]) == 1
+    monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(path.parent), sub))
+    window.commands.open_folder.trigger()  # as the command line does: films among the photos
+    assert [e.source.name for e in window.model.entries()] == ["reel.mp4", "still.jpg"]
     entry = window.model.entries()[0]
-    assert entry.source == path and entry.status == Status.WAITING
+    assert entry.status == Status.WAITING
     qtbot.waitUntil(lambda: window.model.entries()[0].thumbnail is not None, timeout=TIMEOUT)
     poster = window.model.entries()[0].thumbnail
     assert poster.width() > poster.height() > 0  # the film's shape, 96 x 64
+
+    # Hints are placed on photos only (a hints file next to a film gives it its points).
+    window.hints.set_takes_hints(True)  # as a hint-capable model says once loaded
+    assert window.preview.frames.isVisible() and not window.hints.hint_mode.isEnabled()
+    window.batch_panel.select_row(1)
+    assert not window.preview.frames.isVisible() and window.hints.hint_mode.isEnabled()
 
 
 def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
@@ -67,6 +79,11 @@ def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
     bar.slider.setValue(15)
     qtbot.waitUntil(lambda: bar.label.text() == "Frame 16 of 20", timeout=TIMEOUT)
     assert nearest_frame(original, pictures) == 15
+
+    bar.play.click()  # plays on to the last frame, then stops there
+    qtbot.waitUntil(lambda: not bar.play.isChecked(), timeout=TIMEOUT)
+    assert bar.label.text() == "Frame 20 of 20"
+    assert nearest_frame(original, pictures) == COUNT - 1
 
 
 def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film):
