@@ -93,12 +93,16 @@ def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film)
     window.open_paths([path])
     bar, preview = window.preview.frames, window.preview
     qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
+    shown = []  # what the film's row says as it goes
+    window.model.dataChanged.connect(lambda *_: shown.append(window.model.detail(entry)))
+    entry = window.model.entries()[0]
     window.commands.colorize_all.trigger()
     qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
-    entry = window.model.entries()[0]
     assert entry.status == Status.SAVED, entry.reason
     assert entry.output.name == "reel_colorized.mp4" and entry.output.is_file()
     assert "Saved as reel_colorized.mp4" in window.model.detail(entry)
+    percents = {text for text in shown if text.startswith("Colorizing… ") and text != "Colorizing… 0%"}
+    assert percents, shown  # its progress showed in the list while it was being made
 
     # The preview shows the colorized frame beside the original, and on the compare view's
     # other side of the divider, for any frame the slider points at.

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 # whole viewport, offscreen), which cost the window a fifth of a core at 5 small photos a second.
 PROGRESS_MS = 100
 ROW_PROGRESS_STEP = 0.25  # the row's own bar moves in quarters; the status bar's moves smoothly
+# A film takes minutes to hours: its row counts in whole percents (a hundred repaints a film).
+FILM_ROW_PROGRESS_STEP = 0.01
 
 
 @dataclass
@@ -187,7 +189,8 @@ class BatchController(QObject):
         drawn, self._progress = self._progress, {}
         for ticket, fraction in drawn.items():
             entry = self._model.entry(self._pending[ticket].entry_id) if ticket in self._pending else None
-            if entry is not None and fraction - entry.progress >= ROW_PROGRESS_STEP:
+            step = FILM_ROW_PROGRESS_STEP if entry and is_film(entry.source) else ROW_PROGRESS_STEP
+            if entry is not None and fraction - entry.progress >= step:
                 self._model.update(entry.id, progress=fraction)
             self.progress_changed.emit(self._total - len(self._pending), self._total, fraction)
 
