@@ -41,6 +41,7 @@ class PreviewWorker:
 
     def __init__(self, lane: Lane) -> None:
         self._original: tuple[str, list[np.ndarray]] | None = None  # the photo last shown
+        self._film: tuple[str, int, float] | None = None  # the film last shown: frames, rate
         lane.handle("show", self.show, latest=True)
         lane.handle("compose", self.compose, latest=True)
         lane.handle("saved", self.saved, latest=True)
@@ -82,11 +83,13 @@ class PreviewWorker:
         from colorize_app.core import film_io  # PyAV, only once a film is shown
 
         self._original = None
-        first, length, rate = film_io.picture_at(request.source, 0.0)
-        frames = max(1, round(length * rate))
+        if self._film is None or self._film[0] != request.source:  # its length, once per film
+            _first, length, rate = film_io.picture_at(request.source, 0.0)
+            self._film = (request.source, max(1, round(length * rate)), rate)
+        _source, frames, rate = self._film
         index = min(max(0, request.index), frames - 1)
         seconds = index / rate
-        original = first if index == 0 else film_io.picture_at(request.source, seconds)[0]
+        original = film_io.picture_at(request.source, seconds)[0]
         result = None
         if request.result and Path(request.result).is_file():
             try:
