@@ -81,7 +81,7 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
             problems.append(str(exc))
             continue
         if path.is_dir() and not items:
-            problems.append(tr("opening", "No photos in {0}.").format(path))
+            problems.append(tr("opening", "No photos or films in {0}.").format(path))
         for item in items:
             if item.status == Status.SKIPPED and not item.output.exists():
                 problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read
