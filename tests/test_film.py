@@ -234,3 +234,20 @@ def test_a_films_hints_file_follows_the_shot_and_ends_with_it(tmp_path, hint_wei
     # ... and the place where the hint was is not (hints left in place: 29 and 35 away)
     assert redness(pictures[29], followed) > redness(pictures[29], start) + 20
     assert redness(pictures[32], followed) < redness(pictures[29], followed) - 20  # the next shot
+
+
+def test_the_windows_frames_come_upright_at_the_time_asked_and_the_poster_is_a_tenth_in(tmp_path):
+    from colorize_app.core import film_io
+
+    pictures = films.frames(30, step=3)
+    turned = films.make_film(tmp_path / "phone.mp4", pictures, rotation=90, audio=None)
+    rgb, length, rate = film_io.picture_at(turned, 0.0)
+    assert rgb.shape == (96, 64, 3) and length == pytest.approx(1.2) and rate == 25  # upright
+
+    plain = films.make_film(tmp_path / "reel.mkv", pictures, audio=None, rate=Fraction(10))
+    for seconds, index in ((0.0, 0), (1.2, 12), (2.0, 20), (99.0, 29)):  # past the end: the last
+        gray = film_io.picture_at(plain, seconds)[0][:, :, 0].astype(np.float32)
+        errors = [np.abs(gray - p).mean() for p in pictures]
+        assert int(np.argmin(errors)) == index
+    poster = film_io.poster(plain)[:, :, 0].astype(np.float32)  # 3 s long: the frame at 0.3 s
+    assert int(np.argmin([np.abs(poster - p).mean() for p in pictures])) == 3

@@ -123,6 +123,53 @@ def read_frames(path: str | os.PathLike, after: int | None = None) -> Iterator[t
             logger.warning("%s ends early (damaged or truncated: %s)", Path(path).name, e)
 
 
+def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, float, float]:
+    """The frame of ``path`` on screen at ``seconds`` from its start, upright, as RGB uint8; with
+    the film's length in seconds and its frame rate (for a slider over its frames).
+
+    Seeks to the key frame before and decodes from there, so it costs a few frames at most for
+    any position. Past the end: the last frame. FilmReadError when nothing can be decoded.
+    """
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stream.thread_type = "AUTO"
+        rate = float(stream.guessed_rate or stream.average_rate or 25)
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        length = _length(container, stream)
+        wanted = start + max(0.0, seconds) - 0.5 / rate  # the frame shown at that moment
+        if seconds > 0:
+            with contextlib.suppress(av.error.FFmpegError):
+                container.seek(int(wanted / stream.time_base), stream=stream, backward=True)
+        chosen = None
+        try:
+            for frame in container.decode(stream):
+                chosen = frame
+                if frame.time is None or frame.time >= wanted:
+                    break
+        except (av.error.InvalidDataError, av.error.EOFError) as e:
+            logger.info("%s: no frame past %.2f s (%s)", Path(path).name, seconds, e)
+        if chosen is None:
+            raise FilmReadError(f"{Path(path).name}: no frame could be decoded at {seconds:.1f} s.")
+        rgb = chosen.to_ndarray(format="rgb24")
+        turns = int(chosen.rotation or 0) % 360 // 90
+        return np.ascontiguousarray(np.rot90(rgb, turns)), length, rate
+
+
+def poster(path: str | os.PathLike) -> np.ndarray:
+    """A frame that stands for the film in a list: a tenth of the way in (the first frames are
+    often black), upright RGB uint8. FilmReadError as ``picture_at``."""
+    first, length, _rate = picture_at(path, 0.0)
+    return picture_at(path, length / 10)[0] if length > 1.0 else first
+
+
+def _length(container, stream) -> float:
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
 def _frame_step(stream) -> int:
     rate = stream.guessed_rate or stream.average_rate or 25
     return max(1, round(1 / (Fraction(rate) * Fraction(stream.time_base))))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from colorize_app.core.batch import is_film
 from colorize_app.core.job import IN_COLOUR, Job, JobOptions
 from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 # whole viewport, offscreen), which cost the window a fifth of a core at 5 small photos a second.
 PROGRESS_MS = 100
 ROW_PROGRESS_STEP = 0.25  # the row's own bar moves in quarters; the status bar's moves smoothly
+# A film takes minutes to hours: its row counts in whole percents (a hundred repaints a film).
+FILM_ROW_PROGRESS_STEP = 0.01
 
 
 @dataclass
@@ -84,9 +87,10 @@ class BatchController(QObject):
         """Queue entries for the network; returns how many were queued (busy ones are left alone).
         With `auto_save`, each result is saved next to its original as it finishes."""
         # The entry's hints are the window's (read from the hints file as the photo was added;
-        # None until then, and core reads the file itself).
-        return self._submit([(e, Job(e.source, e.output if auto_save else None, options,
-                                     hints=e.hints)) for e in entries])
+        # None until then, and core reads the file itself). A film is always written to its
+        # result: its frames are not kept in memory.
+        return self._submit([(e, Job(e.source, e.output if auto_save or is_film(e.source) else None,
+                                     options, hints=e.hints)) for e in entries])
 
     def save(self, entries: list[BatchEntry], options: JobOptions,
              target: Path | None = None) -> int:
@@ -185,7 +189,8 @@ class BatchController(QObject):
         drawn, self._progress = self._progress, {}
         for ticket, fraction in drawn.items():
             entry = self._model.entry(self._pending[ticket].entry_id) if ticket in self._pending else None
-            if entry is not None and fraction - entry.progress >= ROW_PROGRESS_STEP:
+            step = FILM_ROW_PROGRESS_STEP if entry and is_film(entry.source) else ROW_PROGRESS_STEP
+            if entry is not None and fraction - entry.progress >= step:
                 self._model.update(entry.id, progress=fraction)
             self.progress_changed.emit(self._total - len(self._pending), self._total, fraction)
 
@@ -225,7 +230,8 @@ class BatchController(QObject):
             saved = read_provenance(output) if status == Status.SAVED else entry.saved_record
             self._model.update(entry.id, status=status, reason=reason, progress=1.0, queued=False,
                                seconds=result.seconds, chroma=result.chroma, output=output,
-                               thumbnail=to_qimage(finished.thumbnail),
+                               thumbnail=(to_qimage(finished.thumbnail) if finished.thumbnail
+                                          is not None else entry.thumbnail),
                                made_with=pending.made_with, saved_record=saved)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
+from colorize_app.core.batch import is_film
 from colorize_app.core.hint_colours import suggest_colours
 from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions
@@ -350,9 +351,13 @@ class HintController(QObject):
                           "(a newer colorizer.safetensors) enables hint mode.")
         elif self._takes_hints is None:
             tip = self.tr("Hint mode is available once the model has loaded.")
+        elif self._entry is not None and is_film(self._entry.source):
+            tip = self.tr("Hints are placed on photos in the window; for a film, a hints file "
+                          "next to it gives points on its first frame (see films.md).")
         else:
             tip = self.tr("Click the colorized photo to say what colour a place should be (Ctrl+H)")
-        usable = bool(self._takes_hints) and self._entry is not None
+        usable = (bool(self._takes_hints) and self._entry is not None
+                  and not is_film(self._entry.source))
         self.hint_mode.setEnabled(usable)
         self.hint_mode.setToolTip(tip)
         self.hint_mode.setStatusTip(tip)

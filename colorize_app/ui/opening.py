@@ -11,15 +11,19 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QWidget
 from colorize_app.core import batch
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.provenance import read_provenance
-from colorize_app.core.vocabulary import EXTENSIONS, Status
+from colorize_app.core.vocabulary import EXTENSIONS, VIDEO_EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry
 
 
 def image_filter() -> str:
-    """The file dialog's filter: every extension core reads, then "all files"."""
-    patterns = " ".join(f"*{ext}" for ext in sorted(EXTENSIONS))
+    """The file dialog's filter: every extension core reads (photos and films), photos only,
+    films only, then "all files"."""
+    photos = " ".join(f"*{ext}" for ext in sorted(EXTENSIONS))
+    films = " ".join(f"*{ext}" for ext in VIDEO_EXTENSIONS)
     tr = QCoreApplication.translate
-    return f"{tr('opening', 'Images')} ({patterns});;{tr('opening', 'All files')} (*)"
+    return (f"{tr('opening', 'Photos and films')} ({photos} {films});;"
+            f"{tr('opening', 'Images')} ({photos});;{tr('opening', 'Films')} ({films});;"
+            f"{tr('opening', 'All files')} (*)")
 
 
 def save_filter() -> str:
@@ -59,7 +63,8 @@ def choose_folder(parent: QWidget | None, start: str, subfolders: bool) -> tuple
 
 def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
                  **export) -> tuple[list[BatchEntry], list[str]]:
-    """Entries for the photos among `paths` (folders expanded), and a sentence per problem.
+    """Entries for the photos and films among `paths` (folders expanded), and a sentence per
+    problem.
 
     A photo whose result already exists next to it comes in as saved, so colorizing a folder
     again resumes where it stopped instead of starting over. `export`: core.batch.plan_batch's
@@ -71,12 +76,12 @@ def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
     for path in paths:
         path = Path(path)
         try:
-            items = batch.plan_batch([path], recursive=recursive, **export)
+            items = batch.plan_batch([path], recursive=recursive, films=True, **export)
         except (ColorizeError, OSError) as exc:
             problems.append(str(exc))
             continue
         if path.is_dir() and not items:
-            problems.append(tr("opening", "No photos in {0}.").format(path))
+            problems.append(tr("opening", "No photos or films in {0}.").format(path))
         for item in items:
             if item.status == Status.SKIPPED and not item.output.exists():
                 problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,40 @@ class SideBySideView(QWidget):
             column.addWidget(label)
             column.addWidget(view, 1)
             layout.addLayout(column, 1)
+
+
+class FrameBar(QWidget):
+    """A film's frame slider with play/pause and "Frame n of m"; hidden while a photo is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.play = QToolButton()
+        self.play.setCheckable(True)
+        self.play.setText(self.tr("Play"))
+        self.play.setAccessibleName(self.tr("Play or pause the film"))
+        self.play.toggled.connect(self._on_play_toggled)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setAccessibleName(self.tr("Frame of the film"))
+        self.slider.setToolTip(self.tr("Move to see another frame, original and colorized."))
+        self.label = QLabel()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.play)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.label)
+
+    def set_frame(self, index: int, frames: int) -> None:
+        """Show frame ``index`` of ``frames`` without asking for it again."""
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, frames - 1))
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.label.setText(self.tr("Frame {0} of {1}").format(index + 1, frames))
+
+    @Slot(bool)
+    def _on_play_toggled(self, playing: bool) -> None:
+        self.play.setText(self.tr("Pause") if playing else self.tr("Play"))
 
 
 class PreviewWidget(QWidget):
@@ -75,9 +110,12 @@ class PreviewWidget(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.side_by_side)
         self.stack.addWidget(compare_page)
+        self.frames = FrameBar()
+        self.frames.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.frames)
         for view in self.views():
             view.zoom_changed.connect(self.zoom_changed)
 

@@ -1,4 +1,5 @@
-"""Keeps the preview showing the selected photo, at the current saturation.
+"""Keeps the preview showing the selected photo, at the current saturation, or the selected
+film's frame (original and colorized) that its frame slider points at.
 
 Requests go to the preview lane (workers.preview_worker's handlers); only answers to the latest
 tickets are shown, so a fast scroll through the list or a dragged slider never shows a stale photo.
@@ -9,13 +10,15 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from colorize_app.core.batch import is_film
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.qimage import to_qimage, wrap_display
-from colorize_app.workers.requests import RecomposeRequest
+from colorize_app.workers.requests import FilmFrame, FilmFrameRequest, RecomposeRequest
 
 SETTLE_MS = 250  # after the slider stops, compose the full-size preview
+PLAY_MS = 40  # while a film plays: the pause between one frame shown and asking for the next
 
 
 class PreviewController(QObject):
@@ -38,6 +41,14 @@ class PreviewController(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._on_settled)
+        self._film_ticket = 0  # the latest frame asked of the film on screen
+        self._frames = preview.frames
+        self._frames.slider.valueChanged.connect(self._request_frame)
+        self._frames.play.toggled.connect(self._on_play)
+        self._next_frame = QTimer(self)
+        self._next_frame.setSingleShot(True)
+        self._next_frame.setInterval(PLAY_MS)
+        self._next_frame.timeout.connect(self._play_next)
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
@@ -50,6 +61,9 @@ class PreviewController(QObject):
         """Show `entry` (None: nothing). Its result comes from its prediction, or its saved file."""
         self._entry, self._saturation = entry, saturation
         self._settle.stop()
+        self._frames.play.setChecked(False)
+        self._film_ticket = 0
+        self._frames.setVisible(entry is not None and is_film(entry.source))
         if entry is None:
             self._set_empty()
             return
@@ -57,6 +71,11 @@ class PreviewController(QObject):
         self._preview.set_result(None)
         self._preview.set_placeholders(self.tr("Loading {0}…").format(entry.source.name),
                                        self._result_placeholder(entry))
+        if is_film(entry.source):
+            self._frames.set_frame(0, 1)
+            self._request_frame(0)
+            self._shown = self._film_ticket  # answers about the photo shown before are stale
+            return
         self._shown = self._lane.submit("show", str(entry.source))
         if entry.chroma is not None:
             self._compose(quick=False)
@@ -83,7 +102,10 @@ class PreviewController(QObject):
         """A fresh result from the worker: shown if it is the photo on screen, composed by the
         preview worker from the entry's chroma over the original it already holds."""
         if self._entry is not None and self._entry.id == entry_id:
-            self._compose(quick=False)
+            if is_film(self._entry.source):
+                self._request_frame(self._frames.slider.value())
+            else:
+                self._compose(quick=False)
 
     def show_hinted(self, entry_id: int, saturation: float) -> None:
         """A new prediction for the photo on screen (its hints changed): a quick copy now, the
@@ -110,6 +132,46 @@ class PreviewController(QObject):
                                                       self._saturation, quick))
         return True
 
+    # -- a film's frames ---------------------------------------------------------------------------
+    @Slot(int)
+    def _request_frame(self, index: int) -> None:
+        entry = self._entry
+        if entry is None or not is_film(entry.source):
+            return
+        result = str(entry.output) if entry.status == Status.SAVED else None
+        self._film_ticket = self._lane.submit("film_frame",
+                                              FilmFrameRequest(str(entry.source), result, index))
+
+    @Slot(bool)
+    def _on_play(self, playing: bool) -> None:
+        if not playing:
+            self._next_frame.stop()
+            return
+        slider = self._frames.slider
+        if slider.value() >= slider.maximum():  # at the end: play from the start
+            slider.setValue(0)
+        else:
+            self._play_next()
+
+    @Slot()
+    def _play_next(self) -> None:
+        slider = self._frames.slider
+        if slider.value() < slider.maximum():
+            self._request_frame(slider.value() + 1)
+        else:
+            self._frames.play.setChecked(False)
+
+    def _on_film_frame(self, frame: FilmFrame) -> None:
+        entry = self._entry
+        if entry is None or str(entry.source) != frame.source:
+            return
+        self._preview.set_original([wrap_display(level) for level in frame.original])
+        self._preview.set_result([wrap_display(level) for level in frame.result]
+                                 if frame.result is not None else None)
+        self._frames.set_frame(frame.index, frame.frames)
+        if self._frames.play.isChecked():
+            self._next_frame.start()
+
     def _result_placeholder(self, entry: BatchEntry) -> str:
         if entry.status == Status.WORKING:
             return self.tr("Colorizing…")
@@ -128,6 +190,9 @@ class PreviewController(QObject):
     def _on_finished(self, ticket: int, levels) -> None:
         if ticket in self._thumbnails:
             self._on_thumbnail(self._thumbnails.pop(ticket), levels)
+        elif isinstance(levels, FilmFrame):
+            if ticket == self._film_ticket:
+                self._on_film_frame(levels)
         elif ticket == self._shown:
             self._preview.set_original([wrap_display(level) for level in levels])
         elif levels is not None and ticket > self._shown and ticket > self._shown_result:
@@ -144,7 +209,9 @@ class PreviewController(QObject):
     @Slot(int, str)
     def _on_failed(self, ticket: int, reason: str) -> None:
         self._thumbnails.pop(ticket, None)
-        if ticket == self._shown:
+        if ticket == self._film_ticket:
+            self._frames.play.setChecked(False)
+        if ticket in (self._shown, self._film_ticket):
             self._preview.set_placeholders(reason, "")
             self.failed.emit(reason)
 

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from colorize_app.core import display
-from colorize_app.core.batch import BatchRunner
+from colorize_app.core.batch import BatchRunner, is_film
 from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
 from colorize_app.core.job import Job
 from colorize_app.core.vocabulary import Status
@@ -75,16 +75,29 @@ class ColorizeWorker(QObject):
                                            on_progress=task.progress,
                                            is_cancelled=task.is_cancelled)
         self._announce()
-        if result.pixels is None and result.status != Status.SKIPPED:
+        film_done = is_film(job.source) and result.status == Status.DONE  # saved, no pixels kept
+        if result.pixels is None and result.status != Status.SKIPPED and not film_done:
             raise ColorizeError(result.reason)
-        colorized = result.pixels is not None
+        colorized = result.pixels is not None or film_done
         chroma = None if result.chroma is None else result.chroma.astype(np.float16)
         # Only a thumbnail: the preview lane composes the screen copy of the one photo shown from
         # the chroma (display copies of every photo cost 6 % of a batch on this thread).
         return Finished(result=replace(result, pixels=None, chroma=chroma),
-                        thumbnail=display.thumbnail_of(result.pixels) if colorized else None,
+                        thumbnail=self._thumbnail(result, film_done) if colorized else None,
                         predicted=job.chroma is None and colorized,
                         device=self._get_engine().device_name())  # fmt: skip
+
+    @staticmethod
+    def _thumbnail(result, film_done: bool) -> np.ndarray | None:
+        if not film_done:
+            return display.thumbnail_of(result.pixels)
+        from colorize_app.core import film_io  # PyAV, only once a film is colorized
+
+        try:
+            return display.thumbnail_of(film_io.poster(result.output))
+        except ColorizeError as exc:
+            logger.warning("No poster frame for %s: %s", result.output, exc)
+            return None
 
     def _stopping_on_weights(self, run, *args, **kwargs):
         # No usable model stops every photo: this one ends cancelled, the queue is dropped.

@@ -14,27 +14,38 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from colorize_app.core.batch import is_film
 from colorize_app.core.chroma import compose
-from colorize_app.core.display import for_display, levels, quick_level, read_thumbnail
+from colorize_app.core.display import (
+    for_display,
+    levels,
+    quick_level,
+    read_thumbnail,
+    thumbnail_of,
+)
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.imageio import read_image
 from colorize_app.workers.lane import Lane, Task
-from colorize_app.workers.requests import RecomposeRequest
+from colorize_app.workers.requests import FilmFrame, FilmFrameRequest, RecomposeRequest
 
 logger = logging.getLogger(__name__)
 
 
 class PreviewWorker:
-    """Four kinds: ``show`` (a photo's path: its display levels, kept for re-composing),
+    """Five kinds: ``show`` (a photo's path: its display levels, kept for re-composing),
     ``compose`` (a RecomposeRequest over the photo shown; None once another is shown), both
-    latest-wins; ``saved`` (a result file's display levels, latest wins) and ``thumbnail`` (a
-    path: a list-sized copy, queued)."""
+    latest-wins; ``saved`` (a result file's display levels, latest wins), ``film_frame`` (a
+    FilmFrameRequest: a FilmFrame, latest wins) and ``thumbnail`` (a path: a list-sized copy, a
+    film's poster frame; queued). Films are decoded by core.film_io (PyAV), imported on the first
+    film."""
 
     def __init__(self, lane: Lane) -> None:
         self._original: tuple[str, list[np.ndarray]] | None = None  # the photo last shown
+        self._film: tuple[str, int, float] | None = None  # the film last shown: frames, rate
         lane.handle("show", self.show, latest=True)
         lane.handle("compose", self.compose, latest=True)
         lane.handle("saved", self.saved, latest=True)
+        lane.handle("film_frame", self.film_frame, latest=True)
         lane.handle("thumbnail", self.thumbnail)
 
     def show(self, source: str, _task: Task) -> list[np.ndarray]:
@@ -67,8 +78,32 @@ class PreviewWorker:
             logger.warning("Could not show the saved result: %s", exc)
             return None
 
+    def film_frame(self, request: FilmFrameRequest, _task: Task) -> FilmFrame:
+        """The original's frame ``request.index`` and the colorized film's frame at that moment."""
+        from colorize_app.core import film_io  # PyAV, only once a film is shown
+
+        self._original = None
+        if self._film is None or self._film[0] != request.source:  # its length, once per film
+            _first, length, rate = film_io.picture_at(request.source, 0.0)
+            self._film = (request.source, max(1, round(length * rate)), rate)
+        _source, frames, rate = self._film
+        index = min(max(0, request.index), frames - 1)
+        seconds = index / rate
+        original = film_io.picture_at(request.source, seconds)[0]
+        result = None
+        if request.result and Path(request.result).is_file():
+            try:
+                result = for_display(levels(film_io.picture_at(request.result, seconds)[0]))
+            except (ColorizeError, MemoryError) as exc:
+                logger.warning("Could not show the colorized film: %s", exc)
+        return FilmFrame(request.source, index, frames, for_display(levels(original)), result)
+
     def thumbnail(self, path: str, _task: Task) -> np.ndarray | None:
         try:
+            if is_film(path):
+                from colorize_app.core import film_io
+
+                return thumbnail_of(film_io.poster(path))
             return read_thumbnail(path)
         except (ColorizeError, MemoryError) as exc:
             logger.info("No thumbnail for %s: %s", path, exc)

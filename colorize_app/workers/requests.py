@@ -24,6 +24,27 @@ class RecomposeRequest:
     quick: bool = True
 
 
+@dataclass(frozen=True)
+class FilmFrameRequest:
+    """Frame ``index`` of the film ``source``, and the same moment of its colorized ``result``
+    (None: none saved)."""
+
+    source: str
+    result: str | None
+    index: int
+
+
+@dataclass(frozen=True, eq=False)
+class FilmFrame:
+    """The preview lane's answer to a FilmFrameRequest: display levels (as the ``show`` kind's)."""
+
+    source: str
+    index: int
+    frames: int  # how many frames the slider spans
+    original: list[np.ndarray]
+    result: list[np.ndarray] | None  # None: no colorized film to show, or it cannot be read
+
+
 @dataclass(frozen=True, eq=False)
 class Finished:
     """A job that ended DONE or SKIPPED, or FAILED after colorizing (it could not be saved).

@@ -1,0 +1,130 @@
+"""Films in the window: listed with a poster frame, previewed frame by frame, colorized by
+Colorize All. Small generated clips (tests/films.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from films import frames, make_film
+from photos import save_photo
+
+from colorize_app.core.vocabulary import Status
+from colorize_app.ui import opening
+from colorize_app.ui.main_window import MainWindow
+
+TIMEOUT = 60_000  # ms: the machine is shared; nothing here measures time
+COUNT = 20
+
+
+@pytest.fixture
+def make_window(open_window, tiny_weights):
+    def make() -> MainWindow:
+        return open_window(tiny_weights, auto_save=False)
+
+    return make
+
+
+@pytest.fixture
+def film(tmp_path):
+    pictures = frames(COUNT, step=3)
+    return make_film(tmp_path / "reel.mp4", pictures, audio=None), pictures
+
+
+def shown_row(view, row: float = 0.5) -> np.ndarray:
+    """The gray values the view shows along one row of its picture, every 4th pixel."""
+    width, _height = view.image_size()
+    xs = np.arange(2, width, 4)
+    return np.array([view.pixel_at((x + 0.5) / width, row).red() for x in xs], np.float32)
+
+
+def nearest_frame(view, pictures) -> int:
+    """Which of ``pictures`` the view shows (the closest along the middle row)."""
+    shown = shown_row(view)
+    height, width = pictures[0].shape
+    xs = np.arange(2, width, 4)
+    errors = [np.abs(shown - p[height // 2, xs].astype(np.float32)).mean() for p in pictures]
+    return int(np.argmin(errors))
+
+
+def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_window, film,
+                                                                    monkeypatch):
+    path, _ = film
+    save_photo(path.parent / "still.jpg", size=(40, 60), mode="L")
+    window = make_window()
+    monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(path.parent), sub))
+    window.commands.open_folder.trigger()  # as the command line does: films among the photos
+    assert [e.source.name for e in window.model.entries()] == ["reel.mp4", "still.jpg"]
+    entry = window.model.entries()[0]
+    assert entry.status == Status.WAITING
+    qtbot.waitUntil(lambda: window.model.entries()[0].thumbnail is not None, timeout=TIMEOUT)
+    poster = window.model.entries()[0].thumbnail
+    assert poster.width() > poster.height() > 0  # the film's shape, 96 x 64
+
+    # Hints are placed on photos only (a hints file next to a film gives it its points).
+    window.hints.set_takes_hints(True)  # as a hint-capable model says once loaded
+    assert window.preview.frames.isVisible() and not window.hints.hint_mode.isEnabled()
+    window.batch_panel.select_row(1)
+    assert not window.preview.frames.isVisible() and window.hints.hint_mode.isEnabled()
+
+
+def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
+    path, pictures = film
+    window = make_window()
+    window.open_paths([path])
+    bar, original = window.preview.frames, window.preview.side_by_side.original_view
+    assert bar.isVisible()
+    qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
+    assert nearest_frame(original, pictures) == 0
+
+    bar.slider.setValue(15)
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 16 of 20", timeout=TIMEOUT)
+    assert nearest_frame(original, pictures) == 15
+
+    bar.play.click()  # plays on to the last frame, then stops there
+    qtbot.waitUntil(lambda: not bar.play.isChecked(), timeout=TIMEOUT)
+    assert bar.label.text() == "Frame 20 of 20"
+    assert nearest_frame(original, pictures) == COUNT - 1
+
+
+def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film):
+    path, pictures = film
+    window = make_window()
+    window.controls.saturation.setValue(200)  # the tiny random model's colours are faint
+    window.open_paths([path])
+    bar, preview = window.preview.frames, window.preview
+    qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
+    shown = []  # what the film's row says as it goes
+    window.model.dataChanged.connect(lambda *_: shown.append(window.model.detail(entry)))
+    entry = window.model.entries()[0]
+    window.commands.colorize_all.trigger()
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert entry.status == Status.SAVED, entry.reason
+    assert entry.output.name == "reel_colorized.mp4" and entry.output.is_file()
+    assert "Saved as reel_colorized.mp4" in window.model.detail(entry)
+    percents = {text for text in shown if text.startswith("Colorizing… ") and text != "Colorizing… 0%"}
+    assert percents, shown  # its progress showed in the list while it was being made
+
+    # The preview shows the colorized frame beside the original, and on the compare view's
+    # other side of the divider, for any frame the slider points at.
+    bar.slider.setValue(10)
+    result = preview.side_by_side.result_view
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 11 of 20" and result.has_image(),
+                    timeout=TIMEOUT)  # fmt: skip
+    assert nearest_frame(result, pictures) == 10  # its lightness is the original's
+
+    window.commands.compare.trigger()
+    compare = preview.compare_view
+    compare.set_divider(0.5)
+    qtbot.waitUntil(lambda: colourfulness(compare, right=True) > 0.3, timeout=TIMEOUT)
+    assert colourfulness(compare, right=False) < 0.05  # the original, left of the divider
+
+
+def colourfulness(view, *, right: bool) -> float:
+    """How far from gray one side of the divider is drawn (0: gray)."""
+    image = view.grab().toImage().convertToFormat(view.grab().toImage().Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())
+    rgb = pixels[:, : width * 3].reshape(height, width, 3).astype(np.float32)
+    x = round(view.divider_x())
+    side = rgb[:, x + 3 :] if right else rgb[:, : x - 3]
+    return float(np.abs(side - side.mean(axis=2, keepdims=True)).mean())
