@@ -63,18 +63,10 @@ def test_without_hints_a_hint_network_is_the_automatic_colorizer(hint_model):
 
 
 def test_a_model_of_the_first_format_loads_and_ignores_hints(tiny_model, tmp_path):
-    import json
-
-    from safetensors.torch import save_file
+    from old_weights import write_old_weights
 
     # A file as the first Colorize wrote it: format 1, a model config without in_channels.
-    config = tiny_model.config.to_dict()
-    config.pop("in_channels")
-    config.pop("blend")
-    header = {"format_version": 1, "model_config": config, "training": {}}
-    old = tmp_path / "v1.safetensors"
-    save_file({k: v.contiguous() for k, v in tiny_model.state_dict().items()}, str(old),
-              metadata={weights.METADATA_KEY: json.dumps(header)})
+    old = write_old_weights(tmp_path / "v1.safetensors", tiny_model, 1)
     assert weights.read_metadata(old)["format_version"] == 1
     loaded = weights.load_model(old)
     assert not loaded.config.takes_hints and loaded.config.in_channels == 1

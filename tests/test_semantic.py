@@ -93,15 +93,9 @@ print(out.shape, model.config.semantic)
 
 
 def test_a_file_of_the_second_format_still_loads_as_a_hint_network(hint_model, tmp_path):
-    from safetensors.torch import save_file
+    from old_weights import write_old_weights
 
-    config = hint_model.config.to_dict()
-    config.pop("semantic")
-    config.pop("semantic_mid")
-    header = {"format_version": 2, "model_config": config, "training": {}}
-    old = tmp_path / "v2.safetensors"
-    save_file({k: v.contiguous() for k, v in hint_model.state_dict().items()}, str(old),
-              metadata={weights.METADATA_KEY: json.dumps(header)})
+    old = write_old_weights(tmp_path / "v2.safetensors", hint_model, 2)
     loaded = weights.load_model(old)
     assert loaded.config.takes_hints and loaded.config.semantic == "none"
 

@@ -7,6 +7,8 @@ counted with the objects.
 
 from __future__ import annotations
 
+from .data import source_of
+
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91"),
     "people": ("utkf", "face"),
@@ -18,4 +20,4 @@ _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix i
 
 def category_of(file_name: str) -> str:
     """The category of ``<prefix>_<number>.jpg``; "other" for a file of no known source."""
-    return _BY_PREFIX.get(file_name.split("_", 1)[0], "other")
+    return _BY_PREFIX.get(source_of(file_name), "other")
