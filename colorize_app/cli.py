@@ -229,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
-                       format=_format(args), options=_options(args),
+                       format=_format(args), options=_options(args), hints=args.hint_points,
                        films=args.engine == "local")  # fmt: skip
     _say_what_was_left(args)
     if not items:
@@ -272,27 +272,27 @@ def _remove_if_empty(folders) -> None:
 
 
 def _run_planned(items, args: argparse.Namespace) -> int:
-    from colorize_app.core.batch import check_output_folders
+    from colorize_app.core.batch import BatchSummary, check_output_folders
 
     _fail_named_non_photos(items)
     check_output_folders(items)
     todo = [item for item in items if item.status == Status.WAITING]
     if not todo and any(item.refused for item in items):
-        _report(items)  # every result was refused up front (where it would go): nothing could start
+        _report(BatchSummary(items))  # every result was refused up front: nothing could start
         return EXIT_ERROR
     if args.engine == "ray":
         return _colorize_on_ray(items, args)
-    if todo:  # a re-run with nothing left to do need not load the model
-        # Importing torch and loading the model take seconds: say something first.
-        print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
-        import torch
+    if not todo:  # a re-run with nothing left to do need not load the model
+        return _report(BatchSummary(items))
+    # Importing torch and loading the model take seconds: say something first.
+    print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
+    import torch
 
-        threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
-        try:
-            _colorize(items, todo, args)
-        finally:
-            torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
-    return _report(items)
+    threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
+    try:
+        return _report(_colorize(items, todo, args))
+    finally:
+        torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
 
 
 def _say_what_was_left(args: argparse.Namespace) -> None:
@@ -333,8 +333,7 @@ def _options(args):
     model = model_identity(args.weights or default_weights_path())
     return JobOptions(render_size=args.render_size, saturation=args.saturation,
                       device=args.device, overwrite=args.overwrite,
-                      max_pixels=args.max_megapixels * 1_000_000,
-                      hints=args.hint_points, sidecars=not args.no_hints,
+                      max_pixels=args.max_megapixels * 1_000_000, sidecars=not args.no_hints,
                       format=_format(args), quality=args.jpeg_quality,
                       provenance=args.provenance, update=args.update,
                       include_colour=args.include_colour, model_name=model.name,
@@ -344,6 +343,7 @@ def _options(args):
 def _colorize_on_ray(items, args) -> int:
     from colorize_app.archive.manifest import Manifest, default_manifest_path
     from colorize_app.archive.runner import run_archive
+    from colorize_app.core.batch import BatchSummary
 
     weights = os.path.abspath(args.weights) if args.weights else None
     if any(item.status == Status.WAITING for item in items):
@@ -358,11 +358,11 @@ def _colorize_on_ray(items, args) -> int:
 
     with Manifest(path) as manifest:
         run_archive(items, manifest, weights=weights, options=_options(args),
-                    address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
+                    hints=args.hint_points, address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
                     cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
         counts = manifest.counts()
-    status = _report(items)
+    status = _report(BatchSummary(items))
     _say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
     return status
@@ -412,7 +412,7 @@ def _colorize(items, todo, args):
                 bar.update(fraction - shown.get(id(item), 0.0))
                 shown[id(item)] = fraction
 
-        return run_batch(items, engine.predict, options, on_item=on_item,
+        return run_batch(items, engine.predict, options, hints=args.hint_points, on_item=on_item,
                          on_progress=on_progress if films else None)  # fmt: skip
 
 
@@ -435,14 +435,13 @@ def _explain_skips(skipped) -> None:
               "current (--overwrite redoes them).")  # fmt: skip
 
 
-def _report(items) -> int:
-    done = [item for item in items if item.status == Status.DONE]
-    skipped = [item for item in items if item.status == Status.SKIPPED]
-    failed = [item for item in items if item.status == Status.FAILED]
+def _report(summary) -> int:
+    """Print what ``summary`` (a core.batch.BatchSummary) counted; returns the exit status."""
+    done, skipped = summary.of(Status.DONE), summary.of(Status.SKIPPED)
+    failed = summary.of(Status.FAILED)
     print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
-    hinted = sum(1 for item in done if item.hints)
-    if hinted:
-        print(f"{hinted} of them with colour hints.")
+    if summary.hinted:
+        print(f"{summary.hinted} of them with colour hints.")
     noted = [item for item in done if item.note]
     if noted:
         print("Notes:")
