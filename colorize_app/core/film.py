@@ -189,7 +189,8 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
 
 
 def _small_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
-    """(h, w) the network sees: the long side becomes ``render_size`` (as pipeline.render_shape)."""
+    """(h, w) the network sees: the long side becomes ``render_size``, as ``chroma.network_copy``
+    sizes a photo. (A frame is always resized into a new array: the colour state keeps it.)"""
     scale = render_size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
