@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -39,8 +39,8 @@ from colorize_app.core.job import (
     JobResult,
     Predict,
     Progress,
-    resolve_hints,
     will_skip,
+    with_hints,
 )
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
@@ -113,8 +113,8 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         raise ImageWriteError(f"Refusing to write over the original {source}.")
     info = film_io.probe(source)
     notes = _notes(info, source.name)
-    hints, hints_note = resolve_hints(job)
-    result.hints = hints
+    job, hints_note = with_hints(job)
+    result.job = job
     notes += [hints_note] if hints_note else []
     folder = parts_folder(output)
     try:
@@ -122,11 +122,11 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     except OSError as e:
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
     with _Lock(folder, output.name):
-        parts = _finished_parts(folder, _fingerprint(source, job, hints, params))
+        parts = _finished_parts(folder, _fingerprint(source, job, params))
         if parts:
             state = _load_state(folder, parts[-1])
         else:
-            state = SteadyState(hints=_displayed_to_coded(hints, info.rotation))
+            state = SteadyState(hints=_displayed_to_coded(job.hints, info.rotation))
         frames_done = sum(part.frames for part in parts)
         if parts:
             logger.info("%s: resuming after %d finished frames", source.name, frames_done)
@@ -157,8 +157,8 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
     after = parts[-1].last if parts else None
     total = max(info.frames, 1)
 
-    def predict_small(gray, hints: tuple[Hint, ...]):
-        return predict(gray, replace(options, hints=hints or None))
+    def predict_small(gray, hints: tuple[Hint, ...]):  # the job's hints, carried with the motion
+        return predict(gray, options, hints)
 
     writer = current = None
     try:
@@ -189,7 +189,8 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
 
 
 def _small_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
-    """(h, w) the network sees: the long side becomes ``render_size`` (as pipeline.render_shape)."""
+    """(h, w) the network sees: the long side becomes ``render_size``, as ``chroma.network_copy``
+    sizes a photo. (A frame is always resized into a new array: the colour state keeps it.)"""
     scale = render_size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
@@ -241,12 +242,13 @@ def _load_state(folder: Path, part: _Part) -> SteadyState:
                            shot=int(data["shot"]), hints=hints)  # fmt: skip
 
 
-def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
-    """What the parts depend on: the source file (size, time) and every setting that shows."""
+def _fingerprint(source: Path, job: Job, params: SteadyParams) -> str:
+    """What the parts depend on: the source file (size, time) and every setting that shows (the
+    job's hints settled)."""
     info = os.stat(source)
     options = job.options
     key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
-                      [[h.x, h.y, h.color] for h in hints], asdict(params),
+                      [[h.x, h.y, h.color] for h in job.hints], asdict(params),
                       film_io.ENCODER_OPTIONS])  # fmt: skip
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
