@@ -18,7 +18,7 @@ from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.workers.host import WorkerHost
 from colorize_app.workers.lane import Lane
-from colorize_app.workers.requests import RecomposeRequest
+from colorize_app.workers.requests import FindRequest, RecomposeRequest
 
 TIMEOUT = 60_000  # ms; generous because the test machine is shared
 
@@ -181,6 +181,18 @@ def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
         ticket = host.preview.submit("compose", RecomposeRequest(str(source), chroma, 0.0))
     assert gray.args[0] == ticket
     assert _colourfulness(gray.args[1][0]) < 1.0
+
+
+def test_the_opening_lane_finds_photos_and_says_how_far_it_got(qtbot, host, tmp_path):
+    save_photo(tmp_path / "album" / "sub" / "p.jpg", mode="L")
+    request = FindRequest((str(tmp_path / "album"),), recursive=True, export={})
+    with heard(qtbot, [host.finder.looked, host.opening.finished], timeout=TIMEOUT) as news:
+        ticket = host.opening.submit("find", request)
+    looked, done = news
+    assert looked.args == [ticket, 1, 0]  # the first folder is told at once: the album's top
+    assert done.args[0] == ticket
+    [found] = done.args[1]
+    assert [item.source.name for item in found.items] == ["p.jpg"]
 
 
 def test_a_new_kind_of_work_is_one_handler_and_one_submit(qtbot):
