@@ -169,6 +169,29 @@ def test_shutting_down_mid_batch_stops_the_work_and_lets_the_program_exit(tmp_pa
     assert len(list(tmp_path.glob("*_c.png"))) == written  # and nothing written after it
 
 
+MANY_SIGNALS = """
+import colorize_app.workers.lane  # what every window's host imports first
+from PySide6.QtCore import QObject, Signal
+
+class Talker(QObject):
+    said = Signal(int)
+
+talker = Talker()
+for i in range(200_000):  # a long session's worth: progress, thumbnails, hints files
+    talker.said.emit(i)
+print("still here", flush=True)
+"""
+
+
+def test_a_long_sessions_signals_never_abort_the_program():
+    # PySide6 6.12.0's emit() hands back True without a reference of its own: unguarded, the
+    # interpreter aborts ("deallocating True or False") after a few thousand signals.
+    child = subprocess.run([sys.executable, "-c", MANY_SIGNALS], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "still here" in child.stdout
+
+
 def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
     with heard(qtbot, host.network.finished, timeout=TIMEOUT) as done:

@@ -31,8 +31,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from colorize_app.core.errors import Cancelled, ColorizeError
+from colorize_app.workers.pyside_guard import guard_bools
 
 logger = logging.getLogger(__name__)
+
+# Before the first lane emits anything: every window and test that runs work has lanes.
+guard_bools()
 
 # One count for every lane: a controller listening to two lanes never mistakes one's answer for
 # the other's, and within a lane a later request has a higher ticket.
