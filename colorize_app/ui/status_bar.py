@@ -88,7 +88,8 @@ class AppStatusBar(QStatusBar):
         """"Looking for photos… 1,234 folders, 56 found", with its Stop button beside it."""
         locale = QLocale()
         self.looking.setText(self.tr("Looking for photos… {0} folders, {1} found").format(
-            locale.toString(folders), locale.toString(photos)))
+            locale.toString(folders), locale.toString(photos)) if folders  # files only: no count
+            else self.tr("Looking for photos…"))
         self.looking.show()
         self.stop_looking.show()
 
