@@ -164,6 +164,9 @@ def stall_run(photos: list[Path], weights: Path | None, settings_path: Path) -> 
     window.show()
     window.open_paths(photos)
     window.warm_up()
+    while window.opener.is_looking():  # the photos are planned off the window's thread
+        app.processEvents()
+        time.sleep(0.01)
     loaded = []
     window.host.colorizer.model_loaded.connect(loaded.append)
     while not loaded:  # load torch and the model first: a warm start, as after the first photo
