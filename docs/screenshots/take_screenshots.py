@@ -78,6 +78,8 @@ def main() -> None:
         window.show()
         window.warm_up()
         window.open_paths([album[0].parent])
+        while window.opener.is_looking():  # the album is walked off the window's thread
+            settle(app, 0.1)
         window.commands.colorize_all.trigger()
         while window.batch.is_busy():
             settle(app, 0.1)
