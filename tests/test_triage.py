@@ -108,6 +108,17 @@ def misregistered_scan(height: int = 240, width: int = 320) -> np.ndarray:
     return rgb
 
 
+def scan_with_its_bed_showing(height: int = 240, width: int = 320) -> np.ndarray:
+    """A faintly toned print scanned with the scanner's dark bed along its right side and the red
+    channel four pixels off, so that the red of the bed's edge lands on the print's left side."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = (128 + 60 * np.sin(x / 14 + 0.5 * np.sin(y / 25))).astype(np.uint8)
+    gray[:, -12:] = 20
+    rgb = lab_tint(gray, 1.2, 4.0)
+    rgb[..., 0] = np.roll(rgb[..., 0], 4, axis=1)
+    return rgb
+
+
 def blown_sepia_print(height: int = 240, width: int = 320) -> np.ndarray:
     """A sepia print (the classic matrix) whose highlights clip, as a JPEG at quality 90."""
     y, x = np.mgrid[0:height, 0:width]
@@ -124,6 +135,10 @@ def test_a_faded_print_with_faint_colours_is_still_in_colour():
 
 def test_a_scan_with_a_misregistered_channel_is_black_and_white():
     assert not is_colour(misregistered_scan())
+
+
+def test_a_scan_with_a_coloured_stripe_along_its_edge_is_black_and_white():
+    assert not is_colour(scan_with_its_bed_showing())
 
 
 def test_a_sepia_print_with_blown_highlights_is_black_and_white():

@@ -31,12 +31,15 @@ EDGE = 40.0
 # where a toned print's red channel saturates, its tint turns abruptly with lightness, and JPEG's
 # chroma errors there stray like colour. A colour photo's clipped highlights carry no colour either.
 CLIPPED = 0.97
+# And the border, as far as the smoothing window reaches it: a scan's edge holds the scanner's bed,
+# the print's frame and, where a colour channel is misregistered, that channel's missing end.
+MARGIN = SMOOTHING // 2 + 1
 # A pixel strays when its chroma is this far (Lab units) from its lightness's mean, less the part
 # that follows the lightness gradient; a photo is in colour when more than this share of its flat
-# pixels stray. Chosen (with CLIPPED and the gradient fit) on the labelled sets of seeds 20-22,
-# checked on 23-29: docs/provenance.md.
-STRAY_CHROMA = 4.0
-STRAY_SHARE = 0.045
+# pixels stray. Chosen (with CLIPPED, MARGIN and the gradient fit) on the labelled sets of seeds
+# 20-22, checked on 23-34: docs/provenance.md.
+STRAY_CHROMA = 3.5
+STRAY_SHARE = 0.035
 MIN_FLAT = 64
 # Or, a photo is in colour when two lightnesses (each at least 2 % of it) have tints of chroma 15
 # or more whose hues are 90 degrees or more apart (a purple shirt on a green lawn, in seed 21's set).
@@ -67,11 +70,11 @@ Flat = tuple[np.ndarray, np.ndarray, np.ndarray]  # lightness (n,), (a, b) (n, 2
 
 def _flat_lab(pixels: np.ndarray) -> Flat | None:
     """Lightness, (a, b) and the lightness gradient of the flat, unclipped pixels of the smoothed
-    small copy; None when too few."""
+    small copy away from its border; None when too few."""
     rgb = sample(pixels)
     lab = cv2.blur(cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab), (SMOOTHING, SMOOTHING))
     gradient = np.dstack([cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1)])
-    flat = (np.hypot(gradient[..., 0], gradient[..., 1]) < EDGE) & ~_near_clipped(rgb)
+    flat = (np.hypot(gradient[..., 0], gradient[..., 1]) < EDGE) & ~_near_clipped(rgb) & _inside(rgb.shape[:2])
     if np.count_nonzero(flat) < MIN_FLAT:
         return None  # all edges (a fine pattern): nothing to tell colour by
     return lab[..., 0][flat], lab[..., 1:][flat], gradient[flat]
@@ -81,6 +84,13 @@ def _near_clipped(rgb: np.ndarray) -> np.ndarray:
     """Where the smoothed copy mixes in a pixel with a clipped channel (see CLIPPED)."""
     clipped = (rgb.max(axis=2) > CLIPPED).astype(np.float32)
     return cv2.blur(clipped, (SMOOTHING, SMOOTHING)) > 0
+
+
+def _inside(shape: tuple[int, ...]) -> np.ndarray:
+    """True but within MARGIN of the border (see MARGIN)."""
+    inside = np.zeros(shape, bool)
+    inside[MARGIN:-MARGIN, MARGIN:-MARGIN] = True
+    return inside
 
 
 def _tints(light: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
