@@ -6,12 +6,12 @@ is a function of their lightness: every pixel of one lightness has about the sam
 photograph, faded or not, has different colours at the same lightness (a red coat and a green
 hedge of one brightness). So the measure is how far each pixel's chroma strays from the mean
 chroma of the pixels of its lightness, on a small copy of the photo, smoothed so that grain and
-scanner noise do not count. What a scanner's misregistered channel or JPEG's offset chroma adds
-is a fixed multiple of the lightness gradient, the same all over the photo; that part is fitted
-and taken away before the stray is measured, so fainter colour (a faded print) can count. A
-colour photo can also have one colour per lightness (a dark
-purple shirt on a light green lawn); then its tints are strong and of opposed hues, which no
-toner gives.
+scanner noise do not count, with its edges, clipped highlights and border left out. What a
+scanner's misregistered channel or JPEG's offset chroma adds is a fixed multiple of the lightness
+gradient, the same all over the photo; that part is fitted and taken away before the stray is
+measured, so that faint colour (a faded print) counts. A colour photo can also have one colour
+per lightness (a dark purple shirt on a light green lawn); then its tints are strong and of
+opposed hues, which no toner gives.
 
 Measured on labelled sets of 360 photos (benchmarks/triage_eval.py prints the figures).
 """
