@@ -8,7 +8,7 @@ from gui_thread import heard
 from open_wait import open_and_wait, wait_opened
 from photos import make_unwritable, save_photo
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -267,7 +267,7 @@ def test_dropping_files_and_folders_opens_them(qtbot, make_window, album):
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    args = (QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+    args = (QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
             Qt.KeyboardModifier.NoModifier)
     enter = QDragEnterEvent(*args)
     QApplication.sendEvent(window, enter)
