@@ -7,6 +7,11 @@ motion) and encoded into *parts* of about ten seconds, kept in a hidden folder b
 killed resumes after the last finished part, with the colour it had there. When every part is
 done they are joined with the source's sound and subtitles into the result, which appears under
 its final name whole or not at all; then the parts are removed. Torch-free, as job.py.
+
+Hints (a hints file next to the film, ``--hints``, or the window's) apply to the whole shot of the
+frame they were placed on: when one was placed after the first frame, a first pass over the film
+finds where each starts (core.shot_hints); its plan is kept with the parts, so a resumed run does
+not read the film twice.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from colorize_app.core.job import (
     resolve_hints,
     will_skip,
 )
+from colorize_app.core.shot_hints import HintPlan, needs_scouting, placed_plan, plan_hints
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
 
@@ -55,6 +61,9 @@ logger = logging.getLogger(__name__)
 PART_SECONDS = 10.0  # how much film one part holds: what a kill can cost at most
 JOIN_SHARE = 0.98  # progress when the last frame is done; the join takes the rest
 PARTS_SUFFIX = ".colorize-parts"
+PLAN_FILE = "hints-plan.json"  # where the hints start (core.shot_hints), kept with the parts
+SCOUT_SHARE = 0.1  # progress when the first pass for hints placed mid-film is done
+STATE_VERSION = 2  # what a part's saved colour state holds (2: the hints' plan slots and frame)
 
 
 def parts_folder(output: str | os.PathLike) -> Path:
@@ -122,17 +131,16 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     except OSError as e:
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
     with _Lock(folder, output.name):
-        parts = _finished_parts(folder, _fingerprint(source, job, hints, params))
-        if parts:
-            state = _load_state(folder, parts[-1])
-        else:
-            state = SteadyState(hints=_displayed_to_coded(hints, info.rotation))
+        coded = _displayed_to_coded(hints, info.rotation)
+        parts = _finished_parts(folder, _fingerprint(source, job, coded, params))
+        state = _load_state(folder, parts[-1]) if parts else SteadyState()
         frames_done = sum(part.frames for part in parts)
         if parts:
             logger.info("%s: resuming after %d finished frames", source.name, frames_done)
+        plan, progress = _plan(job, info, coded, params, folder, progress, is_cancelled)
         srgb_table(1)  # the gray shortcut of compose: built once, repaid within a few frames
-        frames_done = _colorize_parts(job, predict, info, parts, state, params, folder,
-                                      frames_done, progress, is_cancelled)  # fmt: skip
+        frames_done = _colorize_parts(job, predict, info, parts, SteadyColour(params, state, plan),
+                                      folder, frames_done, progress, is_cancelled)  # fmt: skip
         if not parts:
             shutil.rmtree(folder, ignore_errors=True)
             raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
@@ -146,14 +154,49 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     progress(1.0)
 
 
-def _colorize_parts(job, predict, info, parts, state, params, folder, frames_done, progress,
-                    is_cancelled) -> int:  # fmt: skip
+def _plan(job, info, hints, params, folder, progress, is_cancelled) -> tuple[HintPlan, Progress]:
+    """Where the hints start (core.shot_hints), and the progress of the colouring pass after it.
+    A first pass over the film, only when a hint was placed after the first frame; its plan is
+    kept in ``folder`` for a resumed run."""
+    if not needs_scouting(hints, params):
+        return placed_plan(hints), progress
+    saved = folder / PLAN_FILE
+    try:
+        plan = HintPlan.from_json(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        total = max(info.frames, 1)
+
+        def check(index: int) -> None:
+            _check(is_cancelled)
+            if index % 25 == 0:
+                progress(min(index / total, 1.0) * SCOUT_SHARE)
+
+        frames = (small for _pts, _gray, small in _frames(job, info))
+        plan = plan_hints(hints, frames, params, check)
+        write_bytes_atomic(saved, plan.to_json().encode(), overwrite=True)
+
+    def colouring(fraction: float) -> None:
+        progress(SCOUT_SHARE + (1.0 - SCOUT_SHARE) * fraction)
+
+    return plan, colouring
+
+
+def _frames(job: Job, info, after: int | None = None):
+    """(presentation time, lightness at even size, lightness at the network's size) of each frame
+    after ``after``."""
+    height, width = info.height & ~1, info.width & ~1  # H.264 in 4:2:0 needs even sizes
+    small = _small_shape(height, width, job.options.render_size)
+    for pts, gray in film_io.read_frames(job.source, after=after):
+        gray = gray[:height, :width]
+        yield pts, gray, cv2.resize(gray, small[::-1], interpolation=cv2.INTER_AREA)
+
+
+def _colorize_parts(job, predict, info, parts, steady: SteadyColour, folder, frames_done,
+                    progress, is_cancelled) -> int:  # fmt: skip
     """Colorize the frames after the finished ``parts`` into new parts (appended to ``parts``)."""
     options = job.options
-    steady = SteadyColour(params, state)
     per_part = max(1, round(float(info.rate or 25) * PART_SECONDS))
-    height, width = info.height & ~1, info.width & ~1  # H.264 in 4:2:0 needs even sizes
-    small = _small_shape(height, width, options.render_size)
+    height, width = info.height & ~1, info.width & ~1
     after = parts[-1].last if parts else None
     total = max(info.frames, 1)
 
@@ -162,13 +205,11 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
 
     writer = current = None
     try:
-        for pts, gray in film_io.read_frames(job.source, after=after):
+        for pts, gray, reduced in _frames(job, info, after):
             _check(is_cancelled)
             if writer is None:
                 current = _Part(len(parts), pts, pts, 0)
                 writer = _PartFile(folder, current.index, info, width, height)
-            gray = gray[:height, :width]
-            reduced = cv2.resize(gray, small[::-1], interpolation=cv2.INTER_AREA)
             ab = steady.colour(reduced, predict_small)
             writer.write(pts, compose(gray, ab, saturation=options.saturation))
             current.last, current.frames = pts, current.frames + 1
@@ -228,17 +269,18 @@ def _state_bytes(state: SteadyState) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    hints = json.dumps([[h.x, h.y, h.color] for h in state.hints])
+    hints = json.dumps([[h.x, h.y, h.color, h.frame] for h in state.hints])
     np.savez(buffer, gray=state.gray, ab=state.ab, since=state.since_keyframe, shot=state.shot,
-             hints=np.array(hints))  # fmt: skip
+             hints=np.array(hints), slots=np.array(state.slots, np.int64), frame=state.frame)  # fmt: skip
     return buffer.getvalue()
 
 
 def _load_state(folder: Path, part: _Part) -> SteadyState:
     with np.load(folder / f"part-{part.index:06d}.state.npz") as data:
-        hints = tuple(Hint(x, y, c) for x, y, c in json.loads(str(data["hints"])))
+        hints = tuple(Hint(*row) for row in json.loads(str(data["hints"])))
         return SteadyState(gray=data["gray"], ab=data["ab"], since_keyframe=int(data["since"]),
-                           shot=int(data["shot"]), hints=hints)  # fmt: skip
+                           shot=int(data["shot"]), hints=hints, slots=tuple(int(s) for s in data["slots"]),
+                           frame=int(data["frame"]))  # fmt: skip
 
 
 def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
@@ -246,8 +288,8 @@ def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
     info = os.stat(source)
     options = job.options
     key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
-                      [[h.x, h.y, h.color] for h in hints], asdict(params),
-                      film_io.ENCODER_OPTIONS])  # fmt: skip
+                      [[h.x, h.y, h.color, h.frame] for h in hints], asdict(params),
+                      film_io.ENCODER_OPTIONS, STATE_VERSION])  # fmt: skip
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -267,7 +309,7 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
             if not (folder / f"part-{part.index:06d}.nut").is_file():
                 break
             parts.append(part)
-    keep = {"fingerprint", ".lock"} | {f"part-{p.index:06d}{ext}" for p in parts
+    keep = {"fingerprint", ".lock"} | ({PLAN_FILE} if same else set()) | {f"part-{p.index:06d}{ext}" for p in parts
                                        for ext in (".nut", ".json", ".state.npz")}  # fmt: skip
     for entry in folder.iterdir():
         if entry.name not in keep:
@@ -316,7 +358,7 @@ def _displayed_to_coded(hints: tuple[Hint, ...], rotation: int) -> tuple[Hint, .
             return y, 1.0 - x
         return x, y
 
-    return tuple(Hint(*place(h.x, h.y), h.color) for h in hints)
+    return tuple(Hint(*place(h.x, h.y), h.color, h.frame) for h in hints)
 
 
 class _Lock:

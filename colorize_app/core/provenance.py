@@ -91,8 +91,10 @@ class RecordState(str, Enum):
 
 
 def hints_digest(hints) -> str:
-    """SHA-256 of the hints as their file stores them (6 decimals, lower-case colours)."""
-    canonical = [[round(h.x, 6), round(h.y, 6), h.color.lower()] for h in hints]
+    """SHA-256 of the hints as their file stores them (6 decimals, lower-case colours, a film's
+    frame numbers)."""
+    canonical = [[round(h.x, 6), round(h.y, 6), h.color.lower()]
+                 + ([h.frame] if h.frame is not None else []) for h in hints]
     return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
 
 
