@@ -199,3 +199,24 @@ def test_a_damaged_films_hints_file_is_a_note_and_the_film_is_colorized_without(
     assert result.status == Status.DONE and result.hints == ()
     assert "reel.mp4.colorize.json: the hints file is damaged (frame" in result.note
     assert result.note.endswith("Colorized without hints.")
+
+
+def test_a_colorized_film_records_its_hints_and_is_out_of_date_when_they_change(tmp_path, tiny_model):
+    from colorize_app.core.freshness import Freshness, judge
+    from colorize_app.core.job import wanted_recipe
+
+    source = films.make_film(tmp_path / "reel.mov", films.frames(6), audio=None)
+    write_hints(source, [Hint(0.5, 0.5, RED, frame=3)])
+    job = Job(source, tmp_path / "reel_colorized.mov", JobOptions(render_size=64))
+    assert film.run_film_job(job, _predict(tiny_model)).status == Status.DONE
+    assert judge(job.output, wanted_recipe(job)).freshness is Freshness.CURRENT
+    again = film.run_film_job(job, _predict(tiny_model))
+    assert again.status == Status.SKIPPED and again.reason == "already colorized (reel_colorized.mov exists)"
+
+    write_hints(source, [Hint(0.5, 0.5, RED, frame=4)])  # the same point, placed on another frame
+    stale = film.run_film_job(job, _predict(tiny_model))
+    assert stale.status == Status.SKIPPED and stale.skip == Freshness.OUT_OF_DATE.value
+    assert stale.reason == "out of date: saved with other hints (reel_colorized.mov)"
+    updating = Job(source, job.output, JobOptions(render_size=64, update=True))
+    assert film.run_film_job(updating, _predict(tiny_model)).status == Status.DONE
+    assert judge(job.output, wanted_recipe(job)).freshness is Freshness.CURRENT

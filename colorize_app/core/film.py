@@ -45,8 +45,10 @@ from colorize_app.core.job import (
     Predict,
     Progress,
     resolve_hints,
-    will_skip,
+    skip_reason,
+    wanted_recipe,
 )
+from colorize_app.core.provenance import FILM_TAG, Provenance, film_record
 from colorize_app.core.shot_hints import HintPlan, needs_scouting, placed_plan, plan_hints
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
@@ -85,7 +87,8 @@ def run_film_job(job: Job, predict: Predict, *, on_progress: Progress | None = N
                  steady: SteadyParams | None = None) -> JobResult:  # fmt: skip
     """Colorize the film ``job.source`` into ``job.output``; never raises for the film itself.
 
-    Same rules as ``job.run_job``: an existing result is skipped unless ``overwrite``, the source
+    Same rules as ``job.run_job``: an existing result is skipped unless ``overwrite`` (or, when it
+    records other hints or settings than now, ``update``: core.freshness), the source
     is only read, every problem ends FAILED with a sentence, and only ``Cancelled`` and
     ``WeightsError`` are raised. Finished parts survive a cancel or a kill; running the same job
     again resumes from them. ``steady`` chooses how colour is carried between frames.
@@ -94,9 +97,9 @@ def run_film_job(job: Job, predict: Predict, *, on_progress: Progress | None = N
     name = Path(job.source).name
     result = JobResult(Status.FAILED)
     try:
-        if will_skip(job):
-            return JobResult(Status.SKIPPED, f"already colorized ({Path(job.output).name} exists)",
-                             output=Path(job.output))
+        skipped = skip_reason(job)  # a result made with other hints or settings: core.freshness
+        if skipped is not None:
+            return JobResult(Status.SKIPPED, skipped[0], output=Path(job.output), skip=skipped[1])
         _colorize_film(job, predict, result, on_progress or _ignore, is_cancelled,
                        steady or SteadyParams())  # fmt: skip
         result.status = Status.DONE
@@ -148,7 +151,9 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         _check(is_cancelled)
-        result.output = _join(folder, parts, source, output, info, job.options.overwrite)
+        tags = {FILM_TAG: film_record(_provenance(job, hints))} if job.options.provenance else {}
+        replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
+        result.output = _join(folder, parts, source, output, info, replace_old, tags)
     shutil.rmtree(folder, ignore_errors=True)
     result.note = " ".join(notes)
     progress(1.0)
@@ -320,7 +325,14 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
     return parts
 
 
-def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool) -> Path:
+def _provenance(job: Job, hints: tuple[Hint, ...]) -> Provenance:
+    """What the colorized film records about how it was made (core.provenance, core.freshness)."""
+    options = job.options
+    return Provenance(wanted_recipe(job, hints), options.model_name, len(hints), Path(job.source).name)
+
+
+def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,
+          tags: dict[str, str]) -> Path:  # fmt: skip
     """Join the parts and the source's sound into ``output``, atomically."""
     if not overwrite and output.exists() and output.stat().st_size > 0:
         raise ImageWriteError(f"{output} already exists; choose overwrite to replace it.")
@@ -330,7 +342,7 @@ def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, ov
     container = film_io.MUXERS.get(output.suffix.lower(), "matroska")
     files = [folder / f"part-{p.index:06d}.nut" for p in parts]
     with temporary_file(output) as temp:
-        film_io.join(files, source, temp, info, container_format=container)
+        film_io.join(files, source, temp, info, container_format=container, tags=tags)
         _fsync(temp)
         os.replace(temp, output)
     return output
