@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 from films import frames, make_film
 from photos import save_photo
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
+from colorize_app.core.sidecar import read_hints, sidecar_path
 from colorize_app.core.vocabulary import Status
-from colorize_app.ui import opening
+from colorize_app.ui import guards, opening
 from colorize_app.ui.main_window import MainWindow
 
 TIMEOUT = 60_000  # ms: the machine is shared; nothing here measures time
@@ -60,11 +64,8 @@ def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_w
     poster = window.model.entries()[0].thumbnail
     assert poster.width() > poster.height() > 0  # the film's shape, 96 x 64
 
-    # Hints are placed on photos only (a hints file next to a film gives it its points).
-    window.hints.set_takes_hints(True)  # as a hint-capable model says once loaded
-    assert window.preview.frames.isVisible() and not window.hints.hint_mode.isEnabled()
     window.batch_panel.select_row(1)
-    assert not window.preview.frames.isVisible() and window.hints.hint_mode.isEnabled()
+    assert not window.preview.frames.isVisible()
 
 
 def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
@@ -128,3 +129,49 @@ def colourfulness(view, *, right: bool) -> float:
     x = round(view.divider_x())
     side = rgb[:, x + 3 :] if right else rgb[:, : x - 3]
     return float(np.abs(side - side.mean(axis=2, keepdims=True)).mean())
+
+
+def click(widget, pos: QPointF) -> None:
+    for kind, held in ((QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+                       (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):  # fmt: skip
+        QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos),
+                                                   Qt.MouseButton.LeftButton, held,
+                                                   Qt.KeyboardModifier.NoModifier))  # fmt: skip
+
+
+def test_a_hint_placed_on_a_frame_goes_into_the_films_hints_file_and_dates_its_result(
+        qtbot, make_window, film, monkeypatch):  # fmt: skip
+    path, _pictures = film
+    window = make_window()
+    window.open_paths([path])
+    bar, result = window.preview.frames, window.preview.side_by_side.result_view
+    qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
+    entry = window.model.entries()[0]
+    window.commands.colorize_all.trigger()
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert entry.status == Status.SAVED and not window.model.is_out_of_date(entry)
+
+    bar.slider.setValue(12)
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 13 of 20" and result.has_image(),
+                    timeout=TIMEOUT)  # fmt: skip
+    hints = window.hints
+    hints.set_takes_hints(True)  # as a hint-capable model says once loaded
+    assert hints.hint_mode.isEnabled()
+    hints.hint_mode.trigger()
+    hints.pick = lambda parent, suggested, recent, at, current=None: "#c0392b"
+    click(hints.overlay, result.image_rect().center())
+    [hint] = entry.hints
+    assert hint.frame == 12 and abs(hint.x - 0.5) < 0.03 and hint.color == "#c0392b"
+    qtbot.waitUntil(lambda: sidecar_path(path).exists(), timeout=TIMEOUT)  # off the GUI thread
+    [saved] = read_hints(path)
+    assert (saved.frame, saved.color) == (12, hint.color) and abs(saved.y - hint.y) < 1e-6
+    assert window.model.is_out_of_date(entry)  # the saved film was made without it
+    assert "Out of date: saved with other hints" in window.model.detail(entry)
+
+    bar.slider.setValue(3)  # another frame: its points (none) are the ones shown and edited
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 4 of 20", timeout=TIMEOUT)
+    assert hints.overlay.points == []
+    monkeypatch.setattr(guards, "ask_redo_out_of_date", lambda parent, count: True)
+    window.commands.colorize_all.trigger()  # colorized again, with the hint: current again
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert entry.status == Status.SAVED and not window.model.is_out_of_date(entry)

@@ -6,12 +6,17 @@ photo's hints file (core.sidecar, atomically), and asks the network's lane to pr
 colour anew on the render-size copy (a core Job with the new hints). The answer's chroma goes into the
 list model; the window then has the preview re-compose it as for the saturation slider.
 
+On a film the points are placed on the frame on screen (``set_frame``) and remember it; the
+markers of that frame are shown and edited. A film is not re-predicted live: its saved result
+becomes out of date (core.freshness) and colorizing it again applies the points to their shots.
+
 This object talks to the list model, the lanes and the views it is given; the window wires it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
@@ -69,6 +74,7 @@ class HintController(QObject):
         self._settings = settings
         self._entry: BatchEntry | None = None
         self._selected: list[BatchEntry] = []
+        self._frame = 0  # the film frame on screen (a film's points are placed on one)
         self._takes_hints: bool | None = None  # None: the model is not loaded yet
         self._stacks: dict[int, QUndoStack] = {}
         self._predicting: dict[int, int] = {}  # ticket -> entry id
@@ -150,6 +156,7 @@ class HintController(QObject):
     @Slot(object)
     def set_entry(self, entry: BatchEntry | None) -> None:
         self._entry = entry
+        self._frame = 0
         self.overlay.selected = -1
         self._show_points()
         if entry is not None:
@@ -165,35 +172,62 @@ class HintController(QObject):
             self._stacks[entry_id] = QUndoStack(self.group)
         return self._stacks[entry_id]
 
+    @Slot(int)
+    def set_frame(self, index: int) -> None:
+        """The film's frame ``index`` is on screen: its points are the ones shown and edited."""
+        if index != self._frame:
+            self._frame = index
+            self.overlay.selected = -1
+            self._show_points()
+
+    def _on_film(self) -> bool:
+        return self._entry is not None and is_film(self._entry.source)
+
+    def _shown(self) -> list[int]:
+        """Indices into the entry's hints of the points on screen (a film: this frame's)."""
+        hints = (self._entry.hints or ()) if self._entry is not None else ()
+        if not self._on_film():
+            return list(range(len(hints)))
+        return [i for i, h in enumerate(hints) if (h.frame or 0) == self._frame]
+
     def _show_points(self) -> None:
         hints = (self._entry.hints or ()) if self._entry is not None else ()
-        self.overlay.set_points([(h.x, h.y, h.color) for h in hints])
+        self.overlay.set_points([(hints[i].x, hints[i].y, hints[i].color) for i in self._shown()])
 
     # -- editing (each is one undoable command) ---------------------------------------------------
     def place(self, x: float, y: float, colour: str) -> None:
         if self._entry is not None:
             hints = self._entry.hints or ()
-            self._push(self._entry, hints + (Hint(x, y, colour),), self.tr("Place Hint"))
-            self.overlay.selected = len(hints)
+            frame = self._frame if self._on_film() else None
+            self._push(self._entry, hints + (Hint(x, y, colour, frame),), self.tr("Place Hint"))
+            self.overlay.selected = len(self._shown()) - 1
             self._remember(colour)
 
+    def _hint_at(self, index: int) -> int:
+        """The entry's hint behind the ``index``-th point on screen; -1 when none."""
+        shown = self._shown()
+        return shown[index] if 0 <= index < len(shown) else -1
+
     def move_point(self, index: int, x: float, y: float) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
-            hints[index] = Hint(x, y, hints[index].color)
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
+            hints[index] = replace(hints[index], x=x, y=y)
             self._push(self._entry, tuple(hints), self.tr("Move Hint"))
 
     def recolour(self, index: int, colour: str) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
-            hints[index] = Hint(hints[index].x, hints[index].y, colour)
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
+            hints[index] = replace(hints[index], color=colour)
             self._push(self._entry, tuple(hints), self.tr("Change Hint Colour"))
             self._remember(colour)
 
     @Slot(int)
     def remove_point(self, index: int) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
             self.overlay.selected = -1
             self._push(self._entry, tuple(hints[:index] + hints[index + 1:]), self.tr("Remove Hint"))
 
@@ -231,6 +265,8 @@ class HintController(QObject):
         if entry is self._entry:
             self._show_points()
         self._update_enabled()
+        if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
+            return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
                                                        hints=tuple(hints)))
@@ -256,7 +292,9 @@ class HintController(QObject):
     def _on_recolour_requested(self, index: int, at: QPoint) -> None:
         if self._entry is None:
             return
-        hint = self._entry.hints[index]
+        if self._hint_at(index) < 0:
+            return
+        hint = self._entry.hints[self._hint_at(index)]
         colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
                            hint.color)
         if colour:
@@ -351,13 +389,12 @@ class HintController(QObject):
                           "(a newer colorizer.safetensors) enables hint mode.")
         elif self._takes_hints is None:
             tip = self.tr("Hint mode is available once the model has loaded.")
-        elif self._entry is not None and is_film(self._entry.source):
-            tip = self.tr("Hints are placed on photos in the window; for a film, a hints file "
-                          "next to it gives points on its first frame (see films.md).")
+        elif self._on_film():
+            tip = self.tr("Click the colorized frame to say what colour a place should be; the "
+                          "point colours its whole shot when the film is colorized again (Ctrl+H)")
         else:
             tip = self.tr("Click the colorized photo to say what colour a place should be (Ctrl+H)")
-        usable = (bool(self._takes_hints) and self._entry is not None
-                  and not is_film(self._entry.source))
+        usable = bool(self._takes_hints) and self._entry is not None
         self.hint_mode.setEnabled(usable)
         self.hint_mode.setToolTip(tip)
         self.hint_mode.setStatusTip(tip)
@@ -365,8 +402,8 @@ class HintController(QObject):
             self.hint_mode.setChecked(False)
         has_hints = self._entry is not None and bool(self._entry.hints)
         self.clear.setEnabled(has_hints)
-        self.apply_to_selected.setEnabled(
-            has_hints and len(self._selected) > 1)
+        self.apply_to_selected.setEnabled(  # a film's points belong to its frames
+            has_hints and len(self._selected) > 1 and not self._on_film())
 
 
 def _gray(colour: QColor) -> float:
