@@ -168,9 +168,13 @@ def test_a_hint_placed_on_a_frame_goes_into_the_films_hints_file_and_dates_its_r
     assert window.model.is_out_of_date(entry)  # the saved film was made without it
     assert "Out of date: saved with other hints" in window.model.detail(entry)
 
-    bar.slider.setValue(3)  # another frame: its points (none) are the ones shown and edited
-    qtbot.waitUntil(lambda: bar.label.text() == "Frame 4 of 20", timeout=TIMEOUT)
-    assert hints.overlay.points == []
+    # On the shot's other frames the point shows where the motion carries it (the camera pans
+    # 3 of 96 pixels a frame: 9 frames earlier the spot was 27 pixels to the right).
+    bar.slider.setValue(3)
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 4 of 20" and len(hints.overlay.points) == 1,
+                    timeout=TIMEOUT)  # fmt: skip
+    x, y, colour = hints.overlay.points[0]
+    assert abs(x - (0.5 + 27 / 96)) < 0.03 and abs(y - 0.5) < 0.03 and colour == "#c0392b"
     monkeypatch.setattr(guards, "ask_redo_out_of_date", lambda parent, count: True)
     window.commands.colorize_all.trigger()  # colorized again, with the hint: current again
     qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)

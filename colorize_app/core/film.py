@@ -41,6 +41,7 @@ from colorize_app.core.hints import Hint
 from colorize_app.core.job import (
     CancelCheck,
     Job,
+    JobOptions,
     JobResult,
     Predict,
     Progress,
@@ -49,7 +50,13 @@ from colorize_app.core.job import (
     wanted_recipe,
 )
 from colorize_app.core.provenance import FILM_TAG, Provenance, film_record
-from colorize_app.core.shot_hints import HintPlan, needs_scouting, placed_plan, plan_hints
+from colorize_app.core.shot_hints import (
+    HintPlan,
+    needs_scouting,
+    placed_plan,
+    plan_hints,
+    track_hints,
+)
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
 
@@ -356,6 +363,27 @@ def _notes(info, name: str) -> list[str]:
         notes.append(f"{name} is {info.width} x {info.height}; H.264 needs even sizes, so the "
                      f"colorized film is {info.width & ~1} x {info.height & ~1}.")
     return notes
+
+
+def hint_track(source: str | os.PathLike, hints: tuple[Hint, ...], render_size: int,
+               is_cancelled: CancelCheck | None = None) -> list[tuple[tuple[int, float, float], ...]]:
+    """Where ``hints`` (placed on the film as shown) are on each of its frames, as colorizing it
+    would carry them (core.shot_hints.track_hints), in the film's shown coordinates. For the
+    window's markers; reads the film once or twice at the network's size."""
+    info = film_io.probe(source)
+    job = Job(Path(source), options=JobOptions(render_size=render_size))
+    track = track_hints(_displayed_to_coded(hints, info.rotation),
+                        lambda: (small for _pts, _gray, small in _frames(job, info)),
+                        SteadyParams(), lambda _index: _check(is_cancelled))  # fmt: skip
+    back = _turn_back(info.rotation)
+    return [tuple((slot, *back(x, y)) for slot, x, y in frame) for frame in track]
+
+
+def _turn_back(rotation: int):
+    """The inverse of ``_displayed_to_coded``'s turn: a coded (x, y) as shown."""
+    turns = {90: lambda x, y: (y, 1.0 - x), 180: lambda x, y: (1.0 - x, 1.0 - y),
+             270: lambda x, y: (1.0 - y, x)}  # fmt: skip
+    return turns.get(rotation, lambda x, y: (x, y))
 
 
 def _displayed_to_coded(hints: tuple[Hint, ...], rotation: int) -> tuple[Hint, ...]:

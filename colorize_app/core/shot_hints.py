@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -102,6 +102,38 @@ def plan_hints(hints: tuple[Hint, ...], frames: Iterable[np.ndarray], params: St
     for hint in waiting.values():
         logger.info("A hint placed on frame %d is past the film's end; it is not used", _frame(hint))
     return HintPlan(starts, {slot: anchors[slot] for slot in starts})
+
+
+def track_hints(hints: tuple[Hint, ...], frames: Callable[[], Iterable[np.ndarray]],
+                params: SteadyParams, check: Callable[[int], None] | None = None,
+                ) -> list[tuple[tuple[int, float, float], ...]]:  # fmt: skip
+    """Where each hint is on each frame, as the colouring pass carries it: per frame, (index into
+    ``hints``, x, y) of the hints that apply there. ``frames()`` gives the film's small frames
+    from the start (called twice when a first pass is needed). For the window's markers: a few
+    numbers a frame, never the frames."""
+    plan = (plan_hints(hints, frames(), params, check) if needs_scouting(hints, params)
+            else placed_plan(hints))  # fmt: skip
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    track, current, previous = [], {}, None
+    for index, gray in enumerate(frames()):
+        if check is not None:
+            check(index)
+        if previous is not None and previous.shape == gray.shape and params.carry > 0:
+            motion = flow.calc(gray, previous, None)
+            if cut_between(previous, gray, motion, params):
+                current = {}
+            else:
+                height, width = gray.shape
+                at = np.array([[h.x * width, h.y * height] for h in current.values()], np.float32)
+                moved = follow_points(at.reshape(-1, 2), motion)
+                current = {slot: replace(hint, x=float(x) / width, y=float(y) / height)
+                           for (slot, hint), (x, y) in zip(current.items(), moved)
+                           if not np.isnan(x)}  # fmt: skip
+        previous = gray
+        current.update(plan.starting(index))
+        current.update(plan.anchored(index))
+        track.append(tuple((slot, hint.x, hint.y) for slot, hint in current.items()))
+    return track
 
 
 class _Seeds:

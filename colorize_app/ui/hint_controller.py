@@ -6,8 +6,10 @@ photo's hints file (core.sidecar, atomically), and asks the network's lane to pr
 colour anew on the render-size copy (a core Job with the new hints). The answer's chroma goes into the
 list model; the window then has the preview re-compose it as for the saturation slider.
 
-On a film the points are placed on the frame on screen (``set_frame``) and remember it; the
-markers of that frame are shown and edited. A film is not re-predicted live: its saved result
+On a film the points are placed on the frame on screen (``set_frame``) and remember it. Each
+point is shown on every frame of its shot where colorizing would carry it: the tracks lane works
+that out (core.film.hint_track) whenever a film's points change; until it answers, a point shows
+on the frame it was placed on. A point moved on another frame is placed anew there. A film is not re-predicted live: its saved result
 becomes out of date (core.freshness) and colorizing it again applies the points to their shots.
 
 This object talks to the list model, the lanes and the views it is given; the window wires it.
@@ -33,6 +35,7 @@ from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
 from colorize_app.ui.settings import MAX_RECENT_COLOURS, AppSettings
+from colorize_app.workers.requests import HintTrackRequest
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +64,17 @@ class HintController(QObject):
     predicted = Signal(int)  # entry id whose colour for its new hints is in the model
     recolorize_requested = Signal(object)  # entries to colorize again with their new hints
 
-    def __init__(self, model: BatchListModel, lanes: tuple[QObject, QObject], side_by_side: QWidget,
+    def __init__(self, model: BatchListModel, lanes: tuple[QObject, ...], side_by_side: QWidget,
                  controls: ControlsWidget, settings: AppSettings, parent: QObject | None = None):
-        # `lanes`: the host's network and files lanes (workers.lane.Lane). `side_by_side`: the
+        # `lanes`: the host's network, files and (optional) tracks lanes (workers.lane.Lane). `side_by_side`: the
         # preview's two views (the overlay lies on the result); `controls`: the render size and
         # device the network runs with. None of them holds this object or the window.
         super().__init__(parent)
         self._model = model
-        self._network, self._files = lanes
+        self._network, self._files, *tracks = lanes
+        self._tracks = tracks[0] if tracks else None
+        self._track: tuple[int, tuple, list] | None = None  # entry id, its hints, per-frame places
+        self._tracking: dict[int, tuple[int, tuple]] = {}  # ticket -> (entry id, hints)
         self._side = side_by_side
         self._controls = controls
         self._settings = settings
@@ -148,9 +154,11 @@ class HintController(QObject):
         self.overlay.move_finished.connect(self._on_move_finished)
         self.overlay.remove_requested.connect(self.remove_point)
         self.overlay.recolour_requested.connect(self._on_recolour_requested)
-        for lane in (self._network, self._files):
+        for lane in (self._network, self._files, *([self._tracks] if self._tracks else [])):
             lane.finished.connect(self._on_finished)
             lane.failed.connect(self._on_failed)
+        if self._tracks is not None:
+            self._tracks.cancelled.connect(self._on_track_cancelled)
 
     # -- the photo on screen ----------------------------------------------------------------------
     @Slot(object)
@@ -158,6 +166,7 @@ class HintController(QObject):
         self._entry = entry
         self._frame = 0
         self.overlay.selected = -1
+        self._request_track()
         self._show_points()
         if entry is not None:
             self.group.setActiveStack(self._stack(entry.id))
@@ -183,16 +192,34 @@ class HintController(QObject):
     def _on_film(self) -> bool:
         return self._entry is not None and is_film(self._entry.source)
 
-    def _shown(self) -> list[int]:
-        """Indices into the entry's hints of the points on screen (a film: this frame's)."""
+    def _places(self) -> list[tuple[int, float, float]]:
+        """(index into the entry's hints, x, y) of the points on screen: a film's on this frame."""
         hints = (self._entry.hints or ()) if self._entry is not None else ()
         if not self._on_film():
-            return list(range(len(hints)))
-        return [i for i, h in enumerate(hints) if (h.frame or 0) == self._frame]
+            return [(i, h.x, h.y) for i, h in enumerate(hints)]
+        track = self._track
+        if track is not None and track[0] == self._entry.id and track[1] == hints:
+            return list(track[2][self._frame]) if self._frame < len(track[2]) else []
+        return [(i, h.x, h.y) for i, h in enumerate(hints) if (h.frame or 0) == self._frame]
+
+    def _shown(self) -> list[int]:
+        return [index for index, _x, _y in self._places()]
 
     def _show_points(self) -> None:
         hints = (self._entry.hints or ()) if self._entry is not None else ()
-        self.overlay.set_points([(hints[i].x, hints[i].y, hints[i].color) for i in self._shown()])
+        self.overlay.set_points([(x, y, hints[i].color) for i, x, y in self._places()])
+
+    def _request_track(self) -> None:
+        """Ask the tracks lane where the film's points are on each frame (a newer ask cancels)."""
+        entry = self._entry
+        if self._tracks is None or not self._on_film() or not entry.hints:
+            return
+        if self._track is not None and self._track[:2] == (entry.id, entry.hints):
+            return
+        self._tracks.cancel()
+        ticket = self._tracks.submit("hint_track", HintTrackRequest(
+            str(entry.source), tuple(entry.hints), self._options().render_size))
+        self._tracking[ticket] = (entry.id, tuple(entry.hints))
 
     # -- editing (each is one undoable command) ---------------------------------------------------
     def place(self, x: float, y: float, colour: str) -> None:
@@ -212,7 +239,8 @@ class HintController(QObject):
         index = self._hint_at(index)
         if index >= 0:
             hints = list(self._entry.hints)
-            hints[index] = replace(hints[index], x=x, y=y)
+            frame = self._frame if self._on_film() else None  # placed anew on this frame
+            hints[index] = replace(hints[index], x=x, y=y, frame=frame)
             self._push(self._entry, tuple(hints), self.tr("Move Hint"))
 
     def recolour(self, index: int, colour: str) -> None:
@@ -266,6 +294,8 @@ class HintController(QObject):
             self._show_points()
         self._update_enabled()
         if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
+            if entry is self._entry:
+                self._request_track()
             return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
@@ -312,12 +342,18 @@ class HintController(QObject):
     # -- answers from the lanes ------------------------------------------------------------------
     @Slot(int, object)
     def _on_finished(self, ticket: int, answer) -> None:
-        if ticket in self._reading:
+        if ticket in self._tracking:
+            entry_id, hints = self._tracking.pop(ticket)
+            self._track = (entry_id, hints, answer)
+            if self._entry is not None and self._entry.id == entry_id:
+                self._show_points()
+        elif ticket in self._reading:
             entry = self._model.entry(self._reading.pop(ticket))
             if entry is None or entry.hints is not None:
                 return  # removed, or hinted here already: the file is older than that
             self._model.update(entry.id, hints=answer)
             if entry is self._entry:
+                self._request_track()
                 self._show_points()
                 self._update_enabled()
         elif ticket in self._writing:
@@ -335,7 +371,9 @@ class HintController(QObject):
 
     @Slot(int, str)
     def _on_failed(self, ticket: int, reason: str) -> None:
-        if ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
+        if self._tracking.pop(ticket, None) is not None:
+            logger.info("No hint track: %s", reason)  # the points show on their own frames
+        elif ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
             logger.warning("%s", reason)
             note = self.tr("{0} It is left as it is; the photo is colorized without hints.")
             entry = self._model.entry(self._reading.pop(ticket))
@@ -348,6 +386,10 @@ class HintController(QObject):
         elif ticket in self._writing:
             self._writing.discard(ticket)
             self.message.emit(self.tr("The hints could not be saved: {0}").format(reason))
+
+    @Slot(int)
+    def _on_track_cancelled(self, ticket: int) -> None:
+        self._tracking.pop(ticket, None)
 
     def set_takes_hints(self, takes_hints: bool) -> None:
         """The model loaded: whether it takes hints (core.engine.Engine.describe)."""

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.recent = RecentMenu(build_menus(self, self.commands), settings, self)
         toolbar = build_toolbar(self, self.commands)
-        self.hints = HintController(self.model, (host.network, host.files),
+        self.hints = HintController(self.model, (host.network, host.files, host.tracks),
                                     self.preview.side_by_side, self.controls, settings, self)
         self.addActions(self.hints.actions())
         self.hints.install(self.menuBar(), toolbar)

@@ -1,7 +1,8 @@
-"""The window's handle on its lanes: the network's, the preview's, and the hints files'.
+"""The window's handle on its lanes: the network's, the preview's, the hints files' and the
+films' hint tracks.
 
 app.py (or a test) makes one and hands it to the window, which submits work to `network`,
-`preview` and `files` (see lane.py) and hears the model's news on `colorizer`.
+`preview`, `files` and `tracks` (see lane.py) and hears the model's news on `colorizer`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from PySide6.QtCore import QObject
 
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
-from colorize_app.workers.lane import Lane
+from colorize_app.workers.lane import Lane, Task
 from colorize_app.workers.preview_worker import PreviewWorker
+
+
+def hint_track(request, task: Task) -> list:
+    """A HintTrackRequest's answer: per frame, (hint index, x, y) of the hints there."""
+    from colorize_app.core.film import hint_track as track  # PyAV, only once a film is hinted
+
+    return track(request.source, request.hints, request.render_size, task.is_cancelled)
 
 
 class WorkerHost(QObject):
@@ -35,6 +43,10 @@ class WorkerHost(QObject):
         self.files = Lane("files", low_priority=True)
         self.files.handle("read_hints", lambda photo, _task: tuple(read_hints(photo)))
         self.files.handle("write_hints", lambda request, _task: write_hints(*request))
+        # Where a film's hints are on each frame (for the markers): a pass or two over the film,
+        # on its own lane so the frames on screen never wait for it. A newer one cancels it.
+        self.tracks = Lane("tracks", low_priority=True)
+        self.tracks.handle("hint_track", hint_track, latest=True)
         self._shut_down = False
 
     def warm_up(self, device: str = "auto") -> None:
@@ -49,7 +61,7 @@ class WorkerHost(QObject):
         """
         if not self._shut_down:
             self._shut_down = True
-            for lane in (self.network, self.preview):
+            for lane in (self.network, self.preview, self.tracks):
                 lane.shut_down()  # the running job ends at its next checkpoint, as a cancelled one
             self.files.shut_down(finish_queue=True)  # every hint change reaches its file
 
