@@ -285,6 +285,7 @@ def _run_planned(items, args: argparse.Namespace) -> int:
     if todo:  # a re-run with nothing left to do need not load the model
         # Importing torch and loading the model take seconds: say something first.
         print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
+        _warm_table_for(todo)  # on the other core, while torch is imported
         import torch
 
         threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
@@ -293,6 +294,28 @@ def _run_planned(items, args: argparse.Namespace) -> int:
         finally:
             torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
     return _report(items)
+
+
+def _warm_table_for(todo) -> None:
+    """Start building the colour table the first photo will use, if it is big enough to use it
+    (its header only is read here; a photo that cannot be read fails later, where it is read)."""
+    from PIL import Image
+
+    from colorize_app.core.batch import is_film
+    from colorize_app.core.chroma import warm_table
+    from colorize_app.core.files import open_regular
+
+    first = next((item.source for item in todo if not is_film(item.source)), None)
+    if first is None:
+        return
+    try:  # open_regular never waits on a pipe or a device; Image.open reads the header only
+        with os.fdopen(open_regular(first), "rb") as file, Image.open(file) as im:
+            channels = {"L": 1, "RGB": 3}.get(im.mode)
+            size = im.size
+    except Exception:  # only a guess: the photo's own read says what is wrong with it
+        return
+    if channels:
+        warm_table(*size, channels)
 
 
 def _say_what_was_left(args: argparse.Namespace) -> None:

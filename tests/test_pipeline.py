@@ -84,6 +84,40 @@ def test_large_image_is_composed_in_strips_without_seams(tiny_model, monkeypatch
     assert np.abs(whole.astype(int) - strips).max() <= 1
 
 
+def test_strips_coloured_side_by_side_give_the_same_photo_and_progress_in_order(tiny_model, monkeypatch):
+    import colorize_app.core.chroma as chroma
+
+    img = _photo(400, 300, channels=3)
+    ab = predict_chroma(img, tiny_model)
+    monkeypatch.setattr(chroma, "STRIP_PIXELS", 300 * 7)  # dozens of strips
+    monkeypatch.setattr(chroma, "STRIP_THREADS", 1)
+    strips = []
+    one_by_one = compose(img, ab, on_progress=strips.append)
+    monkeypatch.setattr(chroma, "STRIP_THREADS", 3)
+    seen = []
+    side_by_side = compose(img, ab, on_progress=seen.append)
+    np.testing.assert_array_equal(one_by_one, side_by_side)
+    assert seen == strips and len(seen) > 30 and seen[-1] == 1.0
+
+
+def test_cancelling_side_by_side_strips_stops_between_them_and_leaves_none_running(tiny_model, monkeypatch):
+    import threading
+
+    import colorize_app.core.chroma as chroma
+
+    img = _photo(400, 300, channels=3)
+    ab = predict_chroma(img, tiny_model)
+    monkeypatch.setattr(chroma, "STRIP_PIXELS", 300 * 7)
+    monkeypatch.setattr(chroma, "STRIP_THREADS", 2)
+    seen, running = [], threading.Event()
+    with pytest.raises(Cancelled):
+        compose(img, ab, on_progress=seen.append, is_cancelled=lambda: len(seen) >= 3)
+    assert 3 <= len(seen) < 30
+    pool = chroma._pool()
+    pool.submit(running.set).result(timeout=5)  # the threads are free again: nothing left queued
+    assert running.is_set()
+
+
 @pytest.mark.parametrize("channels, saturation", [(None, 1.0), (3, 1.0), (4, 2.5), (3, 0.3)])
 def test_the_lookup_table_shortcut_gives_the_same_colours(monkeypatch, channels, saturation):
     from colorize_app.core import chroma

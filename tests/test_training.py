@@ -280,3 +280,28 @@ def test_a_semantic_run_warm_starts_from_a_third_model_file_without_the_imagenet
     frozen = {k: v for k, v in third.state_dict().items() if k.startswith("semantic.encoder.") and v.is_floating_point()}
     assert all(torch.equal(trained[k], v) for k, v in frozen.items())  # the encoder stayed as it came
     assert not torch.equal(trained["semantic.mix.0.weight"], third.state_dict()["semantic.mix.0.weight"])
+
+
+def test_rebalanced_huber_is_huber_with_equal_weights_and_weighs_a_missed_rare_colour_more():
+    from training.losses import RebalancedHuber, huber_loss
+
+    centres = torch.from_numpy(ab_gamut_bins(10))
+    ab = torch.zeros(1, 2, 8, 8)
+    ab[:, 0, :, :4] = 70.0  # half the photo a vivid red, half grey
+    cautious = torch.zeros(1, 2, 4, 4)  # grey everywhere: misses the red
+    equal = RebalancedHuber(centres, torch.ones(len(centres)))
+    assert equal(cautious, ab).item() == pytest.approx(huber_loss(cautious, ab).item(), rel=1e-5)
+    weights = torch.ones(len(centres))
+    weights[torch.cdist(torch.tensor([[70.0, 0.0]]), centres).argmin()] = 4.0  # red is rare
+    assert RebalancedHuber(centres, weights)(cautious, ab) > equal(cautious, ab)
+
+
+def test_a_rebalanced_huber_run_trains_and_resumes_with_its_weights(tmp_path):
+    _colourful_photos(tmp_path / "photos")
+    cache = tmp_path / "cache"
+    recipe = ["--loss", "huber", "--rebalance", "0.5", "--steps", "3"]
+    assert _train(tmp_path / "photos", tmp_path / "run", cache, *recipe, "--stop-at", "2") == 0
+    saved = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["class_weights"]
+    assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
+    resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert resumed["step"] == 3 and torch.equal(resumed["class_weights"], saved)

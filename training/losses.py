@@ -88,6 +88,36 @@ def huber_loss(head_output: torch.Tensor, ab: torch.Tensor, delta: float = 1 / 1
     return F.smooth_l1_loss(head_output.float(), target, beta=delta) / delta
 
 
+class RebalancedHuber:
+    """Huber's loss with each pixel weighted by how rare its true colour is (the class weights
+    of the bins loss, looked up at the nearest bin): the regression head no longer learns that
+    a cautious grey-brown is the safe answer for every saturated thing it has seen only a few
+    times. ``weights`` are normalised to mean 1 over the colour prior, so the loss keeps its scale.
+    """
+
+    def __init__(self, centres: torch.Tensor, weights: torch.Tensor, delta: float = 1 / 16) -> None:
+        self.centres = centres.float()
+        self.weights = weights.float()
+        self.delta = delta
+
+    def to(self, device: torch.device) -> RebalancedHuber:
+        self.centres, self.weights = self.centres.to(device), self.weights.to(device)
+        return self
+
+    def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        target = downsample_ab(ab, head_output.shape[-2:])
+        pixels = target.permute(0, 2, 3, 1).reshape(-1, 2).float()
+        weight = self.weights[torch.cdist(pixels, self.centres).argmin(1)].reshape(
+            target.shape[0], 1, *target.shape[2:])
+        error = F.smooth_l1_loss(head_output.float(), target / AB_SCALE, beta=self.delta, reduction="none")
+        return (weight * error).sum() / (weight.sum() * 2) / self.delta
+
+
+def rebalancing_lambda(strength: float) -> float:
+    """``--rebalance`` strength (0 none, 1 Zhang et al.'s weights) as their mixing lambda."""
+    return 1.0 - strength / 2
+
+
 class DualLoss:
     """The dual head's loss: the bins' rebalanced cross-entropy plus the regression's Huber loss."""
 

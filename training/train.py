@@ -32,12 +32,22 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from colorize_app.core.colour import ab_gamut_bins
 from colorize_app.core.model import ColorizerNet, ModelConfig
 
 from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
 from .data import DEFAULT_CACHE, build_cache, source_of
-from .losses import BinsLoss, DualLoss, ab_prior, huber_loss, mse_loss, rebalancing_weights
+from .losses import (
+    BinsLoss,
+    DualLoss,
+    RebalancedHuber,
+    ab_prior,
+    huber_loss,
+    mse_loss,
+    rebalancing_lambda,
+    rebalancing_weights,
+)
 from .metrics import colourfulness
 from .warm_start import EMA, copy_compatible
 
@@ -53,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="dual: a bins head and a Huber regression head on one body, blended at decode")
     p.add_argument("--hints", action=argparse.BooleanOptionalAction, default=False,
                    help="a network that takes colour hints, trained with simulated ones")
+    p.add_argument("--rebalance", type=float, default=0.0,
+                   help="huber: weight pixels by the rarity of their colour (0 none, 1 Zhang et al.'s weights)")
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
@@ -125,16 +137,19 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     if args.loss == "mse":
         return mse_loss, {}
-    if args.loss == "huber":
+    if args.loss == "huber" and not args.rebalance:
         return huber_loss, {}
+    centres = torch.from_numpy(ab_gamut_bins(model.config.bin_grid))
+    lam = rebalancing_lambda(args.rebalance) if args.loss == "huber" else 0.5
     weights = saved_weights
     if weights is None:  # estimate the colour prior once; a resumed run reuses the saved weights
-        centres = model.bin_centres.cpu().numpy()
         sample = rng.choice(train_idx, size=min(2000, len(train_idx)), replace=False)
         _, ab = to_tensors(centre_crops(cache.pixels, np.sort(sample), 32))
-        prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres)
-        weights = torch.from_numpy(rebalancing_weights(prior, centres)).float()
-    bins = BinsLoss(model.bin_centres.detach().cpu(), weights)
+        prior = ab_prior(ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy(), centres.numpy())
+        weights = torch.from_numpy(rebalancing_weights(prior, centres.numpy(), lam=lam)).float()
+    if args.loss == "huber":
+        return RebalancedHuber(centres, weights), {"class_weights": weights}
+    bins = BinsLoss(centres, weights)
     return (DualLoss(bins) if args.loss == "dual" else bins), {"class_weights": weights}
 
 
@@ -368,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = restore_rng(state)
     ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
     args.bf16 = choose_precision(args, model, loss_fn, device)
-    if isinstance(loss_fn, (BinsLoss, DualLoss)):
+    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber)):
         loss_fn.to(device)
     net = HeadOnly(model)
     if world > 1:

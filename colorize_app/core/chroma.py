@@ -15,8 +15,11 @@ per process, on the first photo big enough to repay its second or so.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -26,8 +29,11 @@ from .errors import Cancelled, ColorizeError
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
 TABLE_MIN_PIXELS = 4_000_000  # smaller photos do not repay building the table on their own
+STRIP_THREADS = max(1, min(4, os.cpu_count() or 1))  # strips are coloured side by side (no GIL)
 _tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness is taken from
 _table_lock = threading.Lock()
+_strip_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def network_copy(image: np.ndarray, render_size: int) -> np.ndarray:
@@ -87,9 +93,8 @@ def compose(
         table = srgb_table(layout)
         # Only a saturation over 1 can take a or b past +-127 (the prediction is clipped to it).
         beyond = max(float(np.abs(p).max(initial=0)) for p in planes) > 127
-    for top in range(0, height, rows):
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled("Cancelled.")
+
+    def colour_strip(top: int) -> int:
         bottom = min(height, top + rows)
         strip = image[top:bottom]
         gray = None if table is None else _gray_levels(strip)
@@ -109,9 +114,50 @@ def compose(
                 out[top:bottom, :, 3] = strip[:, :, 3]
             else:
                 out[top:bottom] = rgb
+        return bottom
+
+    for bottom in _side_by_side(colour_strip, range(0, height, rows), is_cancelled):
         if on_progress is not None:
             on_progress(bottom / height)
     return out
+
+
+def _side_by_side(work: Callable[[int], int], tops: Iterable[int],
+                  is_cancelled: Callable[[], bool] | None) -> Iterator[int]:  # fmt: skip
+    """``work(top)`` for every strip, on the strip threads when there is more than one strip,
+    yielding the results in order; at most one strip more than there are threads is in flight (memory stays
+    flat), and ``Cancelled`` is raised between strips once nothing is left running."""
+    tops = list(tops)
+    if len(tops) == 1 or STRIP_THREADS == 1:
+        for top in tops:
+            if is_cancelled is not None and is_cancelled():
+                raise Cancelled("Cancelled.")
+            yield work(top)
+        return
+    pool, pending = _pool(), deque()
+    try:
+        for top in tops:
+            if is_cancelled is not None and is_cancelled():
+                raise Cancelled("Cancelled.")
+            pending.append(pool.submit(work, top))
+            if len(pending) > STRIP_THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:  # cancelled, failed or abandoned: let no strip write into the output afterwards
+        for future in pending:
+            future.cancel()
+        for future in pending:
+            if not future.cancelled():
+                future.exception()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _strip_pool
+    with _pool_lock:
+        if _strip_pool is None:
+            _strip_pool = ThreadPoolExecutor(STRIP_THREADS, thread_name_prefix="colorize-strip")
+        return _strip_pool
 
 
 def _rows_between(wide: list[np.ndarray], top: int, bottom: int, sy: float) -> list[np.ndarray]:
@@ -163,6 +209,18 @@ def srgb_table(channels: int = 3) -> np.ndarray:
                 table[i, :, :, :3] = from_unit_float(lab_to_rgb(cv2.merge([l_channel, a, b_plane])), np.uint8)
             _tables[channels] = table.reshape(-1, 4).view(np.uint32).reshape(-1)
         return _tables[channels]
+
+
+def warm_table(width: int, height: int, channels: int) -> threading.Thread | None:
+    """Start building the shortcut's table on a thread of its own when an 8-bit photo of this
+    size and layout (``channels`` 1 or 3) will take the shortcut, so the first big photo need not
+    wait the half second the table takes: a command line still importing torch builds it on the
+    other core. Returns the thread, or None when the table is not needed or already there."""
+    if channels not in (1, 3) or channels in _tables or width * height < TABLE_MIN_PIXELS:
+        return None
+    thread = threading.Thread(target=srgb_table, args=(channels,), name="colorize-table", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fit_in_table_range(a: np.ndarray, b: np.ndarray) -> None:

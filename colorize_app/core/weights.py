@@ -143,10 +143,14 @@ def load_model(path: str | os.PathLike | None = None, *, device: str | torch.dev
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: the weights are damaged or truncated ({exc}).") from exc
-    model = ColorizerNet(config)
-    _check_tensors(path, tensors, model.state_dict())
+    with torch.device("meta"):  # no random initial values to compute and throw away (0.1 s)
+        model = ColorizerNet(config)
+    expected = model.state_dict()
+    _check_tensors(path, tensors, expected)
+    tensors = {name: tensor.to(expected[name].dtype) if name in expected else tensor
+               for name, tensor in tensors.items()}  # fmt: skip
     try:
-        model.load_state_dict(tensors, strict=True)
+        model.load_state_dict(tensors, strict=True, assign=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0:2]
         raise WeightsError(f"{path}: the weights do not match the model they describe ({' '.join(first)}).") from exc
