@@ -162,14 +162,18 @@ def test_a_resumed_film_keeps_its_hints_plan_and_new_hints_start_afresh(tmp_path
         return predict_chroma(pixels, tiny_model, render_size=options.render_size)
 
     def stop_in_the_third_part():
+        if not (film.parts_folder(output) / film.PLAN_FILE).exists():
+            return False  # the first pass: let it finish
         seen.append(1)
-        return len(seen) > 40 + 25  # the first pass reads 40 frames, then colouring stops
+        return len(seen) > 25  # the 26th frame coloured: in the third part
 
     with pytest.raises(Cancelled):
         film.run_film_job(job, predict, is_cancelled=stop_in_the_third_part)
     parts = film.parts_folder(output)
     assert (parts / film.PLAN_FILE).is_file() and len(list(parts.glob("part-*.nut"))) == 2
-    assert not any(hinted)  # the first shot: no hints
+    # Keyframes every 4th frame: frames 0-16 (the first shot) without the hint, 20 (the second
+    # shot's first, 10 before the hint's frame) with it.
+    assert hinted[:6] == [False] * 5 + [True]
     fractions = []
     result = film.run_film_job(job, predict, on_progress=fractions.append)
     assert result.status == Status.DONE, result.reason

@@ -8,8 +8,8 @@ list model; the window then has the preview re-compose it as for the saturation 
 
 On a film the points are placed on the frame on screen (``set_frame``) and remember it. Each
 point is shown on every frame of its shot where colorizing would carry it: the tracks lane works
-that out (core.film.hint_track) whenever a film's points change; until it answers, a point shows
-on the frame it was placed on. A point moved on another frame is placed anew there. A film is not re-predicted live: its saved result
+that out (ui.hint_track) whenever a film's points change; until it answers, a point shows on the
+frame it was placed on. A point moved on another frame is placed anew there. A film is not re-predicted live: its saved result
 becomes out of date (core.freshness) and colorizing it again applies the points to their shots.
 
 This object talks to the list model, the lanes and the views it is given; the window wires it.
@@ -34,8 +34,8 @@ from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
+from colorize_app.ui.hint_track import HintTrack
 from colorize_app.ui.settings import MAX_RECENT_COLOURS, AppSettings
-from colorize_app.workers.requests import HintTrackRequest
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,7 @@ class HintController(QObject):
         super().__init__(parent)
         self._model = model
         self._network, self._files, *tracks = lanes
-        self._tracks = tracks[0] if tracks else None
-        self._track: tuple[int, tuple, list] | None = None  # entry id, its hints, per-frame places
-        self._tracking: dict[int, tuple[int, tuple]] = {}  # ticket -> (entry id, hints)
+        self.track = HintTrack(tracks[0] if tracks else None, self)  # a film's points, per frame
         self._side = side_by_side
         self._controls = controls
         self._settings = settings
@@ -154,11 +152,10 @@ class HintController(QObject):
         self.overlay.move_finished.connect(self._on_move_finished)
         self.overlay.remove_requested.connect(self.remove_point)
         self.overlay.recolour_requested.connect(self._on_recolour_requested)
-        for lane in (self._network, self._files, *([self._tracks] if self._tracks else [])):
+        for lane in (self._network, self._files):
             lane.finished.connect(self._on_finished)
             lane.failed.connect(self._on_failed)
-        if self._tracks is not None:
-            self._tracks.cancelled.connect(self._on_track_cancelled)
+        self.track.changed.connect(self._on_track_changed)
 
     # -- the photo on screen ----------------------------------------------------------------------
     @Slot(object)
@@ -194,13 +191,10 @@ class HintController(QObject):
 
     def _places(self) -> list[tuple[int, float, float]]:
         """(index into the entry's hints, x, y) of the points on screen: a film's on this frame."""
+        if self._on_film():
+            return self.track.places(self._entry, self._frame)
         hints = (self._entry.hints or ()) if self._entry is not None else ()
-        if not self._on_film():
-            return [(i, h.x, h.y) for i, h in enumerate(hints)]
-        track = self._track
-        if track is not None and track[0] == self._entry.id and track[1] == hints:
-            return list(track[2][self._frame]) if self._frame < len(track[2]) else []
-        return [(i, h.x, h.y) for i, h in enumerate(hints) if (h.frame or 0) == self._frame]
+        return [(i, h.x, h.y) for i, h in enumerate(hints)]
 
     def _shown(self) -> list[int]:
         return [index for index, _x, _y in self._places()]
@@ -210,16 +204,13 @@ class HintController(QObject):
         self.overlay.set_points([(x, y, hints[i].color) for i, x, y in self._places()])
 
     def _request_track(self) -> None:
-        """Ask the tracks lane where the film's points are on each frame (a newer ask cancels)."""
-        entry = self._entry
-        if self._tracks is None or not self._on_film() or not entry.hints:
-            return
-        if self._track is not None and self._track[:2] == (entry.id, entry.hints):
-            return
-        self._tracks.cancel()
-        ticket = self._tracks.submit("hint_track", HintTrackRequest(
-            str(entry.source), tuple(entry.hints), self._options().render_size))
-        self._tracking[ticket] = (entry.id, tuple(entry.hints))
+        if self._on_film():
+            self.track.request(self._entry, self._options().render_size)
+
+    @Slot(int)
+    def _on_track_changed(self, entry_id: int) -> None:
+        if self._entry is not None and self._entry.id == entry_id:
+            self._show_points()
 
     # -- editing (each is one undoable command) ---------------------------------------------------
     def place(self, x: float, y: float, colour: str) -> None:
@@ -342,12 +333,7 @@ class HintController(QObject):
     # -- answers from the lanes ------------------------------------------------------------------
     @Slot(int, object)
     def _on_finished(self, ticket: int, answer) -> None:
-        if ticket in self._tracking:
-            entry_id, hints = self._tracking.pop(ticket)
-            self._track = (entry_id, hints, answer)
-            if self._entry is not None and self._entry.id == entry_id:
-                self._show_points()
-        elif ticket in self._reading:
+        if ticket in self._reading:
             entry = self._model.entry(self._reading.pop(ticket))
             if entry is None or entry.hints is not None:
                 return  # removed, or hinted here already: the file is older than that
@@ -371,9 +357,7 @@ class HintController(QObject):
 
     @Slot(int, str)
     def _on_failed(self, ticket: int, reason: str) -> None:
-        if self._tracking.pop(ticket, None) is not None:
-            logger.info("No hint track: %s", reason)  # the points show on their own frames
-        elif ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
+        if ticket in self._reading:  # the file is left as it is: never rewritten by a broken read
             logger.warning("%s", reason)
             note = self.tr("{0} It is left as it is; the photo is colorized without hints.")
             entry = self._model.entry(self._reading.pop(ticket))
@@ -386,10 +370,6 @@ class HintController(QObject):
         elif ticket in self._writing:
             self._writing.discard(ticket)
             self.message.emit(self.tr("The hints could not be saved: {0}").format(reason))
-
-    @Slot(int)
-    def _on_track_cancelled(self, ticket: int) -> None:
-        self._tracking.pop(ticket, None)
 
     def set_takes_hints(self, takes_hints: bool) -> None:
         """The model loaded: whether it takes hints (core.engine.Engine.describe)."""
