@@ -395,8 +395,14 @@ class HintController(QObject):
     def _on_mode_toggled(self, on: bool) -> None:
         self.overlay.set_active(on)
         if on:
-            self.message.emit(self.tr("Hint mode: click the colorized photo to place a colour point; "
-                                      "drag to move it, right-click to remove it."))
+            if self._on_film():
+                self.message.emit(self.tr("Hint mode: click the colorized frame to place a colour "
+                                          "point; it colours its whole shot when the film is "
+                                          "colorized again. Drag to move it, right-click to "
+                                          "remove it."))
+            else:
+                self.message.emit(self.tr("Hint mode: click the colorized photo to place a colour "
+                                          "point; drag to move it, right-click to remove it."))
 
     @Slot(bool)
     def leave_mode_if(self, on: bool) -> None:
