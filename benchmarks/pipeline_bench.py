@@ -71,10 +71,10 @@ def load_model():
 
 
 def network(model):
-    """``predict(pixels, options)`` for run_job: the engine's call, on an already-built model."""
+    """``predict(pixels, options, hints)`` for run_job: the engine's call, on an already-built model."""
     from colorize_app.core.pipeline import predict_chroma
 
-    def predict(pixels, options):
+    def predict(pixels, options, hints):
         return predict_chroma(pixels, model, render_size=options.render_size)
 
     return predict

@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 from colorize_app import cli
 from colorize_app.core import atomic, weights
 from colorize_app.core.errors import WeightsError
-from colorize_app.core.job import Job, JobOptions, resolve_hints
+from colorize_app.core.job import Job, JobOptions, with_hints
 from colorize_app.core.sidecar import HintsFileError, read_hints_file, sidecar_path
 
 NAME_MAX = 255
@@ -110,8 +110,8 @@ def test_a_file_that_blocks_when_read_is_refused_without_waiting(tmp_path, tiny_
 def test_resolving_a_sidecar_never_raises_for_the_file(tmp_path):
     photo = tmp_path / "p.jpg"
     sidecar_path(photo).write_bytes(hints_document(x=float("nan")).replace(b"NaN", HUGE.encode()))
-    hints, note = resolve_hints(Job(photo, None, JobOptions()))
-    assert hints == () and "p.jpg.colorize.json" in note
+    job, note = with_hints(Job(photo, None, JobOptions()))
+    assert job.hints == () and "p.jpg.colorize.json" in note
 
 
 # --- 7. weights of a kind the network cannot use -----------------------------------------------

@@ -24,7 +24,7 @@ from colorize_app.core.job import Job, JobOptions, run_job
 from colorize_app.core.vocabulary import Status
 
 
-def sepia(pixels, options):
+def sepia(pixels, options, hints):
     """A stand-in network: the same warm (a, b) everywhere, at a small size, like predict_chroma."""
     return np.full((4, 4, 2), (12.0, 30.0), np.float32)
 
@@ -188,11 +188,11 @@ def test_an_unexpected_error_costs_only_that_photo(tmp_path):
     for name in ["1.png", "2.png", "3.png"]:
         save_photo(tmp_path / name)
 
-    def flaky(pixels, options):
+    def flaky(pixels, options, hints):
         flaky.calls += 1
         if flaky.calls == 2:
             raise RuntimeError("boom")
-        return sepia(pixels, options)
+        return sepia(pixels, options, hints)
 
     flaky.calls = 0
     summary = run_batch(plan_batch([tmp_path]), flaky)
@@ -215,7 +215,7 @@ def test_cancel_raised_inside_a_photo_writes_nothing(tmp_path):
     for name in ["1.png", "2.png"]:
         save_photo(tmp_path / name)
 
-    def cancelled_midway(pixels, options):
+    def cancelled_midway(pixels, options, hints):
         raise Cancelled("Cancelled.")
 
     summary = run_batch(plan_batch([tmp_path]), cancelled_midway)
@@ -236,11 +236,11 @@ def test_next_photo_is_decoded_while_the_current_one_is_coloured(tmp_path, monke
     monkeypatch.setattr(job_module, "read_image", spy_read)
     overlapped = []
 
-    def predict(pixels, options):
+    def predict(pixels, options, hints):
         following = {0: "2.png", 1: "3.png"}.get(len(overlapped))
         if following:  # wait (bounded) for the next decode to begin while this photo is busy
             overlapped.append(reading.setdefault(following, threading.Event()).wait(10))
-        return sepia(pixels, options)
+        return sepia(pixels, options, hints)
 
     summary = run_batch(plan_batch([tmp_path]), predict)
     assert overlapped == [True, True]

@@ -51,6 +51,23 @@ def test_bad_files_make_the_exit_status_non_zero_and_are_explained(folder, tiny_
     assert {p.name: digest(p) for p in folder.iterdir() if p.name in before} == before
 
 
+def test_the_report_is_the_batchs_own_count(folder, tiny_weights, capsys, monkeypatch):
+    # One count: what the batch runner counted is what the command line says, not a recount.
+    from colorize_app.core import batch
+
+    real = batch.run_batch
+
+    def counted(items, *args, **kwargs):
+        summary = real(items, *args, **kwargs)
+        summary.hinted = 2  # as if both photos had had hints
+        return summary
+
+    monkeypatch.setattr(batch, "run_batch", counted)
+    status, out, _ = run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)
+    assert status == 0
+    assert "Colorized 2, skipped 0, failed 0.\n2 of them with colour hints." in out
+
+
 def test_re_run_skips_finished_photos_without_even_loading_a_model(folder, tiny_weights, capsys):
     assert run(capsys, folder, "--weights", tiny_weights, "--render-size", 64)[0] == 0
     status, out, _ = run(capsys, folder, "--weights", folder / "no-such-model.safetensors",

@@ -80,10 +80,10 @@ def test_hints_reach_the_network_and_a_model_without_hint_input_says_so_once(tin
 
     notices = []
     engine = Engine(tiny_weights, on_notice=notices.append)
-    options = JobOptions(render_size=32, hints=(Hint(0.5, 0.5, "#c0392b"),))
+    options, hints = JobOptions(render_size=32), (Hint(0.5, 0.5, "#c0392b"),)
     pixels = np.zeros((16, 16), np.uint8)
-    plain = engine.predict(pixels, JobOptions(render_size=32))
-    assert np.array_equal(engine.predict(pixels, options), plain)  # ignored, not an error
-    engine.predict(pixels, options)
+    plain = engine.predict(pixels, options)
+    assert np.array_equal(engine.predict(pixels, options, hints), plain)  # ignored, not an error
+    engine.predict(pixels, options, hints)
     assert notices == [engine_module.NO_HINTS_NOTICE]
     assert engine.describe()["takes_hints"] is False

@@ -82,13 +82,10 @@ def test_a_finished_film_is_skipped_and_photos_beside_it_are_colorized_too(tmp_p
 def _engine_predict(tiny_model):
     from colorize_app.core.pipeline import predict_chroma
 
-    calls = []
-
-    def predict(pixels, options):
-        calls.append(options.hints)
+    def predict(pixels, options, hints):
         return predict_chroma(pixels, tiny_model, render_size=options.render_size)
 
-    return predict, calls
+    return predict
 
 
 def test_a_stopped_film_resumes_after_its_finished_parts(tmp_path, tiny_model, monkeypatch):
@@ -96,7 +93,7 @@ def test_a_stopped_film_resumes_after_its_finished_parts(tmp_path, tiny_model, m
     source = films.make_film(tmp_path / "long.mp4", films.frames(40))
     output = tmp_path / "long_colorized.mp4"
     job = Job(source, output, JobOptions(render_size=64, device="cpu"))
-    predict, calls = _engine_predict(tiny_model)
+    predict = _engine_predict(tiny_model)
     seen = []
 
     def stop_in_the_third_part():
@@ -124,11 +121,11 @@ from colorize_app.core import engine, film
 film.PART_SECONDS = 0.4
 real = engine.Engine.predict
 calls = [0]
-def predict(self, pixels, options):
+def predict(self, pixels, options, hints=()):
     calls[0] += 1
     if calls[0] == int(sys.argv[2]):
         os.kill(os.getpid(), signal.SIGKILL)  # as a power cut or `kill -9` would
-    return real(self, pixels, options)
+    return real(self, pixels, options, hints)
 engine.Engine.predict = predict
 sys.exit(cli.main([sys.argv[1], "--weights", sys.argv[3], "--render-size", "64"]))
 """

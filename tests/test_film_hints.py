@@ -97,8 +97,8 @@ def test_a_malformed_frame_in_a_films_hints_file_is_a_sentence(tmp_path, frame):
 def _predict(model):
     from colorize_app.core.pipeline import predict_chroma
 
-    def predict(pixels, options):
-        return predict_chroma(pixels, model, render_size=options.render_size, hints=options.hints)
+    def predict(pixels, options, hints):
+        return predict_chroma(pixels, model, render_size=options.render_size, hints=list(hints) or None)
 
     return predict
 
@@ -155,8 +155,8 @@ def test_a_resumed_film_keeps_its_hints_plan_and_new_hints_start_afresh(tmp_path
     job = Job(source, output, JobOptions(render_size=64, device="cpu"))
     seen, hinted = [], []
 
-    def predict(pixels, options):
-        hinted.append(bool(options.hints))
+    def predict(pixels, options, hints):
+        hinted.append(bool(hints))
         from colorize_app.core.pipeline import predict_chroma
 
         return predict_chroma(pixels, tiny_model, render_size=options.render_size)
@@ -200,7 +200,7 @@ def test_a_damaged_films_hints_file_is_a_note_and_the_film_is_colorized_without(
                                     '[{"x": 0.5, "y": 0.5, "color": "#c0392b", "frame": -3}]}')
     result = film.run_film_job(Job(source, tmp_path / "out.mp4", JobOptions(render_size=64)),
                                _predict(tiny_model))  # fmt: skip
-    assert result.status == Status.DONE and result.hints == ()
+    assert result.status == Status.DONE and result.job.hints == ()
     assert "reel.mp4.colorize.json: the hints file is damaged (frame" in result.note
     assert result.note.endswith("Colorized without hints.")
 

@@ -124,5 +124,9 @@ def test_ray_uses_the_same_rule(tmp_path, tiny_weights, capsys):
         _, out, _ = run(capsys, photo, *common, "--update")
         assert "Colorized 1, skipped 0, failed 0." in out
         assert read_provenance(photo.with_name("p_colorized.jpg"))[1].hints_count == 1
+        given = write_hints(tmp_path / "given.png", [Hint(0.2, 0.2, "#c0392b"), Hint(0.8, 0.8, "#2e86c1")])
+        _, out, _ = run(capsys, photo, *common, "--update", "--hints", given)  # every photo's job's
+        assert "Colorized 1, skipped 0, failed 0." in out
+        assert read_provenance(photo.with_name("p_colorized.jpg"))[1].hints_count == 2
     finally:
         ray.shutdown()

@@ -40,17 +40,17 @@ def test_the_quick_re_run_matches_the_pipeline_and_decodes_the_photo_once(tmp_pa
                                                                          monkeypatch):
     photo = save_photo(tmp_path / "p.png", size=(300, 400))
     from colorize_app.core import hint_preview
-    from colorize_app.core.job import JobOptions
+    from colorize_app.core.job import Job, JobOptions
 
     reads = []
     real_read = hint_preview.read_image
     monkeypatch.setattr(hint_preview, "read_image", lambda *a, **k: reads.append(a) or real_read(*a, **k))
-    preview = HintPreview(lambda pixels, options: predict_chroma(
-        pixels, tiny_model, render_size=options.render_size, hints=options.hints))
+    preview = HintPreview(lambda pixels, options, hints: predict_chroma(
+        pixels, tiny_model, render_size=options.render_size, hints=list(hints) or None))
     options = JobOptions(render_size=64)
-    first = preview.chroma(photo, (Hint(0.5, 0.5, "#c0392b"),), options)
-    preview.chroma(photo, (), options)
+    first = preview.chroma(Job(photo, options=options, hints=(Hint(0.5, 0.5, "#c0392b"),)))
+    preview.chroma(Job(photo, options=options, hints=()))
     assert len(reads) == 1
     full = predict_chroma(read_image(photo).pixels, tiny_model, render_size=64)
-    assert np.array_equal(preview.chroma(photo, (), options), full)
+    assert np.array_equal(preview.chroma(Job(photo, options=options, hints=())), full)
     assert first.shape == full.shape

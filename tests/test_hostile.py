@@ -34,7 +34,7 @@ def run(capsys, *argv):
     return status, out, err
 
 
-def sepia(pixels, options):
+def sepia(pixels, options, hints):
     """A stand-in network: the same warm (a, b) everywhere, at a small size."""
     return np.full((4, 4, 2), (12.0, 30.0), np.float32)
 
@@ -376,9 +376,9 @@ def test_a_photo_another_run_is_saving_is_skipped_with_a_note(tmp_path, slow_wri
 def test_a_result_another_run_finished_meanwhile_is_skipped_not_failed(tmp_path):
     save_photo(tmp_path / "a.jpg")
 
-    def other_run_finishes_first(pixels, options):
+    def other_run_finishes_first(pixels, options, hints):
         (tmp_path / "a_colorized.jpg").write_bytes((tmp_path / "a.jpg").read_bytes())
-        return sepia(pixels, options)
+        return sepia(pixels, options, hints)
 
     summary = run_batch(plan_batch([tmp_path]), other_run_finishes_first)
     assert summary.items[0].status == "skipped", summary.items[0].reason

@@ -28,7 +28,7 @@ EXIFTOOL = shutil.which("exiftool")
 OPTIONS = JobOptions(render_size=64, saturation=0.8, model_name="test model", model_sha256="ab" * 32)
 
 
-def warm(pixels, options):
+def warm(pixels, options, hints):
     """A stand-in network: a warm tint everywhere, at the network's size."""
     scale = options.render_size / max(pixels.shape[:2])
     h, w = (max(1, round(side * scale)) for side in pixels.shape[:2])
@@ -87,7 +87,7 @@ def test_every_format_says_it_was_colorized_and_by_what(tmp_path, suffix, sixtee
     assert field(fields, "RenderSize") == "64"
     assert float(field(fields, "Saturation")) == 0.8
     assert field(fields, "HintsCount") == "2"
-    assert field(fields, "HintsSHA256") == provenance.hints_digest(result.hints)
+    assert field(fields, "HintsSHA256") == provenance.hints_digest(result.job.hints)
     assert field(fields, "Original") == source.name
     assert field(fields, "OriginalSHA256") == hashlib.sha256(source.read_bytes()).hexdigest()
 

@@ -347,6 +347,27 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
     return model.train()  # train() keeps a frozen encoder in eval mode
 
 
+def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx: np.ndarray, world: int,
+                 device: torch.device) -> tuple[Trainer, EMA | None, dict]:
+    """The model (restored from ``state`` when resuming), its loss, optimizer and precision, held
+    by a Trainer; the EMA copy (None without --ema) and what the loss adds to a checkpoint."""
+    model = build_model(args, fresh=state is None).to(device).to(memory_format=torch.channels_last)
+    loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
+                                    state.get("class_weights") if state else None)
+    optimizer = torch.optim.AdamW(parameter_groups(model, args), lr=args.lr, weight_decay=args.weight_decay)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
+    args.bf16 = choose_precision(args, model, loss_fn, device)
+    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber)):
+        loss_fn.to(device)
+    net = HeadOnly(model)
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+    return Trainer(net, model, loss_fn, optimizer, args, device), ema, loss_state
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -368,28 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     foreign_idx = cache.indices("foreign")[: args.val_images]
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
-    model = build_model(args, fresh=state is None)
-    config = model.config
-    model = model.to(device).to(memory_format=torch.channels_last)
-    loss_fn, loss_state = make_loss(args, model, cache, train_idx, np.random.default_rng(args.seed),
-                                    state.get("class_weights") if state else None)
-    optimizer = torch.optim.AdamW(parameter_groups(model, args), lr=args.lr, weight_decay=args.weight_decay)
+    trainer, ema, loss_state = make_trainer(args, state, cache, train_idx, world, device)
+    model, optimizer, config = trainer.model, trainer.optimizer, trainer.model.config
     weights = sampling_weights([cache.paths[i] for i in train_idx], args.balance)
     step = 0
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
         rng = restore_rng(state)
-    ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
-    args.bf16 = choose_precision(args, model, loss_fn, device)
-    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber)):
-        loss_fn.to(device)
-    net = HeadOnly(model)
-    if world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
-
-    trainer = Trainer(net, model, loss_fn, optimizer, args, device)
     if rank == 0:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "args.json").write_text(json.dumps(_jsonable(vars(args)), indent=2))

@@ -25,7 +25,7 @@ import ray
 
 from colorize_app.archive.manifest import Manifest, Row, text
 from colorize_app.archive.reaper import Reaper, start_reaper
-from colorize_app.core.batch import BatchItem, BatchRunner
+from colorize_app.core.batch import BatchItem, BatchRunner, Hints
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions, JobResult, will_skip
@@ -77,13 +77,13 @@ def plan_cluster(resources: dict, options: JobOptions, *, workers: int | None = 
 class Colorizer:
     """A Ray Data callable class: the model loaded once per actor, then ``run_job`` per photo."""
 
-    def __init__(self, weights: str | None, options: dict) -> None:
+    def __init__(self, weights: str | None, options: dict, hints: list[dict] | None) -> None:
         from colorize_app.core.engine import Engine, default_threads
 
-        hints = options.get("hints")  # asdict() made each Hint a dict on the way here
-        if hints is not None:
-            options = {**options, "hints": tuple(Hint(**hint) for hint in hints)}
         self.options = JobOptions(**options)
+        # Every photo's hints (the command line's --hints FILE), as plain dicts on the way here;
+        # None: each photo's hints file, read by its job
+        self.hints = None if hints is None else tuple(Hint(**hint) for hint in hints)
         self.engine = Engine(weights, threads=default_threads(),
                              on_notice=lambda text: logger.warning("%s", text))  # fmt: skip
         self.engine.load(self.options.device)
@@ -91,8 +91,8 @@ class Colorizer:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # paths travel as bytes: Arrow strings must be UTF-8, and file names need not be
-        jobs = [Job(Path(os.fsdecode(source)), Path(os.fsdecode(output)), self.options)
-                for source, output in zip(batch["source"], batch["output"])]  # fmt: skip
+        jobs = [Job(Path(os.fsdecode(source)), Path(os.fsdecode(output)), self.options,
+                    hints=self.hints) for source, output in zip(batch["source"], batch["output"])]
         out: dict[str, list] = {name: [] for name in COLUMNS}
         for i, job in enumerate(jobs):
             result = self.runner.run(job, upcoming=jobs[i + 1 : i + 2])
@@ -150,7 +150,8 @@ def _python_signal_handlers():
 
 
 def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | None = None,
-                options: JobOptions | None = None, address: str | None = None,
+                options: JobOptions | None = None, hints: Hints = None,
+                address: str | None = None,
                 workers: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                 cpus_per_worker: float | None = None,
                 gpus_per_worker: float | None = None, retry_failed: bool = False,
@@ -161,7 +162,8 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
     Items the planner already settled (skipped, failed) are recorded without going to Ray; a
     photo the manifest has as done and whose output exists keeps that row; one it has as failed
     fails again with the recorded reason, untried, unless ``retry_failed``. ``on_result(item)``
-    hears each item once its row is committed. Raises ColorizeError (a WeightsError when no
+    hears each item once its row is committed. ``hints`` go to every photo's job, as in
+    ``core.batch.run_batch``. Raises ColorizeError (a WeightsError when no
     worker could load the model); one bad photo only fails its own row.
     """
     options = options or JobOptions()
@@ -179,7 +181,7 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
         return items
     connected = connect(address)
     try:
-        _run_on_ray(by_source, manifest, options, weights, on_result,
+        _run_on_ray(by_source, manifest, options, hints, weights, on_result,
                     plan_cluster(ray.cluster_resources(), options, workers=workers,
                                  batch_size=batch_size, cpus_per_worker=cpus_per_worker,
                                  gpus_per_worker=gpus_per_worker))  # fmt: skip
@@ -190,7 +192,7 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
 
 
 def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
-                weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
+                hints: Hints, weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
     rows = [{"source": os.fsencode(os.path.abspath(item.source)),
              "output": os.fsencode(os.path.abspath(item.output))} for item in by_source.values()]
     # at least a block per worker, or some workers idle; no more workers than photos
@@ -200,7 +202,8 @@ def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: Jo
                 plan.cpus_per_worker, plan.gpus_per_worker, plan.batch_size)  # fmt: skip
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
         Colorizer,
-        fn_constructor_kwargs={"weights": weights, "options": asdict(options)},
+        fn_constructor_kwargs={"weights": weights, "options": asdict(options),
+                               "hints": None if hints is None else [asdict(h) for h in hints]},
         batch_size=plan.batch_size,
         compute=ray.data.ActorPoolStrategy(size=plan.workers),
         num_cpus=plan.cpus_per_worker,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
+from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import (
     Job,
@@ -45,6 +46,7 @@ WAITING, DONE, SKIPPED, FAILED = Status.WAITING, Status.DONE, Status.SKIPPED, St
 NAME_MAX = 255  # bytes in one file name on the usual file systems (ext4, APFS, NTFS in UTF-16 units)
 NOT_A_PHOTO = "not a JPEG, PNG, TIFF, BMP or WebP file"
 NOT_A_PHOTO_OR_FILM = f"{NOT_A_PHOTO} or film (MP4, MOV, MKV, AVI, WebM)"
+Hints = tuple[Hint, ...] | None  # every photo's hints (--hints FILE); None: each photo's file's
 
 
 @dataclass
@@ -56,7 +58,6 @@ class BatchItem:
     status: Status = WAITING
     reason: str = ""
     note: str = ""  # worth telling although the photo was done (a damaged hints file)
-    hints: int = 0  # how many colour hints the photo was colorized with
     skip: str = ""  # why it was skipped (JobResult.skip): a Freshness value or job.IN_COLOUR
     # Failed before any work because of where its result would go (the original's place, another
     # result's name, a folder that refuses writes): the run's settings are at fault, not the photo.
@@ -65,29 +66,32 @@ class BatchItem:
 
 @dataclass
 class BatchSummary:
-    """What a batch run did, item by item; ``cancelled`` when the user stopped it early."""
+    """What a batch run did, item by item (the command line's report counts here, once);
+    ``cancelled`` when the user stopped it early."""
 
     items: list[BatchItem] = field(default_factory=list)
     cancelled: bool = False
+    hinted: int = 0  # items done with colour hints (their jobs' own, or their hints files')
 
-    def count(self, status: Status) -> int:
-        return sum(item.status == status for item in self.items)
+    def of(self, status: Status) -> list[BatchItem]:
+        """The items that ended ``status``, in order."""
+        return [item for item in self.items if item.status == status]
 
     @property
     def done(self) -> int:
-        return self.count(DONE)
+        return len(self.of(DONE))
 
     @property
     def skipped(self) -> int:
-        return self.count(SKIPPED)
+        return len(self.of(SKIPPED))
 
     @property
     def failed(self) -> int:
-        return self.count(FAILED)
+        return len(self.of(FAILED))
 
     @property
     def failures(self) -> list[BatchItem]:
-        return [item for item in self.items if item.status == FAILED]
+        return self.of(FAILED)
 
 
 def is_supported(path, *, films: bool = False) -> bool:
@@ -130,7 +134,8 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
 
 def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAULT_SUFFIX,
                output_dir=None, overwrite: bool = False, format: str | None = None,
-               options: JobOptions | None = None, films: bool = False) -> list[BatchItem]:  # fmt: skip
+               options: JobOptions | None = None, hints: Hints = None,
+               films: bool = False) -> list[BatchItem]:  # fmt: skip
     """List the photos to colour among files and folders, in natural order, each with its output.
 
     Folders give their supported, non-hidden files that are not our own results (sub-folders too
@@ -138,8 +143,8 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     the reason. An existing output is skipped unless ``overwrite``: that is how a re-run resumes.
     ``format`` names the results' format (see ``output_path_for``). With ``options``, an existing
     result is judged as the jobs will judge it (``job.skip_reason``: an out-of-date one is redone
-    with ``options.update``). ``films``: videos too. Raises ImageReadError for a path that does
-    not exist.
+    with ``options.update``), with ``hints`` as ``run_batch`` gives them. ``films``: videos too.
+    Raises ImageReadError for a path that does not exist.
     """
     if not suffix and output_dir is None:
         raise ColorizeError("An empty suffix needs an output folder, or results would replace the originals.")  # fmt: skip
@@ -166,7 +171,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
         else:
             out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
             items.append(_explicit_file(BatchItem(given, out), suffix, films))
-    return _settle(items, options or JobOptions(overwrite=overwrite))
+    return _settle(items, options or JobOptions(overwrite=overwrite), hints)
 
 
 def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX) -> int:
@@ -238,7 +243,7 @@ def _natural_key(path: Path) -> list:
             for part in path.parts]  # fmt: skip
 
 
-def _settle(items: list[BatchItem], options: JobOptions) -> list[BatchItem]:
+def _settle(items: list[BatchItem], options: JobOptions, hints: Hints) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
     sources: set[str] = set()
     outputs: dict[str, BatchItem] = {}
@@ -258,7 +263,7 @@ def _settle(items: list[BatchItem], options: JobOptions) -> list[BatchItem]:
         elif out_key in outputs:
             _refuse(item, f"its result would have the same name as {outputs[out_key].source}'s")
         else:
-            _check_output(item, options, writing)
+            _check_output(item, options, hints, writing)
         outputs.setdefault(out_key, item)
     return kept
 
@@ -267,7 +272,8 @@ def _refuse(item: BatchItem, reason: str) -> None:
     item.status, item.reason, item.refused = FAILED, reason, True
 
 
-def _check_output(item: BatchItem, options: JobOptions, writing: dict[Path, set[str]]) -> None:
+def _check_output(item: BatchItem, options: JobOptions, hints: Hints,
+                  writing: dict[Path, set[str]]) -> None:  # fmt: skip
     """Fail or skip ``item`` for what is (or cannot be) at its output path."""
     name = item.output.name
     size = len(os.fsencode(name))
@@ -289,7 +295,7 @@ def _check_output(item: BatchItem, options: JobOptions, writing: dict[Path, set[
     elif temp_key(name) in _cached(writing, item.output.parent, live_writes):
         item.status, item.reason = SKIPPED, f"another Colorize run is saving {name} right now"
     elif info is not None and info.st_size > 0 and not options.overwrite:
-        skipped = skip_reason(Job(item.source, item.output, options))
+        skipped = skip_reason(Job(item.source, item.output, options, hints=hints))
         if skipped is not None:
             item.status, (item.reason, item.skip) = SKIPPED, skipped
     # An empty file where the result goes is not a result (ours appear whole or not at all): it
@@ -334,14 +340,15 @@ def _size_of(path: Path) -> int:
 
 
 def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions | None = None, *,
-              on_item: Callable[[BatchItem], None] | None = None,
+              hints: Hints = None, on_item: Callable[[BatchItem], None] | None = None,
               on_progress: Callable[[BatchItem, float], None] | None = None,
               is_cancelled: Callable[[], bool] | None = None,
               prefetch: int = 1) -> BatchSummary:  # fmt: skip
     """Run ``job.run_job`` on every waiting item with ``predict``, decoding the next photo meanwhile.
 
     Each item ends done, skipped or failed with the job's sentence; a failure never stops the
-    batch. ``on_item(item)`` is called once per item as it ends (items already skipped or failed
+    batch. Every photo's job is given ``hints`` (the command line's --hints FILE); None: each
+    reads its own hints file (``job.with_hints``). ``on_item(item)`` is called once per item as it ends (items already skipped or failed
     by the plan first); ``on_progress(item, fraction)`` within each photo. ``is_cancelled`` is
     polled between photos and within them; cancelling leaves the rest waiting.
     """
@@ -350,8 +357,8 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
     for item in summary.items:
         if item.status != WAITING and on_item:
             on_item(item)
-    queue = [(item, Job(item.source, item.output, options)) for item in summary.items
-             if item.status == WAITING]  # fmt: skip
+    queue = [(item, Job(item.source, item.output, options, hints=hints))
+             for item in summary.items if item.status == WAITING]  # fmt: skip
     with BatchRunner(predict, prefetch=prefetch) as runner:
         for index, (item, job) in enumerate(queue):
             if is_cancelled is not None and is_cancelled():
@@ -367,7 +374,8 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
                 summary.cancelled = True
                 break
             item.status, item.reason = result.status, result.reason
-            item.note, item.hints, item.skip = result.note, len(result.hints), result.skip
+            item.note, item.skip = result.note, result.skip
+            summary.hinted += item.status == DONE and bool(result.job.hints)
             del result  # it holds the colorized photo: free it before the next one is made
             if on_item:
                 on_item(item)

@@ -17,6 +17,7 @@ import torch
 
 from colorize_app.core import weights
 from colorize_app.core.device import cuda_available, describe, mps_available, resolve_device
+from colorize_app.core.hints import Hint
 from colorize_app.core.job import JobOptions
 from colorize_app.core.pipeline import predict_chroma
 from colorize_app.core.vocabulary import DEFAULT_DEVICE, GPU_DEVICES
@@ -77,11 +78,11 @@ class Engine:
             self._move(target)
         return self.model
 
-    def predict(self, pixels: np.ndarray, options: JobOptions) -> np.ndarray:
-        """``pipeline.predict_chroma`` of ``pixels`` with ``options`` (its hints too): float32
-        h x w x 2. A model without hint input colorizes without them, and says so once."""
+    def predict(self, pixels: np.ndarray, options: JobOptions, hints: tuple[Hint, ...] = ()) -> np.ndarray:
+        """``pipeline.predict_chroma`` of ``pixels`` with ``options`` and a photo's ``hints``:
+        float32 h x w x 2. A model without hint input colorizes without them, and says so once."""
         model = self.load(options.device)
-        hints = list(options.hints) if options.hints else None
+        hints = list(hints) or None
         if hints and not self.takes_hints() and not self._told_no_hints:
             self._told_no_hints = True
             logger.info(NO_HINTS_NOTICE)  # the user hears it through on_notice

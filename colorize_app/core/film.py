@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -45,9 +45,9 @@ from colorize_app.core.job import (
     JobResult,
     Predict,
     Progress,
-    resolve_hints,
     skip_reason,
     wanted_recipe,
+    with_hints,
 )
 from colorize_app.core.provenance import FILM_TAG, Provenance, film_record
 from colorize_app.core.shot_hints import (
@@ -132,8 +132,8 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         raise ImageWriteError(f"Refusing to write over the original {source}.")
     info = film_io.probe(source)
     notes = _notes(info, source.name)
-    hints, hints_note = resolve_hints(job)
-    result.hints = hints
+    job, hints_note = with_hints(job)
+    result.job = job
     notes += [hints_note] if hints_note else []
     folder = parts_folder(output)
     try:
@@ -141,7 +141,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     except OSError as e:
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
     with _Lock(folder, output.name):
-        coded = _displayed_to_coded(hints, info.rotation)
+        coded = _displayed_to_coded(job.hints, info.rotation)
         parts = _finished_parts(folder, _fingerprint(source, job, coded, params))
         state = _load_state(folder, parts[-1]) if parts else SteadyState()
         frames_done = sum(part.frames for part in parts)
@@ -158,7 +158,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         _check(is_cancelled)
-        tags = {FILM_TAG: film_record(_provenance(job, hints))} if job.options.provenance else {}
+        tags = {FILM_TAG: film_record(_provenance(job))} if job.options.provenance else {}
         replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
         result.output = _join(folder, parts, source, output, info, replace_old, tags)
     shutil.rmtree(folder, ignore_errors=True)
@@ -212,8 +212,8 @@ def _colorize_parts(job, predict, info, parts, steady: SteadyColour, folder, fra
     after = parts[-1].last if parts else None
     total = max(info.frames, 1)
 
-    def predict_small(gray, hints: tuple[Hint, ...]):
-        return predict(gray, replace(options, hints=hints or None))
+    def predict_small(gray, hints: tuple[Hint, ...]):  # the job's hints, carried with the motion
+        return predict(gray, options, hints)
 
     writer = current = None
     try:
@@ -296,7 +296,8 @@ def _load_state(folder: Path, part: _Part) -> SteadyState:
 
 
 def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
-    """What the parts depend on: the source file (size, time) and every setting that shows."""
+    """What the parts depend on: the source file (size, time) and every setting that shows (the
+    job's hints settled, as the frames hold them)."""
     info = os.stat(source)
     options = job.options
     key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
@@ -332,10 +333,11 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
     return parts
 
 
-def _provenance(job: Job, hints: tuple[Hint, ...]) -> Provenance:
-    """What the colorized film records about how it was made (core.provenance, core.freshness)."""
-    options = job.options
-    return Provenance(wanted_recipe(job, hints), options.model_name, len(hints), Path(job.source).name)
+def _provenance(job: Job) -> Provenance:
+    """What the colorized film records about how it was made (core.provenance, core.freshness);
+    its hints settled (``with_hints``)."""
+    return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
+                      Path(job.source).name)  # fmt: skip
 
 
 def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,

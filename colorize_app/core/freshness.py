@@ -21,10 +21,6 @@ class Freshness(str, Enum):
     NO_RECORD = "no record"  # counts as current
     UNKNOWN = "unknown"  # the record is damaged or newer; counts as current
 
-    @property
-    def counts_as_current(self) -> bool:
-        return self is not Freshness.OUT_OF_DATE
-
 
 @dataclass(frozen=True)
 class Judgement:

@@ -1,10 +1,11 @@
 """One photo's job, the same for every runner (command line, window, tests): a photo and options
 in; done, skipped or failed (with a sentence) out, with the colour it computed.
 
-Torch-free: the network is passed in as ``predict(pixels, options) -> ab`` (normally
+Torch-free: the network is passed in as ``predict(pixels, options, hints) -> ab`` (normally
 ``core.engine.Engine.predict``, which calls ``pipeline.predict_chroma``); the colour is laid over
 the photo by ``chroma.compose``. A new option is a field of ``JobOptions`` that ``Engine.predict``
-passes on: no runner has to change.
+passes on: no runner has to change. A photo's colour hints are its ``Job``'s, never the options'
+(those are the same for every photo of a batch).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ READ_SHARE, COMPOSE_SHARE = 0.1, 0.95  # progress at the end of these stages (an
 
 @dataclass(frozen=True)
 class JobOptions:
-    """How to colorize; usually the same for every photo of a batch."""
+    """How to colorize: the same for every photo of a batch (a photo's hints are its Job's)."""
 
     render_size: int = DEFAULT_RENDER_SIZE
     saturation: float = DEFAULT_SATURATION
@@ -54,9 +55,7 @@ class JobOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     format: str | None = None  # the results' format (vocabulary.FORMATS); None: each source's
     quality: int = DEFAULT_JPEG_QUALITY  # JPEG quality of the results
-    # Colour hints for every photo (the command line's --hints FILE); None: each photo's own.
-    hints: tuple[Hint, ...] | None = None
-    sidecars: bool = True  # read a photo's hints file (photo.jpg.colorize.json) when it has one
+    sidecars: bool = True  # a job without hints of its own reads its photo's hints file
     provenance: bool = True  # write what made the result into it (XMP; core.provenance)
     update: bool = False  # redo a result that is out of date (core.freshness); else it is kept
     include_colour: bool = False  # colour a photo that is already in colour (core.triage)
@@ -74,7 +73,8 @@ class Job:
     chroma: np.ndarray | None = None
     format: str | None = None  # the output's format; None: the source's (Save As picks another)
     id: int = 0  # the caller's tag (the window's list entry); unused here
-    # This photo's hints, as the window holds them (() : explicitly none); None: see resolve_hints
+    # This photo's colour hints (the window's, or the command line's --hints FILE; (): none);
+    # None: those of its hints file (photo.jpg.colorize.json), read as it runs, see with_hints
     hints: tuple[Hint, ...] | None = None
 
 
@@ -90,7 +90,9 @@ class JobResult:
     pixels: np.ndarray | None = None  # the colorized photo at full resolution
     seconds: float = 0.0
     note: str = ""  # worth telling the user although the job went on (a damaged hints file)
-    hints: tuple[Hint, ...] = ()  # the hints the network was given
+    # The job as it ran, its hints settled (with_hints): what the network was given. None when
+    # it ended before (skipped, or failed before reading its photo)
+    job: Job | None = None
     # Why a SKIPPED job was skipped: a Freshness value for a result already there, IN_COLOUR
     skip: str = ""
 
@@ -98,7 +100,7 @@ class JobResult:
 IN_COLOUR = "in colour"  # JobResult.skip of a photo the triage found already in colour
 
 
-Predict = Callable[[np.ndarray, JobOptions], np.ndarray]
+Predict = Callable[[np.ndarray, JobOptions, tuple[Hint, ...]], np.ndarray]
 Read = Callable[[Job], ImageData]
 Progress = Callable[[float], None]
 CancelCheck = Callable[[], bool]
@@ -111,29 +113,27 @@ def read_for(job: Job) -> ImageData:
     return read_image(job.source, max_pixels=job.options.max_pixels, digest=digest)
 
 
-def resolve_hints(job: Job) -> tuple[tuple[Hint, ...], str]:
-    """The hints ``job``'s photo is colorized with, and a note for the user (or "").
+def with_hints(job: Job) -> tuple[Job, str]:
+    """``job`` with its hints settled, and a note for the user (or "").
 
-    The job's own hints win, then the options' (one file for every photo), then the photo's hints
-    file when ``options.sidecars``. A damaged, unreadable or future-version file gives no hints
-    and a note naming it; the file itself is never touched.
+    Its own hints when it has them; else its photo's hints file's when ``options.sidecars`` and
+    it is to be predicted (a job given ``chroma`` only re-composes); else none. A damaged,
+    unreadable or future-version file gives no hints and a note naming it; the file itself is
+    never touched.
     """
     if job.hints is not None:
-        return tuple(job.hints), ""
-    if job.options.hints is not None:
-        return tuple(job.options.hints), ""
-    if not job.options.sidecars:
-        return (), ""
+        return job, ""
+    if not job.options.sidecars or job.chroma is not None:
+        return replace(job, hints=()), ""
     try:
-        return tuple(read_hints(job.source)), ""
+        return replace(job, hints=tuple(read_hints(job.source))), ""
     except HintsFileError as exc:
-        return (), f"{exc} Colorized without hints."
+        return replace(job, hints=()), f"{exc} Colorized without hints."
 
 
-def wanted_recipe(job: Job, hints: tuple[Hint, ...] | None = None) -> Recipe:
-    """The recipe ``job`` would colorize with now (its hints resolved unless given)."""
-    if hints is None:
-        hints = resolve_hints(job)[0] if job.chroma is None else tuple(job.hints or ())
+def wanted_recipe(job: Job) -> Recipe:
+    """The recipe ``job`` would colorize with now (its hints settled first when they are not)."""
+    hints = job.hints if job.hints is not None else with_hints(job)[0].hints
     options = job.options
     return recipe_for(options.render_size, options.saturation, hints, options.model_sha256)
 
@@ -224,17 +224,16 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
     image = read(job)
     progress(READ_SHARE)
     check()
+    if job.chroma is None and not job.options.include_colour and is_colour(image.pixels):
+        raise _InColour()
+    job, result.note = with_hints(job)
+    result.job = job
     if job.chroma is not None:
         result.chroma = job.chroma
-        result.hints = tuple(job.hints or ())
     else:
-        if not job.options.include_colour and is_colour(image.pixels):
-            raise _InColour()
-        result.hints, result.note = resolve_hints(job)
         if result.note:
             logger.info("%s", result.note)  # the runner tells the user (JobResult.note)
-        options = replace(job.options, hints=result.hints or None)
-        result.chroma = predict(image.pixels, options)
+        result.chroma = predict(image.pixels, job.options, job.hints)
     progress(NETWORK_SHARE)
 
     def composing(fraction: float) -> None:
@@ -252,10 +251,10 @@ class _InColour(Exception):
     """The photo is already in colour (core.triage) and the options do not include such photos."""
 
 
-def provenance_of(job: Job, image: ImageData, hints: tuple[Hint, ...]) -> Provenance:
-    """What ``job``'s result records about how it was made (core.provenance)."""
-    options = job.options
-    return Provenance(wanted_recipe(job, hints), options.model_name, len(hints),
+def provenance_of(job: Job, image: ImageData) -> Provenance:
+    """What ``job``'s result records about how it was made (core.provenance); its hints settled
+    (``with_hints``)."""
+    return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
                       Path(job.source).name, image.digest)  # fmt: skip
 
 
@@ -266,15 +265,15 @@ def _save(job: Job, image: ImageData, result: JobResult) -> Path:
     except OSError as e:
         raise write_error(output, e) from None
     # An empty leftover is replaced; with ``update`` so is the out-of-date result found before.
-    replace = job.options.overwrite or job.options.update or _size(output) == 0
-    record = provenance_of(job, image, result.hints) if job.options.provenance else None
+    replaces = job.options.overwrite or job.options.update or _size(output) == 0
+    record = provenance_of(job, image) if job.options.provenance else None
 
     def tell(problem: str) -> None:
         result.note = f"{result.note} {problem}".strip()  # the runner tells the user
         logger.info("%s", problem)
 
     return write_image(output, result.pixels, like=image, format=job.format or job.options.format,
-                       quality=job.options.quality, overwrite=replace, record=record,
+                       quality=job.options.quality, overwrite=replaces, record=record,
                        on_problem=tell)  # fmt: skip
 
 

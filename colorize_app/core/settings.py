@@ -1,8 +1,8 @@
 """Every setting a person can choose, once: its type, default, limits, check and help text.
 
-The command line's arguments (cli.py), the window's stored settings (ui/settings.py) and its
-Preferences and controls are all built from this table, so a limit or a check cannot differ
-between them. No Qt, no torch, nothing heavy: `colorize --help` imports it.
+The command line's arguments (colorize_app.cli), the window's stored settings (ui/settings.py)
+and its Preferences and controls are all built from this table, so a limit or a check cannot
+differ between them. No Qt, no torch, nothing heavy: `colorize --help` imports it.
 """
 
 from __future__ import annotations

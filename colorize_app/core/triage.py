@@ -79,13 +79,6 @@ def colour_share(pixels: np.ndarray) -> float:
     return 0.0 if found is None else _stray_share(*found)
 
 
-def opposed_tints(pixels: np.ndarray) -> bool:
-    """True when two lightnesses have strong tints of different hues: a dark purple shirt on a
-    yellow-green lawn has one colour per lightness, yet no toner makes it (split toning is faint)."""
-    found = None if pixels.ndim == 2 else _flat_lab(pixels)
-    return found is not None and _opposed(*found)
-
-
 def is_colour(pixels: np.ndarray) -> bool:
     """True when the photo (uint8/uint16, RGB(A) or gray) is a colour photograph, faded or not;
     False for black and white of any tone. About a millisecond at any photo size."""
@@ -100,6 +93,8 @@ def _stray_share(light: np.ndarray, ab: np.ndarray) -> float:
 
 
 def _opposed(light: np.ndarray, ab: np.ndarray) -> bool:
+    """True when two lightnesses have strong tints of different hues: a dark purple shirt on a
+    yellow-green lawn has one colour per lightness, yet no toner makes it (split toning is faint)."""
     bins, mean_a, mean_b = _tints(light, ab)
     common = np.bincount(bins, minlength=LIGHTNESS_BINS) >= TINT_SHARE * len(light)
     strong = common & (np.hypot(mean_a, mean_b) >= TINT_CHROMA)

@@ -45,7 +45,7 @@ class BatchEntry:
     # answer); None: nothing saved, or not read
     saved_record: tuple | None = None
     # core.hints.Hint points, as in the photo's hints file; None: not read yet (a job then has
-    # core read the file, see core.job.resolve_hints)
+    # core reads the file, see core.job.with_hints)
     hints: tuple | None = None
     hints_note: str = ""  # why its hints file could not be used (damaged, newer version...)
     queued: bool = False  # a job of the window's batch is waiting for it or working on it

@@ -33,27 +33,30 @@ def ask_replace(parent: QWidget, names: list[str]) -> tuple[bool, bool]:
 
 def ask_quit_mid_batch(parent: QWidget, left: int) -> bool:
     """True: stop the batch and quit (results already saved are kept)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, _tr("Quit While Colorizing?"),
-                      _tr("{0} photo(s) are not done yet. Quitting now stops the photo in progress; "
-                          "results already saved are kept, and opening the folder again "
-                          "resumes.").format(left),
-                      QMessageBox.StandardButton.Cancel, parent)
-    quit_button = box.addButton(_tr("&Stop and Quit"), QMessageBox.ButtonRole.DestructiveRole)
-    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    return box.clickedButton() is quit_button
+    return _confirm(parent, QMessageBox.Icon.Warning, _tr("Quit While Colorizing?"),
+                    _tr("{0} photo(s) are not done yet. Quitting now stops the photo in progress; "
+                        "results already saved are kept, and opening the folder again "
+                        "resumes.").format(left),
+                    QMessageBox.StandardButton.Cancel, _tr("&Stop and Quit"),
+                    QMessageBox.ButtonRole.DestructiveRole)  # fmt: skip
 
 
 def ask_redo_out_of_date(parent: QWidget, count: int) -> bool:
     """"Redo the results saved with other hints, settings or model?" -> True: redo them."""
-    box = QMessageBox(QMessageBox.Icon.Question, _tr("Redo Out-of-Date Results?"),
-                      _tr("{0} saved result(s) were made with other hints, settings or model than "
-                          "now. Make them again? The new results replace the saved ones.").format(count),
-                      QMessageBox.StandardButton.No, parent)
-    redo = box.addButton(_tr("&Redo Them"), QMessageBox.ButtonRole.AcceptRole)
-    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return _confirm(parent, QMessageBox.Icon.Question, _tr("Redo Out-of-Date Results?"),
+                    _tr("{0} saved result(s) were made with other hints, settings or model than "
+                        "now. Make them again? The new results replace the saved ones.").format(count),
+                    QMessageBox.StandardButton.No, _tr("&Redo Them"),
+                    QMessageBox.ButtonRole.AcceptRole)  # fmt: skip
+
+
+def _confirm(parent: QWidget, icon, title: str, text: str, refuse, action: str, role) -> bool:
+    """A message box whose default is ``refuse``; True when ``action`` was clicked."""
+    box = QMessageBox(icon, title, text, refuse, parent)
+    button = box.addButton(action, role)
+    box.setDefaultButton(refuse)
     box.exec()
-    return box.clickedButton() is redo
+    return box.clickedButton() is button
 
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"

@@ -8,7 +8,7 @@ still reach the view (zoom and pan), the left and right buttons edit points.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -56,9 +56,6 @@ class HintOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, not on)
         self.setCursor(Qt.CursorShape.CrossCursor) if on else self.unsetCursor()
         self.update()
-
-    def is_active(self) -> bool:
-        return self._active
 
     def set_markers_shown(self, on: bool) -> None:
         self._markers_shown = on
@@ -177,10 +174,3 @@ class HintOverlay(QWidget):
             event.accept()
         else:
             self._view.keyPressEvent(event)  # zoom and pan keys still work
-
-    def marker_rect(self, index: int) -> QRectF:
-        """Where point ``index`` is drawn (tests and screenshots aim with it)."""
-        x, y, _ = self.points[index]
-        centre = self.to_widget(x, y)
-        return QRectF(centre.x() - MARKER_RADIUS, centre.y() - MARKER_RADIUS,
-                      2 * MARKER_RADIUS, 2 * MARKER_RADIUS)

@@ -241,22 +241,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def colorize_selected(self) -> None:
+        self._colorize_selected(include_colour=False)
+
+    @Slot()
+    def colorize_anyway(self) -> None:
+        """Colorize Selected, photos already in colour too (from their lightness)."""
+        self._colorize_selected(include_colour=True)
+
+    def _colorize_selected(self, *, include_colour: bool) -> None:
         # Asked for by name: a fresh result replaces an earlier one (Colorize All resumes instead).
         entries = self.batch_panel.selected_entries()
         auto_save = self.commands.auto_save.isChecked()
         if auto_save and not self.may_replace(entries):
             return
-        self.batch.colorize(entries, self.options(overwrite=True),
-                            auto_save=self.commands.auto_save.isChecked())
-
-    @Slot()
-    def colorize_anyway(self) -> None:
-        """Colorize Selected, photos already in colour too (from their lightness)."""
-        entries = self.batch_panel.selected_entries()
-        auto_save = self.commands.auto_save.isChecked()
-        if auto_save and not self.may_replace(entries):
-            return
-        self.batch.colorize(entries, self.options(overwrite=True, include_colour=True), auto_save=auto_save)
+        self.batch.colorize(entries, self.options(overwrite=True, include_colour=include_colour),
+                            auto_save=auto_save)  # fmt: skip
 
     def out_of_date(self) -> list:
         """Saved results made with other hints, settings or model than now (core's rule)."""

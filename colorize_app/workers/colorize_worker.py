@@ -64,8 +64,7 @@ class ColorizeWorker(QObject):
             from colorize_app.core.hint_preview import HintPreview
 
             self._hint_preview = HintPreview(self._predict)
-        chroma = self._stopping_on_weights(self._hint_preview.chroma, job.source, job.hints or (),
-                                           job.options)
+        chroma = self._stopping_on_weights(self._hint_preview.chroma, job)
         self._announce()
         return chroma.astype(np.float16)
 
@@ -116,8 +115,8 @@ class ColorizeWorker(QObject):
                                   threads=default_threads())  # fmt: skip
         return self._engine
 
-    def _predict(self, pixels: np.ndarray, options) -> np.ndarray:
-        return self._get_engine().predict(pixels, options)
+    def _predict(self, pixels: np.ndarray, options, hints) -> np.ndarray:
+        return self._get_engine().predict(pixels, options, hints)
 
     def _announce(self) -> None:
         engine = self._get_engine()

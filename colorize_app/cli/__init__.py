@@ -17,14 +17,14 @@ import sys
 import threading
 
 from colorize_app import __version__
+from colorize_app.cli.report import EXIT_OK, report, say
 from colorize_app.core.names import PrintableFormatter, printable
 from colorize_app.core.settings import SETTINGS, Setting
 from colorize_app.core.vocabulary import Status
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143  # and report's EXIT_OK, EXIT_FAILED
 ENGINES = ("local", "ray")
 MAX_WORKERS = 1_000_000  # Ray workers, photos per call of one
-SHOWN_SKIPS = 10
 RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
           "the rest.")
 
@@ -156,21 +156,10 @@ class _Formatter(PrintableFormatter):
         return super().format(record)
 
 
-def _say(text: str, file=None) -> None:
-    file = file or sys.stdout
-    text = printable(text)
-    encoding = getattr(file, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):  # a terminal that cannot show every name
-        text = text.encode(encoding, "backslashreplace").decode(encoding)
-    print(text, file=file)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    from colorize_app.native_output import native_messages_to_log
+    from colorize_app.cli.native_output import native_messages_to_log
 
     with native_messages_to_log():
         return _main(args)
@@ -211,7 +200,7 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def _error(message) -> None:
-    _say(f"colorize: error: {message}", sys.stderr)
+    say(f"colorize: error: {message}", sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -229,7 +218,7 @@ def _run(args: argparse.Namespace) -> int:
     args.hint_points = _hints_given(args)
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
-                       format=_format(args), options=_options(args),
+                       format=_format(args), options=_options(args), hints=args.hint_points,
                        films=args.engine == "local")  # fmt: skip
     _say_what_was_left(args)
     if not items:
@@ -272,28 +261,28 @@ def _remove_if_empty(folders) -> None:
 
 
 def _run_planned(items, args: argparse.Namespace) -> int:
-    from colorize_app.core.batch import check_output_folders
+    from colorize_app.core.batch import BatchSummary, check_output_folders
 
     _fail_named_non_photos(items)
     check_output_folders(items)
     todo = [item for item in items if item.status == Status.WAITING]
     if not todo and any(item.refused for item in items):
-        _report(items)  # every result was refused up front (where it would go): nothing could start
+        report(BatchSummary(items))  # every result was refused up front: nothing could start
         return EXIT_ERROR
     if args.engine == "ray":
         return _colorize_on_ray(items, args)
-    if todo:  # a re-run with nothing left to do need not load the model
-        # Importing torch and loading the model take seconds: say something first.
-        print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
-        _warm_table_for(todo)  # on the other core, while torch is imported
-        import torch
+    if not todo:  # a re-run with nothing left to do need not load the model
+        return report(BatchSummary(items))
+    # Importing torch and loading the model take seconds: say something first.
+    print(f"colorize: {len(todo)} to colour; loading the model...", file=sys.stderr, flush=True)
+    _warm_table_for(todo)  # on the other core, while torch is imported
+    import torch
 
-        threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
-        try:
-            _colorize(items, todo, args)
-        finally:
-            torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
-    return _report(items)
+    threads = torch.get_num_threads()  # the engine sets its own (core.engine.batch_threads)
+    try:
+        return report(_colorize(items, todo, args))
+    finally:
+        torch.set_num_threads(threads)  # main() may run inside a bigger program or tests
 
 
 def _warm_table_for(todo) -> None:
@@ -356,8 +345,7 @@ def _options(args):
     model = model_identity(args.weights or default_weights_path())
     return JobOptions(render_size=args.render_size, saturation=args.saturation,
                       device=args.device, overwrite=args.overwrite,
-                      max_pixels=args.max_megapixels * 1_000_000,
-                      hints=args.hint_points, sidecars=not args.no_hints,
+                      max_pixels=args.max_megapixels * 1_000_000, sidecars=not args.no_hints,
                       format=_format(args), quality=args.jpeg_quality,
                       provenance=args.provenance, update=args.update,
                       include_colour=args.include_colour, model_name=model.name,
@@ -367,6 +355,7 @@ def _options(args):
 def _colorize_on_ray(items, args) -> int:
     from colorize_app.archive.manifest import Manifest, default_manifest_path
     from colorize_app.archive.runner import run_archive
+    from colorize_app.core.batch import BatchSummary
 
     weights = os.path.abspath(args.weights) if args.weights else None
     if any(item.status == Status.WAITING for item in items):
@@ -377,16 +366,16 @@ def _colorize_on_ray(items, args) -> int:
 
     def on_result(item):
         if item.status == Status.FAILED:
-            _say(f"failed: {item.reason}", sys.stderr)
+            say(f"failed: {item.reason}", sys.stderr)
 
     with Manifest(path) as manifest:
         run_archive(items, manifest, weights=weights, options=_options(args),
-                    address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
+                    hints=args.hint_points, address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
                     cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
         counts = manifest.counts()
-    status = _report(items)
-    _say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
+    status = report(BatchSummary(items))
+    say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
     return status
 
@@ -435,60 +424,5 @@ def _colorize(items, todo, args):
                 bar.update(fraction - shown.get(id(item), 0.0))
                 shown[id(item)] = fraction
 
-        return run_batch(items, engine.predict, options, on_item=on_item,
+        return run_batch(items, engine.predict, options, hints=args.hint_points, on_item=on_item,
                          on_progress=on_progress if films else None)  # fmt: skip
-
-
-def _explain_skips(skipped) -> None:
-    """One line per kind of skip that needs a word: what it means and the option that changes it."""
-    from colorize_app.core.freshness import Freshness
-    from colorize_app.core.job import IN_COLOUR
-
-    kinds = [item.skip for item in skipped]
-    stale = kinds.count(Freshness.OUT_OF_DATE.value)
-    if stale:
-        print(f"{stale} out of date (saved with other hints, settings or model): "
-              "--update redoes them.")  # fmt: skip
-    colour = kinds.count(IN_COLOUR)
-    if colour:
-        print(f"{colour} already in colour: --include-colour colours them anyway, from their lightness.")
-    unrecorded = kinds.count(Freshness.NO_RECORD.value)
-    if unrecorded:
-        print(f"{unrecorded} made before Colorize recorded how results are made: they count as "
-              "current (--overwrite redoes them).")  # fmt: skip
-
-
-def _report(items) -> int:
-    done = [item for item in items if item.status == Status.DONE]
-    skipped = [item for item in items if item.status == Status.SKIPPED]
-    failed = [item for item in items if item.status == Status.FAILED]
-    print(f"Colorized {len(done)}, skipped {len(skipped)}, failed {len(failed)}.")
-    hinted = sum(1 for item in done if item.hints)
-    if hinted:
-        print(f"{hinted} of them with colour hints.")
-    noted = [item for item in done if item.note]
-    if noted:
-        print("Notes:")
-        for item in noted:
-            print(printable(f"  {item.note}"))
-    if skipped:
-        print("Skipped:")
-        for item in skipped[:SHOWN_SKIPS]:
-            _say(f"  {item.source}: {item.reason}")
-        if len(skipped) > SHOWN_SKIPS:
-            print(f"  ... and {len(skipped) - SHOWN_SKIPS} more (use --overwrite to redo results)")
-        _explain_skips(skipped)
-    if failed:
-        print("Failed:")
-        for item in failed:
-            # most reasons already name the file; don't say it twice
-            _say(
-                f"  {item.reason}"
-                if str(item.source) in item.reason
-                else f"  {item.source}: {item.reason}"
-            )
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())
