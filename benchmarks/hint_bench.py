@@ -48,6 +48,7 @@ def measure(window, photo: Path, clicks: int, wait_for) -> tuple[list[float], li
     window.warm_up()
     wait_for(lambda: window.model_info is not None)  # set as the window hears model_loaded
     window.open_paths([photo])
+    wait_for(lambda: not window.opener.is_looking())  # planned off the window's thread
     window.commands.colorize_all.trigger()
     view = window.preview.side_by_side.result_view
     wait_for(lambda: not window.batch.is_busy() and view.has_image())

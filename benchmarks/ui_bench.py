@@ -4,7 +4,9 @@
                                             [--compare-cli]
 
 1. Launch to window shown: `colorize-app` is started in a fresh child process (interpreter start
-   included) and reports the moment its main window first paints. Target: under 1.5 s.
+   included) and reports the moment its main window first paints. Target: under 1.5 s. Then
+   launch to model ready: the moment the worker says the model is loaded (the app starts loading
+   it once the window has painted). Target: under 1.5 s after the window is shown.
 2. Event-loop stalls while colorizing: the real window colorizes a folder of 12-megapixel gray
    JPEGs (auto-save on, the first photo selected so its result is shown when it lands) while a 5 ms
    QTimer records the gaps between its ticks. A gap of 50 ms or more is a stall a person can feel.
@@ -49,12 +51,18 @@ import sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+def ready(*_):
+    print("READY", time.time(), flush=True)
+    QTimer.singleShot(0, QApplication.instance().quit)
+
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and type(obj).__name__ == "MainWindow":
             print("SHOWN", time.time(), "torch" in sys.modules, flush=True)
             QApplication.instance().removeEventFilter(self)
-            QTimer.singleShot(0, QApplication.instance().quit)
+            obj.host.colorizer.model_loaded.connect(ready)
+            obj.host.colorizer.model_failed.connect(ready)
+            QTimer.singleShot(60_000, QApplication.instance().quit)
         return False
 
 real_exec = QApplication.exec
@@ -70,17 +78,19 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def launch_times(count: int, settings: Path) -> list[tuple[float, bool]]:
+def launch_times(count: int, settings: Path) -> list[tuple[float, bool, float]]:
+    """Per launch: seconds to the window shown, whether torch was imported by then, and seconds
+    to the model ready."""
     times = []
     for _ in range(count):
         started = time.time()
         child = subprocess.run([sys.executable, "-c", LAUNCH_CHILD, "--settings", str(settings)],
                                capture_output=True, text=True, timeout=300)
-        line = next((ln for ln in child.stdout.splitlines() if ln.startswith("SHOWN")), None)
-        if line is None:
-            sys.exit(f"the app did not show its window:\n{child.stdout}\n{child.stderr}")
-        _, shown, torch_loaded = line.split()
-        times.append((float(shown) - started, torch_loaded == "True"))
+        lines = {ln.split()[0]: ln.split()[1:] for ln in child.stdout.splitlines() if ln[:5] in ("SHOWN", "READY")}
+        if "SHOWN" not in lines or "READY" not in lines:
+            sys.exit(f"the app did not show its window or load its model:\n{child.stdout}\n{child.stderr}")
+        shown, torch_loaded = lines["SHOWN"]
+        times.append((float(shown) - started, torch_loaded == "True", float(lines["READY"][0]) - started))
     return times
 
 
@@ -164,6 +174,9 @@ def stall_run(photos: list[Path], weights: Path | None, settings_path: Path) -> 
     window.show()
     window.open_paths(photos)
     window.warm_up()
+    while window.opener.is_looking():  # the photos are planned off the window's thread
+        app.processEvents()
+        time.sleep(0.01)
     loaded = []
     window.host.colorizer.model_loaded.connect(loaded.append)
     while not loaded:  # load torch and the model first: a warm start, as after the first photo
@@ -222,11 +235,15 @@ def main() -> None:
               f"{os.cpu_count()} CPU cores")
         if args.launches > 0:
             launches = launch_times(args.launches, tmp / "launch.ini")
-            seconds = [t for t, _ in launches]
+            seconds = [t for t, _, _ in launches]
             print(f"launch to window shown: median {statistics.median(seconds):.2f} s, "
                   f"best {min(seconds):.2f} s, worst {max(seconds):.2f} s over {len(seconds)} "
                   f"launches (target < 1.5 s); torch imported before showing: "
-                  f"{any(t for _, t in launches)}")
+                  f"{any(t for _, t, _ in launches)}")
+            after = [ready - shown for shown, _, ready in launches]
+            print(f"window shown to model ready: median {statistics.median(after):.2f} s, best "
+                  f"{min(after):.2f} s, worst {max(after):.2f} s (target < 1.5 s); launch to model "
+                  f"ready: median {statistics.median([r for _, _, r in launches]):.2f} s")
 
         folder = tmp / "album"
         folder.mkdir()

@@ -9,6 +9,7 @@ import os
 import pytest
 from conftest import TINY_CONFIG
 from gui_thread import heard
+from open_wait import open_and_wait
 from photos import digest, save_photo
 
 from colorize_app.core.hints import Hint
@@ -50,7 +51,7 @@ def test_a_hints_file_with_a_huge_number_costs_only_its_own_photos_hints(qtbot, 
     sidecar_path(photos[1]).write_text(f'{{"format": "colorize-hints", "version": 1, "points": [{point}]}}')
     write_hints(photos[2], [Hint(0.9, 0.9, RED)])
     window = _window(qtbot, open_window, hint_weights)
-    window.open_paths([tmp_path])
+    open_and_wait(qtbot, window, [tmp_path])
     first, second, third = window.model.entries()
     # Read off the GUI thread: each photo's answer comes on its own.
     qtbot.waitUntil(lambda: all(e.hints is not None for e in (first, second, third)), timeout=TIMEOUT)
@@ -67,7 +68,7 @@ def test_a_full_disk_while_saving_hints_keeps_the_old_file_and_says_so(qtbot, op
     write_hints(photo, [old])
     before = digest(sidecar_path(photo))
     window = _window(qtbot, open_window, hint_weights)
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     [entry] = window.model.entries()
     qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)  # read off the GUI thread
     real_fsync = os.fsync

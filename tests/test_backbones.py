@@ -35,7 +35,7 @@ def test_the_mobilenet_v2_features_are_torchvisions():
                   torch.randn(2, 3, 96, 64))
 
 
-def test_the_application_colours_a_photo_without_importing_torchvision(tmp_path):
+def test_the_application_loads_a_model_and_colours_a_photo_without_importing_torchvision(tmp_path):
     # torchvision imports torch._dynamo: 1.5 s of CPU before the first photo, for nothing.
     import subprocess
     import sys
@@ -44,8 +44,11 @@ def test_the_application_colours_a_photo_without_importing_torchvision(tmp_path)
         "import sys, numpy as np\n"
         "from colorize_app.core.model import ColorizerNet, ModelConfig\n"
         "from colorize_app.core.pipeline import colorize\n"
+        "from colorize_app.core.weights import load_model, save_weights\n"
         "net = ColorizerNet(ModelConfig(in_channels=4, head='regression', semantic='mobilenet_v2')).eval()\n"
         "colorize(np.full((40, 60), 128, np.uint8), net)\n"
+        f"save_weights({str(tmp_path / 'm.safetensors')!r}, net)\n"
+        f"colorize(np.full((40, 60), 128, np.uint8), load_model({str(tmp_path / 'm.safetensors')!r}))\n"
         "print(sorted(m for m in sys.modules if m.startswith(('torchvision', 'torch._dynamo'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)

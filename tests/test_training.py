@@ -305,3 +305,20 @@ def test_a_rebalanced_huber_run_trains_and_resumes_with_its_weights(tmp_path):
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and torch.equal(resumed["class_weights"], saved)
+
+
+def test_body_lr_slows_the_colorizers_own_layers_but_not_the_semantic_fusion():
+    from types import SimpleNamespace
+
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from training.train import parameter_groups
+
+    model = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2"))
+    groups = parameter_groups(model, SimpleNamespace(body_lr=0.1, semantic_lr=0.0))
+    by_scale = {g["lr_scale"]: {id(p) for p in g["params"]} for g in groups}
+    fusion = {id(p) for p in model.semantic.parameters()} - {id(p) for p in model.semantic.encoder.parameters()}
+    assert by_scale[1.0] == fusion
+    assert {id(p) for p in model.head.parameters()} <= by_scale[0.1]
+    assert not {id(p) for p in model.semantic.encoder.parameters()} & (by_scale[1.0] | by_scale[0.1])
+    single = parameter_groups(model, SimpleNamespace(body_lr=1.0, semantic_lr=0.0))
+    assert len(single) == 1  # runs from before --body-lr resume with their one group

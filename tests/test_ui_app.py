@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from gui_thread import heard
+from open_wait import open_and_wait, wait_opened
 from photos import save_photo
 from PySide6.QtWidgets import QMessageBox
 
@@ -127,6 +128,7 @@ def test_the_sample_photo_is_offered_only_when_it_ships(qtbot, window, tmp_path,
     window._update_actions()
     assert window.commands.sample.isEnabled()
     window.commands.sample.trigger()
+    wait_opened(qtbot, window)
     assert [e.source.name for e in window.model.entries()] == ["sample-harbour.jpg"]
 
 
@@ -137,7 +139,7 @@ def test_no_model_installed_is_a_message_not_a_traceback(qtbot, open_window, tmp
     monkeypatch.setattr(weights, "default_weights_path", lambda: tmp_path / "gone.safetensors")
     window = open_window(None)  # the installed model, which is not there
     photo = save_photo(tmp_path / "a.jpg", mode="L")
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     # Heard on the GUI thread: by then the window has handled the failure and the cancelled job.
     with heard(qtbot, window.host.colorizer.model_failed, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()

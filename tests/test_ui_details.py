@@ -8,6 +8,7 @@ import time
 
 import pytest
 from gui_thread import heard
+from open_wait import open_and_wait, wait_opened
 from photos import digest, save_photo
 from PIL import Image
 from PySide6.QtCore import QByteArray, QRect
@@ -51,6 +52,7 @@ def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, mak
     monkeypatch.setattr(resources, "RESOURCES", installed)
     window = make_window(auto_save=True)
     window.commands.sample.trigger()
+    wait_opened(qtbot, window)
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     assert sorted(p.name for p in installed.iterdir()) == ["sample.jpg"]  # nothing written there
@@ -65,7 +67,7 @@ def test_save_as_refuses_an_extension_it_cannot_write_and_offers_the_ones_it_can
     assert "PNG (*.png)" in save_filter() and "gif" not in save_filter()
     photo = save_photo(tmp_path / "p.jpg", mode="L")
     window = make_window()
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     target = tmp_path / "export_test.gif"
@@ -90,7 +92,7 @@ def test_a_saved_result_is_marked_out_of_date_and_replacing_it_asks_once(qtbot, 
                                                                        tmp_path, monkeypatch):
     photo = save_photo(tmp_path / "p.jpg", mode="L", size=(72, 96))
     window = make_window(auto_save=True)
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     entry = window.model.entries()[0]
@@ -128,7 +130,7 @@ def test_quitting_mid_batch_asks_first_and_stop_says_stopped(qtbot, make_window,
                                                              monkeypatch):
     photos = [save_photo(tmp_path / "many" / f"p{i:02}.png", size=(160, 200)) for i in range(10)]
     window = make_window(auto_save=True)
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     asked = []
     monkeypatch.setattr(guards, "ask_quit_mid_batch",
                         lambda parent, left: asked.append(left) or False)
@@ -145,7 +147,7 @@ def test_quitting_mid_batch_asks_first_and_stop_says_stopped(qtbot, make_window,
 
 def test_a_finished_batch_says_finished_and_how_long_it_took(qtbot, make_window, tmp_path):
     window = make_window()
-    window.open_paths([save_photo(tmp_path / "p.jpg", mode="L")])
+    open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L")])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     message = window.status.currentMessage()
@@ -232,7 +234,8 @@ def test_refused_files_stay_listed_until_dismissed(qtbot, make_window, tmp_path,
     monkeypatch.setattr(QFileDialog, "getOpenFileNames",
                         lambda *a, **k: ([str(photo), str(notes)], ""))
     window.commands.open_images.trigger()
-    window.open_paths([tmp_path / "gone.jpg"])  # as from the command line
+    wait_opened(qtbot, window)
+    open_and_wait(qtbot, window, [tmp_path / "gone.jpg"])  # as from the command line
     window.status.clearMessage()  # the status bar's message has timed out
     assert window.problems.isVisible()
     listed = "\n".join(window.problems.problems())
@@ -285,7 +288,7 @@ def test_the_window_saves_where_and_how_the_preferences_say(qtbot, make_window, 
     s = window.settings
     s.output_dir, s.suffix, s.export_format = str(tmp_path / "results"), "_c", "PNG"
     window.commands.include_subfolders.setChecked(True)
-    window.open_paths([folder])
+    open_and_wait(qtbot, window, [folder])
     deep = next(e for e in window.model.entries() if e.source.name == "deep.jpg")
     assert window.model.detail(deep).startswith("inner · ")  # which sub-folder it is in
     window.commands.colorize_all.trigger()
@@ -321,20 +324,20 @@ def test_a_second_start_hands_its_photos_to_the_running_window(qtbot, make_windo
     assert not send_to_running([str(photo)], name=name)  # nobody listening: start a window
 
 
-def test_open_recent_lists_only_what_opened(make_window, tmp_path):
+def test_open_recent_lists_only_what_opened(qtbot, make_window, tmp_path):
     photo = save_photo(tmp_path / "p.jpg", mode="L")
     notes = tmp_path / "notes.txt"
     notes.write_text("x")
     empty = tmp_path / "empty"
     empty.mkdir()
     window = make_window()
-    window.open_paths([notes, empty, photo])
+    open_and_wait(qtbot, window, [notes, empty, photo])
     assert window.settings.recent_files == [str(photo)]
 
 
 def test_zoom_level_and_the_user_guide_are_shown(qtbot, make_window, tmp_path):
     window = make_window()
-    window.open_paths([save_photo(tmp_path / "p.jpg", mode="L", size=(200, 300))])
+    open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L", size=(200, 300))])
     qtbot.waitUntil(window.preview.side_by_side.original_view.has_image, timeout=TIMEOUT)
     window.commands.zoom_actual.trigger()
     qtbot.waitUntil(lambda: window.status.zoom.text() == "Zoom 100%", timeout=TIMEOUT)
@@ -347,7 +350,7 @@ def test_the_log_records_each_photos_outcome_and_time(qtbot, make_window, tmp_pa
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(save_photo(tmp_path / "b.jpg").read_bytes()[:100])
     window = make_window()
-    window.open_paths([save_photo(tmp_path / "good.jpg", mode="L"), broken])
+    open_and_wait(qtbot, window, [save_photo(tmp_path / "good.jpg", mode="L"), broken])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     text = caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from films import frames, make_film
+from open_wait import open_and_wait, wait_opened
 from photos import save_photo
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
@@ -57,6 +58,7 @@ def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_w
     window = make_window()
     monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(path.parent), sub))
     window.commands.open_folder.trigger()  # as the command line does: films among the photos
+    wait_opened(qtbot, window)
     assert [e.source.name for e in window.model.entries()] == ["reel.mp4", "still.jpg"]
     entry = window.model.entries()[0]
     assert entry.status == Status.WAITING
@@ -71,7 +73,7 @@ def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_w
 def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
     path, pictures = film
     window = make_window()
-    window.open_paths([path])
+    open_and_wait(qtbot, window, [path])
     bar, original = window.preview.frames, window.preview.side_by_side.original_view
     assert bar.isVisible()
     qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
@@ -91,7 +93,7 @@ def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film)
     path, pictures = film
     window = make_window()
     window.controls.saturation.setValue(200)  # the tiny random model's colours are faint
-    window.open_paths([path])
+    open_and_wait(qtbot, window, [path])
     bar, preview = window.preview.frames, window.preview
     qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
     shown = []  # what the film's row says as it goes
@@ -143,7 +145,7 @@ def test_a_hint_placed_on_a_frame_goes_into_the_films_hints_file_and_dates_its_r
         qtbot, make_window, film, monkeypatch):  # fmt: skip
     path, _pictures = film
     window = make_window()
-    window.open_paths([path])
+    open_and_wait(qtbot, window, [path])
     bar, result = window.preview.frames, window.preview.side_by_side.result_view
     qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
     entry = window.model.entries()[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from gui_thread import heard
+from open_wait import open_and_wait
 from photos import digest, save_photo
 from test_ui_hints import random_hint_weights  # noqa: F401  (a fixture)
 
@@ -25,7 +26,7 @@ def _colorized_and_saved(qtbot, open_window, weights, photo):
     window = open_window(weights, auto_save=True)
     with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
         window.warm_up()
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     _idle(qtbot, window)
     entry = window.model.entries()[0]
@@ -51,7 +52,7 @@ def test_the_newcomers_hint_is_not_lost_on_quitting_and_the_reopened_list_says_o
     assert not window.isVisible() and digest(entry.output) == saved
 
     again = open_window(random_hint_weights, auto_save=True)
-    again.open_paths([photo])
+    open_and_wait(qtbot, again, [photo])
     reopened = again.model.entries()[0]
     qtbot.waitUntil(lambda: reopened.hints is not None, timeout=TIMEOUT)  # read on the files lane
     assert reopened.hints and again.model.is_out_of_date(reopened)
@@ -95,7 +96,7 @@ def test_declining_to_redo_keeps_out_of_date_results(qtbot, open_window, tiny_we
 def test_a_photo_already_in_colour_is_skipped_until_asked(qtbot, open_window, tiny_weights, tmp_path):
     photo = save_photo(tmp_path / "holiday.png", size=(72, 96), colour=True)
     window = open_window(tiny_weights, auto_save=False)
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     _idle(qtbot, window)
     entry = window.model.entries()[0]
@@ -117,7 +118,7 @@ def test_the_preferences_decide_whether_results_record_what_made_them(qtbot, ope
     assert dialog.provenance.isChecked()  # on by default
     dialog.provenance.setChecked(on)
     dialog.accept()
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     _idle(qtbot, window)
     state = read_provenance(window.model.entries()[0].output)[0]
@@ -132,12 +133,12 @@ def test_the_about_box_says_what_results_record(open_window, tiny_weights):
     assert "IPTC digital source type" in text and "Preferences can turn this off" in text
 
 
-def test_results_made_before_records_count_as_current_and_it_is_said_once(open_window, tiny_weights, tmp_path):
+def test_results_made_before_records_count_as_current_and_it_is_said_once(qtbot, open_window, tiny_weights, tmp_path):
     photos = [save_photo(tmp_path / f"{name}.jpg", mode="L") for name in ("a", "b")]
     for photo in photos:
         save_photo(photo.with_name(f"{photo.stem}_colorized.jpg"))  # an older Colorize's: no record
     window = open_window(tiny_weights, auto_save=True)
-    window.open_paths([tmp_path])
+    open_and_wait(qtbot, window, [tmp_path])
     assert [e.status for e in window.model.entries()] == [Status.SAVED] * 2
     assert not any(window.model.is_out_of_date(e) for e in window.model.entries())
     message = window.status.currentMessage()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import TINY_CONFIG
 from gui_thread import heard
+from open_wait import open_and_wait
 from photos import digest, save_photo
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QKeySequence, QMouseEvent
@@ -39,7 +40,7 @@ def _ready(qtbot, open_window, weights, photo):
     window = open_window(weights, auto_save=False)
     with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
         window.warm_up()
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     return window
 
 
@@ -187,7 +188,7 @@ def test_hints_applied_to_the_selected_photos_reach_their_files_and_results(qtbo
     window = open_window(random_hint_weights, auto_save=False)
     with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
         window.warm_up()
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     _colorized(qtbot, window)
     first, second, third = window.model.entries()
     hint = Hint(0.4, 0.6, RED)

@@ -45,6 +45,9 @@ def open_and_close(album, settings, weights, *, work_ms: int) -> weakref.ref:
     window = MainWindow(AppSettings(settings), host)
     window.show()
     window.open_paths([album], remember=False)
+    while window.opener.is_looking():  # the album is walked off the window's thread
+        QApplication.processEvents()
+        QApplication.instance().thread().msleep(10)
     window.batch_panel.view.setCurrentIndex(window.model.index(0, 0))  # preview busy too
     window.colorize_all()
     deadline = QApplication.instance()

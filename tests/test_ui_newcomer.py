@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from open_wait import open_and_wait, wait_opened
 from photos import save_photo
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QCheckBox
@@ -47,7 +48,7 @@ def idle(qtbot, window) -> None:
 def test_after_a_saturation_change_colorize_all_and_save_all_redo_the_out_of_date(
         qtbot, make_window, tmp_path):
     window = make_window()
-    window.open_paths(photos(tmp_path, 2))
+    open_and_wait(qtbot, window, photos(tmp_path, 2))
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     assert not window.commands.colorize_all.isEnabled()  # all saved
@@ -68,7 +69,7 @@ def test_after_a_saturation_change_colorize_all_and_save_all_redo_the_out_of_dat
 
 def test_a_render_size_change_marks_results_in_memory_and_says_so(qtbot, make_window, tmp_path):
     window = make_window(auto_save=False)
-    window.open_paths(photos(tmp_path, 1))
+    open_and_wait(qtbot, window, photos(tmp_path, 1))
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     [entry] = window.model.entries()
@@ -86,11 +87,11 @@ def test_a_render_size_change_marks_results_in_memory_and_says_so(qtbot, make_wi
 # -- 3. counts --------------------------------------------------------------------------------
 def test_the_summary_counts_this_batch_only(qtbot, make_window, tmp_path):
     window = make_window()
-    window.open_paths(photos(tmp_path / "first", 3))
+    open_and_wait(qtbot, window, photos(tmp_path / "first", 3))
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     assert re.search(r": 3 colorized\.$", window.status.currentMessage())
-    window.open_paths(photos(tmp_path / "second", 2))
+    open_and_wait(qtbot, window, photos(tmp_path / "second", 2))
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     assert re.search(r": 2 colorized\.$", window.status.currentMessage())
@@ -105,7 +106,7 @@ def test_the_summary_counts_this_batch_only(qtbot, make_window, tmp_path):
 def test_quitting_mid_batch_counts_the_batch_not_the_list(qtbot, make_window, tmp_path,
                                                         monkeypatch):
     window = make_window()
-    window.open_paths(photos(tmp_path, 6))
+    open_and_wait(qtbot, window, photos(tmp_path, 6))
     asked = []
     monkeypatch.setattr(guards, "ask_quit_mid_batch", lambda parent, left: asked.append(left))
     window.batch_panel.select_row(0)
@@ -117,7 +118,7 @@ def test_quitting_mid_batch_counts_the_batch_not_the_list(qtbot, make_window, tm
 
 def test_only_photos_in_a_batch_say_waiting(qtbot, make_window, tmp_path):
     window = make_window()
-    window.open_paths(photos(tmp_path, 2))
+    open_and_wait(qtbot, window, photos(tmp_path, 2))
     first, second = window.model.entries()
     assert "Waiting" not in window.model.detail(first)
     assert "Not colorized yet" in window.model.detail(first)
@@ -132,6 +133,7 @@ def test_only_photos_in_a_batch_say_waiting(qtbot, make_window, tmp_path):
 def test_the_samples_item_names_the_folder_its_result_went_to(qtbot, make_window):
     window = make_window()
     window.commands.sample.trigger()
+    wait_opened(qtbot, window)
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     [entry] = window.model.entries()
@@ -192,7 +194,7 @@ def test_a_failed_photo_is_not_reported_as_hints_that_could_not_be_saved(qtbot, 
     window = make_window()
     said = []
     window.hints.message.connect(said.append)
-    window.open_paths([broken])
+    open_and_wait(qtbot, window, [broken])
     window.commands.colorize_all.trigger()
     idle(qtbot, window)
     assert window.model.entries()[0].status == Status.FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_thread import heard
+from open_wait import open_and_wait, wait_opened
 from photos import make_unwritable, save_photo
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -48,19 +49,20 @@ def wait_until_idle(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
 
 
-def test_open_images_from_the_file_menu(make_window, album, monkeypatch):
+def test_open_images_from_the_file_menu(qtbot, make_window, album, monkeypatch):
     _, photos = album
     window = make_window()
     monkeypatch.setattr(QFileDialog, "getOpenFileNames",
                         lambda *args, **kwargs: ([str(p) for p in photos[:2]], ""))
     window.commands.open_images.trigger()
+    wait_opened(qtbot, window)
     assert names(window) == ["photo 1.jpg", "photo 2.jpg"]
     assert statuses(window) == [Status.WAITING, Status.WAITING]
     assert window.batch_panel.current_entry().source == photos[0]  # shown in the preview
     assert window.settings.last_open_dir == str(photos[0].parent)
 
 
-def test_open_folder_lists_its_photos_but_not_our_results(make_window, album, monkeypatch):
+def test_open_folder_lists_its_photos_but_not_our_results(qtbot, make_window, album, monkeypatch):
     folder, _ = album
     save_photo(folder / "photo 1_colorized.jpg")  # a result from an earlier run
     (folder / "notes.txt").write_text("not a photo")
@@ -68,6 +70,7 @@ def test_open_folder_lists_its_photos_but_not_our_results(make_window, album, mo
     window = make_window()
     monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(folder), sub))
     window.commands.open_folder.trigger()
+    wait_opened(qtbot, window)
     assert names(window) == ["photo 1.jpg", "photo 2.jpg", "photo 3.jpg"]
     # The one already colorized is recognised, so colorizing the folder again resumes.
     assert statuses(window) == [Status.SAVED, Status.WAITING, Status.WAITING]
@@ -75,6 +78,7 @@ def test_open_folder_lists_its_photos_but_not_our_results(make_window, album, mo
     window.commands.clear.trigger()
     window.commands.include_subfolders.setChecked(True)
     window.commands.open_folder.trigger()
+    wait_opened(qtbot, window)
     assert "deep.png" in names(window)
 
 
@@ -82,7 +86,7 @@ def test_colorize_all_brings_every_photo_to_done_and_save_writes_next_to_it(qtbo
                                                                             album):
     _, photos = album
     window = make_window()
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     assert statuses(window) == [Status.DONE] * 3
@@ -102,7 +106,7 @@ def test_save_as_writes_the_format_its_name_asks_for(qtbot, make_window, album, 
                                                     monkeypatch):
     _, photos = album
     window = make_window()
-    window.open_paths(photos[:1])
+    open_and_wait(qtbot, window, photos[:1])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     target = tmp_path / "elsewhere" / "copy.png"
@@ -117,7 +121,7 @@ def test_save_as_writes_the_format_its_name_asks_for(qtbot, make_window, album, 
 def test_colorize_selected_replaces_an_earlier_result(qtbot, make_window, album):
     _, photos = album
     window = make_window(auto_save=True)
-    window.open_paths(photos[:1])
+    open_and_wait(qtbot, window, photos[:1])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     output = photos[0].with_name("photo 1_colorized.jpg")
@@ -140,7 +144,7 @@ def test_colorize_all_with_auto_save_writes_each_result_and_a_reopen_resumes(qtb
                                                                              album):
     folder, photos = album
     window = make_window(auto_save=True)
-    window.open_paths([folder])
+    open_and_wait(qtbot, window, [folder])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     assert statuses(window) == [Status.SAVED] * 3
@@ -149,7 +153,7 @@ def test_colorize_all_with_auto_save_writes_each_result_and_a_reopen_resumes(qtb
     window.close()
 
     again = make_window(auto_save=True)
-    again.open_paths([folder])
+    open_and_wait(qtbot, again, [folder])
     assert statuses(again) == [Status.SAVED] * 3
     assert not again.commands.colorize_all.isEnabled()  # nothing left to do
 
@@ -157,7 +161,7 @@ def test_colorize_all_with_auto_save_writes_each_result_and_a_reopen_resumes(qtb
 def test_stop_cancels_a_batch_midway(qtbot, make_window, tmp_path):
     photos = [save_photo(tmp_path / "many" / f"p{i:02}.png", size=(160, 200)) for i in range(10)]
     window = make_window(auto_save=True)
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     with heard(qtbot, window.host.network.finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     assert window.commands.stop.isEnabled()
@@ -180,7 +184,7 @@ def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make
     for i in range(8):
         save_photo(folder / f"p{i}.png", size=(160, 200))
     window = make_window(auto_save=True)
-    window.open_paths([folder])
+    open_and_wait(qtbot, window, [folder])
     with heard(qtbot, window.host.network.finished, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
     window.close()  # waits for the worker: nothing is left half-written behind the window
@@ -190,7 +194,7 @@ def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"p{i}.png" for i in range(8)] + saved)  # no temporary files either
     again = make_window(auto_save=True)
-    again.open_paths([folder])
+    open_and_wait(qtbot, again, [folder])
     assert statuses(again).count(Status.SAVED) == len(saved)
     again.commands.colorize_all.trigger()
     wait_until_idle(qtbot, again)
@@ -203,7 +207,7 @@ def test_a_broken_file_fails_with_its_reason_while_the_rest_complete(qtbot, make
     broken = folder / "photo 2.jpg"
     broken.write_bytes(broken.read_bytes()[:200])  # truncated mid-way
     window = make_window()
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     assert statuses(window) == [Status.DONE, Status.FAILED, Status.DONE]
@@ -220,7 +224,7 @@ def test_a_folder_that_cannot_be_written_fails_with_a_reason_to_act_on(qtbot, ma
     photo = save_photo(folder / "scan.jpg", mode="L")
     make_unwritable(folder, monkeypatch)
     window = make_window(auto_save=True)
-    window.open_paths([photo])
+    open_and_wait(qtbot, window, [photo])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     entry = window.model.entries()[0]
@@ -235,7 +239,7 @@ def test_the_saturation_slider_recolours_the_preview_without_the_network(qtbot, 
     _, photos = album
     window = make_window()
     window.controls.saturation.setValue(200)
-    window.open_paths(photos[:1])
+    open_and_wait(qtbot, window, photos[:1])
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
     result_view = window.preview.side_by_side.result_view
@@ -258,7 +262,7 @@ def colourfulness(view) -> float:
     return float(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean())
 
 
-def test_dropping_files_and_folders_opens_them(make_window, album):
+def test_dropping_files_and_folders_opens_them(qtbot, make_window, album):
     folder, photos = album
     window = make_window()
     mime = QMimeData()
@@ -269,13 +273,14 @@ def test_dropping_files_and_folders_opens_them(make_window, album):
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(*args))
+    wait_opened(qtbot, window)
     assert names(window) == ["photo 1.jpg", "photo 2.jpg", "photo 3.jpg"]
 
 
-def test_remove_and_clear_take_photos_off_the_list_only(make_window, album):
+def test_remove_and_clear_take_photos_off_the_list_only(qtbot, make_window, album):
     _, photos = album
     window = make_window()
-    window.open_paths(photos)
+    open_and_wait(qtbot, window, photos)
     window.batch_panel.select_row(0)
     window.commands.remove.trigger()
     assert names(window) == ["photo 2.jpg", "photo 3.jpg"]
@@ -295,6 +300,7 @@ def test_settings_persist_across_a_new_window(qtbot, make_window, album, monkeyp
     window.resize(790, 560)
     monkeypatch.setattr(opening, "choose_folder", lambda parent, start, sub: (str(folder), sub))
     window.commands.open_folder.trigger()
+    wait_opened(qtbot, window)
     window.close()
 
     again = make_window(auto_save=None)  # as the last window left them

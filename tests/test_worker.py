@@ -18,7 +18,7 @@ from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.workers.host import WorkerHost
 from colorize_app.workers.lane import Lane
-from colorize_app.workers.requests import RecomposeRequest
+from colorize_app.workers.requests import FindRequest, RecomposeRequest
 
 TIMEOUT = 60_000  # ms; generous because the test machine is shared
 
@@ -169,6 +169,30 @@ def test_shutting_down_mid_batch_stops_the_work_and_lets_the_program_exit(tmp_pa
     assert len(list(tmp_path.glob("*_c.png"))) == written  # and nothing written after it
 
 
+MANY_SIGNALS = """
+import colorize_app.workers.lane  # what every window's host imports first
+from PySide6.QtCore import QObject, Signal
+
+class Talker(QObject):
+    said = Signal(int)
+
+talker = Talker()
+for i in range(200_000):  # a long session's worth: progress, thumbnails, hints files
+    talker.said.emit(i)
+print("still here", flush=True)
+"""
+
+
+def test_a_long_sessions_signals_never_abort_the_program():
+    # PySide6 6.12.0's emit() hands back True without a reference of its own: the interpreter
+    # aborts ("deallocating True or False") after a few thousand signals. The lock takes 6.11.3
+    # and pyproject refuses 6.12.0; this catches a release with the same fault.
+    child = subprocess.run([sys.executable, "-c", MANY_SIGNALS], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "still here" in child.stdout
+
+
 def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
     source = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
     with heard(qtbot, host.network.finished, timeout=TIMEOUT) as done:
@@ -181,6 +205,18 @@ def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
         ticket = host.preview.submit("compose", RecomposeRequest(str(source), chroma, 0.0))
     assert gray.args[0] == ticket
     assert _colourfulness(gray.args[1][0]) < 1.0
+
+
+def test_the_opening_lane_finds_photos_and_says_how_far_it_got(qtbot, host, tmp_path):
+    save_photo(tmp_path / "album" / "sub" / "p.jpg", mode="L")
+    request = FindRequest((str(tmp_path / "album"),), recursive=True, export={})
+    with heard(qtbot, [host.finder.looked, host.opening.finished], timeout=TIMEOUT) as news:
+        ticket = host.opening.submit("find", request)
+    looked, done = news
+    assert looked.args == [ticket, 1, 0]  # the first folder is told at once: the album's top
+    assert done.args[0] == ticket
+    [found] = done.args[1]
+    assert [item.source.name for item in found.items] == ["p.jpg"]
 
 
 def test_a_new_kind_of_work_is_one_handler_and_one_submit(qtbot):

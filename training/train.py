@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--semantic-mid", action="store_true", help="also its stride-16 features")
     p.add_argument("--semantic-lr", type=float, default=0.0,
                    help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
+    p.add_argument("--body-lr", type=float, default=1.0,
+                   help="learning rate of the colorizer's own layers as a share of --lr (the semantic fusion "
+                        "always learns at --lr): below 1, a warm start keeps more of what it knew")
     p.add_argument("--balance", type=float, default=0.0,
                    help="sample each source with weight count**(-BALANCE) per photo: 0 as the files "
                         "come, 0.5 square-root balanced, 1 every source alike")
@@ -154,10 +157,16 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
 
 
 def parameter_groups(model: ColorizerNet, args) -> list[dict]:
-    """The colorizer's parameters at --lr; a fine-tuned semantic encoder's at --semantic-lr of it
-    (a frozen one is left out)."""
+    """The semantic fusion's parameters at --lr, the rest of the colorizer's at --body-lr of it,
+    and a fine-tuned semantic encoder's at --semantic-lr of it (a frozen one is left out)."""
     encoder = set(model.semantic.encoder.parameters()) if model.config.semantic != "none" else set()
-    groups = [{"params": [p for p in model.parameters() if p not in encoder], "lr_scale": 1.0}]
+    fusion = set(model.semantic.parameters()) - encoder if model.config.semantic != "none" else set()
+    if args.body_lr == 1.0:  # one group, as runs before --body-lr have it (so they resume)
+        fusion = set()
+    body = [p for p in model.parameters() if p not in encoder and p not in fusion]
+    groups = [{"params": body, "lr_scale": args.body_lr}]
+    if fusion:
+        groups.append({"params": [p for p in model.semantic.parameters() if p in fusion], "lr_scale": 1.0})
     if encoder and args.semantic_lr > 0:
         groups.append({"params": list(model.semantic.encoder.parameters()), "lr_scale": args.semantic_lr})
     return groups

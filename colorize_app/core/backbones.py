@@ -96,7 +96,12 @@ def mobilenet_v2_features() -> nn.Sequential:
 
 
 def _init_like_torchvision(module: nn.Module) -> None:
-    """Kaiming-normal convolutions (fan out), BatchNorm at 1 and 0, as torchvision initialises."""
+    """Kaiming-normal convolutions (fan out), BatchNorm at 1 and 0, as torchvision initialises.
+
+    Skipped on the meta device (weights about to be loaded): there is nothing to fill, and
+    normal_ on meta tensors goes through torch._refs, which imports torch._dynamo (1.8 s)."""
+    if any(p.is_meta for p in module.parameters()):
+        return
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

@@ -94,6 +94,42 @@ class BatchSummary:
         return self.of(FAILED)
 
 
+@dataclass
+class Walk:
+    """How a plan's walk of folders can be watched and stopped (the window plans off its thread).
+
+    ``on_progress(folders, photos)`` is called after each folder looked in, with the counts so far
+    (they add up over every folder the walk is handed); ``is_cancelled()`` is polled with every
+    folder and photo, and then Cancelled is raised; more than ``max_photos`` photos and films below
+    one opened folder raise ColorizeError saying so, rather than list an absurd tree (all of "/").
+    """
+
+    on_progress: Callable[[int, int], None] | None = None
+    is_cancelled: Callable[[], bool] | None = None
+    max_photos: int | None = None
+    folders: int = 0
+    photos: int = 0
+
+    def check(self) -> None:
+        """Raise Cancelled once the caller asked to stop."""
+        if self.is_cancelled is not None and self.is_cancelled():
+            raise Cancelled("Cancelled.")
+
+    def found(self, count: int, top: Path) -> None:
+        """One more photo, the ``count``-th below the opened folder ``top``."""
+        self.photos += 1
+        if self.max_photos is not None and count > self.max_photos:
+            raise ColorizeError(f"{top} holds more than {self.max_photos:,} photos and films, so "
+                                "none of them were added: open its sub-folders one at a time.")
+        self.check()
+
+    def looked_in_folder(self) -> None:
+        self.folders += 1
+        self.check()
+        if self.on_progress is not None:
+            self.on_progress(self.folders, self.photos)
+
+
 def is_supported(path, *, films: bool = False) -> bool:
     """True when the file name has an extension Colorize reads (any case); with ``films``, a
     video's too."""
@@ -134,8 +170,8 @@ def output_path_for(source, *, suffix: str = DEFAULT_SUFFIX, output_dir=None,
 
 def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAULT_SUFFIX,
                output_dir=None, overwrite: bool = False, format: str | None = None,
-               options: JobOptions | None = None, hints: Hints = None,
-               films: bool = False) -> list[BatchItem]:  # fmt: skip
+               options: JobOptions | None = None, hints: Hints = None, films: bool = False,
+               walk: Walk | None = None) -> list[BatchItem]:  # fmt: skip
     """List the photos to colour among files and folders, in natural order, each with its output.
 
     Folders give their supported, non-hidden files that are not our own results (sub-folders too
@@ -144,7 +180,8 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     ``format`` names the results' format (see ``output_path_for``). With ``options``, an existing
     result is judged as the jobs will judge it (``job.skip_reason``: an out-of-date one is redone
     with ``options.update``), with ``hints`` as ``run_batch`` gives them. ``films``: videos too.
-    Raises ImageReadError for a path that does not exist.
+    ``walk`` reports how far the folders' walk got and stops it (Cancelled), see Walk. Raises
+    ImageReadError for a path that does not exist.
     """
     if not suffix and output_dir is None:
         raise ColorizeError("An empty suffix needs an output folder, or results would replace the originals.")  # fmt: skip
@@ -160,7 +197,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
             items.append(_unreadable(given, e))
             continue
         if stat.S_ISDIR(kind):
-            photos, problems = _photos_in(given, recursive, suffix, output_dir, films)
+            photos, problems = _photos_in(given, recursive, suffix, output_dir, films, walk)
             for source in photos:
                 out = output_path_for(
                     source, suffix=suffix, output_dir=output_dir, relative_to=given,
@@ -171,7 +208,7 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
         else:
             out = output_path_for(given, suffix=suffix, output_dir=output_dir, format=format)
             items.append(_explicit_file(BatchItem(given, out), suffix, films))
-    return _settle(items, options or JobOptions(overwrite=overwrite), hints)
+    return _settle(items, options or JobOptions(overwrite=overwrite), hints, walk or Walk())
 
 
 def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX) -> int:
@@ -204,7 +241,7 @@ def _explicit_file(item: BatchItem, suffix: str, films: bool) -> BatchItem:
 
 
 def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | None,
-               films: bool = False) -> tuple[list[Path], list[BatchItem]]:  # fmt: skip
+               films: bool = False, walk: Walk | None = None) -> tuple[list[Path], list[BatchItem]]:  # fmt: skip
     """The photos below ``folder``, and a failed item for each sub-folder that cannot be read."""
     skip_dir = os.path.normcase(os.path.abspath(output_dir)) if output_dir else None
     found: list[Path] = []
@@ -224,6 +261,10 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
             if (is_supported(path, films=films) and not is_own_output(path, suffix)
                     and not _hidden(path)):  # fmt: skip
                 found.append(path)
+                if walk is not None:
+                    walk.found(len(found), folder)
+        if walk is not None:
+            walk.looked_in_folder()
     return sorted(found, key=lambda p: _natural_key(p.relative_to(folder))), problems
 
 
@@ -243,13 +284,14 @@ def _natural_key(path: Path) -> list:
             for part in path.parts]  # fmt: skip
 
 
-def _settle(items: list[BatchItem], options: JobOptions, hints: Hints) -> list[BatchItem]:
+def _settle(items: list[BatchItem], options: JobOptions, hints: Hints, walk: Walk) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
     sources: set[str] = set()
     outputs: dict[str, BatchItem] = {}
     writing: dict[Path, set[str]] = {}  # per output folder: names another run is saving now
     kept = []
     for item in items:
+        walk.check()  # a few file system calls per item: slow on a network share
         key = os.path.normcase(os.path.realpath(item.source))
         if key in sources:
             continue

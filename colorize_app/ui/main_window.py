@@ -7,6 +7,7 @@ wrapped for display in `qimage.py`; the list's state lives in `BatchListModel`.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
@@ -27,7 +28,8 @@ from colorize_app.ui.batch_panel import BatchPanel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.dialogs import AboutDialog, ShortcutsDialog
 from colorize_app.ui.hint_controller import HintController
-from colorize_app.ui.opening import image_filter, plan_entries, save_filter
+from colorize_app.ui.open_controller import OpenController, Opening
+from colorize_app.ui.opening import image_filter, save_filter
 from colorize_app.ui.preferences import PreferencesDialog
 from colorize_app.ui.preview import PreviewWidget
 from colorize_app.ui.preview_controller import PreviewController
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self.hints.install(self.menuBar(), toolbar)
         self.status = AppStatusBar()
         self.setStatusBar(self.status)
+        self.opener = OpenController(host.opening, host.finder, self.status, self)
         self._build_layout()
         self._connect()
         self.binder = SettingsBinder(self, settings)
@@ -108,7 +111,7 @@ class MainWindow(QMainWindow):
             (a.remove, self.remove_selected), (a.clear, self.clear_list),
             (a.colorize_selected, self.colorize_selected), (a.colorize_all, self.colorize_all),
             (a.colorize_anyway, self.colorize_anyway),
-            (a.stop, self.batch.stop), (a.zoom_in, self.preview.zoom_in),
+            (a.stop, self.stop), (a.zoom_in, self.preview.zoom_in),
             (a.zoom_out, self.preview.zoom_out), (a.zoom_fit, self.preview.zoom_fit),
             (a.zoom_actual, self.preview.zoom_actual), (a.sample, self.open_sample),
             (a.shortcuts, self.show_shortcuts), (a.about, self.show_about),
@@ -138,6 +141,8 @@ class MainWindow(QMainWindow):
             (self.preview.zoom_changed, self.status.set_zoom),
             (news.model_loaded, self._on_model_loaded), (news.model_failed, self._on_model_failed),
             (news.notice, self._show_message),
+            (self.opener.opened, self._on_opened), (self.opener.message, self._show_message),
+            (self.opener.looking_changed, self._update_actions),
         ):
             signal.connect(slot)
 
@@ -163,18 +168,23 @@ class MainWindow(QMainWindow):
     def open_sample(self) -> None:
         photo = resources.sample_photo()
         if photo is not None:
-            self.open_paths([photo], remember=False)
-            sample.redirect(self.model, photo)  # its result never goes into the installed package
+            # its result never goes into the installed package
+            self.open_paths([photo], remember=False, then=partial(sample.redirect, self.model, photo))
 
-    def open_paths(self, paths: list[str | Path], *, remember: bool = True) -> int:
-        """Add photos and folders (from a dialog, a drop or the command line); returns how many."""
-        paths = [Path(p) for p in paths]
-        entries, problems = plan_entries(paths, recursive=self.settings.recursive,
-                                         **self.export_settings())
+    def open_paths(self, paths: list[str | Path], *, remember: bool = True, then=None) -> None:
+        """Add photos and folders (from a dialog, a drop or the command line). Folders are walked
+        off the window's thread (OpenController): the photos arrive in the list, and `then()`
+        runs, once the walk is done (`_on_opened`)."""
+        self.opener.open([Path(p) for p in paths], recursive=self.settings.recursive,
+                         export=self.export_settings(), remember=remember, then=then)
+
+    @Slot(object)
+    def _on_opened(self, opening: Opening) -> None:
+        paths, entries, problems = opening.paths, opening.entries, opening.problems
         was_empty = self.model.rowCount() == 0
         added = self.model.add(entries)
         self._on_settings_changed()
-        if remember:  # only what opened: a folder with photos, or a photo
+        if opening.remember:  # only what opened: a folder with photos, or a photo
             opened = {entry.source for entry in entries}
             for path in paths:
                 if path in opened or any(path in source.parents for source in opened):
@@ -194,7 +204,8 @@ class MainWindow(QMainWindow):
                 text += " " + self.tr("{0} saved result(s) were made before Colorize recorded how "
                                       "results are made; they count as current.").format(unrecorded)
             self._show_message(text)
-        return len(added)
+        if opening.then is not None:
+            opening.then()
 
     @Slot(object)
     def _report_problems(self, problems: list[str]) -> None:
@@ -334,6 +345,16 @@ class MainWindow(QMainWindow):
                 self.batch_panel.select_row(min(next_row, self.model.rowCount() - 1))
 
     @Slot()
+    def stop(self) -> None:
+        """Esc: stop looking for photos while a walk runs (what was just asked, and what the
+        status bar shows), else the batch; a long batch is not lost to a press meant for a folder
+        opened by mistake."""
+        if self.opener.is_looking():
+            self.opener.stop()
+        else:
+            self.batch.stop()
+
+    @Slot()
     def clear_list(self) -> None:
         self.batch.stop()
         self.previews.forget_thumbnails()
@@ -438,7 +459,7 @@ class MainWindow(QMainWindow):
                                        or self.model.is_out_of_date(e))
                                       and not self.batch.is_pending(e) for e in entries))
         a.colorize_anyway.setEnabled(a.colorize_selected.isEnabled())
-        a.stop.setEnabled(busy)
+        a.stop.setEnabled(busy or self.opener.is_looking())
         a.save.setEnabled(any(e.chroma is not None for e in selected))
         a.save_as.setEnabled(current is not None and current.chroma is not None)
         a.save_all.setEnabled(any(self._may_save(e) for e in entries))
@@ -514,6 +535,7 @@ class MainWindow(QMainWindow):
                     self.batch.save(hinted, self.options())
                 return
         self.save_settings()
+        self.opener.close()  # a walk still running is stopped, and its late answer ignored
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)
 

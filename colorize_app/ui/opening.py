@@ -1,4 +1,5 @@
-"""From paths the user gave (dialog, drop, command line) to list entries, via core's batch planning."""
+"""From paths the user gave (dialog, drop, command line) to list entries: the dialogs, and the
+entries for what core.finder found (the walk itself runs off the window's thread)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QWidget
 
-from colorize_app.core import batch
-from colorize_app.core.errors import ColorizeError
-from colorize_app.core.provenance import read_provenance
+from colorize_app.core.finder import Found
 from colorize_app.core.vocabulary import EXTENSIONS, VIDEO_EXTENSIONS, Status
 from colorize_app.ui.batch_model import BatchEntry
+
+# More photos and films than this below one opened folder are not listed (core.batch.Walk says
+# so): opening "/" with sub-folders by mistake must not fill the list with every icon on the disk.
+MAX_PHOTOS = 50_000
 
 
 def image_filter() -> str:
@@ -61,38 +64,33 @@ def choose_folder(parent: QWidget | None, start: str, subfolders: bool) -> tuple
     return (chosen[0] if chosen else ""), include
 
 
-def plan_entries(paths: Iterable[str | Path], *, recursive: bool,
-                 **export) -> tuple[list[BatchEntry], list[str]]:
-    """Entries for the photos and films among `paths` (folders expanded), and a sentence per
-    problem.
+def entries_from(found: Iterable[Found]) -> tuple[list[BatchEntry], list[str]]:
+    """Entries for the photos and films core found among the opened paths (core.finder, run off
+    the window's thread: nothing here touches the disk), and a sentence per problem.
 
     A photo whose result already exists next to it comes in as saved, so colorizing a folder
-    again resumes where it stopped instead of starting over. `export`: core.batch.plan_batch's
-    suffix, output_dir and format (the Preferences).
+    again resumes where it stopped instead of starting over.
     """
     entries: list[BatchEntry] = []
     problems: list[str] = []
     tr = QCoreApplication.translate
-    for path in paths:
-        path = Path(path)
-        try:
-            items = batch.plan_batch([path], recursive=recursive, films=True, **export)
-        except (ColorizeError, OSError) as exc:
-            problems.append(str(exc))
+    for opened in found:
+        if opened.problem:
+            problems.append(opened.problem)
             continue
-        if path.is_dir() and not items:
-            problems.append(tr("opening", "No photos or films in {0}.").format(path))
-        for item in items:
-            if item.status == Status.SKIPPED and not item.output.exists():
+        if opened.folder and not opened.items:
+            problems.append(tr("opening", "No photos or films in {0}.").format(opened.path))
+        for item in opened.items:
+            if item.status == Status.SKIPPED and item.output not in opened.records:
                 problems.append(f"{item.source.name}: {item.reason}")  # not a photo we read
                 continue
             entry = BatchEntry(source=item.source, output=item.output,
-                               folder=_sub_folder(item.source, path))
+                               folder=_sub_folder(item.source, opened.path))
             if item.status == Status.SKIPPED:
                 entry.status = Status.SAVED
                 entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
                     item.output.name)
-                entry.saved_record = read_provenance(item.output)  # the list judges it
+                entry.saved_record = opened.records[item.output]  # the list judges it
             elif item.status == Status.FAILED:
                 entry.status, entry.reason = Status.FAILED, item.reason
             entries.append(entry)

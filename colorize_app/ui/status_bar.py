@@ -1,11 +1,12 @@
-"""The status bar: overall progress, the model and device in use, and the last timing."""
+"""The status bar: overall progress, how far a walk of opened folders got (with its Stop), the
+model and device in use, and the last timing."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 PROGRESS_STEPS = 1000
 ETA_AFTER = 0.02  # share of the batch done before a guess at the time left is shown
@@ -37,7 +38,16 @@ class AppStatusBar(QStatusBar):
         self.engine.setAccessibleName(self.tr("Model and device"))
         self.zoom = QLabel()
         self.zoom.setAccessibleName(self.tr("Zoom level"))
+        self.looking = QLabel()
+        self.looking.setAccessibleName(self.tr("Looking for photos"))
+        self.stop_looking = QToolButton()
+        self.stop_looking.setText(self.tr("Stop"))
+        self.stop_looking.setToolTip(self.tr("Stop looking for photos (Esc); nothing is added"))
+        self.looking.hide()
+        self.stop_looking.hide()
         self.addPermanentWidget(self.zoom)
+        self.addPermanentWidget(self.looking)
+        self.addPermanentWidget(self.stop_looking)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.engine)
         self._model = ""
@@ -73,6 +83,19 @@ class AppStatusBar(QStatusBar):
     def set_zoom(self, scale: float) -> None:
         """Device pixels per image pixel, as a percentage."""
         self.zoom.setText(self.tr("Zoom {0}%").format(round(scale * 100)))
+
+    def set_looking(self, folders: int, photos: int) -> None:
+        """"Looking for photos… 1,234 folders, 56 found", with its Stop button beside it."""
+        locale = QLocale()
+        self.looking.setText(self.tr("Looking for photos… {0} folders, {1} found").format(
+            locale.toString(folders), locale.toString(photos)) if folders  # files only: no count
+            else self.tr("Looking for photos…"))
+        self.looking.show()
+        self.stop_looking.show()
+
+    def hide_looking(self) -> None:
+        self.looking.hide()
+        self.stop_looking.hide()
 
     def start_batch(self, started: float | None = None) -> None:
         self._started = time.monotonic() if started is None else started

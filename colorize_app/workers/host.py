@@ -1,8 +1,9 @@
-"""The window's handle on its lanes: the network's, the preview's, the hints files' and the
-films' hint tracks.
+"""The window's handle on its lanes: the network's, the preview's, the hints files', the
+opening's and the films' hint tracks'.
 
 app.py (or a test) makes one and hands it to the window, which submits work to `network`,
-`preview`, `files` and `tracks` (see lane.py) and hears the model's news on `colorizer`.
+`preview`, `files`, `opening` and `tracks` (see lane.py), hears the model's news on `colorizer`
+and how far a walk got on `finder`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtCore import QObject
 
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
+from colorize_app.workers.find_worker import FindWorker
 from colorize_app.workers.lane import Lane, Task
 from colorize_app.workers.preview_worker import PreviewWorker
 
@@ -43,6 +45,12 @@ class WorkerHost(QObject):
         self.files = Lane("files", low_priority=True)
         self.files.handle("read_hints", lambda photo, _task: tuple(read_hints(photo)))
         self.files.handle("write_hints", lambda request, _task: write_hints(*request))
+        # What a person opens: a folder walk can take minutes ("/" with sub-folders) and must be
+        # stoppable, so not on `files`, which is never cancelled and is finished at quit. Normal
+        # priority: the person waits for it (at nice 10, "/" took 14 s instead of 9 on a busy
+        # machine), and it is mostly system calls, which leave the window the interpreter.
+        self.opening = Lane("opening")
+        self.finder = FindWorker(self.opening)
         # Where a film's hints are on each frame (for the markers): a pass or two over the film,
         # on its own lane so the frames on screen never wait for it. A newer one cancels it.
         self.tracks = Lane("tracks", low_priority=True)
@@ -61,7 +69,7 @@ class WorkerHost(QObject):
         """
         if not self._shut_down:
             self._shut_down = True
-            for lane in (self.network, self.preview, self.tracks):
+            for lane in (self.network, self.preview, self.opening, self.tracks):
                 lane.shut_down()  # the running job ends at its next checkpoint, as a cancelled one
             self.files.shut_down(finish_queue=True)  # every hint change reaches its file
 

@@ -66,3 +66,14 @@ class Finished:
     thumbnail: np.ndarray | None = None  # HxWx3 or HxWx4 uint8, list-sized
     predicted: bool = False  # the network ran (False: re-composed from an earlier chroma)
     device: str = ""  # "CPU", "GPU (...)": where the network ran
+
+
+@dataclass(frozen=True)
+class FindRequest:
+    """What a person opened, for the opening lane: core.finder.find's paths and keywords, and
+    how many photos and films one folder may hold (batch.Walk's max_photos)."""
+
+    paths: tuple[str, ...]
+    recursive: bool
+    export: dict  # plan_batch's suffix, output_dir and format (the Preferences)
+    max_photos: int | None = None

@@ -85,6 +85,8 @@ def main() -> None:
             window.close()
             return
         window.open_paths([album[0].parent])
+        while window.opener.is_looking():  # the album is walked off the window's thread
+            settle(app, 0.1)
         window.commands.colorize_all.trigger()
         while window.batch.is_busy():
             settle(app, 0.1)
@@ -185,6 +187,8 @@ def film_shot(app, window, folder: Path, out: Path) -> None:
     """A colorized film with colour points placed on one frame, shown on another of the shot."""
     film = make_film(folder / "harbour, panning.mp4")
     window.open_paths([film])
+    while window.opener.is_looking():  # the folder walk is on the opening lane
+        settle(app, 0.1)
     names = [e.source.name for e in window.model.entries()]
     window.batch_panel.select_row(names.index(film.name))
     window.commands.colorize_selected.trigger()
