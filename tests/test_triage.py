@@ -84,3 +84,62 @@ def test_a_mixed_album_colours_only_its_black_and_white_prints(tmp_path, tiny_we
 
 def test_the_test_photos_are_black_and_white_prints():
     assert not is_colour(sepia_print(480, 640))
+
+
+def faded_coat(height: int = 120, width: int = 160) -> np.ndarray:
+    """A faded colour print: a coat on a wall of the same lightness, both under one warm cast, their
+    colours now only 5.5 Lab units apart (what a third of a dull green coat's colour leaves)."""
+    light = textured_gray(height, width) * (0.4 * 100 / 255) + 35  # low contrast, lifted blacks
+    coat = np.zeros((height, width), bool)
+    coat[30:90, 60:100] = True  # an eighth of the photo
+    a = np.where(coat, 6 - 4.0, 6.0)
+    b = np.where(coat, 10 - 3.8, 10.0)
+    lab = np.dstack([light, a, b]).astype(np.float32)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def misregistered_scan(height: int = 240, width: int = 320) -> np.ndarray:
+    """A brown-toned print scanned with its red channel two pixels off, the fringes following
+    every slope of its lightness."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = (128 + 90 * np.sin(x / 10 + 0.5 * np.sin(y / 20))).astype(np.uint8)
+    rgb = lab_tint(gray, 9.0, 20.0)
+    rgb[..., 0] = np.roll(rgb[..., 0], 2, axis=1)
+    return rgb
+
+
+def scan_with_its_bed_showing(height: int = 240, width: int = 320) -> np.ndarray:
+    """A faintly toned print scanned with the scanner's dark bed along its right side and the red
+    channel four pixels off, so that the red of the bed's edge lands on the print's left side."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = (128 + 60 * np.sin(x / 14 + 0.5 * np.sin(y / 25))).astype(np.uint8)
+    gray[:, -12:] = 20
+    rgb = lab_tint(gray, 1.2, 4.0)
+    rgb[..., 0] = np.roll(rgb[..., 0], 4, axis=1)
+    return rgb
+
+
+def blown_sepia_print(height: int = 240, width: int = 320) -> np.ndarray:
+    """A sepia print (the classic matrix) whose highlights clip, as a JPEG at quality 90."""
+    y, x = np.mgrid[0:height, 0:width]
+    gray = np.clip(210 + 90 * np.sin(x / 10 + 0.5 * np.sin(y / 20)), 0, 255).astype(np.float32)
+    matrix = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+    rgb = np.clip(np.dstack([gray] * 3) @ matrix.T, 0, 255).astype(np.uint8)
+    _, jpeg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return np.ascontiguousarray(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_a_faded_print_with_faint_colours_is_still_in_colour():
+    assert is_colour(faded_coat())
+
+
+def test_a_scan_with_a_misregistered_channel_is_black_and_white():
+    assert not is_colour(misregistered_scan())
+
+
+def test_a_scan_with_a_coloured_stripe_along_its_edge_is_black_and_white():
+    assert not is_colour(scan_with_its_bed_showing())
+
+
+def test_a_sepia_print_with_blown_highlights_is_black_and_white():
+    assert not is_colour(blown_sepia_print())

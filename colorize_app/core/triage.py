@@ -6,9 +6,12 @@ is a function of their lightness: every pixel of one lightness has about the sam
 photograph, faded or not, has different colours at the same lightness (a red coat and a green
 hedge of one brightness). So the measure is how far each pixel's chroma strays from the mean
 chroma of the pixels of its lightness, on a small copy of the photo, smoothed so that grain and
-scanner noise do not count. A colour photo can also have one colour per lightness (a dark
-purple shirt on a light green lawn); then its tints are strong and of opposed hues, which no
-toner gives.
+scanner noise do not count, with its edges, clipped highlights and border left out. What a
+scanner's misregistered channel or JPEG's offset chroma adds is a fixed multiple of the lightness
+gradient, the same all over the photo; that part is fitted and taken away before the stray is
+measured, so that faint colour (a faded print) counts. A colour photo can also have one colour
+per lightness (a dark purple shirt on a light green lawn); then its tints are strong and of
+opposed hues, which no toner gives.
 
 Measured on labelled sets of 360 photos (benchmarks/triage_eval.py prints the figures).
 """
@@ -24,11 +27,19 @@ LIGHTNESS_BINS = 25  # 4 L units each
 # Edges are left out: there JPEG's half-size chroma and a scanner's misregistered channels bleed
 # one tone's colour into another lightness. Sobel magnitude of L on the smoothed copy.
 EDGE = 40.0
-# A pixel strays when its chroma is this far (Lab units) from its lightness's mean; a photo is in
-# colour when more than this share of its flat pixels stray. Chosen (with the copy's size, the
-# smoothing and EDGE) on the labelled sets of seeds 20-22, checked on 23 and 24: docs/provenance.md.
-STRAY_CHROMA = 5.5
-STRAY_SHARE = 0.036
+# Clipped highlights are left out too (any channel above this, and the smoothing window around it):
+# where a toned print's red channel saturates, its tint turns abruptly with lightness, and JPEG's
+# chroma errors there stray like colour. A colour photo's clipped highlights carry no colour either.
+CLIPPED = 0.97
+# And the border, as far as the smoothing window reaches it: a scan's edge holds the scanner's bed,
+# the print's frame and, where a colour channel is misregistered, that channel's missing end.
+MARGIN = SMOOTHING // 2 + 1
+# A pixel strays when its chroma is this far (Lab units) from its lightness's mean, less the part
+# that follows the lightness gradient; a photo is in colour when more than this share of its flat
+# pixels stray. Chosen (with CLIPPED, MARGIN and the gradient fit) on the labelled sets of seeds
+# 20-22, checked on 23-34: docs/provenance.md.
+STRAY_CHROMA = 3.5
+STRAY_SHARE = 0.035
 MIN_FLAT = 64
 # Or, a photo is in colour when two lightnesses (each at least 2 % of it) have tints of chroma 15
 # or more whose hues are 90 degrees or more apart (a purple shirt on a green lawn, in seed 21's set).
@@ -54,14 +65,32 @@ def sample(pixels: np.ndarray, side: int = SAMPLE_SIDE) -> np.ndarray:
     return small
 
 
-def _flat_lab(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Lightness and (a, b) of the flat pixels of the smoothed small copy; None when too few."""
-    lab = cv2.blur(cv2.cvtColor(sample(pixels), cv2.COLOR_RGB2Lab), (SMOOTHING, SMOOTHING))
-    edges = np.hypot(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1))
-    flat = edges < EDGE
+Flat = tuple[np.ndarray, np.ndarray, np.ndarray]  # lightness (n,), (a, b) (n, 2), lightness gradient (n, 2)
+
+
+def _flat_lab(pixels: np.ndarray) -> Flat | None:
+    """Lightness, (a, b) and the lightness gradient of the flat, unclipped pixels of the smoothed
+    small copy away from its border; None when too few."""
+    rgb = sample(pixels)
+    lab = cv2.blur(cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab), (SMOOTHING, SMOOTHING))
+    gradient = np.dstack([cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1)])
+    flat = (np.hypot(gradient[..., 0], gradient[..., 1]) < EDGE) & ~_near_clipped(rgb) & _inside(rgb.shape[:2])
     if np.count_nonzero(flat) < MIN_FLAT:
         return None  # all edges (a fine pattern): nothing to tell colour by
-    return lab[..., 0][flat], lab[..., 1:][flat]
+    return lab[..., 0][flat], lab[..., 1:][flat], gradient[flat]
+
+
+def _near_clipped(rgb: np.ndarray) -> np.ndarray:
+    """Where the smoothed copy mixes in a pixel with a clipped channel (see CLIPPED)."""
+    clipped = (rgb.max(axis=2) > CLIPPED).astype(np.float32)
+    return cv2.blur(clipped, (SMOOTHING, SMOOTHING)) > 0
+
+
+def _inside(shape: tuple[int, ...]) -> np.ndarray:
+    """True but within MARGIN of the border (see MARGIN)."""
+    inside = np.zeros(shape, bool)
+    inside[MARGIN:-MARGIN, MARGIN:-MARGIN] = True
+    return inside
 
 
 def _tints(light: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,13 +112,26 @@ def is_colour(pixels: np.ndarray) -> bool:
     """True when the photo (uint8/uint16, RGB(A) or gray) is a colour photograph, faded or not;
     False for black and white of any tone. About a millisecond at any photo size."""
     found = None if pixels.ndim == 2 else _flat_lab(pixels)
-    return found is not None and (_stray_share(*found) > STRAY_SHARE or _opposed(*found))
+    return found is not None and (_stray_share(*found) > STRAY_SHARE or _opposed(*found[:2]))
 
 
-def _stray_share(light: np.ndarray, ab: np.ndarray) -> float:
+def _stray_share(light: np.ndarray, ab: np.ndarray, gradient: np.ndarray) -> float:
+    """The share of the flat pixels whose chroma strays from their lightness's tint by more than
+    STRAY_CHROMA, once the part that follows the lightness gradient is taken away."""
     bins, mean_a, mean_b = _tints(light, ab)
-    stray = np.hypot(ab[:, 0] - mean_a[bins], ab[:, 1] - mean_b[bins])
-    return float(np.mean(stray > STRAY_CHROMA))
+    stray = _off_gradient(ab - np.stack([mean_a[bins], mean_b[bins]], axis=1), gradient)
+    return float(np.mean(np.hypot(stray[:, 0], stray[:, 1]) > STRAY_CHROMA))
+
+
+def _off_gradient(stray: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """``stray`` less its least-squares fit by one 2x2 matrix times the lightness gradient.
+
+    A colour channel shifted by a fraction of a pixel (a scanner's misregistration, JPEG's
+    half-size chroma sited off its pixels) adds to every pixel a colour proportional to the
+    lightness gradient there, in one direction for the whole photo: that fits, and goes. A colour
+    photo's objects do not line up with its gradients that way, so their colour stays."""
+    fit, *_ = np.linalg.lstsq(gradient.astype(np.float64), stray.astype(np.float64), rcond=None)
+    return stray - gradient @ fit
 
 
 def _opposed(light: np.ndarray, ab: np.ndarray) -> bool:
