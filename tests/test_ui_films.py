@@ -8,9 +8,13 @@ import pytest
 from films import frames, make_film
 from open_wait import open_and_wait, wait_opened
 from photos import save_photo
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
+from colorize_app.core.sidecar import read_hints, sidecar_path
 from colorize_app.core.vocabulary import Status
-from colorize_app.ui import opening
+from colorize_app.ui import guards, opening
 from colorize_app.ui.main_window import MainWindow
 
 TIMEOUT = 60_000  # ms: the machine is shared; nothing here measures time
@@ -62,11 +66,8 @@ def test_a_film_opened_in_the_window_is_listed_with_a_poster_frame(qtbot, make_w
     poster = window.model.entries()[0].thumbnail
     assert poster.width() > poster.height() > 0  # the film's shape, 96 x 64
 
-    # Hints are placed on photos only (a hints file next to a film gives it its points).
-    window.hints.set_takes_hints(True)  # as a hint-capable model says once loaded
-    assert window.preview.frames.isVisible() and not window.hints.hint_mode.isEnabled()
     window.batch_panel.select_row(1)
-    assert not window.preview.frames.isVisible() and window.hints.hint_mode.isEnabled()
+    assert not window.preview.frames.isVisible()
 
 
 def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
@@ -130,3 +131,53 @@ def colourfulness(view, *, right: bool) -> float:
     x = round(view.divider_x())
     side = rgb[:, x + 3 :] if right else rgb[:, : x - 3]
     return float(np.abs(side - side.mean(axis=2, keepdims=True)).mean())
+
+
+def click(widget, pos: QPointF) -> None:
+    for kind, held in ((QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+                       (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)):  # fmt: skip
+        QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos),
+                                                   Qt.MouseButton.LeftButton, held,
+                                                   Qt.KeyboardModifier.NoModifier))  # fmt: skip
+
+
+def test_a_hint_placed_on_a_frame_goes_into_the_films_hints_file_and_dates_its_result(
+        qtbot, make_window, film, monkeypatch):  # fmt: skip
+    path, _pictures = film
+    window = make_window()
+    open_and_wait(qtbot, window, [path])
+    bar, result = window.preview.frames, window.preview.side_by_side.result_view
+    qtbot.waitUntil(lambda: bar.slider.maximum() == COUNT - 1, timeout=TIMEOUT)
+    entry = window.model.entries()[0]
+    window.commands.colorize_all.trigger()
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert entry.status == Status.SAVED and not window.model.is_out_of_date(entry)
+
+    bar.slider.setValue(12)
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 13 of 20" and result.has_image(),
+                    timeout=TIMEOUT)  # fmt: skip
+    hints = window.hints
+    hints.set_takes_hints(True)  # as a hint-capable model says once loaded
+    assert hints.hint_mode.isEnabled()
+    hints.hint_mode.trigger()
+    hints.pick = lambda parent, suggested, recent, at, current=None: "#c0392b"
+    click(hints.overlay, result.image_rect().center())
+    [hint] = entry.hints
+    assert hint.frame == 12 and abs(hint.x - 0.5) < 0.03 and hint.color == "#c0392b"
+    qtbot.waitUntil(lambda: sidecar_path(path).exists(), timeout=TIMEOUT)  # off the GUI thread
+    [saved] = read_hints(path)
+    assert (saved.frame, saved.color) == (12, hint.color) and abs(saved.y - hint.y) < 1e-6
+    assert window.model.is_out_of_date(entry)  # the saved film was made without it
+    assert "Out of date: saved with other hints" in window.model.detail(entry)
+
+    # On the shot's other frames the point shows where the motion carries it (the camera pans
+    # 3 of 96 pixels a frame: 9 frames earlier the spot was 27 pixels to the right).
+    bar.slider.setValue(3)
+    qtbot.waitUntil(lambda: bar.label.text() == "Frame 4 of 20" and len(hints.overlay.points) == 1,
+                    timeout=TIMEOUT)  # fmt: skip
+    x, y, colour = hints.overlay.points[0]
+    assert abs(x - (0.5 + 27 / 96)) < 0.03 and abs(y - 0.5) < 0.03 and colour == "#c0392b"
+    monkeypatch.setattr(guards, "ask_redo_out_of_date", lambda parent, count: True)
+    window.commands.colorize_all.trigger()  # colorized again, with the hint: current again
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    assert entry.status == Status.SAVED and not window.model.is_out_of_date(entry)

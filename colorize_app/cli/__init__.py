@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ignore the colour hints saved next to photos and films (<file>.colorize.json)")  # fmt: skip
     hints.add_argument("--hints", metavar="FILE",
                        help="apply the colour hints in FILE (a .colorize.json) to every photo "
-                       "(and to each film's first shot)")  # fmt: skip
+                       "(and to each film: a point on its frame's shot, or the first shot)")  # fmt: skip
     _add_setting(parser, SETTINGS["max_megapixels"])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     _add_archive_arguments(parser)

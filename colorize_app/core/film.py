@@ -7,6 +7,11 @@ motion) and encoded into *parts* of about ten seconds, kept in a hidden folder b
 killed resumes after the last finished part, with the colour it had there. When every part is
 done they are joined with the source's sound and subtitles into the result, which appears under
 its final name whole or not at all; then the parts are removed. Torch-free, as job.py.
+
+Hints (a hints file next to the film, ``--hints``, or the window's) apply to the whole shot of the
+frame they were placed on: when one was placed after the first frame, a first pass over the film
+finds where each starts (core.shot_hints); its plan is kept with the parts, so a resumed run does
+not read the film twice.
 """
 
 from __future__ import annotations
@@ -36,11 +41,21 @@ from colorize_app.core.hints import Hint
 from colorize_app.core.job import (
     CancelCheck,
     Job,
+    JobOptions,
     JobResult,
     Predict,
     Progress,
-    will_skip,
+    skip_reason,
+    wanted_recipe,
     with_hints,
+)
+from colorize_app.core.provenance import FILM_TAG, Provenance, film_record
+from colorize_app.core.shot_hints import (
+    HintPlan,
+    needs_scouting,
+    placed_plan,
+    plan_hints,
+    track_hints,
 )
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
@@ -55,6 +70,9 @@ logger = logging.getLogger(__name__)
 PART_SECONDS = 10.0  # how much film one part holds: what a kill can cost at most
 JOIN_SHARE = 0.98  # progress when the last frame is done; the join takes the rest
 PARTS_SUFFIX = ".colorize-parts"
+PLAN_FILE = "hints-plan.json"  # where the hints start (core.shot_hints), kept with the parts
+SCOUT_SHARE = 0.1  # progress when the first pass for hints placed mid-film is done
+STATE_VERSION = 2  # what a part's saved colour state holds (2: the hints' plan slots and frame)
 
 
 def parts_folder(output: str | os.PathLike) -> Path:
@@ -76,7 +94,8 @@ def run_film_job(job: Job, predict: Predict, *, on_progress: Progress | None = N
                  steady: SteadyParams | None = None) -> JobResult:  # fmt: skip
     """Colorize the film ``job.source`` into ``job.output``; never raises for the film itself.
 
-    Same rules as ``job.run_job``: an existing result is skipped unless ``overwrite``, the source
+    Same rules as ``job.run_job``: an existing result is skipped unless ``overwrite`` (or, when it
+    records other hints or settings than now, ``update``: core.freshness), the source
     is only read, every problem ends FAILED with a sentence, and only ``Cancelled`` and
     ``WeightsError`` are raised. Finished parts survive a cancel or a kill; running the same job
     again resumes from them. ``steady`` chooses how colour is carried between frames.
@@ -85,9 +104,9 @@ def run_film_job(job: Job, predict: Predict, *, on_progress: Progress | None = N
     name = Path(job.source).name
     result = JobResult(Status.FAILED)
     try:
-        if will_skip(job):
-            return JobResult(Status.SKIPPED, f"already colorized ({Path(job.output).name} exists)",
-                             output=Path(job.output))
+        skipped = skip_reason(job)  # a result made with other hints or settings: core.freshness
+        if skipped is not None:
+            return JobResult(Status.SKIPPED, skipped[0], output=Path(job.output), skip=skipped[1])
         _colorize_film(job, predict, result, on_progress or _ignore, is_cancelled,
                        steady or SteadyParams())  # fmt: skip
         result.status = Status.DONE
@@ -122,17 +141,16 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     except OSError as e:
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
     with _Lock(folder, output.name):
-        parts = _finished_parts(folder, _fingerprint(source, job, params))
-        if parts:
-            state = _load_state(folder, parts[-1])
-        else:
-            state = SteadyState(hints=_displayed_to_coded(job.hints, info.rotation))
+        coded = _displayed_to_coded(job.hints, info.rotation)
+        parts = _finished_parts(folder, _fingerprint(source, job, coded, params))
+        state = _load_state(folder, parts[-1]) if parts else SteadyState()
         frames_done = sum(part.frames for part in parts)
         if parts:
             logger.info("%s: resuming after %d finished frames", source.name, frames_done)
+        plan, progress = _plan(job, info, coded, params, folder, progress, is_cancelled)
         srgb_table(1)  # the gray shortcut of compose: built once, repaid within a few frames
-        frames_done = _colorize_parts(job, predict, info, parts, state, params, folder,
-                                      frames_done, progress, is_cancelled)  # fmt: skip
+        frames_done = _colorize_parts(job, predict, info, parts, SteadyColour(params, state, plan),
+                                      folder, frames_done, progress, is_cancelled)  # fmt: skip
         if not parts:
             shutil.rmtree(folder, ignore_errors=True)
             raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
@@ -140,20 +158,57 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         _check(is_cancelled)
-        result.output = _join(folder, parts, source, output, info, job.options.overwrite)
+        tags = {FILM_TAG: film_record(_provenance(job))} if job.options.provenance else {}
+        replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
+        result.output = _join(folder, parts, source, output, info, replace_old, tags)
     shutil.rmtree(folder, ignore_errors=True)
     result.note = " ".join(notes)
     progress(1.0)
 
 
-def _colorize_parts(job, predict, info, parts, state, params, folder, frames_done, progress,
-                    is_cancelled) -> int:  # fmt: skip
+def _plan(job, info, hints, params, folder, progress, is_cancelled) -> tuple[HintPlan, Progress]:
+    """Where the hints start (core.shot_hints), and the progress of the colouring pass after it.
+    A first pass over the film, only when a hint was placed after the first frame; its plan is
+    kept in ``folder`` for a resumed run."""
+    if not needs_scouting(hints, params):
+        return placed_plan(hints), progress
+    saved = folder / PLAN_FILE
+    try:
+        plan = HintPlan.from_json(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        total = max(info.frames, 1)
+
+        def check(index: int) -> None:
+            _check(is_cancelled)
+            if index % 25 == 0:
+                progress(min(index / total, 1.0) * SCOUT_SHARE)
+
+        frames = (small for _pts, _gray, small in _frames(job, info))
+        plan = plan_hints(hints, frames, params, check)
+        write_bytes_atomic(saved, plan.to_json().encode(), overwrite=True)
+
+    def colouring(fraction: float) -> None:
+        progress(SCOUT_SHARE + (1.0 - SCOUT_SHARE) * fraction)
+
+    return plan, colouring
+
+
+def _frames(job: Job, info, after: int | None = None):
+    """(presentation time, lightness at even size, lightness at the network's size) of each frame
+    after ``after``."""
+    height, width = info.height & ~1, info.width & ~1  # H.264 in 4:2:0 needs even sizes
+    small = _small_shape(height, width, job.options.render_size)
+    for pts, gray in film_io.read_frames(job.source, after=after):
+        gray = gray[:height, :width]
+        yield pts, gray, cv2.resize(gray, small[::-1], interpolation=cv2.INTER_AREA)
+
+
+def _colorize_parts(job, predict, info, parts, steady: SteadyColour, folder, frames_done,
+                    progress, is_cancelled) -> int:  # fmt: skip
     """Colorize the frames after the finished ``parts`` into new parts (appended to ``parts``)."""
     options = job.options
-    steady = SteadyColour(params, state)
     per_part = max(1, round(float(info.rate or 25) * PART_SECONDS))
-    height, width = info.height & ~1, info.width & ~1  # H.264 in 4:2:0 needs even sizes
-    small = _small_shape(height, width, options.render_size)
+    height, width = info.height & ~1, info.width & ~1
     after = parts[-1].last if parts else None
     total = max(info.frames, 1)
 
@@ -162,13 +217,11 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
 
     writer = current = None
     try:
-        for pts, gray in film_io.read_frames(job.source, after=after):
+        for pts, gray, reduced in _frames(job, info, after):
             _check(is_cancelled)
             if writer is None:
                 current = _Part(len(parts), pts, pts, 0)
                 writer = _PartFile(folder, current.index, info, width, height)
-            gray = gray[:height, :width]
-            reduced = cv2.resize(gray, small[::-1], interpolation=cv2.INTER_AREA)
             ab = steady.colour(reduced, predict_small)
             writer.write(pts, compose(gray, ab, saturation=options.saturation))
             current.last, current.frames = pts, current.frames + 1
@@ -189,8 +242,7 @@ def _colorize_parts(job, predict, info, parts, state, params, folder, frames_don
 
 
 def _small_shape(height: int, width: int, render_size: int) -> tuple[int, int]:
-    """(h, w) the network sees: the long side becomes ``render_size``, as ``chroma.network_copy``
-    sizes a photo. (A frame is always resized into a new array: the colour state keeps it.)"""
+    """(h, w) the network sees: the long side becomes ``render_size`` (as pipeline.render_shape)."""
     scale = render_size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
@@ -229,27 +281,28 @@ def _state_bytes(state: SteadyState) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    hints = json.dumps([[h.x, h.y, h.color] for h in state.hints])
+    hints = json.dumps([[h.x, h.y, h.color, h.frame] for h in state.hints])
     np.savez(buffer, gray=state.gray, ab=state.ab, since=state.since_keyframe, shot=state.shot,
-             hints=np.array(hints))  # fmt: skip
+             hints=np.array(hints), slots=np.array(state.slots, np.int64), frame=state.frame)  # fmt: skip
     return buffer.getvalue()
 
 
 def _load_state(folder: Path, part: _Part) -> SteadyState:
     with np.load(folder / f"part-{part.index:06d}.state.npz") as data:
-        hints = tuple(Hint(x, y, c) for x, y, c in json.loads(str(data["hints"])))
+        hints = tuple(Hint(*row) for row in json.loads(str(data["hints"])))
         return SteadyState(gray=data["gray"], ab=data["ab"], since_keyframe=int(data["since"]),
-                           shot=int(data["shot"]), hints=hints)  # fmt: skip
+                           shot=int(data["shot"]), hints=hints, slots=tuple(int(s) for s in data["slots"]),
+                           frame=int(data["frame"]))  # fmt: skip
 
 
-def _fingerprint(source: Path, job: Job, params: SteadyParams) -> str:
+def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
     """What the parts depend on: the source file (size, time) and every setting that shows (the
-    job's hints settled)."""
+    job's hints settled, as the frames hold them)."""
     info = os.stat(source)
     options = job.options
     key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
-                      [[h.x, h.y, h.color] for h in job.hints], asdict(params),
-                      film_io.ENCODER_OPTIONS])  # fmt: skip
+                      [[h.x, h.y, h.color, h.frame] for h in hints], asdict(params),
+                      film_io.ENCODER_OPTIONS, STATE_VERSION])  # fmt: skip
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -269,7 +322,7 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
             if not (folder / f"part-{part.index:06d}.nut").is_file():
                 break
             parts.append(part)
-    keep = {"fingerprint", ".lock"} | {f"part-{p.index:06d}{ext}" for p in parts
+    keep = {"fingerprint", ".lock"} | ({PLAN_FILE} if same else set()) | {f"part-{p.index:06d}{ext}" for p in parts
                                        for ext in (".nut", ".json", ".state.npz")}  # fmt: skip
     for entry in folder.iterdir():
         if entry.name not in keep:
@@ -280,7 +333,15 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
     return parts
 
 
-def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool) -> Path:
+def _provenance(job: Job) -> Provenance:
+    """What the colorized film records about how it was made (core.provenance, core.freshness);
+    its hints settled (``with_hints``)."""
+    return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
+                      Path(job.source).name)  # fmt: skip
+
+
+def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,
+          tags: dict[str, str]) -> Path:  # fmt: skip
     """Join the parts and the source's sound into ``output``, atomically."""
     if not overwrite and output.exists() and output.stat().st_size > 0:
         raise ImageWriteError(f"{output} already exists; choose overwrite to replace it.")
@@ -290,7 +351,7 @@ def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, ov
     container = film_io.MUXERS.get(output.suffix.lower(), "matroska")
     files = [folder / f"part-{p.index:06d}.nut" for p in parts]
     with temporary_file(output) as temp:
-        film_io.join(files, source, temp, info, container_format=container)
+        film_io.join(files, source, temp, info, container_format=container, tags=tags)
         _fsync(temp)
         os.replace(temp, output)
     return output
@@ -306,6 +367,27 @@ def _notes(info, name: str) -> list[str]:
     return notes
 
 
+def hint_track(source: str | os.PathLike, hints: tuple[Hint, ...], render_size: int,
+               is_cancelled: CancelCheck | None = None) -> list[tuple[tuple[int, float, float], ...]]:
+    """Where ``hints`` (placed on the film as shown) are on each of its frames, as colorizing it
+    would carry them (core.shot_hints.track_hints), in the film's shown coordinates. For the
+    window's markers; reads the film once or twice at the network's size."""
+    info = film_io.probe(source)
+    job = Job(Path(source), options=JobOptions(render_size=render_size))
+    track = track_hints(_displayed_to_coded(hints, info.rotation),
+                        lambda: (small for _pts, _gray, small in _frames(job, info)),
+                        SteadyParams(), lambda _index: _check(is_cancelled))  # fmt: skip
+    back = _turn_back(info.rotation)
+    return [tuple((slot, *back(x, y)) for slot, x, y in frame) for frame in track]
+
+
+def _turn_back(rotation: int):
+    """The inverse of ``_displayed_to_coded``'s turn: a coded (x, y) as shown."""
+    turns = {90: lambda x, y: (y, 1.0 - x), 180: lambda x, y: (1.0 - x, 1.0 - y),
+             270: lambda x, y: (1.0 - y, x)}  # fmt: skip
+    return turns.get(rotation, lambda x, y: (x, y))
+
+
 def _displayed_to_coded(hints: tuple[Hint, ...], rotation: int) -> tuple[Hint, ...]:
     """Hints placed on the film as shown, moved onto its frames as stored (``rotation`` degrees
     counter-clockwise is how they are shown)."""
@@ -318,7 +400,7 @@ def _displayed_to_coded(hints: tuple[Hint, ...], rotation: int) -> tuple[Hint, .
             return y, 1.0 - x
         return x, y
 
-    return tuple(Hint(*place(h.x, h.y), h.color) for h in hints)
+    return tuple(Hint(*place(h.x, h.y), h.color, h.frame) for h in hints)
 
 
 class _Lock:

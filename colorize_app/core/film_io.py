@@ -224,15 +224,26 @@ class PartWriter:
             self._container.close()
 
 
+def container_tag(path: str | os.PathLike, key: str) -> str | None:
+    """The container-level tag ``key`` of the film at ``path`` (any case; None when it has none).
+    Reads the header only. FilmReadError when it cannot be opened."""
+    with _open(path) as container:
+        wanted = key.lower()
+        return next((value for name, value in container.metadata.items() if name.lower() == wanted),
+                    None)  # fmt: skip
+
+
 def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike,
-         info: FilmInfo, *, container_format: str | None = None) -> None:  # fmt: skip
+         info: FilmInfo, *, container_format: str | None = None,
+         tags: dict[str, str] | None = None) -> None:  # fmt: skip
     """Mux the parts' video and the source's audio and subtitles into ``output``, in time order.
 
     The packets are copied as they are (the source's sound is never re-encoded); the display
-    rotation goes into the new video stream. Raises ImageWriteError when ``output`` cannot be
+    rotation goes into the new video stream, ``tags`` into the container (MP4 and MOV keep any
+    key as an "mdta" item, Matroska as a tag). Raises ImageWriteError when ``output`` cannot be
     written and FilmReadError when a part or the source cannot be read back.
     """
-    options = {"movflags": "+faststart"} if container_format in ("mp4", "mov") else {}
+    options = {"movflags": "+faststart+use_metadata_tags"} if container_format in ("mp4", "mov") else {}
     inputs = []
     try:
         try:
@@ -240,6 +251,7 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
         except (OSError, av.error.FFmpegError) as e:
             raise ImageWriteError(f"Cannot write {output}: {e}.") from None
         with out:
+            out.metadata.update(tags or {})
             inputs = [av.open(str(part)) for part in parts]
             video = out.add_stream_from_template(inputs[0].streams.video[0])
             video.time_base = info.time_base

@@ -48,17 +48,22 @@ _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
 @dataclass(frozen=True)
 class Hint:
-    """One colour point: ``x``, ``y`` in 0..1 of the displayed photo, ``color`` as ``#rrggbb``."""
+    """One colour point: ``x``, ``y`` in 0..1 of the displayed photo, ``color`` as ``#rrggbb``;
+    on a film, ``frame`` is the index of the frame it was placed on (None: a photo's, or a film's
+    first frame)."""
 
     x: float
     y: float
     color: str
+    frame: int | None = None
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.x <= 1.0 and 0.0 <= self.y <= 1.0):
             raise ValueError(f"hint position ({self.x}, {self.y}) is outside the photo (0..1)")
         if not _HEX.fullmatch(self.color):
             raise ValueError(f"hint colour {self.color!r} is not an sRGB hex colour like #b03a2e")
+        if self.frame is not None and (type(self.frame) is not int or self.frame < 0):
+            raise ValueError(f"hint frame {self.frame!r} is not a frame number (0, 1, 2...)")
 
     @property
     def rgb(self) -> tuple[int, int, int]:

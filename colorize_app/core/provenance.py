@@ -31,6 +31,7 @@ from PIL import Image
 from colorize_app import __version__
 from colorize_app.core.files import open_regular
 from colorize_app.core.hints import Hint
+from colorize_app.core.vocabulary import VIDEO_EXTENSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ DIGITAL_SOURCE_TYPE = ("http://cv.iptc.org/newscodes/digitalsourcetype/"
 IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 XMP_BASIC = "http://ns.adobe.com/xap/1.0/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+FILM_TAG = "colorize_provenance"  # the container tag that holds a film's record
 MAX_XMP_BYTES = 256 * 1024  # ours is under 3 KB; a bigger packet is not ours and is not parsed
 _PROPERTIES = ("RecordVersion", "Model", "ModelSHA256", "RenderSize", "Saturation", "HintsCount",
                "HintsSHA256", "Original", "OriginalSHA256")  # fmt: skip
@@ -91,8 +93,10 @@ class RecordState(str, Enum):
 
 
 def hints_digest(hints) -> str:
-    """SHA-256 of the hints as their file stores them (6 decimals, lower-case colours)."""
-    canonical = [[round(h.x, 6), round(h.y, 6), h.color.lower()] for h in hints]
+    """SHA-256 of the hints as their file stores them (6 decimals, lower-case colours, a film's
+    frame numbers)."""
+    canonical = [[round(h.x, 6), round(h.y, 6), h.color.lower()]
+                 + ([h.frame] if h.frame is not None else []) for h in hints]
     return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -154,8 +158,35 @@ def bytes_digest(data: bytes) -> str:
 
 def xmp_fields(provenance: Provenance) -> dict[str, str]:
     """The XMP properties written, keyed as Exiv2 names them."""
+    fields = {"Xmp.iptcExt.DigitalSourceType": DIGITAL_SOURCE_TYPE,
+              "Xmp.xmp.CreatorTool": provenance.creator_tool}  # fmt: skip
+    fields.update({f"Xmp.{PREFIX}.{key}": value for key, value in _values(provenance).items()})
+    return fields
+
+
+def film_record(provenance: Provenance) -> str:
+    """The record written into a colorized film (a container tag, ``FILM_TAG``): the same
+    properties as a photo's XMP, as JSON."""
+    return json.dumps({**_values(provenance), "CreatorTool": provenance.creator_tool,
+                       "DigitalSourceType": DIGITAL_SOURCE_TYPE})  # fmt: skip
+
+
+def parse_film_record(text: str | None) -> tuple[RecordState, Provenance | None]:
+    """Provenance from a film's record (see ``film_record``; None: the film has none)."""
+    if text is None:
+        return RecordState.NONE, None
+    try:
+        values = json.loads(text) if len(text) <= MAX_XMP_BYTES else None
+    except (ValueError, RecursionError):
+        values = None
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        return RecordState.UNKNOWN, None
+    return _from_values(values)
+
+
+def _values(provenance: Provenance) -> dict[str, str]:
     recipe = provenance.recipe
-    values = {
+    return {
         "RecordVersion": str(RECORD_VERSION),
         "Model": provenance.model_name,
         "ModelSHA256": recipe.model_sha256,
@@ -166,10 +197,6 @@ def xmp_fields(provenance: Provenance) -> dict[str, str]:
         "Original": provenance.original_name,
         "OriginalSHA256": provenance.original_sha256,
     }
-    fields = {"Xmp.iptcExt.DigitalSourceType": DIGITAL_SOURCE_TYPE,
-              "Xmp.xmp.CreatorTool": provenance.creator_tool}  # fmt: skip
-    fields.update({f"Xmp.{PREFIX}.{key}": value for key, value in values.items()})
-    return fields
 
 
 def embed(data: bytes, provenance: Provenance) -> bytes:
@@ -193,7 +220,10 @@ def embed(data: bytes, provenance: Provenance) -> bytes:
 
 def read_provenance(path: str | os.PathLike) -> tuple[RecordState, Provenance | None]:
     """The provenance recorded in the image at ``path``: (FOUND, it), (NONE, None) when it has
-    none, (UNKNOWN, None) when it cannot be trusted. Reads only the file's header; never raises."""
+    none, (UNKNOWN, None) when it cannot be trusted. Reads only the file's header; never raises.
+    A film's record is a tag of its container (``film_record``), read with PyAV."""
+    if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
+        return _read_film_record(path)
     try:
         with os.fdopen(open_regular(path), "rb") as fh, Image.open(fh) as im:  # never waits on a pipe
             packet = im.info.get("xmp")
@@ -205,6 +235,16 @@ def read_provenance(path: str | os.PathLike) -> tuple[RecordState, Provenance | 
     return parse_packet(packet if isinstance(packet, bytes) else str(packet).encode("utf-8", "replace"))
 
 
+def _read_film_record(path) -> tuple[RecordState, Provenance | None]:
+    from colorize_app.core import film_io  # PyAV: only once a film's result is read
+
+    try:
+        return parse_film_record(film_io.container_tag(path, FILM_TAG))
+    except Exception:  # not a film we can open: nothing we could trust
+        logger.debug("No provenance read from %s", path, exc_info=True)
+        return RecordState.UNKNOWN, None
+
+
 def parse_packet(packet: bytes) -> tuple[RecordState, Provenance | None]:
     """Provenance from an XMP packet (see ``read_provenance``)."""
     if len(packet) > MAX_XMP_BYTES or b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
@@ -213,6 +253,13 @@ def parse_packet(packet: bytes) -> tuple[RecordState, Provenance | None]:
         return RecordState.NONE, None
     try:
         values = _properties(ET.fromstring(packet.strip().strip(b"\x00")))
+    except (ET.ParseError, RecursionError):
+        return RecordState.UNKNOWN, None
+    return _from_values(values)
+
+
+def _from_values(values: dict[str, str]) -> tuple[RecordState, Provenance | None]:
+    try:
         if int(values.get("RecordVersion", "0")) != RECORD_VERSION:
             return RecordState.UNKNOWN, None
         recipe = Recipe(values.get("ModelSHA256", ""), int(values["RenderSize"]),
@@ -222,7 +269,7 @@ def parse_packet(packet: bytes) -> tuple[RecordState, Provenance | None]:
             values.get("Original", ""), values.get("OriginalSHA256", ""),
             values.get("CreatorTool", ""),
         )
-    except (ET.ParseError, KeyError, ValueError, RecursionError):
+    except (KeyError, ValueError):
         return RecordState.UNKNOWN, None
 
 

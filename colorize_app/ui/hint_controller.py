@@ -6,12 +6,19 @@ photo's hints file (core.sidecar, atomically), and asks the network's lane to pr
 colour anew on the render-size copy (a core Job with the new hints). The answer's chroma goes into the
 list model; the window then has the preview re-compose it as for the saturation slider.
 
+On a film the points are placed on the frame on screen (``set_frame``) and remember it. Each
+point is shown on every frame of its shot where colorizing would carry it: the tracks lane works
+that out (ui.hint_track) whenever a film's points change; until it answers, a point shows on the
+frame it was placed on. A point moved on another frame is placed anew there. A film is not re-predicted live: its saved result
+becomes out of date (core.freshness) and colorizing it again applies the points to their shots.
+
 This object talks to the list model, the lanes and the views it is given; the window wires it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
@@ -27,6 +34,7 @@ from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
+from colorize_app.ui.hint_track import HintTrack
 from colorize_app.ui.settings import MAX_RECENT_COLOURS, AppSettings
 
 logger = logging.getLogger(__name__)
@@ -56,19 +64,21 @@ class HintController(QObject):
     predicted = Signal(int)  # entry id whose colour for its new hints is in the model
     recolorize_requested = Signal(object)  # entries to colorize again with their new hints
 
-    def __init__(self, model: BatchListModel, lanes: tuple[QObject, QObject], side_by_side: QWidget,
+    def __init__(self, model: BatchListModel, lanes: tuple[QObject, ...], side_by_side: QWidget,
                  controls: ControlsWidget, settings: AppSettings, parent: QObject | None = None):
-        # `lanes`: the host's network and files lanes (workers.lane.Lane). `side_by_side`: the
+        # `lanes`: the host's network, files and (optional) tracks lanes (workers.lane.Lane). `side_by_side`: the
         # preview's two views (the overlay lies on the result); `controls`: the render size and
         # device the network runs with. None of them holds this object or the window.
         super().__init__(parent)
         self._model = model
-        self._network, self._files = lanes
+        self._network, self._files, *tracks = lanes
+        self.track = HintTrack(tracks[0] if tracks else None, self)  # a film's points, per frame
         self._side = side_by_side
         self._controls = controls
         self._settings = settings
         self._entry: BatchEntry | None = None
         self._selected: list[BatchEntry] = []
+        self._frame = 0  # the film frame on screen (a film's points are placed on one)
         self._takes_hints: bool | None = None  # None: the model is not loaded yet
         self._stacks: dict[int, QUndoStack] = {}
         self._predicting: dict[int, int] = {}  # ticket -> entry id
@@ -145,12 +155,15 @@ class HintController(QObject):
         for lane in (self._network, self._files):
             lane.finished.connect(self._on_finished)
             lane.failed.connect(self._on_failed)
+        self.track.changed.connect(self._on_track_changed)
 
     # -- the photo on screen ----------------------------------------------------------------------
     @Slot(object)
     def set_entry(self, entry: BatchEntry | None) -> None:
         self._entry = entry
+        self._frame = 0
         self.overlay.selected = -1
+        self._request_track()
         self._show_points()
         if entry is not None:
             self.group.setActiveStack(self._stack(entry.id))
@@ -165,35 +178,75 @@ class HintController(QObject):
             self._stacks[entry_id] = QUndoStack(self.group)
         return self._stacks[entry_id]
 
+    @Slot(int)
+    def set_frame(self, index: int) -> None:
+        """The film's frame ``index`` is on screen: its points are the ones shown and edited."""
+        if index != self._frame:
+            self._frame = index
+            self.overlay.selected = -1
+            self._show_points()
+
+    def _on_film(self) -> bool:
+        return self._entry is not None and is_film(self._entry.source)
+
+    def _places(self) -> list[tuple[int, float, float]]:
+        """(index into the entry's hints, x, y) of the points on screen: a film's on this frame."""
+        if self._on_film():
+            return self.track.places(self._entry, self._frame)
+        hints = (self._entry.hints or ()) if self._entry is not None else ()
+        return [(i, h.x, h.y) for i, h in enumerate(hints)]
+
+    def _shown(self) -> list[int]:
+        return [index for index, _x, _y in self._places()]
+
     def _show_points(self) -> None:
         hints = (self._entry.hints or ()) if self._entry is not None else ()
-        self.overlay.set_points([(h.x, h.y, h.color) for h in hints])
+        self.overlay.set_points([(x, y, hints[i].color) for i, x, y in self._places()])
+
+    def _request_track(self) -> None:
+        if self._on_film():
+            self.track.request(self._entry, self._options().render_size)
+
+    @Slot(int)
+    def _on_track_changed(self, entry_id: int) -> None:
+        if self._entry is not None and self._entry.id == entry_id:
+            self._show_points()
 
     # -- editing (each is one undoable command) ---------------------------------------------------
     def place(self, x: float, y: float, colour: str) -> None:
         if self._entry is not None:
             hints = self._entry.hints or ()
-            self._push(self._entry, hints + (Hint(x, y, colour),), self.tr("Place Hint"))
-            self.overlay.selected = len(hints)
+            frame = self._frame if self._on_film() else None
+            self._push(self._entry, hints + (Hint(x, y, colour, frame),), self.tr("Place Hint"))
+            self.overlay.selected = len(self._shown()) - 1
             self._remember(colour)
 
+    def _hint_at(self, index: int) -> int:
+        """The entry's hint behind the ``index``-th point on screen; -1 when none."""
+        shown = self._shown()
+        return shown[index] if 0 <= index < len(shown) else -1
+
     def move_point(self, index: int, x: float, y: float) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
-            hints[index] = Hint(x, y, hints[index].color)
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
+            frame = self._frame if self._on_film() else None  # placed anew on this frame
+            hints[index] = replace(hints[index], x=x, y=y, frame=frame)
             self._push(self._entry, tuple(hints), self.tr("Move Hint"))
 
     def recolour(self, index: int, colour: str) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
-            hints[index] = Hint(hints[index].x, hints[index].y, colour)
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
+            hints[index] = replace(hints[index], color=colour)
             self._push(self._entry, tuple(hints), self.tr("Change Hint Colour"))
             self._remember(colour)
 
     @Slot(int)
     def remove_point(self, index: int) -> None:
-        hints = list(self._entry.hints or ()) if self._entry is not None else []
-        if 0 <= index < len(hints):
+        index = self._hint_at(index)
+        if index >= 0:
+            hints = list(self._entry.hints)
             self.overlay.selected = -1
             self._push(self._entry, tuple(hints[:index] + hints[index + 1:]), self.tr("Remove Hint"))
 
@@ -231,6 +284,10 @@ class HintController(QObject):
         if entry is self._entry:
             self._show_points()
         self._update_enabled()
+        if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
+            if entry is self._entry:
+                self._request_track()
+            return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
                                                        hints=tuple(hints)))
@@ -256,7 +313,9 @@ class HintController(QObject):
     def _on_recolour_requested(self, index: int, at: QPoint) -> None:
         if self._entry is None:
             return
-        hint = self._entry.hints[index]
+        if self._hint_at(index) < 0:
+            return
+        hint = self._entry.hints[self._hint_at(index)]
         colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
                            hint.color)
         if colour:
@@ -280,6 +339,7 @@ class HintController(QObject):
                 return  # removed, or hinted here already: the file is older than that
             self._model.update(entry.id, hints=answer)
             if entry is self._entry:
+                self._request_track()
                 self._show_points()
                 self._update_enabled()
         elif ticket in self._writing:
@@ -335,8 +395,14 @@ class HintController(QObject):
     def _on_mode_toggled(self, on: bool) -> None:
         self.overlay.set_active(on)
         if on:
-            self.message.emit(self.tr("Hint mode: click the colorized photo to place a colour point; "
-                                      "drag to move it, right-click to remove it."))
+            if self._on_film():
+                self.message.emit(self.tr("Hint mode: click the colorized frame to place a colour "
+                                          "point; it colours its whole shot when the film is "
+                                          "colorized again. Drag to move it, right-click to "
+                                          "remove it."))
+            else:
+                self.message.emit(self.tr("Hint mode: click the colorized photo to place a colour "
+                                          "point; drag to move it, right-click to remove it."))
 
     @Slot(bool)
     def leave_mode_if(self, on: bool) -> None:
@@ -351,13 +417,12 @@ class HintController(QObject):
                           "(a newer colorizer.safetensors) enables hint mode.")
         elif self._takes_hints is None:
             tip = self.tr("Hint mode is available once the model has loaded.")
-        elif self._entry is not None and is_film(self._entry.source):
-            tip = self.tr("Hints are placed on photos in the window; for a film, a hints file "
-                          "next to it gives points on its first frame (see films.md).")
+        elif self._on_film():
+            tip = self.tr("Click the colorized frame to say what colour a place should be; the "
+                          "point colours its whole shot when the film is colorized again (Ctrl+H)")
         else:
             tip = self.tr("Click the colorized photo to say what colour a place should be (Ctrl+H)")
-        usable = (bool(self._takes_hints) and self._entry is not None
-                  and not is_film(self._entry.source))
+        usable = bool(self._takes_hints) and self._entry is not None
         self.hint_mode.setEnabled(usable)
         self.hint_mode.setToolTip(tip)
         self.hint_mode.setStatusTip(tip)
@@ -365,8 +430,8 @@ class HintController(QObject):
             self.hint_mode.setChecked(False)
         has_hints = self._entry is not None and bool(self._entry.hints)
         self.clear.setEnabled(has_hints)
-        self.apply_to_selected.setEnabled(
-            has_hints and len(self._selected) > 1)
+        self.apply_to_selected.setEnabled(  # a film's points belong to its frames
+            has_hints and len(self._selected) > 1 and not self._on_film())
 
 
 def _gray(colour: QColor) -> float:

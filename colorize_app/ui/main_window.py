@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.recent = RecentMenu(build_menus(self, self.commands), settings, self)
         toolbar = build_toolbar(self, self.commands)
-        self.hints = HintController(self.model, (host.network, host.files),
+        self.hints = HintController(self.model, (host.network, host.files, host.tracks),
                                     self.preview.side_by_side, self.controls, settings, self)
         self.addActions(self.hints.actions())
         self.hints.install(self.menuBar(), toolbar)
@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
             (b.result_ready, self.previews.show_result), (b.entry_changed, self._on_entry_changed),
             (b.timing, self.status.set_timing), (b.message, self._show_message),
             (self.previews.failed, self._show_message), (h.message, self._show_message),
+            (self.previews.frame_shown, h.set_frame),
             (h.problem, self._report_problems), (h.predicted, self._on_hinted),
             (h.recolorize_requested, self._recolorize), (h.hint_mode.toggled, self._on_hint_mode),
             (self.preview.compare_mode_changed, h.leave_mode_if),

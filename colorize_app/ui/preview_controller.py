@@ -23,6 +23,7 @@ PLAY_MS = 40  # while a film plays: the pause between one frame shown and asking
 
 class PreviewController(QObject):
     failed = Signal(str)
+    frame_shown = Signal(int)  # the index of the film frame now on screen
 
     def __init__(self, preview: PreviewWidget, lane: QObject, model: BatchListModel,
                  parent: QObject | None = None) -> None:
@@ -169,6 +170,7 @@ class PreviewController(QObject):
         self._preview.set_result([wrap_display(level) for level in frame.result]
                                  if frame.result is not None else None)
         self._frames.set_frame(frame.index, frame.frames)
+        self.frame_shown.emit(frame.index)
         if self._frames.play.isChecked():
             self._next_frame.start()
 

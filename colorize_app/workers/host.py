@@ -1,9 +1,9 @@
-"""The window's handle on its lanes: the network's, the preview's, the hints files' and the
-opening's.
+"""The window's handle on its lanes: the network's, the preview's, the hints files', the
+opening's and the films' hint tracks'.
 
 app.py (or a test) makes one and hands it to the window, which submits work to `network`,
-`preview`, `files` and `opening` (see lane.py), hears the model's news on `colorizer` and how
-far a walk got on `finder`.
+`preview`, `files`, `opening` and `tracks` (see lane.py), hears the model's news on `colorizer`
+and how far a walk got on `finder`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,15 @@ from PySide6.QtCore import QObject
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
 from colorize_app.workers.find_worker import FindWorker
-from colorize_app.workers.lane import Lane
+from colorize_app.workers.lane import Lane, Task
 from colorize_app.workers.preview_worker import PreviewWorker
+
+
+def hint_track(request, task: Task) -> list:
+    """A HintTrackRequest's answer: per frame, (hint index, x, y) of the hints there."""
+    from colorize_app.core.film import hint_track as track  # PyAV, only once a film is hinted
+
+    return track(request.source, request.hints, request.render_size, task.is_cancelled)
 
 
 class WorkerHost(QObject):
@@ -44,6 +51,10 @@ class WorkerHost(QObject):
         # machine), and it is mostly system calls, which leave the window the interpreter.
         self.opening = Lane("opening")
         self.finder = FindWorker(self.opening)
+        # Where a film's hints are on each frame (for the markers): a pass or two over the film,
+        # on its own lane so the frames on screen never wait for it. A newer one cancels it.
+        self.tracks = Lane("tracks", low_priority=True)
+        self.tracks.handle("hint_track", hint_track, latest=True)
         self._shut_down = False
 
     def warm_up(self, device: str = "auto") -> None:
@@ -58,7 +69,7 @@ class WorkerHost(QObject):
         """
         if not self._shut_down:
             self._shut_down = True
-            for lane in (self.network, self.preview, self.opening):
+            for lane in (self.network, self.preview, self.opening, self.tracks):
                 lane.shut_down()  # the running job ends at its next checkpoint, as a cancelled one
             self.files.shut_down(finish_queue=True)  # every hint change reaches its file
 

@@ -45,6 +45,15 @@ class FilmFrame:
     result: list[np.ndarray] | None  # None: no colorized film to show, or it cannot be read
 
 
+@dataclass(frozen=True)
+class HintTrackRequest:
+    """Where a film's hints are on each of its frames (core.film.hint_track), for the markers."""
+
+    source: str
+    hints: tuple  # core.hints.Hint, each with the frame it was placed on
+    render_size: int
+
+
 @dataclass(frozen=True, eq=False)
 class Finished:
     """A job that ended DONE or SKIPPED, or FAILED after colorizing (it could not be saved).

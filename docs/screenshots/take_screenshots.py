@@ -1,13 +1,15 @@
 """Take the documentation screenshots from the real application. Needs an X server:
 
     xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/take_screenshots.py \
-        [--weights FILE] [--out docs/screenshots]
+        [--weights FILE] [--out docs/screenshots] [--only film]
 
 Builds a small "album" of black-and-white photos in a temporary folder (CC BY 4.0 photos from the
 Multi-class Weather Dataset, turned gray; see CREDITS.md), opens it in the window, colorizes it,
 and captures the whole screen with ImageMagick's `import` in side-by-side and compare mode, with
 a saved result out of date, the Preferences and About dialogs, and, when the model takes colour
-hints, in hint mode (points placed, and the colour menu open).
+hints, in hint mode (points placed, and the colour menu open). Then a film: a camera panning
+across the harbour photo, colorized, with colour points placed on one frame and shown on another
+frame of the shot (``--only film`` takes this one alone).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--only", choices=["film"], help="take only the film's screenshot")
     args = parser.parse_args()
 
     from PySide6.QtGui import QGuiApplication
@@ -77,6 +80,10 @@ def main() -> None:
         window.setGeometry(screen)
         window.show()
         window.warm_up()
+        if args.only == "film":
+            film_shot(app, window, Path(tmp), args.out)
+            window.close()
+            return
         window.open_paths([album[0].parent])
         while window.opener.is_looking():  # the album is walked off the window's thread
             settle(app, 0.1)
@@ -113,6 +120,7 @@ def main() -> None:
             hint_shots(app, window, args.out)
         else:
             print("the model takes no hints: no hint-mode screenshots (pass a hint network with --weights)")
+        film_shot(app, window, Path(tmp), args.out)
         window.close()
 
 
@@ -143,6 +151,62 @@ def hint_shots(app, window, out: Path) -> None:
     QTimer.singleShot(1500, shoot_menu)
     window.hints._on_place_requested(x, y, at)  # opens the menu; shoot_menu closes it
     assert view.has_image()
+
+
+FILM_HINTS = [(0.22, 0.78, "#b03a2e"), (0.62, 0.30, "#5b7fae")]  # placed on frame FILM_PLACED
+FILM_PLACED, FILM_SHOWN = 40, 16
+
+
+def make_film(path: Path, frames: int = 60, size=(640, 400)) -> Path:
+    """A gray film: the camera pans across the harbour photo (H.264, 25 frames a second)."""
+    import av
+    import cv2
+    import numpy as np
+
+    from colorize_app.core.colour import grayscale_of
+    from colorize_app.core.imageio import read_image
+
+    picture = grayscale_of(read_image(TRAIN / PHOTOS[SHOWN]).pixels)[..., 0]
+    scale = size[1] * 1.1 / picture.shape[0]
+    picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    room = picture.shape[1] - size[0]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for index in range(frames):
+            x = round(room * index / (frames - 1))
+            gray = np.ascontiguousarray(picture[: size[1], x : x + size[0]])
+            frame = av.VideoFrame.from_ndarray(np.dstack([gray] * 3), format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame.reformat(format="yuv420p")))
+        out.mux(stream.encode(None))
+    return path
+
+
+def film_shot(app, window, folder: Path, out: Path) -> None:
+    """A colorized film with colour points placed on one frame, shown on another of the shot."""
+    film = make_film(folder / "harbour, panning.mp4")
+    window.open_paths([film])
+    while window.opener.is_looking():  # the folder walk is on the opening lane
+        settle(app, 0.1)
+    names = [e.source.name for e in window.model.entries()]
+    window.batch_panel.select_row(names.index(film.name))
+    window.commands.colorize_selected.trigger()
+    while window.batch.is_busy():
+        settle(app, 0.1)
+    window.commands.side_by_side.trigger()
+    bar = window.preview.frames
+    bar.slider.setValue(FILM_PLACED)
+    settle(app, 2.0)
+    if window.hints.takes_hints():
+        window.hints.hint_mode.setChecked(True)
+        for x, y, colour in FILM_HINTS:
+            window.hints.place(x, y, colour)
+            settle(app, 0.5)
+    bar.slider.setValue(FILM_SHOWN)  # the points follow the pan back to this frame
+    settle(app, 6.0)
+    out.mkdir(parents=True, exist_ok=True)
+    capture(out / "window-film-hints.png")
 
 
 def capture(path: Path, widget=None) -> None:
