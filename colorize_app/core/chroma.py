@@ -125,8 +125,8 @@ def compose(
 def _side_by_side(work: Callable[[int], int], tops: Iterable[int],
                   is_cancelled: Callable[[], bool] | None) -> Iterator[int]:  # fmt: skip
     """``work(top)`` for every strip, on the strip threads when there is more than one strip,
-    yielding the results in order; at most one strip more than there are threads is in flight (memory stays
-    flat), and ``Cancelled`` is raised between strips once nothing is left running."""
+    yielding the results in order. At most one strip more than there are threads is in flight
+    (memory stays flat); ``Cancelled`` is raised between strips, once none is left running."""
     tops = list(tops)
     if len(tops) == 1 or STRIP_THREADS == 1:
         for top in tops:
