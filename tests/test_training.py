@@ -322,3 +322,24 @@ def test_body_lr_slows_the_colorizers_own_layers_but_not_the_semantic_fusion():
     assert not {id(p) for p in model.semantic.encoder.parameters()} & (by_scale[1.0] | by_scale[0.1])
     single = parameter_groups(model, SimpleNamespace(body_lr=1.0, semantic_lr=0.0))
     assert len(single) == 1  # runs from before --body-lr resume with their one group
+
+
+def test_body_lr_zero_trains_only_the_semantic_fusion_and_keeps_the_bodys_statistics(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+
+    _colourful_photos(tmp_path / "photos")
+    config = ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2")
+    torch.manual_seed(1)
+    start = ColorizerNet(config).eval()
+    save_weights(tmp_path / "start.safetensors", start)
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber",
+                  "--init", str(tmp_path / "start.safetensors"), "--semantic", "mobilenet_v2",
+                  "--body-lr", "0", "--lr", "1e-2", "--steps", "3") == 0
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
+    before = start.state_dict()
+    fusion = [n for n in before if n.startswith("semantic.") and not n.startswith("semantic.encoder.")]
+    body = [n for n in before if not n.startswith("semantic.")]
+    assert any(not torch.equal(before[n], trained[n]) for n in fusion)
+    changed = [n for n in body if not torch.equal(before[n], trained[n])]
+    assert changed == []  # weights and BatchNorm's running statistics alike

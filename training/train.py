@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
     p.add_argument("--body-lr", type=float, default=1.0,
                    help="learning rate of the colorizer's own layers as a share of --lr (the semantic fusion "
-                        "always learns at --lr): below 1, a warm start keeps more of what it knew")
+                        "always learns at --lr): below 1, a warm start keeps more of what it knew; 0 "
+                        "freezes them, their BatchNorm statistics too")
     p.add_argument("--balance", type=float, default=0.0,
                    help="sample each source with weight count**(-BALANCE) per photo: 0 as the files "
                         "come, 0.5 square-root balanced, 1 every source alike")
@@ -164,7 +165,7 @@ def parameter_groups(model: ColorizerNet, args) -> list[dict]:
     if args.body_lr == 1.0:  # one group, as runs before --body-lr have it (so they resume)
         fusion = set()
     body = [p for p in model.parameters() if p not in encoder and p not in fusion]
-    groups = [{"params": body, "lr_scale": args.body_lr}]
+    groups = [{"params": body, "lr_scale": args.body_lr}] if args.body_lr > 0 else []
     if fusion:
         groups.append({"params": [p for p in model.semantic.parameters() if p in fusion], "lr_scale": 1.0})
     if encoder and args.semantic_lr > 0:
@@ -207,6 +208,9 @@ class Trainer:
 
     def step(self, light: torch.Tensor, hints: torch.Tensor | None, ab: torch.Tensor, step: int) -> float:
         """One optimizer step on one batch; returns the loss."""
+        if self.args.body_lr == 0:
+            for norm in frozen_body_norms(self.model):
+                norm.eval()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(step, self.args) * group.get("lr_scale", 1.0)
         light = light.to(self.device, non_blocking=True)
@@ -353,7 +357,20 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
             log.info("semantic branch: MobileNetV2 ImageNet features, first layer folded to gray")
         model.semantic.frozen = args.semantic_lr == 0
         model.semantic.encoder.requires_grad_(not model.semantic.frozen)
+    if args.body_lr == 0:  # only the semantic fusion learns: the body stays what --init made it
+        semantic = set(model.semantic.parameters())
+        for parameter in model.parameters():
+            if parameter not in semantic:
+                parameter.requires_grad_(False)
     return model.train()  # train() keeps a frozen encoder in eval mode
+
+
+def frozen_body_norms(model: ColorizerNet) -> list[torch.nn.Module]:
+    """The BatchNorm layers outside the semantic branch: with --body-lr 0 they are kept in eval
+    mode, so their running statistics stay those --init made (the training photos' would replace
+    them, and a frozen body would then see other numbers than it was trained on)."""
+    semantic = set(model.semantic.modules()) if model.config.semantic != "none" else set()
+    return [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d) and m not in semantic]
 
 
 def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx: np.ndarray, world: int,
