@@ -343,3 +343,24 @@ def test_body_lr_zero_trains_only_the_semantic_fusion_and_keeps_the_bodys_statis
     assert any(not torch.equal(before[n], trained[n]) for n in fusion)
     changed = [n for n in body if not torch.equal(before[n], trained[n])]
     assert changed == []  # weights and BatchNorm's running statistics alike
+
+
+def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_first_lacks(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.average import main as average_main
+
+    torch.manual_seed(0)
+    plain = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression")).eval()
+    fused = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2")).eval()
+    save_weights(tmp_path / "a.safetensors", plain)
+    save_weights(tmp_path / "b.safetensors", fused)
+    assert average_main([str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.25",
+                         "--out", str(tmp_path / "m.safetensors"), "--name", "soup"]) == 0
+    mixed = load_model(tmp_path / "m.safetensors")
+    a, b, m = plain.state_dict(), fused.state_dict(), mixed.state_dict()
+    name = "head.weight"
+    torch.testing.assert_close(m[name], 0.75 * a[name] + 0.25 * b[name])
+    semantic = next(n for n in b if n.startswith("semantic.") and b[n].is_floating_point())
+    torch.testing.assert_close(m[semantic], b[semantic])
+    assert mixed.metadata["training"]["name"] == "soup"
