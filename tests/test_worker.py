@@ -262,3 +262,14 @@ def test_a_lane_that_finishes_its_queue_runs_everything_submitted_before_it_shut
     lane.shut_down(finish_queue=True)
     assert written == ["a", "b", "c"]
     assert lane.submit("write", "late") == 0  # nothing is taken after
+
+
+def test_showing_a_big_photo_builds_its_colour_table_before_it_is_coloured(qtbot, host, tmp_path, monkeypatch):
+    from colorize_app.core import chroma
+
+    monkeypatch.setattr(chroma, "_tables", {})
+    monkeypatch.setattr(chroma, "TABLE_MIN_PIXELS", 64 * 96)  # this photo counts as big
+    source = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
+    with heard(qtbot, host.preview.finished, timeout=TIMEOUT):
+        host.preview.submit("show", str(source))
+    qtbot.waitUntil(lambda: 1 in chroma._tables, timeout=TIMEOUT)  # built on a thread of its own

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from colorize_app.core.batch import is_film
-from colorize_app.core.chroma import compose
+from colorize_app.core.chroma import compose, warm_table
 from colorize_app.core.display import (
     for_display,
     levels,
@@ -51,9 +51,12 @@ class PreviewWorker:
     def show(self, source: str, _task: Task) -> list[np.ndarray]:
         self._original = None
         try:
-            original = levels(read_image(source).pixels)
+            pixels = read_image(source).pixels
+            original = levels(pixels)
         except MemoryError:
             raise MemoryError("Not enough memory to show this photo.") from None
+        if pixels.dtype == np.uint8:  # a big photo on screen is likely coloured next: have its
+            warm_table(pixels.shape[1], pixels.shape[0], 1 if pixels.ndim == 2 else 3)  # table ready
         self._original = (source, original)
         return for_display(original)
 
