@@ -364,3 +364,9 @@ def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_firs
     semantic = next(n for n in b if n.startswith("semantic.") and b[n].is_floating_point())
     torch.testing.assert_close(m[semantic], b[semantic])
     assert mixed.metadata["training"]["name"] == "soup"
+
+
+def test_body_lr_zero_without_a_semantic_branch_is_refused_with_a_sentence(tmp_path):
+    _colourful_photos(tmp_path / "photos")
+    with pytest.raises(SystemExit, match="nothing to train"):
+        _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--body-lr", "0")

@@ -408,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         restore_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
+    if args.body_lr == 0 and args.semantic == "none":
+        raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
 
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
