@@ -233,3 +233,24 @@ def test_a_file_named_that_cannot_be_colorized_is_a_failure(tmp_path, tiny_weigh
     status, out, err = run(capsys, tmp_path, "--weights", tiny_weights, "--render-size", 32)
     assert status == 0, out + err  # in a folder, other files are left alone quietly
     assert "notes.txt" not in out + err and "failed 0" in out
+
+
+@pytest.mark.parametrize("mode, layout", [("L", 1), ("RGB", 3)])
+def test_the_command_line_starts_the_first_big_photos_colour_table_from_its_header(tmp_path, monkeypatch,
+                                                                                    mode, layout):
+    from types import SimpleNamespace
+
+    from colorize_app.cli import _warm_table_for
+    from colorize_app.core import chroma
+
+    monkeypatch.setattr(chroma, "_tables", {})
+    monkeypatch.setattr(chroma, "TABLE_MIN_PIXELS", 48 * 64)  # this photo counts as big
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a photo")
+    _warm_table_for([SimpleNamespace(source=notes)])  # unreadable: nothing started, nothing raised
+    assert chroma._tables == {}
+    _warm_table_for([SimpleNamespace(source=save_photo(tmp_path / "a.png", mode=mode))])
+    deadline = time.monotonic() + 60
+    while layout not in chroma._tables and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(chroma._tables) == [layout]

@@ -299,12 +299,12 @@ def _warm_table_for(todo) -> None:
         return
     try:  # open_regular never waits on a pipe or a device; Image.open reads the header only
         with os.fdopen(open_regular(first), "rb") as file, Image.open(file) as im:
-            channels = {"L": 1, "RGB": 3}.get(im.mode)
-            size = im.size
+            width, height = im.size
+            shape = {"L": (height, width), "RGB": (height, width, 3)}.get(im.mode)
     except Exception:  # only a guess: the photo's own read says what is wrong with it
         return
-    if channels:
-        warm_table(*size, channels)
+    if shape:  # as read_image will give its pixels: 8-bit gray or RGB
+        warm_table(shape)
 
 
 def _say_what_was_left(args: argparse.Namespace) -> None:

@@ -88,8 +88,8 @@ def compose(
     wide = [cv2.resize(p, (width, small_h), interpolation=cv2.INTER_LINEAR) for p in planes]
     rows = max(8, STRIP_PIXELS // max(width, 1))
     table = None
-    layout = 1 if image.ndim == 2 else 3
-    if image.dtype == np.uint8 and (layout in _tables or height * width >= TABLE_MIN_PIXELS):
+    layout = _shortcut_layout(image.shape, image.dtype)
+    if layout is not None:
         table = srgb_table(layout)
         # Only a saturation over 1 can take a or b past +-127 (the prediction is clipped to it).
         beyond = max(float(np.abs(p).max(initial=0)) for p in planes) > 127
@@ -211,14 +211,24 @@ def srgb_table(channels: int = 3) -> np.ndarray:
         return _tables[channels]
 
 
-def warm_table(width: int, height: int, channels: int) -> threading.Thread | None:
-    """Start building the shortcut's table on a thread of its own when an 8-bit photo of this
-    size and layout (``channels`` 1 or 3) will take the shortcut, so the first big photo need not
-    wait the half second the table takes: a command line still importing torch builds it on the
-    other core. Returns the thread, or None when the table is not needed or already there."""
-    if channels not in (1, 3) or channels in _tables or width * height < TABLE_MIN_PIXELS:
+def _shortcut_layout(shape: tuple[int, ...], dtype) -> int | None:
+    """The table (1: gray, 3: RGB or RGBA) that ``compose`` takes the shortcut with for pixels of
+    this shape and dtype; None for 16 bits, or a photo too small to repay a table not yet built."""
+    if dtype != np.uint8:
         return None
-    thread = threading.Thread(target=srgb_table, args=(channels,), name="colorize-table", daemon=True)
+    layout = 1 if len(shape) == 2 else 3
+    return layout if layout in _tables or shape[0] * shape[1] >= TABLE_MIN_PIXELS else None
+
+
+def warm_table(shape: tuple[int, ...], dtype=np.uint8) -> threading.Thread | None:
+    """Start building, on a thread of its own, the table ``compose`` will take the shortcut with
+    for pixels of this shape and dtype, so the first big photo need not wait the half second the
+    table takes (a command line still importing torch builds it on the other core; the window,
+    once the photo is shown). Returns the thread, or None when no table is needed or it is there."""
+    layout = _shortcut_layout(shape, dtype)
+    if layout is None or layout in _tables:
+        return None
+    thread = threading.Thread(target=srgb_table, args=(layout,), name="colorize-table", daemon=True)
     thread.start()
     return thread
 

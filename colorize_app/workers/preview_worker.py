@@ -55,8 +55,7 @@ class PreviewWorker:
             original = levels(pixels)
         except MemoryError:
             raise MemoryError("Not enough memory to show this photo.") from None
-        if pixels.dtype == np.uint8:  # a big photo on screen is likely coloured next: have its
-            warm_table(pixels.shape[1], pixels.shape[0], 1 if pixels.ndim == 2 else 3)  # table ready
+        warm_table(pixels.shape, pixels.dtype)  # a big photo on screen is likely coloured next
         self._original = (source, original)
         return for_display(original)
 
