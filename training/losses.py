@@ -78,14 +78,19 @@ class BinsLoss:
         return (pixel_weight * ce).sum() / pixel_weight.sum()
 
 
-def huber_loss(head_output: torch.Tensor, ab: torch.Tensor, delta: float = 1 / 16) -> torch.Tensor:
+def huber_loss(head_output: torch.Tensor, ab: torch.Tensor, delta: float = 1 / 16,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
     """Smooth L1 between tanh output and ab / 128 (Zhang et al. 2017's regression loss).
 
     Past ``delta`` (8 ab units) it grows linearly, so a photo whose colour is ambiguous pulls the
-    prediction towards the median of the plausible colours rather than their grey mean.
+    prediction towards the median of the plausible colours rather than their grey mean. With
+    ``weight`` (N x 1 x h x w at the head's resolution), the weighted mean over pixels.
     """
     target = downsample_ab(ab, head_output.shape[-2:]) / AB_SCALE
-    return F.smooth_l1_loss(head_output.float(), target, beta=delta) / delta
+    if weight is None:
+        return F.smooth_l1_loss(head_output.float(), target, beta=delta) / delta
+    error = F.smooth_l1_loss(head_output.float(), target, beta=delta, reduction="none")
+    return (weight * error).sum() / (weight.sum() * error.shape[1]) / delta
 
 
 class RebalancedHuber:
@@ -107,10 +112,8 @@ class RebalancedHuber:
     def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         target = downsample_ab(ab, head_output.shape[-2:])
         pixels = target.permute(0, 2, 3, 1).reshape(-1, 2).float()
-        weight = self.weights[torch.cdist(pixels, self.centres).argmin(1)].reshape(
-            target.shape[0], 1, *target.shape[2:])
-        error = F.smooth_l1_loss(head_output.float(), target / AB_SCALE, beta=self.delta, reduction="none")
-        return (weight * error).sum() / (weight.sum() * 2) / self.delta
+        weight = self.weights[torch.cdist(pixels, self.centres).argmin(1)]
+        return huber_loss(head_output, ab, self.delta, weight.reshape(target.shape[0], 1, *target.shape[2:]))
 
 
 def rebalancing_lambda(strength: float) -> float:
