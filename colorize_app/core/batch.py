@@ -15,7 +15,13 @@ from functools import partial
 from pathlib import Path
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
-from colorize_app.core.errors import Cancelled, ColorizeError, ImageReadError, ImageWriteError
+from colorize_app.core.errors import (
+    Cancelled,
+    ColorizeError,
+    ImageReadError,
+    ImageWriteError,
+    stop_if_cancelled,
+)
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData
 from colorize_app.core.job import (
@@ -112,8 +118,7 @@ class Walk:
 
     def check(self) -> None:
         """Raise Cancelled once the caller asked to stop."""
-        if self.is_cancelled is not None and self.is_cancelled():
-            raise Cancelled("Cancelled.")
+        stop_if_cancelled(self.is_cancelled)
 
     def found(self, count: int, top: Path) -> None:
         """One more photo, the ``count``-th below the opened folder ``top``."""

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightness, limit_chroma
-from .errors import Cancelled, ColorizeError
+from .errors import ColorizeError, stop_if_cancelled
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
 TABLE_MIN_PIXELS = 4_000_000  # smaller photos do not repay building the table on their own
@@ -130,15 +130,13 @@ def _side_by_side(work: Callable[[int], int], tops: Iterable[int],
     tops = list(tops)
     if len(tops) == 1 or STRIP_THREADS == 1:
         for top in tops:
-            if is_cancelled is not None and is_cancelled():
-                raise Cancelled("Cancelled.")
+            stop_if_cancelled(is_cancelled)
             yield work(top)
         return
     pool, pending = _pool(), deque()
     try:
         for top in tops:
-            if is_cancelled is not None and is_cancelled():
-                raise Cancelled("Cancelled.")
+            stop_if_cancelled(is_cancelled)
             pending.append(pool.submit(work, top))
             if len(pending) > STRIP_THREADS:
                 yield pending.popleft().result()

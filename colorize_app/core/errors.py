@@ -29,3 +29,9 @@ class ModelNotInstalledError(WeightsError):
 
 class Cancelled(ColorizeError):
     """The caller asked to stop; raised between stages so no partial result escapes."""
+
+
+def stop_if_cancelled(is_cancelled) -> None:
+    """Raise Cancelled when ``is_cancelled`` (a callable, or None for never) says to stop."""
+    if is_cancelled is not None and is_cancelled():
+        raise Cancelled("Cancelled.")

@@ -36,7 +36,13 @@ from colorize_app.core.atomic import (
     write_bytes_atomic,
 )
 from colorize_app.core.chroma import compose, srgb_table
-from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.errors import (
+    Cancelled,
+    ColorizeError,
+    ImageWriteError,
+    WeightsError,
+    stop_if_cancelled,
+)
 from colorize_app.core.hints import Hint
 from colorize_app.core.job import (
     CancelCheck,
@@ -157,7 +163,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         if info.frames and frames_done < info.frames * 0.98:
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
-        _check(is_cancelled)
+        stop_if_cancelled(is_cancelled)
         tags = {FILM_TAG: film_record(_provenance(job))} if job.options.provenance else {}
         replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
         result.output = _join(folder, parts, source, output, info, replace_old, tags)
@@ -179,7 +185,7 @@ def _plan(job, info, hints, params, folder, progress, is_cancelled) -> tuple[Hin
         total = max(info.frames, 1)
 
         def check(index: int) -> None:
-            _check(is_cancelled)
+            stop_if_cancelled(is_cancelled)
             if index % 25 == 0:
                 progress(min(index / total, 1.0) * SCOUT_SHARE)
 
@@ -218,7 +224,7 @@ def _colorize_parts(job, predict, info, parts, steady: SteadyColour, folder, fra
     writer = current = None
     try:
         for pts, gray, reduced in _frames(job, info, after):
-            _check(is_cancelled)
+            stop_if_cancelled(is_cancelled)
             if writer is None:
                 current = _Part(len(parts), pts, pts, 0)
                 writer = _PartFile(folder, current.index, info, width, height)
@@ -376,7 +382,7 @@ def hint_track(source: str | os.PathLike, hints: tuple[Hint, ...], render_size: 
     job = Job(Path(source), options=JobOptions(render_size=render_size))
     track = track_hints(_displayed_to_coded(hints, info.rotation),
                         lambda: (small for _pts, _gray, small in _frames(job, info)),
-                        SteadyParams(), lambda _index: _check(is_cancelled))  # fmt: skip
+                        SteadyParams(), lambda _index: stop_if_cancelled(is_cancelled))  # fmt: skip
     back = _turn_back(info.rotation)
     return [tuple((slot, *back(x, y)) for slot, x, y in frame) for frame in track]
 
@@ -424,11 +430,6 @@ class _Lock:
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
             os.close(self._fd)
-
-
-def _check(is_cancelled: CancelCheck | None) -> None:
-    if is_cancelled is not None and is_cancelled():
-        raise Cancelled("Cancelled.")
 
 
 def _fsync(path: Path) -> None:

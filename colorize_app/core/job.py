@@ -22,7 +22,13 @@ import numpy as np
 
 from colorize_app.core.atomic import write_error
 from colorize_app.core.chroma import compose
-from colorize_app.core.errors import Cancelled, ColorizeError, ImageWriteError, WeightsError
+from colorize_app.core.errors import (
+    Cancelled,
+    ColorizeError,
+    ImageWriteError,
+    WeightsError,
+    stop_if_cancelled,
+)
 from colorize_app.core.freshness import Freshness, Judgement, judge
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData, read_image, write_image
@@ -215,8 +221,7 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
 def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progress: Progress,
               is_cancelled: CancelCheck | None) -> None:  # fmt: skip
     def check() -> None:
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled("Cancelled.")
+        stop_if_cancelled(is_cancelled)
 
     if job.output is not None and _same_file(Path(job.source), Path(job.output)):
         raise ImageWriteError(f"Refusing to write over the original {job.source}.")

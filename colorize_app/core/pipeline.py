@@ -14,7 +14,7 @@ import torch
 
 from .chroma import compose, network_copy
 from .colour import L_CENTER, L_RANGE, lightness, normalize_l
-from .errors import Cancelled
+from .errors import stop_if_cancelled
 from .hints import Hint, follow_hints, hint_planes
 from .model import ColorizerNet
 from .vocabulary import DEFAULT_RENDER_SIZE, NETWORK_SHARE
@@ -74,8 +74,7 @@ def colorize(
     ``hints`` are colour points (see ``core.hints``) for a hint-capable model. Deterministic on
     the CPU.
     """
-    if is_cancelled is not None and is_cancelled():
-        raise Cancelled("Cancelled.")
+    stop_if_cancelled(is_cancelled)
     ab_small = predict_chroma(image, model, render_size=render_size, hints=hints)
     if on_progress is not None:
         on_progress(NETWORK_SHARE)
