@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -223,28 +222,55 @@ def test_cancel_raised_inside_a_photo_writes_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.png", "2.png"]
 
 
-def test_next_photo_is_decoded_while_the_current_one_is_coloured(tmp_path, monkeypatch):
+def test_next_photo_is_decoded_and_predicted_while_the_current_one_is_saved(tmp_path, monkeypatch):
     for name in ["1.png", "2.png", "3.png"]:
         save_photo(tmp_path / name)
-    reading = {}
-    real_read = job_module.read_image
-
-    def spy_read(path, **kwargs):
-        reading.setdefault(Path(path).name, threading.Event()).set()
-        return real_read(path, **kwargs)
-
-    monkeypatch.setattr(job_module, "read_image", spy_read)
-    overlapped = []
+    predicting = [threading.Event() for _ in range(3)]
+    calls = []
 
     def predict(pixels, options, hints):
-        following = {0: "2.png", 1: "3.png"}.get(len(overlapped))
-        if following:  # wait (bounded) for the next decode to begin while this photo is busy
-            overlapped.append(reading.setdefault(following, threading.Event()).wait(10))
+        predicting[len(calls)].set()
+        calls.append(threading.current_thread().name)
         return sepia(pixels, options, hints)
 
+    real_write = job_module.write_image
+    overlapped = []
+
+    def spy_write(path, pixels, **kwargs):
+        following = len(overlapped) + 1
+        if following < 3:  # wait (bounded) for the next photo's network while this one is saved
+            overlapped.append(predicting[following].wait(10))
+        return real_write(path, pixels, **kwargs)
+
+    monkeypatch.setattr(job_module, "write_image", spy_write)
     summary = run_batch(plan_batch([tmp_path]), predict)
     assert overlapped == [True, True]
-    assert summary.done == 3
+    assert summary.done == 3 and len(calls) == 3  # each photo predicted once
+
+
+def test_hints_saved_after_the_photo_was_predicted_ahead_are_not_lost(tmp_path):
+    from colorize_app.core.batch import BatchRunner
+    from colorize_app.core.hints import Hint
+    from colorize_app.core.sidecar import write_hints
+
+    photo = tmp_path / "1.png"
+    save_photo(photo)
+    hint = Hint(0.5, 0.5, "#c81e1e")
+    seen, predicted = [], threading.Event()
+
+    def predict(pixels, options, hints):
+        seen.append(tuple(hints))
+        predicted.set()
+        return sepia(pixels, options, hints)
+
+    job = Job(photo, tmp_path / "1_colorized.png", JobOptions())
+    with BatchRunner(predict) as runner:
+        runner.prefetch([job])  # predicted ahead, without hints
+        assert predicted.wait(10)
+        write_hints(photo, [hint])  # the user adds a hint while the photo waits its turn
+        result = runner.run(job)
+    assert result.status == Status.DONE
+    assert seen == [(), (hint,)]
 
 
 def test_unwritable_output_folder_fails_each_photo_with_a_clear_reason(tmp_path, monkeypatch):

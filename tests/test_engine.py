@@ -87,3 +87,30 @@ def test_hints_reach_the_network_and_a_model_without_hint_input_says_so_once(tin
     engine.predict(pixels, options, hints)
     assert notices == [engine_module.NO_HINTS_NOTICE]
     assert engine.describe()["takes_hints"] is False
+
+
+def test_predictions_asked_from_two_threads_take_turns(tiny_weights, monkeypatch):
+    import threading
+    import time
+
+    engine = Engine(tiny_weights)
+    real = engine_module.predict_chroma
+    running, overlaps = [], []
+
+    def watched(*args, **kwargs):
+        overlaps.append(bool(running))
+        running.append(1)
+        time.sleep(0.05)  # long enough for the other thread to arrive meanwhile
+        try:
+            return real(*args, **kwargs)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(engine_module, "predict_chroma", watched)
+    photo = np.full((32, 32), 128, np.uint8)
+    threads = [threading.Thread(target=engine.predict, args=(photo, JobOptions())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == [False] * 4

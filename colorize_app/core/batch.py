@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core.errors import (
     Cancelled,
@@ -33,9 +35,11 @@ from colorize_app.core.job import (
     run_job,
     skip_reason,
     will_skip,
+    with_hints,
 )
 from colorize_app.core.settings import check_suffix
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
+from colorize_app.core.triage import is_colour
 from colorize_app.core.vocabulary import (
     DEFAULT_SUFFIX,
     EXTENSIONS,
@@ -430,52 +434,80 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
 
 
 class BatchRunner:
-    """Runs jobs one at a time, decoding the photos coming next on one background thread.
+    """Runs jobs one at a time, preparing the photos coming next on one background thread.
 
     The command line's ``run_batch`` and the window's worker both drive one: ``run(job,
-    upcoming=[...])`` colorizes ``job`` while the photos of ``upcoming`` that will not be skipped
-    are decoded (the decoder and torch release the GIL, so the two overlap). Not thread-safe: one
-    caller thread. ``close()`` (or leaving a ``with`` block) stops the decoding thread.
+    upcoming=[...])`` colorizes ``job`` while the next photos that will not be skipped are
+    decoded *and their colour predicted* on the reader thread (the decoder and torch release the
+    GIL), so one photo's network runs beside the previous one's composing and encoding: on two
+    cores the two halves of the work take about as long each. ``predict`` is called from both
+    threads, so it must be safe to (``engine.Engine.predict`` takes turns). Not thread-safe
+    otherwise: one caller thread. ``close()`` (or
+    leaving a ``with`` block) stops the reader.
     """
 
     def __init__(self, predict: Predict, *, prefetch: int = 1) -> None:
         self._predict = predict
         self._prefetch = prefetch
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colorize-read")
-        self._pending: dict[int, tuple[Job, Future]] = {}  # id(job): the job, its decoding
+        self._pending: dict[int, tuple[Job, Future]] = {}  # id(job): the job, its preparation
 
     def run(self, job: Job, *, upcoming: Iterable[Job] = (), on_progress=None,
             is_cancelled=None) -> JobResult:  # fmt: skip
-        """``job.run_job(job, ...)`` with its photo taken from the prefetch when it is there (for
-        a film, ``film.run_film_job``). Raises what run_job raises (Cancelled, WeightsError)."""
-        self.prefetch(upcoming)
+        """``job.run_job(job, ...)`` with its photo and colour taken from the reader thread when
+        they are there (for a film, ``film.run_film_job``). Raises what run_job raises
+        (Cancelled, WeightsError), from this thread."""
         if is_film(job.source):
+            self.prefetch(upcoming)
             from colorize_app.core.film import run_film_job  # PyAV, only when there is a film
 
             return run_film_job(job, self._predict, on_progress=on_progress,
                                 is_cancelled=is_cancelled)  # fmt: skip
-        return run_job(job, self._predict, read=self._take, on_progress=on_progress,
-                       is_cancelled=is_cancelled)  # fmt: skip
+        # This photo first on the reader (a single thread: it works in order), then the next.
+        self.prefetch([job])
+        self.prefetch(upcoming)
+        entry = self._pending.pop(id(job), None)
+        if entry is None or entry[0] is not job:  # skipped: run_job says why, reading nothing
+            return run_job(job, self._predict, on_progress=on_progress,
+                           is_cancelled=is_cancelled)  # fmt: skip
+        ready = entry[1]
+        return run_job(job, partial(self._prepared_predict, ready), read=lambda _: ready.result().image,
+                       on_progress=on_progress, is_cancelled=is_cancelled)  # fmt: skip
 
     def prefetch(self, jobs: Iterable[Job]) -> None:
-        """Start decoding the first ``prefetch`` of ``jobs`` that will be colorized."""
+        """Start preparing the first ``prefetch`` of ``jobs`` that will be colorized."""
         wanted = [job for job in jobs if not will_skip(job) and not is_film(job.source)]
-        wanted = wanted[: self._prefetch]
-        for job in wanted:
+        for job in wanted[: self._prefetch]:
             if id(job) not in self._pending:
-                self._pending[id(job)] = (job, self._reader.submit(read_for, job))
+                self._pending[id(job)] = (job, self._reader.submit(self._prepare, job))
 
     def drop(self, job: Job) -> None:
-        """Forget ``job``'s decoding (it was cancelled): nobody will colorize that photo."""
+        """Forget ``job``'s preparation (it was cancelled): nobody will colorize that photo."""
         entry = self._pending.pop(id(job), None)
         if entry is not None:
             entry[1].cancel()
 
-    def _take(self, job: Job) -> ImageData:
-        entry = self._pending.pop(id(job), None)
-        if entry is None or entry[0] is not job:
-            return read_for(job)
-        return entry[1].result()  # raises the decoding's ImageReadError here, inside run_job
+    def _prepare(self, job: Job) -> _Prepared:
+        """On the reader thread: decode the photo (its ImageReadError is raised to ``run``), and
+        predict its colour as ``run_job`` will ask for it; a failed prediction is kept, to be
+        raised where run_job asks."""
+        image = read_for(job)
+        settled, _note = with_hints(job)
+        if job.chroma is not None or (not job.options.include_colour and is_colour(image.pixels)):
+            return _Prepared(image)
+        try:
+            chroma = self._predict(image.pixels, settled.options, settled.hints)
+        except Exception as exc:  # WeightsError, MemoryError...: run_job's handlers decide
+            return _Prepared(image, settled.hints, error=exc)
+        return _Prepared(image, settled.hints, chroma)
+
+    def _prepared_predict(self, ready: Future, pixels, options: JobOptions, hints) -> np.ndarray:
+        prepared = ready.result()
+        if prepared.hints != hints or prepared.hints is None:  # the hints file changed meanwhile
+            return self._predict(pixels, options, hints)
+        if prepared.error is not None:
+            raise prepared.error
+        return prepared.chroma
 
     def close(self, *, wait: bool = True) -> None:
         for _, future in self._pending.values():  # don't decode photos nobody will colour
@@ -487,5 +519,16 @@ class BatchRunner:
         return self
 
     def __exit__(self, kind, *exc) -> None:
-        # On Ctrl-C (or any exception) do not wait for a decode in flight: it only reads a file.
+        # On Ctrl-C (or any exception) do not wait for a preparation in flight: it writes nothing.
         self.close(wait=kind is None)
+
+
+@dataclass
+class _Prepared:
+    """A photo decoded ahead, and its colour as predicted for ``hints`` (or the error that
+    prediction raised); no chroma when run_job will not ask for one."""
+
+    image: ImageData
+    hints: Hints = None
+    chroma: np.ndarray | None = None
+    error: Exception | None = None

@@ -7,8 +7,10 @@ The command line and the window's worker hold one `Engine` each and hand `engine
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,12 +45,24 @@ def default_threads() -> int | None:
     return None if "OMP_NUM_THREADS" in os.environ else batch_threads()
 
 
+def _taking_turns(method):
+    """``method`` run by one thread at a time (per Engine)."""
+
+    @functools.wraps(method)
+    def one_at_a_time(self, *args, **kwargs):
+        with self._turn:
+            return method(self, *args, **kwargs)
+
+    return one_at_a_time
+
+
 class Engine:
     """A model loaded lazily from ``weights`` (None: the installed one) on first use.
 
     ``on_notice(sentence)`` hears what a user should be told, e.g. a fall back to the CPU.
     ``threads``: torch's thread count, set as the model loads (it is process-wide); None leaves
-    it. Not thread-safe: use it from one thread (the command line's, or the worker's).
+    it. ``load`` and ``predict`` may be called from several threads (a batch predicts the next
+    photo on its reader thread): they take turns.
     """
 
     def __init__(self, weights_path: str | Path | None = None, *,
@@ -61,7 +75,9 @@ class Engine:
         self.device: torch.device | None = None
         self._cpu_fallback = False  # the GPU ran out of memory once: stay on the CPU
         self._told_no_hints = False
+        self._turn = threading.RLock()  # load and predict: one thread at a time
 
+    @_taking_turns
     def load(self, device: str = DEFAULT_DEVICE):
         """The model, on ``device`` (one of vocabulary.DEVICES); loads or moves it as needed.
 
@@ -78,6 +94,7 @@ class Engine:
             self._move(target)
         return self.model
 
+    @_taking_turns
     def predict(self, pixels: np.ndarray, options: JobOptions, hints: tuple[Hint, ...] = ()) -> np.ndarray:
         """``pipeline.predict_chroma`` of ``pixels`` with ``options`` and a photo's ``hints``:
         float32 h x w x 2. A model without hint input colorizes without them, and says so once."""
