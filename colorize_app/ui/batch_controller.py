@@ -75,9 +75,6 @@ class BatchController(QObject):
     def is_busy(self) -> bool:
         return bool(self._pending)
 
-    def is_pending(self, entry: BatchEntry) -> bool:
-        return entry.queued
-
     def remaining(self) -> int:
         """Photos of this batch not done yet (waiting or being colorized)."""
         return len(self._pending)

@@ -270,8 +270,7 @@ class MainWindow(QMainWindow):
 
     def out_of_date(self) -> list:
         """Saved results made with other hints, settings or model than now (core's rule)."""
-        return [e for e in self.model.entries()
-                if self.model.is_out_of_date(e) and not self.batch.is_pending(e)]  # fmt: skip
+        return [e for e in self.model.entries() if self.model.is_out_of_date(e) and not e.queued]
 
     @Slot()
     def colorize_all(self) -> None:
@@ -454,10 +453,10 @@ class MainWindow(QMainWindow):
         current = self.batch_panel.current_entry()
         entries = self.model.entries()
         busy = self.batch.is_busy()
-        a.colorize_selected.setEnabled(any(not self.batch.is_pending(e) for e in selected))
+        a.colorize_selected.setEnabled(any(not e.queued for e in selected))
         a.colorize_all.setEnabled(any((e.status in (Status.WAITING, Status.FAILED)
                                        or self.model.is_out_of_date(e))
-                                      and not self.batch.is_pending(e) for e in entries))
+                                      and not e.queued for e in entries))
         a.colorize_anyway.setEnabled(a.colorize_selected.isEnabled())
         a.stop.setEnabled(busy or self.opener.is_looking())
         a.save.setEnabled(any(e.chroma is not None for e in selected))
@@ -471,7 +470,7 @@ class MainWindow(QMainWindow):
 
     def _may_save(self, entry) -> bool:
         """Save All's: a result in memory not on disk, or on disk with other settings."""
-        return entry.chroma is not None and not self.batch.is_pending(entry) and (
+        return entry.chroma is not None and not entry.queued and (
             entry.status != Status.SAVED or self.model.is_out_of_date(entry))
 
     @Slot()
@@ -496,7 +495,7 @@ class MainWindow(QMainWindow):
         """Results not on disk yet go where the new settings say."""
         export = self.export_settings()
         for entry in self.model.entries():
-            if entry.status != Status.SAVED and not self.batch.is_pending(entry):
+            if entry.status != Status.SAVED and not entry.queued:
                 root = entry.source.parents[len(Path(entry.folder).parts)] if entry.folder else None
                 self.model.update(entry.id, output=output_path_for(
                     entry.source, relative_to=root, **export))
