@@ -5,7 +5,9 @@ Creating the actions in one place keeps shortcuts unique and lets the shortcuts 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from functools import partial
+
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
@@ -14,33 +16,42 @@ from colorize_app.ui import icons
 Std = QKeySequence.StandardKey
 
 
+def make_action(parent: QObject, text: str, shortcut=None, icon: str | None = None,
+                tip: str = "", checkable: bool = False) -> QAction:
+    """An action with its shortcuts (a standard key, a key, or a list of keys), its icon and its
+    tip (the status bar's and the tooltip's)."""
+    action = QAction(text, parent)
+    if shortcut is not None:
+        if isinstance(shortcut, Std):
+            shortcuts = QKeySequence.keyBindings(shortcut)
+        elif isinstance(shortcut, list):
+            shortcuts = [QKeySequence(key) for key in shortcut]
+        else:
+            shortcuts = [QKeySequence(shortcut)]
+        action.setShortcuts(shortcuts)
+    if icon:
+        action.setIcon(icons.icon(icon))
+        action.setData(icon)  # to rebuild the icon after a light/dark switch
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.setCheckable(checkable)
+    return action
+
+
+def refresh_icons(actions: list[QAction]) -> None:
+    """After a light/dark switch: rebuild the icons of those made with one."""
+    for action in actions:
+        if action.data():
+            action.setIcon(icons.icon(action.data()))
+
+
 class WindowActions:
     """Plain attributes, one per action; the window connects their `triggered` signals."""
 
     def __init__(self, window: QMainWindow) -> None:
         tr = window.tr
-
-        def make(text: str, shortcut=None, icon: str | None = None, tip: str = "",
-                 checkable: bool = False) -> QAction:
-            action = QAction(text, window)
-            if shortcut is not None:
-                if isinstance(shortcut, Std):
-                    shortcuts = QKeySequence.keyBindings(shortcut)
-                elif isinstance(shortcut, list):
-                    shortcuts = [QKeySequence(key) for key in shortcut]
-                else:
-                    shortcuts = [QKeySequence(shortcut)]
-                action.setShortcuts(shortcuts)
-            if icon:
-                action.setIcon(icons.icon(icon))
-                action.setData(icon)  # to rebuild the icon after a light/dark switch
-            if tip:
-                action.setStatusTip(tip)
-                action.setToolTip(tip)
-            action.setCheckable(checkable)
-            window.addAction(action)  # shortcuts work even when menus are hidden
-            return action
-
+        make = partial(make_action, window)
         self.open_images = make(tr("&Open Images…"), Std.Open, "mdi6.image-multiple-outline",
                                 tr("Add photos to the list"))
         self.open_folder = make(tr("Open &Folder…"), "Ctrl+Shift+O", "mdi6.folder-open-outline",
@@ -90,14 +101,10 @@ class WindowActions:
                                 tr("Where results are saved, their name and format"))
         self.user_guide = make(tr("&User Guide"), icon="mdi6.book-open-outline",
                                tip=tr("Open the user guide"))
+        window.addActions(self.all())  # shortcuts work even when menus are hidden
 
     def all(self) -> list[QAction]:
         return [value for value in vars(self).values() if isinstance(value, QAction)]
-
-    def refresh_icons(self) -> None:
-        for action in self.all():
-            if action.data():
-                action.setIcon(icons.icon(action.data()))
 
 
 def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:

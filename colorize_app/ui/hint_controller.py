@@ -29,7 +29,7 @@ from colorize_app.core.hint_colours import suggest_colours
 from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
-from colorize_app.ui import icons
+from colorize_app.ui.actions import make_action
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
@@ -109,19 +109,15 @@ class HintController(QObject):
         self.undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
         self.redo = self.group.createRedoAction(self, tr("&Redo"))
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.hint_mode = QAction(icons.icon("mdi6.eyedropper-variant"), tr("&Hint Mode"), self)
-        self.hint_mode.setCheckable(True)
-        self.hint_mode.setShortcut(QKeySequence("Ctrl+H"))
+        self.hint_mode = make_action(self, tr("&Hint Mode"), "Ctrl+H", "mdi6.eyedropper-variant",
+                                     checkable=True)
         self.hint_mode.setIconText(tr("Hints"))
-        self.hint_mode.setData("mdi6.eyedropper-variant")
-        self.show_markers = QAction(tr("Show Hint &Markers"), self)
-        self.show_markers.setCheckable(True)
+        self.show_markers = make_action(self, tr("Show Hint &Markers"), "Ctrl+Shift+H",
+                                        checkable=True)
         self.show_markers.setChecked(True)
-        self.show_markers.setShortcut(QKeySequence("Ctrl+Shift+H"))
-        self.clear = QAction(tr("Clear &Hints"), self)
-        self.clear.setStatusTip(tr("Remove every colour hint of this photo (undo brings them back)"))
-        self.apply_to_selected = QAction(tr("&Apply Hints to Selected Photos"), self)
-        self.apply_to_selected.setStatusTip(tr(
+        self.clear = make_action(self, tr("Clear &Hints"), tip=tr(
+            "Remove every colour hint of this photo (undo brings them back)"))
+        self.apply_to_selected = make_action(self, tr("&Apply Hints to Selected Photos"), tip=tr(
             "Give the other selected photos this photo's hints (the same places relative to each "
             "photo), and colorize them again with them"))
 
@@ -149,7 +145,7 @@ class HintController(QObject):
         self.clear.triggered.connect(self.clear_hints)
         self.apply_to_selected.triggered.connect(self.apply_hints_to_selected)
         self.overlay.place_requested.connect(self._on_place_requested)
-        self.overlay.move_finished.connect(self._on_move_finished)
+        self.overlay.move_finished.connect(self.move_point)
         self.overlay.remove_requested.connect(self.remove_point)
         self.overlay.recolour_requested.connect(self._on_recolour_requested)
         for lane in (self._network, self._files):
@@ -226,6 +222,7 @@ class HintController(QObject):
         shown = self._shown()
         return shown[index] if 0 <= index < len(shown) else -1
 
+    @Slot(int, float, float)
     def move_point(self, index: int, x: float, y: float) -> None:
         index = self._hint_at(index)
         if index >= 0:
@@ -305,21 +302,15 @@ class HintController(QObject):
         if colour:
             self.place(x, y, colour)
 
-    @Slot(int, float, float)
-    def _on_move_finished(self, index: int, x: float, y: float) -> None:
-        self.move_point(index, x, y)
-
     @Slot(int, QPoint)
     def _on_recolour_requested(self, index: int, at: QPoint) -> None:
-        if self._entry is None:
-            return
-        if self._hint_at(index) < 0:
-            return
-        hint = self._entry.hints[self._hint_at(index)]
-        colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
-                           hint.color)
-        if colour:
-            self.recolour(index, colour)
+        hint_index = self._hint_at(index)  # -1 without a photo on screen
+        if hint_index >= 0:
+            hint = self._entry.hints[hint_index]
+            colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
+                               hint.color)
+            if colour:
+                self.recolour(index, colour)
 
     def suggestions(self, x: float, y: float) -> list[str]:
         """Colours for a hint at (x, y): the result's colour there first, at the spot's lightness."""

@@ -21,7 +21,7 @@ from colorize_app.core.job import JobOptions
 from colorize_app.core.provenance import ModelIdentity, RecordState, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui import guards, model_card, opening, resources, sample
-from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
+from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar, refresh_icons
 from colorize_app.ui.batch_controller import BatchController
 from colorize_app.ui.batch_model import BatchListModel
 from colorize_app.ui.batch_panel import BatchPanel
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.PaletteChange:  # the system switched light/dark
-            self.commands.refresh_icons()
+            refresh_icons(self.actions())  # the window's commands and the hint mode's
             self.model.refresh_icons()
         super().changeEvent(event)
 
