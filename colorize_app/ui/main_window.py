@@ -310,14 +310,9 @@ class MainWindow(QMainWindow):
         if not target.suffix and chosen:  # "photo" with "PNG (*.png)" chosen: photo.png
             target = target.with_suffix(chosen.split("*", 1)[1].split()[0].rstrip(")"))
         if target.suffix.lower() not in EXTENSIONS:
-            box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Cannot Save in This Format"),
-                              self.tr("Colorize cannot write “{0}” files. Choose a name ending "
-                                      "in .jpg, .png, .tif, .bmp or .webp.").format(
-                                          target.suffix or target.name),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self._show_message(box.text())
+            self._warn(self.tr("Cannot Save in This Format"),
+                       self.tr("Colorize cannot write “{0}” files. Choose a name ending in .jpg, "
+                               ".png, .tif, .bmp or .webp.").format(target.suffix or target.name))
             return
         self.batch.save([entry], self.options(), target)
 
@@ -436,9 +431,12 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         self.status.set_model_missing()
-        self._show_message(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("No colorization model"), message,
-                          QMessageBox.StandardButton.Ok, self)
+        self._warn(self.tr("No colorization model"), message)
+
+    def _warn(self, title: str, text: str) -> None:
+        """``text`` in the status bar, and in a box that leaves the window running."""
+        self._show_message(text)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): the window keeps running, and tests never block on it
 
