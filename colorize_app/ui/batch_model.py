@@ -85,10 +85,8 @@ class BatchListModel(QAbstractListModel):
             return entry.progress
         if role == DetailRole:
             return self.detail(entry)
-        if role == StatusIconRole:
-            if self.is_out_of_date(entry):
-                return self.status_icon(Status.WAITING)  # the clock: it needs doing again
-            return self.status_icon(entry.status)
+        if role == StatusIconRole:  # an out-of-date result shows the clock: it needs doing again
+            return self.status_icon(Status.WAITING if self.is_out_of_date(entry) else entry.status)
         return None
 
     def detail(self, entry: BatchEntry) -> str:

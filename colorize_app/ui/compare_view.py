@@ -124,14 +124,9 @@ class CompareView(ImageView):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         step = KEY_STEP_LARGE if shift else KEY_STEP
-        key = event.key()
-        if key == Qt.Key.Key_Left:
-            self.set_divider(self._divider - step)
-        elif key == Qt.Key.Key_Right:
-            self.set_divider(self._divider + step)
-        elif key == Qt.Key.Key_Home:
-            self.set_divider(0.0)
-        elif key == Qt.Key.Key_End:
-            self.set_divider(1.0)
+        moves = {Qt.Key.Key_Left: self._divider - step, Qt.Key.Key_Right: self._divider + step,
+                 Qt.Key.Key_Home: 0.0, Qt.Key.Key_End: 1.0}
+        if event.key() in moves:
+            self.set_divider(moves[event.key()])
         else:
             super().keyPressEvent(event)

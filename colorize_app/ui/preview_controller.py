@@ -53,7 +53,7 @@ class PreviewController(QObject):
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
-        self._set_empty()
+        self.show_entry(None, self._saturation)
 
     def current(self) -> BatchEntry | None:
         return self._entry
@@ -66,12 +66,11 @@ class PreviewController(QObject):
         self._film_ticket = 0
         self._frames.setVisible(entry is not None and is_film(entry.source))
         if entry is None:
-            self._set_empty()
+            self._clear(self.tr("Open photos (Ctrl+O) or a folder (Ctrl+Shift+O), or drop them "
+                                "here."), "")
             return
-        self._preview.set_original(None)
-        self._preview.set_result(None)
-        self._preview.set_placeholders(self.tr("Loading {0}…").format(entry.source.name),
-                                       self._result_placeholder(entry))
+        self._clear(self.tr("Loading {0}…").format(entry.source.name),
+                    self._result_placeholder(entry))
         if is_film(entry.source):
             self._frames.set_frame(0, 1)
             self._request_frame(0)
@@ -181,11 +180,10 @@ class PreviewController(QObject):
             return entry.reason
         return self.tr("Not colorized yet.\nColorize it with Ctrl+R, or all photos with Ctrl+Shift+R.")
 
-    def _set_empty(self) -> None:
+    def _clear(self, original: str, result: str) -> None:
         self._preview.set_original(None)
         self._preview.set_result(None)
-        self._preview.set_placeholders(
-            self.tr("Open photos (Ctrl+O) or a folder (Ctrl+Shift+O), or drop them here."), "")
+        self._preview.set_placeholders(original, result)
 
     # -- answers from the preview lane ------------------------------------------------------------
     @Slot(int, object)
