@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
             (b.timing, self.status.set_timing), (b.message, self._show_message),
             (self.previews.failed, self._show_message), (h.message, self._show_message),
             (self.previews.frame_shown, h.set_frame),
-            (h.problem, self._report_problems), (h.predicted, self._on_hinted),
+            (h.problem, self._report_problems), (h.predicted, self.previews.show_hinted),
             (h.recolorize_requested, self._recolorize), (h.hint_mode.toggled, self._on_hint_mode),
             (self.preview.compare_mode_changed, h.leave_mode_if),
             (c.saturation_changed, self.previews.set_saturation),
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
     # -- reactions --------------------------------------------------------------------------------
     @Slot(object)
     def _on_current_changed(self, entry) -> None:
-        self.previews.show_entry(entry, self.options().saturation)
+        self.previews.show_entry(entry)
         self.setWindowTitle(f"{entry.source.name} — {APP_NAME}" if entry else APP_NAME)
         if entry is not None and entry.status == Status.FAILED:
             self._show_message(entry.reason)
@@ -375,19 +375,13 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.status.start_batch(self.batch.started_at)
-        elif self._quit_after_saving:  # "Save and Quit": close once every save went through
-            waited, self._quit_after_saving = self._quit_after_saving, set()
-            if all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
-                self.close()
-                return
-            self.status.hide_progress()
         else:
             self.status.hide_progress()  # the batch's summary is its last message
+            waited, self._quit_after_saving = self._quit_after_saving, set()
+            if waited and all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
+                self.close()  # "Save and Quit": every save went through
+                return
         self._update_actions()
-
-    @Slot(int)
-    def _on_hinted(self, entry_id: int) -> None:
-        self.previews.show_hinted(entry_id, self.options().saturation)
 
     @Slot(bool)
     def _on_hint_mode(self, on: bool) -> None:
@@ -515,9 +509,6 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self.commands.all(), extra, self).open()
 
     # -- window life ------------------------------------------------------------------------------
-    def save_settings(self) -> None:
-        self.binder.save()
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.batch.is_busy() and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
             event.ignore()
@@ -531,7 +522,7 @@ class MainWindow(QMainWindow):
                     self._quit_after_saving = {e.id for e in hinted}
                     self.batch.save(hinted, self.options())
                 return
-        self.save_settings()
+        self.binder.save()
         self.opener.close()  # a walk still running is stopped, and its late answer ignored
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)

@@ -37,7 +37,7 @@ class PreviewController(QObject):
         self._shown_result = 0  # the ticket whose result is on screen
         self._thumbnails: dict[int, int] = {}  # ticket -> entry id
         self._entry: BatchEntry | None = None
-        self._saturation = 1.0
+        self._saturation = 1.0  # the slider's, as it moves (set_saturation)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -53,14 +53,14 @@ class PreviewController(QObject):
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
-        self.show_entry(None, self._saturation)
+        self.show_entry(None)
 
     def current(self) -> BatchEntry | None:
         return self._entry
 
-    def show_entry(self, entry: BatchEntry | None, saturation: float) -> None:
+    def show_entry(self, entry: BatchEntry | None) -> None:
         """Show `entry` (None: nothing). Its result comes from its prediction, or its saved file."""
-        self._entry, self._saturation = entry, saturation
+        self._entry = entry
         self._settle.stop()
         self._frames.play.setChecked(False)
         self._film_ticket = 0
@@ -107,11 +107,12 @@ class PreviewController(QObject):
             else:
                 self._compose(quick=False)
 
-    def show_hinted(self, entry_id: int, saturation: float) -> None:
+    @Slot(int)
+    def show_hinted(self, entry_id: int) -> None:
         """A new prediction for the photo on screen (its hints changed): a quick copy now, the
         full-size preview once the clicks rest, as for the saturation slider."""
         if self._entry is not None and self._entry.id == entry_id:
-            self.set_saturation(saturation)
+            self.set_saturation(self._saturation)
 
     @Slot(float)
     def set_saturation(self, saturation: float) -> None:
