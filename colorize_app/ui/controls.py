@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -85,13 +85,12 @@ class ControlsWidget(QWidget):
         """Offer `gpu` ("cuda", "mps"; "" for none) once the worker has found it (the window never
         imports torch)."""
         current = self.device.currentData() or "auto"
-        self.device.blockSignals(True)
-        self.device.clear()
-        self.device.addItem(self.tr("Automatic"), "auto")
-        self.device.addItem(self.tr("CPU"), "cpu")
-        if gpu in GPU_DEVICES:
-            self.device.addItem(self.tr("GPU"), gpu)
-        self.device.blockSignals(False)
+        with QSignalBlocker(self.device):
+            self.device.clear()
+            self.device.addItem(self.tr("Automatic"), "auto")
+            self.device.addItem(self.tr("CPU"), "cpu")
+            if gpu in GPU_DEVICES:
+                self.device.addItem(self.tr("GPU"), gpu)
         self._select_device(current)
 
     def _select_device(self, device: str) -> None:
