@@ -107,8 +107,9 @@ class WindowActions:
         return [value for value in vars(self).values() if isinstance(value, QAction)]
 
 
-def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
-    """Fill the menu bar; returns the Open Recent menu, which the window fills on demand."""
+def build_menus(window: QMainWindow, a: WindowActions, hints) -> QMenu:
+    """Fill the menu bar, the hint mode's actions (`hints`, a HintController's) among the window's;
+    returns the Open Recent menu, which the window fills on demand."""
     tr = window.tr
     bar = window.menuBar()
     file_menu = bar.addMenu(tr("&File"))
@@ -120,10 +121,13 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     file_menu.addActions([a.close, a.quit])
 
     edit_menu = bar.addMenu(tr("&Edit"))
-    edit_menu.setObjectName("edit_menu")  # found by name by the hint mode's actions
+    edit_menu.addActions([hints.undo, hints.redo])
+    edit_menu.addSeparator()
     edit_menu.addActions([a.remove, a.clear])
     edit_menu.addSeparator()
     edit_menu.addAction(a.preferences)
+    edit_menu.addSeparator()
+    edit_menu.addActions([hints.clear, hints.apply_to_selected])
 
     colorize_menu = bar.addMenu(tr("&Colorize"))
     colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop])
@@ -131,10 +135,11 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     colorize_menu.addAction(a.auto_save)
 
     view_menu = bar.addMenu(tr("&View"))
-    view_menu.setObjectName("view_menu")
     view_menu.addActions([a.side_by_side, a.compare])
     view_menu.addSeparator()
     view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])
+    view_menu.addSeparator()
+    view_menu.addActions([hints.hint_mode, hints.show_markers])
 
     help_menu = bar.addMenu(tr("&Help"))
     help_menu.addActions([a.user_guide, a.sample, a.shortcuts])
@@ -143,7 +148,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
     return recent
 
 
-def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
+def build_toolbar(window: QMainWindow, a: WindowActions, hints) -> QToolBar:
     tr = window.tr
     # Short labels beside the icons: the main commands should be readable, not guessed.
     for action, label in ((a.open_images, tr("Open")), (a.open_folder, tr("Open Folder")),
@@ -166,4 +171,6 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
     toolbar.addActions([a.side_by_side, a.compare])
     toolbar.addSeparator()
     toolbar.addActions([a.zoom_fit, a.zoom_actual])
+    toolbar.addSeparator()
+    toolbar.addAction(hints.hint_mode)
     return toolbar

@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from colorize_app.core.batch import is_film
 from colorize_app.core.hint_colours import suggest_colours
@@ -120,24 +120,6 @@ class HintController(QObject):
         self.apply_to_selected = make_action(self, tr("&Apply Hints to Selected Photos"), tip=tr(
             "Give the other selected photos this photo's hints (the same places relative to each "
             "photo), and colorize them again with them"))
-
-    def install(self, menu_bar, toolbar: QToolBar | None) -> None:
-        """Add the actions to the Edit and View menus and the toolbar."""
-        menus = {a.menu().objectName(): a.menu() for a in menu_bar.actions() if a.menu()}
-        edit: QMenu | None = menus.get("edit_menu")
-        view: QMenu | None = menus.get("view_menu")
-        if edit is not None:
-            first = edit.actions()[0] if edit.actions() else None
-            edit.insertActions(first, [self.undo, self.redo])
-            edit.insertSeparator(first)
-            edit.addSeparator()
-            edit.addActions([self.clear, self.apply_to_selected])
-        if view is not None:
-            view.addSeparator()
-            view.addActions([self.hint_mode, self.show_markers])
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addAction(self.hint_mode)
 
     def _connect(self) -> None:
         self.hint_mode.toggled.connect(self._on_mode_toggled)
