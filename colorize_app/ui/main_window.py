@@ -267,20 +267,14 @@ class MainWindow(QMainWindow):
         self.batch.colorize(entries, self.options(overwrite=True, include_colour=include_colour),
                             auto_save=auto_save)  # fmt: skip
 
-    def out_of_date(self) -> list:
-        """Saved results made with other hints, settings or model than now (core's rule)."""
-        return [e for e in self.model.entries() if self.model.is_out_of_date(e) and not e.queued]
-
     @Slot()
     def colorize_all(self) -> None:
         """Every photo not done yet, and those done with other hints, settings or model than
         the window's now (core's rule), after asking once about those already saved."""
         entries = self.model.entries()
         todo = [e for e in entries if e.status in (Status.WAITING, Status.FAILED)]
-        redo = self.out_of_date()
-        saved = [e for e in redo if e.status == Status.SAVED]
-        if saved and not guards.ask_redo_out_of_date(self, len(saved)):
-            redo = [e for e in redo if e.status != Status.SAVED]
+        redo = self._asked_to_redo([e for e in entries
+                                    if self.model.is_out_of_date(e) and not e.queued])
         auto_save = self.commands.auto_save.isChecked()
         self.batch.colorize(todo, self.options(), auto_save=auto_save)
         self.batch.colorize(redo, self.options(overwrite=True), auto_save=auto_save)
@@ -317,12 +311,17 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save_all(self) -> None:
-        unsaved = [e for e in self.model.entries() if self._may_save(e)]
-        stale = [e for e in unsaved if e.status == Status.SAVED]  # saved, with other settings
-        if stale and not guards.ask_redo_out_of_date(self, len(stale)):
-            unsaved = [e for e in unsaved if e.status != Status.SAVED]
+        unsaved = self._asked_to_redo([e for e in self.model.entries() if self._may_save(e)])
         if unsaved and self.may_replace([e for e in unsaved if e.status != Status.SAVED]):
             self.batch.save(unsaved, self.options())
+
+    def _asked_to_redo(self, entries: list) -> list:
+        """``entries``, less those saved already (with other hints, settings or model than now)
+        unless the person agrees to redo them; asked once."""
+        saved = [e for e in entries if e.status == Status.SAVED]
+        if saved and not guards.ask_redo_out_of_date(self, len(saved)):
+            return [e for e in entries if e.status != Status.SAVED]
+        return entries
 
     def unsaved_hint_work(self) -> list:
         """Results that follow colour hints and are only in memory."""
