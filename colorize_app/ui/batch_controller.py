@@ -238,25 +238,23 @@ class BatchController(QObject):
     @Slot(int, str)
     def _on_failed(self, ticket: int, reason: str) -> None:
         # A failed save keeps its chroma, so the result still shows and Save can be tried again.
-        if ticket not in self._pending:
-            return
-        entry_id = self._pending[ticket].entry_id
-        entry = self._model.entry(entry_id)
-        logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
-        if self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
-                              queued=False):
-            self.message.emit(reason)
-        self._settle(ticket, "failed")
+        if ticket in self._pending:
+            entry_id = self._pending[ticket].entry_id
+            entry = self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
+                                       queued=False)
+            logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
+            if entry is not None:
+                self.message.emit(reason)
+            self._settle(ticket, "failed")
 
     @Slot(int)
     def _on_cancelled(self, ticket: int) -> None:
-        if ticket not in self._pending:
-            return
-        pending = self._pending[ticket]
-        entry = self._model.entry(pending.entry_id)
-        logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
-        self._model.update(pending.entry_id, status=pending.previous, progress=0.0, queued=False)
-        self._settle(ticket, "stopped")
+        if ticket in self._pending:
+            pending = self._pending[ticket]
+            entry = self._model.update(pending.entry_id, status=pending.previous, progress=0.0,
+                                       queued=False)
+            logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
+            self._settle(ticket, "stopped")
 
 
 def _shown_path(output: Path, source: Path) -> str:
