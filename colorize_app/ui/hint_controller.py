@@ -141,15 +141,10 @@ class HintController(QObject):
         self._entry = entry
         self._frame = 0
         self.overlay.selected = -1
-        self._request_track()
-        self._show_points()
-        if entry is not None:
-            self.group.setActiveStack(self._stack(entry.id))
-            if entry.hints_note:
-                self.message.emit(entry.hints_note)
-        else:
-            self.group.setActiveStack(None)
-        self._update_enabled()
+        self.group.setActiveStack(self._stack(entry.id) if entry is not None else None)
+        if entry is not None and entry.hints_note:
+            self.message.emit(entry.hints_note)
+        self._refresh()
 
     def _stack(self, entry_id: int) -> QUndoStack:
         if entry_id not in self._stacks:
@@ -181,9 +176,13 @@ class HintController(QObject):
         hints = (self._entry.hints or ()) if self._entry is not None else ()
         self.overlay.set_points([(x, y, hints[i].color) for i, x, y in self._places()])
 
-    def _request_track(self) -> None:
+    def _refresh(self) -> None:
+        """The photo on screen's markers and actions, after it or its hints changed; a film's
+        track is asked of the tracks lane (its markers move once that answers)."""
         if self._on_film():
             self.track.request(self._entry, self._options().render_size)
+        self._show_points()
+        self._update_enabled()
 
     @Slot(int)
     def _on_track_changed(self, entry_id: int) -> None:
@@ -261,11 +260,8 @@ class HintController(QObject):
             return
         self._writing.add(self._files.submit("write_hints", (str(entry.source), tuple(hints))))
         if entry is self._entry:
-            self._show_points()
-        self._update_enabled()
+            self._refresh()
         if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
-            if entry is self._entry:
-                self._request_track()
             return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
@@ -312,9 +308,7 @@ class HintController(QObject):
                 return  # removed, or hinted here already: the file is older than that
             self._model.update(entry.id, hints=answer)
             if entry is self._entry:
-                self._request_track()
-                self._show_points()
-                self._update_enabled()
+                self._refresh()
         elif ticket in self._writing:
             self._writing.discard(ticket)
         elif ticket in self._predicting:
