@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
             (m.dataChanged, self._update_actions), (m.rowsInserted, self._update_actions),
             (m.rowsRemoved, self._update_actions), (m.modelReset, self._update_actions),
             (b.busy_changed, self._on_busy_changed), (b.progress_changed, self.status.set_progress),
-            (b.result_ready, self.previews.show_result), (b.entry_changed, self._on_entry_changed),
+            (b.result_ready, self.previews.show_result), (b.entry_changed, self.previews.refresh_placeholder),
             (b.timing, self.status.set_timing), (b.message, self._show_message),
             (self.previews.failed, self._show_message), (h.message, self._show_message),
             (self.previews.frame_shown, h.set_frame),
@@ -360,14 +360,6 @@ class MainWindow(QMainWindow):
         if entry is not None and entry.status == Status.FAILED:
             self._show_message(entry.reason)
         self._update_actions()
-
-    @Slot(int)
-    def _on_entry_changed(self, entry_id: int) -> None:
-        current = self.previews.current()
-        if current is not None and current.id == entry_id:
-            self.previews.refresh_placeholder()
-            if current.status == Status.FAILED:
-                self._show_message(current.reason)
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:

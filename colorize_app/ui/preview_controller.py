@@ -22,7 +22,7 @@ PLAY_MS = 40  # while a film plays: the pause between one frame shown and asking
 
 
 class PreviewController(QObject):
-    failed = Signal(str)
+    failed = Signal(str)  # why the photo on screen could not be shown, or colorized
     frame_shown = Signal(int)  # the index of the film frame now on screen
 
     def __init__(self, preview: PreviewWidget, lane: QObject, model: BatchListModel,
@@ -54,9 +54,6 @@ class PreviewController(QObject):
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
         self.show_entry(None)
-
-    def current(self) -> BatchEntry | None:
-        return self._entry
 
     def show_entry(self, entry: BatchEntry | None) -> None:
         """Show `entry` (None: nothing). Its result comes from its prediction, or its saved file."""
@@ -92,11 +89,15 @@ class PreviewController(QObject):
         """The list was cleared: thumbnails not made yet are not wanted any more."""
         self._lane.cancel()
 
-    def refresh_placeholder(self) -> None:
-        """The entry's state changed (queued, working, failed): say so where the result will be."""
-        if self._entry is not None:
-            self._preview.side_by_side.result_view.set_placeholder(
-                self._result_placeholder(self._entry))
+    @Slot(int)
+    def refresh_placeholder(self, entry_id: int) -> None:
+        """The entry's state changed (queued, working, failed): if it is on screen, say so where
+        the result will be, and why it failed in the status bar."""
+        entry = self._entry
+        if entry is not None and entry.id == entry_id:
+            self._preview.side_by_side.result_view.set_placeholder(self._result_placeholder(entry))
+            if entry.status == Status.FAILED:
+                self.failed.emit(entry.reason)
 
     def show_result(self, entry_id: int) -> None:
         """A fresh result from the worker: shown if it is the photo on screen, composed by the
