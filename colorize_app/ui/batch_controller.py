@@ -111,8 +111,7 @@ class BatchController(QObject):
             self.message.emit(self.tr("Stopping…"))
 
     def _submit(self, work: list[tuple[BatchEntry, Job]]) -> int:
-        busy = {p.entry_id for p in self._pending.values()}
-        work = [(entry, job) for entry, job in work if entry.id not in busy]
+        work = [(entry, job) for entry, job in work if not entry.queued]
         if not work:
             return 0
         was_busy = self.is_busy()
@@ -123,10 +122,8 @@ class BatchController(QObject):
             self.started_at = time.monotonic()
             logger.info("Batch of %d photo(s) started", len(work))
         for entry, job in work:
-            saving = job.chroma is not None
-            made = entry.made_with if saving and entry.made_with else None
-            render_size = made[0] if made else job.options.render_size
-            made_with = (int(render_size), round(float(job.options.saturation), 2))
+            saving = job.chroma is not None  # its options' render size is its colour's (save())
+            made_with = (int(job.options.render_size), round(float(job.options.saturation), 2))
             ticket = self._lane.submit("colorize", job)
             self._pending[ticket] = _Pending(entry.id, entry.status, made_with, saving)
             # A save keeps its state until the lane starts on it.
