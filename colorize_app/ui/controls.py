@@ -43,9 +43,6 @@ class ControlsWidget(QWidget):
         self.saturation_label = QLabel()
         self.saturation_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("200 %") + 4)
         self.saturation.valueChanged.connect(self._on_saturation)
-        saturation_row = QHBoxLayout()
-        saturation_row.addWidget(self.saturation, 1)
-        saturation_row.addWidget(self.saturation_label)
 
         self.device = QComboBox()
         self.device.setToolTip(self.tr("Where the network runs. Automatic uses a GPU when present."))
@@ -56,18 +53,15 @@ class ControlsWidget(QWidget):
         # One row under the preview: the photo keeps the height, and every control stays in view.
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
-        for label, widget, stretch in ((self.tr("&Saturation:"), saturation_row, 1),
+        for label, widget, stretch in ((self.tr("&Saturation:"), self.saturation, 1),
                                        (self.tr("&Render size:"), self.render_size, 0),
                                        (self.tr("&Device:"), self.device, 0)):
             caption = QLabel(label)
-            if isinstance(widget, QWidget):
-                caption.setBuddy(widget)
-                row.addWidget(caption)
-                row.addWidget(widget, stretch)
-            else:
-                caption.setBuddy(self.saturation)
-                row.addWidget(caption)
-                row.addLayout(widget, stretch)
+            caption.setBuddy(widget)
+            row.addWidget(caption)
+            row.addWidget(widget, stretch)
+            if widget is self.saturation:
+                row.addWidget(self.saturation_label)  # "120 %"
             row.addSpacing(8)
         self._on_saturation(self.saturation.value())
 
