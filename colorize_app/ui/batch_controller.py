@@ -62,10 +62,8 @@ class BatchController(QObject):
         self._progress: dict[int, float] = {}  # ticket -> latest fraction, not drawn yet
         self.stopped = False  # the last batch was stopped, not finished
         self.started_at = 0.0  # time.monotonic() when the current (or last) batch began
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_MS)
-        self._progress_timer.timeout.connect(self._draw_progress)
+        self._progress_timer = QTimer(self, singleShot=True, interval=PROGRESS_MS,
+                                      timeout=self._draw_progress)
         lane.started.connect(self._on_started)
         lane.progress.connect(self._on_progress)
         lane.finished.connect(self._on_finished)
@@ -250,7 +248,8 @@ class BatchController(QObject):
             pending = self._pending[ticket]
             entry = self._model.update(pending.entry_id, status=pending.previous, progress=0.0,
                                        queued=False)
-            logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
+            logger.info("%s: stopped before it was done",
+                        entry.source if entry else pending.entry_id)
             self._settle(ticket, "stopped")
 
 

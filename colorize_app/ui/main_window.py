@@ -127,7 +127,8 @@ class MainWindow(QMainWindow):
             (m.dataChanged, self._update_actions), (m.rowsInserted, self._update_actions),
             (m.rowsRemoved, self._update_actions), (m.modelReset, self._update_actions),
             (b.busy_changed, self._on_busy_changed), (b.progress_changed, self.status.set_progress),
-            (b.result_ready, self.previews.show_result), (b.entry_changed, self.previews.refresh_placeholder),
+            (b.result_ready, self.previews.show_result),
+            (b.entry_changed, self.previews.refresh_placeholder),
             (b.timing, self.status.set_timing), (b.message, self._show_message),
             (self.previews.failed, self._show_message), (h.message, self._show_message),
             (self.previews.frame_shown, h.set_frame),
@@ -367,9 +368,10 @@ class MainWindow(QMainWindow):
             self.status.start_batch(self.batch.started_at)
         else:
             self.status.hide_progress()  # the batch's summary is its last message
-            waited, self._quit_after_saving = self._quit_after_saving, set()
-            if waited and all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
-                self.close()  # "Save and Quit": every save went through
+            waited, self._quit_after_saving = self._quit_after_saving, set()  # "Save and Quit"
+            if waited and all(e.status == Status.SAVED for e in self.model.entries()
+                              if e.id in waited):  # every save went through
+                self.close()
                 return
         self._update_actions()
 
@@ -420,7 +422,8 @@ class MainWindow(QMainWindow):
     def _warn(self, title: str, text: str) -> None:
         """``text`` in the status bar, and in a box that leaves the window running."""
         self._show_message(text)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): the window keeps running, and tests never block on it
 

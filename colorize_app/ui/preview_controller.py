@@ -38,18 +38,12 @@ class PreviewController(QObject):
         self._thumbnails: dict[int, int] = {}  # ticket -> entry id
         self._entry: BatchEntry | None = None
         self._saturation = 1.0  # the slider's, as it moves (set_saturation)
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._on_settled)
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS, timeout=self._on_settled)
         self._film_ticket = 0  # the latest frame asked of the film on screen
         self._frames = preview.frames
         self._frames.slider.valueChanged.connect(self._request_frame)
         self._frames.play.toggled.connect(self._on_play)
-        self._next_frame = QTimer(self)
-        self._next_frame.setSingleShot(True)
-        self._next_frame.setInterval(PLAY_MS)
-        self._next_frame.timeout.connect(self._play_next)
+        self._next_frame = QTimer(self, singleShot=True, interval=PLAY_MS, timeout=self._play_next)
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
