@@ -116,35 +116,15 @@ def build_menus(window: QMainWindow, a: WindowActions, hints) -> QMenu:
     file_menu.addActions([a.open_images, a.open_folder, a.include_subfolders])
     recent = file_menu.addMenu(tr("Open &Recent"))
     file_menu.addSeparator()
-    file_menu.addActions([a.save, a.save_as, a.save_all])
-    file_menu.addSeparator()
-    file_menu.addActions([a.close, a.quit])
-
-    edit_menu = bar.addMenu(tr("&Edit"))
-    edit_menu.addActions([hints.undo, hints.redo])
-    edit_menu.addSeparator()
-    edit_menu.addActions([a.remove, a.clear])
-    edit_menu.addSeparator()
-    edit_menu.addAction(a.preferences)
-    edit_menu.addSeparator()
-    edit_menu.addActions([hints.clear, hints.apply_to_selected])
-
-    colorize_menu = bar.addMenu(tr("&Colorize"))
-    colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop])
-    colorize_menu.addSeparator()
-    colorize_menu.addAction(a.auto_save)
-
-    view_menu = bar.addMenu(tr("&View"))
-    view_menu.addActions([a.side_by_side, a.compare])
-    view_menu.addSeparator()
-    view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])
-    view_menu.addSeparator()
-    view_menu.addActions([hints.hint_mode, hints.show_markers])
-
-    help_menu = bar.addMenu(tr("&Help"))
-    help_menu.addActions([a.user_guide, a.sample, a.shortcuts])
-    help_menu.addSeparator()
-    help_menu.addAction(a.about)
+    _add_groups(file_menu, [a.save, a.save_as, a.save_all], [a.close, a.quit])
+    _add_groups(bar.addMenu(tr("&Edit")), [hints.undo, hints.redo], [a.remove, a.clear],
+                [a.preferences], [hints.clear, hints.apply_to_selected])
+    _add_groups(bar.addMenu(tr("&Colorize")),
+                [a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop], [a.auto_save])
+    _add_groups(bar.addMenu(tr("&View")), [a.side_by_side, a.compare],
+                [a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual],
+                [hints.hint_mode, hints.show_markers])
+    _add_groups(bar.addMenu(tr("&Help")), [a.user_guide, a.sample, a.shortcuts], [a.about])
     return recent
 
 
@@ -162,15 +142,15 @@ def build_toolbar(window: QMainWindow, a: WindowActions, hints) -> QToolBar:
     toolbar.setObjectName("main_toolbar")  # so saveState() can restore it
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    toolbar.addActions([a.open_images, a.open_folder])
-    toolbar.addSeparator()
-    toolbar.addActions([a.colorize_selected, a.colorize_all, a.stop])
-    toolbar.addSeparator()
-    toolbar.addActions([a.save, a.save_all])
-    toolbar.addSeparator()
-    toolbar.addActions([a.side_by_side, a.compare])
-    toolbar.addSeparator()
-    toolbar.addActions([a.zoom_fit, a.zoom_actual])
-    toolbar.addSeparator()
-    toolbar.addAction(hints.hint_mode)
+    _add_groups(toolbar, [a.open_images, a.open_folder],
+                [a.colorize_selected, a.colorize_all, a.stop], [a.save, a.save_all],
+                [a.side_by_side, a.compare], [a.zoom_fit, a.zoom_actual], [hints.hint_mode])
     return toolbar
+
+
+def _add_groups(target: QMenu | QToolBar, *groups: list[QAction]) -> None:
+    """Add each group of actions to a menu or toolbar, with a separator between groups."""
+    for number, group in enumerate(groups):
+        if number:
+            target.addSeparator()
+        target.addActions(group)
