@@ -76,14 +76,12 @@ class CompareView(ImageView):
         top = max(rect.top(), 0.0)
         bottom = min(rect.bottom(), float(self.height()))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        shadow = QPen(Qt.GlobalColor.black, 3)
-        shadow.setCosmetic(True)
-        painter.setPen(shadow)
-        painter.drawLine(QPointF(x, top), QPointF(x, bottom))
-        pen = QPen(Qt.GlobalColor.white, 1.5)
-        pen.setCosmetic(True)
-        painter.setPen(pen)
-        painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+        # A white line over a wider black one, its shadow: visible over any photo.
+        for colour, width in ((Qt.GlobalColor.black, 3), (Qt.GlobalColor.white, 1.5)):
+            pen = QPen(colour, width)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x, top), QPointF(x, bottom))
         middle = (top + bottom) / 2
         painter.setBrush(self.palette().highlight())
         painter.drawEllipse(QPointF(x, middle), 9, 9)
