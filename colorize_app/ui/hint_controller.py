@@ -66,13 +66,13 @@ class HintController(QObject):
 
     def __init__(self, model: BatchListModel, lanes: tuple[QObject, ...], side_by_side: QWidget,
                  controls: ControlsWidget, settings: AppSettings, parent: QObject | None = None):
-        # `lanes`: the host's network, files and (optional) tracks lanes (workers.lane.Lane). `side_by_side`: the
-        # preview's two views (the overlay lies on the result); `controls`: the render size and
-        # device the network runs with. None of them holds this object or the window.
+        # `lanes`: the host's network, files and tracks lanes (workers.lane.Lane). `side_by_side`:
+        # the preview's two views (the overlay lies on the result); `controls`: the render size
+        # and device the network runs with. None of them holds this object or the window.
         super().__init__(parent)
         self._model = model
-        self._network, self._files, *tracks = lanes
-        self.track = HintTrack(tracks[0] if tracks else None, self)  # a film's points, per frame
+        self._network, self._files, tracks = lanes
+        self.track = HintTrack(tracks, self)  # a film's points, per frame
         self._side = side_by_side
         self._controls = controls
         self._settings = settings
