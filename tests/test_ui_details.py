@@ -11,13 +11,13 @@ from gui_thread import heard
 from open_wait import open_and_wait, wait_opened
 from photos import digest, save_photo
 from PIL import Image
-from PySide6.QtCore import QByteArray, QRect
+from PySide6.QtCore import QByteArray, QEvent, QRect
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from colorize_app import cli
 from colorize_app.core.vocabulary import Status
 from colorize_app.core.weights import default_weights_path, read_metadata
-from colorize_app.ui import guards, model_card, resources, sample, screen_fit
+from colorize_app.ui import guards, icons, model_card, resources, sample, screen_fit
 from colorize_app.ui.dialogs import AboutDialog
 from colorize_app.ui.opening import save_filter
 from colorize_app.ui.preferences import PreferencesDialog
@@ -364,3 +364,13 @@ def test_a_quit_without_a_batch_asks_nothing(make_window, monkeypatch):
     window.close()
     assert not window.isVisible()
     QApplication.processEvents()
+
+
+def test_a_light_dark_switch_redraws_every_icon_the_hint_modes_too(make_window, monkeypatch):
+    window = make_window()
+    asked = []
+    real = icons.icon
+    monkeypatch.setattr(icons, "icon", lambda name: asked.append(name) or real(name))
+    QApplication.sendEvent(window, QEvent(QEvent.Type.PaletteChange))
+    assert "mdi6.palette" in asked  # Colorize All's
+    assert "mdi6.eyedropper-variant" in asked  # the hint mode's, made by its controller

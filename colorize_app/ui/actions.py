@@ -5,7 +5,9 @@ Creating the actions in one place keeps shortcuts unique and lets the shortcuts 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from functools import partial
+
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
@@ -14,33 +16,42 @@ from colorize_app.ui import icons
 Std = QKeySequence.StandardKey
 
 
+def make_action(parent: QObject, text: str, shortcut=None, icon: str | None = None,
+                tip: str = "", checkable: bool = False) -> QAction:
+    """An action with its shortcuts (a standard key, a key, or a list of keys), its icon and its
+    tip (the status bar's and the tooltip's)."""
+    action = QAction(text, parent)
+    if shortcut is not None:
+        if isinstance(shortcut, Std):
+            shortcuts = QKeySequence.keyBindings(shortcut)
+        elif isinstance(shortcut, list):
+            shortcuts = [QKeySequence(key) for key in shortcut]
+        else:
+            shortcuts = [QKeySequence(shortcut)]
+        action.setShortcuts(shortcuts)
+    if icon:
+        action.setIcon(icons.icon(icon))
+        action.setData(icon)  # to rebuild the icon after a light/dark switch
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.setCheckable(checkable)
+    return action
+
+
+def refresh_icons(actions: list[QAction]) -> None:
+    """After a light/dark switch: rebuild the icons of those made with one."""
+    for action in actions:
+        if action.data():
+            action.setIcon(icons.icon(action.data()))
+
+
 class WindowActions:
     """Plain attributes, one per action; the window connects their `triggered` signals."""
 
     def __init__(self, window: QMainWindow) -> None:
         tr = window.tr
-
-        def make(text: str, shortcut=None, icon: str | None = None, tip: str = "",
-                 checkable: bool = False) -> QAction:
-            action = QAction(text, window)
-            if shortcut is not None:
-                if isinstance(shortcut, Std):
-                    shortcuts = QKeySequence.keyBindings(shortcut)
-                elif isinstance(shortcut, list):
-                    shortcuts = [QKeySequence(key) for key in shortcut]
-                else:
-                    shortcuts = [QKeySequence(shortcut)]
-                action.setShortcuts(shortcuts)
-            if icon:
-                action.setIcon(icons.icon(icon))
-                action.setData(icon)  # to rebuild the icon after a light/dark switch
-            if tip:
-                action.setStatusTip(tip)
-                action.setToolTip(tip)
-            action.setCheckable(checkable)
-            window.addAction(action)  # shortcuts work even when menus are hidden
-            return action
-
+        make = partial(make_action, window)
         self.open_images = make(tr("&Open Images…"), Std.Open, "mdi6.image-multiple-outline",
                                 tr("Add photos to the list"))
         self.open_folder = make(tr("Open &Folder…"), "Ctrl+Shift+O", "mdi6.folder-open-outline",
@@ -90,53 +101,34 @@ class WindowActions:
                                 tr("Where results are saved, their name and format"))
         self.user_guide = make(tr("&User Guide"), icon="mdi6.book-open-outline",
                                tip=tr("Open the user guide"))
+        window.addActions(self.all())  # shortcuts work even when menus are hidden
 
     def all(self) -> list[QAction]:
         return [value for value in vars(self).values() if isinstance(value, QAction)]
 
-    def refresh_icons(self) -> None:
-        for action in self.all():
-            if action.data():
-                action.setIcon(icons.icon(action.data()))
 
-
-def build_menus(window: QMainWindow, a: WindowActions) -> QMenu:
-    """Fill the menu bar; returns the Open Recent menu, which the window fills on demand."""
+def build_menus(window: QMainWindow, a: WindowActions, hints) -> QMenu:
+    """Fill the menu bar, the hint mode's actions (`hints`, a HintController's) among the window's;
+    returns the Open Recent menu, which the window fills on demand."""
     tr = window.tr
     bar = window.menuBar()
     file_menu = bar.addMenu(tr("&File"))
     file_menu.addActions([a.open_images, a.open_folder, a.include_subfolders])
     recent = file_menu.addMenu(tr("Open &Recent"))
     file_menu.addSeparator()
-    file_menu.addActions([a.save, a.save_as, a.save_all])
-    file_menu.addSeparator()
-    file_menu.addActions([a.close, a.quit])
-
-    edit_menu = bar.addMenu(tr("&Edit"))
-    edit_menu.setObjectName("edit_menu")  # found by name by the hint mode's actions
-    edit_menu.addActions([a.remove, a.clear])
-    edit_menu.addSeparator()
-    edit_menu.addAction(a.preferences)
-
-    colorize_menu = bar.addMenu(tr("&Colorize"))
-    colorize_menu.addActions([a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop])
-    colorize_menu.addSeparator()
-    colorize_menu.addAction(a.auto_save)
-
-    view_menu = bar.addMenu(tr("&View"))
-    view_menu.setObjectName("view_menu")
-    view_menu.addActions([a.side_by_side, a.compare])
-    view_menu.addSeparator()
-    view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual])
-
-    help_menu = bar.addMenu(tr("&Help"))
-    help_menu.addActions([a.user_guide, a.sample, a.shortcuts])
-    help_menu.addSeparator()
-    help_menu.addAction(a.about)
+    _add_groups(file_menu, [a.save, a.save_as, a.save_all], [a.close, a.quit])
+    _add_groups(bar.addMenu(tr("&Edit")), [hints.undo, hints.redo], [a.remove, a.clear],
+                [a.preferences], [hints.clear, hints.apply_to_selected])
+    _add_groups(bar.addMenu(tr("&Colorize")),
+                [a.colorize_selected, a.colorize_all, a.colorize_anyway, a.stop], [a.auto_save])
+    _add_groups(bar.addMenu(tr("&View")), [a.side_by_side, a.compare],
+                [a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_actual],
+                [hints.hint_mode, hints.show_markers])
+    _add_groups(bar.addMenu(tr("&Help")), [a.user_guide, a.sample, a.shortcuts], [a.about])
     return recent
 
 
-def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
+def build_toolbar(window: QMainWindow, a: WindowActions, hints) -> QToolBar:
     tr = window.tr
     # Short labels beside the icons: the main commands should be readable, not guessed.
     for action, label in ((a.open_images, tr("Open")), (a.open_folder, tr("Open Folder")),
@@ -150,13 +142,15 @@ def build_toolbar(window: QMainWindow, a: WindowActions) -> QToolBar:
     toolbar.setObjectName("main_toolbar")  # so saveState() can restore it
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    toolbar.addActions([a.open_images, a.open_folder])
-    toolbar.addSeparator()
-    toolbar.addActions([a.colorize_selected, a.colorize_all, a.stop])
-    toolbar.addSeparator()
-    toolbar.addActions([a.save, a.save_all])
-    toolbar.addSeparator()
-    toolbar.addActions([a.side_by_side, a.compare])
-    toolbar.addSeparator()
-    toolbar.addActions([a.zoom_fit, a.zoom_actual])
+    _add_groups(toolbar, [a.open_images, a.open_folder],
+                [a.colorize_selected, a.colorize_all, a.stop], [a.save, a.save_all],
+                [a.side_by_side, a.compare], [a.zoom_fit, a.zoom_actual], [hints.hint_mode])
     return toolbar
+
+
+def _add_groups(target: QMenu | QToolBar, *groups: list[QAction]) -> None:
+    """Add each group of actions to a menu or toolbar, with a separator between groups."""
+    for number, group in enumerate(groups):
+        if number:
+            target.addSeparator()
+        target.addActions(group)

@@ -62,10 +62,8 @@ class BatchController(QObject):
         self._progress: dict[int, float] = {}  # ticket -> latest fraction, not drawn yet
         self.stopped = False  # the last batch was stopped, not finished
         self.started_at = 0.0  # time.monotonic() when the current (or last) batch began
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_MS)
-        self._progress_timer.timeout.connect(self._draw_progress)
+        self._progress_timer = QTimer(self, singleShot=True, interval=PROGRESS_MS,
+                                      timeout=self._draw_progress)
         lane.started.connect(self._on_started)
         lane.progress.connect(self._on_progress)
         lane.finished.connect(self._on_finished)
@@ -74,9 +72,6 @@ class BatchController(QObject):
 
     def is_busy(self) -> bool:
         return bool(self._pending)
-
-    def is_pending(self, entry: BatchEntry) -> bool:
-        return entry.queued
 
     def remaining(self) -> int:
         """Photos of this batch not done yet (waiting or being colorized)."""
@@ -114,8 +109,7 @@ class BatchController(QObject):
             self.message.emit(self.tr("Stopping…"))
 
     def _submit(self, work: list[tuple[BatchEntry, Job]]) -> int:
-        busy = {p.entry_id for p in self._pending.values()}
-        work = [(entry, job) for entry, job in work if entry.id not in busy]
+        work = [(entry, job) for entry, job in work if not entry.queued]
         if not work:
             return 0
         was_busy = self.is_busy()
@@ -126,10 +120,8 @@ class BatchController(QObject):
             self.started_at = time.monotonic()
             logger.info("Batch of %d photo(s) started", len(work))
         for entry, job in work:
-            saving = job.chroma is not None
-            made = entry.made_with if saving and entry.made_with else None
-            render_size = made[0] if made else job.options.render_size
-            made_with = (int(render_size), round(float(job.options.saturation), 2))
+            saving = job.chroma is not None  # its options' render size is its colour's (save())
+            made_with = (int(job.options.render_size), round(float(job.options.saturation), 2))
             ticket = self._lane.submit("colorize", job)
             self._pending[ticket] = _Pending(entry.id, entry.status, made_with, saving)
             # A save keeps its state until the lane starts on it.
@@ -241,25 +233,24 @@ class BatchController(QObject):
     @Slot(int, str)
     def _on_failed(self, ticket: int, reason: str) -> None:
         # A failed save keeps its chroma, so the result still shows and Save can be tried again.
-        if ticket not in self._pending:
-            return
-        entry_id = self._pending[ticket].entry_id
-        entry = self._model.entry(entry_id)
-        logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
-        if self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
-                              queued=False):
-            self.message.emit(reason)
-        self._settle(ticket, "failed")
+        if ticket in self._pending:
+            entry_id = self._pending[ticket].entry_id
+            entry = self._model.update(entry_id, status=Status.FAILED, reason=reason, progress=0.0,
+                                       queued=False)
+            logger.info("%s: failed: %s", entry.source if entry else entry_id, reason)
+            if entry is not None:
+                self.message.emit(reason)
+            self._settle(ticket, "failed")
 
     @Slot(int)
     def _on_cancelled(self, ticket: int) -> None:
-        if ticket not in self._pending:
-            return
-        pending = self._pending[ticket]
-        entry = self._model.entry(pending.entry_id)
-        logger.info("%s: stopped before it was done", entry.source if entry else pending.entry_id)
-        self._model.update(pending.entry_id, status=pending.previous, progress=0.0, queued=False)
-        self._settle(ticket, "stopped")
+        if ticket in self._pending:
+            pending = self._pending[ticket]
+            entry = self._model.update(pending.entry_id, status=pending.previous, progress=0.0,
+                                       queued=False)
+            logger.info("%s: stopped before it was done",
+                        entry.source if entry else pending.entry_id)
+            self._settle(ticket, "stopped")
 
 
 def _shown_path(output: Path, source: Path) -> str:

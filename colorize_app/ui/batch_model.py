@@ -85,10 +85,8 @@ class BatchListModel(QAbstractListModel):
             return entry.progress
         if role == DetailRole:
             return self.detail(entry)
-        if role == StatusIconRole:
-            if self.is_out_of_date(entry):
-                return self.status_icon(Status.WAITING)  # the clock: it needs doing again
-            return self.status_icon(entry.status)
+        if role == StatusIconRole:  # an out-of-date result shows the clock: it needs doing again
+            return self.status_icon(Status.WAITING if self.is_out_of_date(entry) else entry.status)
         return None
 
     def detail(self, entry: BatchEntry) -> str:
@@ -120,8 +118,7 @@ class BatchListModel(QAbstractListModel):
         current = (int(render_size), round(float(saturation), 2), model_sha256)
         if current != self._current:
             self._current = current
-            if self._entries:
-                self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
+            self._repaint_all()
 
     def _hinted_state(self, entry: BatchEntry) -> str:
         # First, so that a narrow list that cuts the line short still shows it.
@@ -163,6 +160,9 @@ class BatchListModel(QAbstractListModel):
     def refresh_icons(self) -> None:
         """After a light/dark switch: rebuild the tinted icons."""
         self._icons.clear()
+        self._repaint_all()
+
+    def _repaint_all(self) -> None:
         if self._entries:
             self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
 
@@ -181,19 +181,10 @@ class BatchListModel(QAbstractListModel):
     def entry(self, entry_id: int) -> BatchEntry | None:
         return self.entry_at(self.row_of(entry_id))
 
-    def sources(self) -> set[Path]:
-        return {entry.source for entry in self._entries}
-
-    def counts(self) -> dict[Status, int]:
-        counts = dict.fromkeys(Status, 0)
-        for entry in self._entries:
-            counts[entry.status] += 1
-        return counts
-
     # -- changing ---------------------------------------------------------------------------------
     def add(self, entries: list[BatchEntry]) -> list[BatchEntry]:
         """Append entries whose source is not in the list yet; returns those actually added."""
-        known = self.sources()
+        known = {entry.source for entry in self._entries}
         fresh = []
         for entry in entries:
             if entry.source not in known:

@@ -29,10 +29,8 @@ class BatchListView(QListView):
         super().__init__(parent)
         self.context_actions: list[QAction | None] = []  # None: a separator
         self._changed: tuple[int, int] | None = None  # first and last row changed, not repainted
-        self._repaint = QTimer(self)
-        self._repaint.setSingleShot(True)
-        self._repaint.setInterval(REPAINT_MS)
-        self._repaint.timeout.connect(self._repaint_changed)
+        self._repaint = QTimer(self, singleShot=True, interval=REPAINT_MS,
+                               timeout=self._repaint_changed)
 
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:  # noqa: N802 (Qt override)
         first, last = top_left.row(), bottom_right.row()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -43,9 +43,6 @@ class ControlsWidget(QWidget):
         self.saturation_label = QLabel()
         self.saturation_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("200 %") + 4)
         self.saturation.valueChanged.connect(self._on_saturation)
-        saturation_row = QHBoxLayout()
-        saturation_row.addWidget(self.saturation, 1)
-        saturation_row.addWidget(self.saturation_label)
 
         self.device = QComboBox()
         self.device.setToolTip(self.tr("Where the network runs. Automatic uses a GPU when present."))
@@ -56,18 +53,15 @@ class ControlsWidget(QWidget):
         # One row under the preview: the photo keeps the height, and every control stays in view.
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
-        for label, widget, stretch in ((self.tr("&Saturation:"), saturation_row, 1),
+        for label, widget, stretch in ((self.tr("&Saturation:"), self.saturation, 1),
                                        (self.tr("&Render size:"), self.render_size, 0),
                                        (self.tr("&Device:"), self.device, 0)):
             caption = QLabel(label)
-            if isinstance(widget, QWidget):
-                caption.setBuddy(widget)
-                row.addWidget(caption)
-                row.addWidget(widget, stretch)
-            else:
-                caption.setBuddy(self.saturation)
-                row.addWidget(caption)
-                row.addLayout(widget, stretch)
+            caption.setBuddy(widget)
+            row.addWidget(caption)
+            row.addWidget(widget, stretch)
+            if widget is self.saturation:
+                row.addWidget(self.saturation_label)  # "120 %"
             row.addSpacing(8)
         self._on_saturation(self.saturation.value())
 
@@ -85,13 +79,12 @@ class ControlsWidget(QWidget):
         """Offer `gpu` ("cuda", "mps"; "" for none) once the worker has found it (the window never
         imports torch)."""
         current = self.device.currentData() or "auto"
-        self.device.blockSignals(True)
-        self.device.clear()
-        self.device.addItem(self.tr("Automatic"), "auto")
-        self.device.addItem(self.tr("CPU"), "cpu")
-        if gpu in GPU_DEVICES:
-            self.device.addItem(self.tr("GPU"), gpu)
-        self.device.blockSignals(False)
+        with QSignalBlocker(self.device):
+            self.device.clear()
+            self.device.addItem(self.tr("Automatic"), "auto")
+            self.device.addItem(self.tr("CPU"), "cpu")
+            if gpu in GPU_DEVICES:
+                self.device.addItem(self.tr("GPU"), gpu)
         self._select_device(current)
 
     def _select_device(self, device: str) -> None:

@@ -21,6 +21,15 @@ from colorize_app import APP_NAME, __version__
 from colorize_app.ui import model_card, resources
 
 
+def with_close_button(dialog: QDialog, content: QWidget) -> None:
+    """Lay ``content`` out above a Close button."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(content)
+    layout.addWidget(buttons)
+
+
 class AboutDialog(QDialog):
     """Version, the model card in brief, and credits (for the sample photo too)."""
 
@@ -45,11 +54,7 @@ class AboutDialog(QDialog):
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         label.setOpenExternalLinks(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(buttons)
+        with_close_button(self, label)
         self.setMinimumWidth(420)
         self.text = label.text()  # for tests and accessibility tools
 
@@ -87,9 +92,5 @@ class ShortcutsDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(keys))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.resizeColumnToContents(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
+        with_close_button(self, self.table)
         self.resize(460, 520)

@@ -22,14 +22,14 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QPoint, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from colorize_app.core.batch import is_film
 from colorize_app.core.hint_colours import suggest_colours
 from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
-from colorize_app.ui import icons
+from colorize_app.ui.actions import make_action
 from colorize_app.ui.batch_model import BatchEntry, BatchListModel
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
@@ -66,13 +66,13 @@ class HintController(QObject):
 
     def __init__(self, model: BatchListModel, lanes: tuple[QObject, ...], side_by_side: QWidget,
                  controls: ControlsWidget, settings: AppSettings, parent: QObject | None = None):
-        # `lanes`: the host's network, files and (optional) tracks lanes (workers.lane.Lane). `side_by_side`: the
-        # preview's two views (the overlay lies on the result); `controls`: the render size and
-        # device the network runs with. None of them holds this object or the window.
+        # `lanes`: the host's network, files and tracks lanes (workers.lane.Lane). `side_by_side`:
+        # the preview's two views (the overlay lies on the result); `controls`: the render size
+        # and device the network runs with. None of them holds this object or the window.
         super().__init__(parent)
         self._model = model
-        self._network, self._files, *tracks = lanes
-        self.track = HintTrack(tracks[0] if tracks else None, self)  # a film's points, per frame
+        self._network, self._files, tracks = lanes
+        self.track = HintTrack(tracks, self)  # a film's points, per frame
         self._side = side_by_side
         self._controls = controls
         self._settings = settings
@@ -109,39 +109,17 @@ class HintController(QObject):
         self.undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
         self.redo = self.group.createRedoAction(self, tr("&Redo"))
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.hint_mode = QAction(icons.icon("mdi6.eyedropper-variant"), tr("&Hint Mode"), self)
-        self.hint_mode.setCheckable(True)
-        self.hint_mode.setShortcut(QKeySequence("Ctrl+H"))
+        self.hint_mode = make_action(self, tr("&Hint Mode"), "Ctrl+H", "mdi6.eyedropper-variant",
+                                     checkable=True)
         self.hint_mode.setIconText(tr("Hints"))
-        self.hint_mode.setData("mdi6.eyedropper-variant")
-        self.show_markers = QAction(tr("Show Hint &Markers"), self)
-        self.show_markers.setCheckable(True)
+        self.show_markers = make_action(self, tr("Show Hint &Markers"), "Ctrl+Shift+H",
+                                        checkable=True)
         self.show_markers.setChecked(True)
-        self.show_markers.setShortcut(QKeySequence("Ctrl+Shift+H"))
-        self.clear = QAction(tr("Clear &Hints"), self)
-        self.clear.setStatusTip(tr("Remove every colour hint of this photo (undo brings them back)"))
-        self.apply_to_selected = QAction(tr("&Apply Hints to Selected Photos"), self)
-        self.apply_to_selected.setStatusTip(tr(
+        self.clear = make_action(self, tr("Clear &Hints"), tip=tr(
+            "Remove every colour hint of this photo (undo brings them back)"))
+        self.apply_to_selected = make_action(self, tr("&Apply Hints to Selected Photos"), tip=tr(
             "Give the other selected photos this photo's hints (the same places relative to each "
             "photo), and colorize them again with them"))
-
-    def install(self, menu_bar, toolbar: QToolBar | None) -> None:
-        """Add the actions to the Edit and View menus and the toolbar."""
-        menus = {a.menu().objectName(): a.menu() for a in menu_bar.actions() if a.menu()}
-        edit: QMenu | None = menus.get("edit_menu")
-        view: QMenu | None = menus.get("view_menu")
-        if edit is not None:
-            first = edit.actions()[0] if edit.actions() else None
-            edit.insertActions(first, [self.undo, self.redo])
-            edit.insertSeparator(first)
-            edit.addSeparator()
-            edit.addActions([self.clear, self.apply_to_selected])
-        if view is not None:
-            view.addSeparator()
-            view.addActions([self.hint_mode, self.show_markers])
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addAction(self.hint_mode)
 
     def _connect(self) -> None:
         self.hint_mode.toggled.connect(self._on_mode_toggled)
@@ -149,7 +127,7 @@ class HintController(QObject):
         self.clear.triggered.connect(self.clear_hints)
         self.apply_to_selected.triggered.connect(self.apply_hints_to_selected)
         self.overlay.place_requested.connect(self._on_place_requested)
-        self.overlay.move_finished.connect(self._on_move_finished)
+        self.overlay.move_finished.connect(self.move_point)
         self.overlay.remove_requested.connect(self.remove_point)
         self.overlay.recolour_requested.connect(self._on_recolour_requested)
         for lane in (self._network, self._files):
@@ -163,15 +141,10 @@ class HintController(QObject):
         self._entry = entry
         self._frame = 0
         self.overlay.selected = -1
-        self._request_track()
-        self._show_points()
-        if entry is not None:
-            self.group.setActiveStack(self._stack(entry.id))
-            if entry.hints_note:
-                self.message.emit(entry.hints_note)
-        else:
-            self.group.setActiveStack(None)
-        self._update_enabled()
+        self.group.setActiveStack(self._stack(entry.id) if entry is not None else None)
+        if entry is not None and entry.hints_note:
+            self.message.emit(entry.hints_note)
+        self._refresh()
 
     def _stack(self, entry_id: int) -> QUndoStack:
         if entry_id not in self._stacks:
@@ -203,9 +176,13 @@ class HintController(QObject):
         hints = (self._entry.hints or ()) if self._entry is not None else ()
         self.overlay.set_points([(x, y, hints[i].color) for i, x, y in self._places()])
 
-    def _request_track(self) -> None:
+    def _refresh(self) -> None:
+        """The photo on screen's markers and actions, after it or its hints changed; a film's
+        track is asked of the tracks lane (its markers move once that answers)."""
         if self._on_film():
             self.track.request(self._entry, self._options().render_size)
+        self._show_points()
+        self._update_enabled()
 
     @Slot(int)
     def _on_track_changed(self, entry_id: int) -> None:
@@ -226,6 +203,7 @@ class HintController(QObject):
         shown = self._shown()
         return shown[index] if 0 <= index < len(shown) else -1
 
+    @Slot(int, float, float)
     def move_point(self, index: int, x: float, y: float) -> None:
         index = self._hint_at(index)
         if index >= 0:
@@ -282,11 +260,8 @@ class HintController(QObject):
             return
         self._writing.add(self._files.submit("write_hints", (str(entry.source), tuple(hints))))
         if entry is self._entry:
-            self._show_points()
-        self._update_enabled()
+            self._refresh()
         if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
-            if entry is self._entry:
-                self._request_track()
             return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
             ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
@@ -305,21 +280,15 @@ class HintController(QObject):
         if colour:
             self.place(x, y, colour)
 
-    @Slot(int, float, float)
-    def _on_move_finished(self, index: int, x: float, y: float) -> None:
-        self.move_point(index, x, y)
-
     @Slot(int, QPoint)
     def _on_recolour_requested(self, index: int, at: QPoint) -> None:
-        if self._entry is None:
-            return
-        if self._hint_at(index) < 0:
-            return
-        hint = self._entry.hints[self._hint_at(index)]
-        colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
-                           hint.color)
-        if colour:
-            self.recolour(index, colour)
+        hint_index = self._hint_at(index)  # -1 without a photo on screen
+        if hint_index >= 0:
+            hint = self._entry.hints[hint_index]
+            colour = self.pick(self._side, self.suggestions(hint.x, hint.y), self.recent, at,
+                               hint.color)
+            if colour:
+                self.recolour(index, colour)
 
     def suggestions(self, x: float, y: float) -> list[str]:
         """Colours for a hint at (x, y): the result's colour there first, at the spot's lightness."""
@@ -339,9 +308,7 @@ class HintController(QObject):
                 return  # removed, or hinted here already: the file is older than that
             self._model.update(entry.id, hints=answer)
             if entry is self._entry:
-                self._request_track()
-                self._show_points()
-                self._update_enabled()
+                self._refresh()
         elif ticket in self._writing:
             self._writing.discard(ticket)
         elif ticket in self._predicting:

@@ -35,15 +35,13 @@ def pick_colour(parent: QWidget, suggested: list[str], recent: list[str], at: QP
     menu = QMenu(parent)
     menu.setToolTipsVisible(True)
     choices = {}
-    if suggested:
-        menu.addSection(parent.tr("Suggested for this spot"))
-        for colour in suggested:
-            choices[menu.addAction(swatch(colour), label(colour))] = colour
     fresh = [c for c in recent if c not in suggested][:RECENT_COUNT]
-    if fresh:
-        menu.addSection(parent.tr("Recent"))
-        for colour in fresh:
-            choices[menu.addAction(swatch(colour), label(colour))] = colour
+    for section, colours in ((parent.tr("Suggested for this spot"), suggested),
+                             (parent.tr("Recent"), fresh)):
+        if colours:
+            menu.addSection(section)
+            for colour in colours:
+                choices[menu.addAction(swatch(colour), label(colour))] = colour
     menu.addSeparator()
     other = menu.addAction(parent.tr("Other Colour…"))
     chosen = menu.exec(at)

@@ -23,21 +23,20 @@ class HintTrack(QObject):
 
     changed = Signal(int)  # the entry id whose track arrived
 
-    def __init__(self, lane: QObject | None, parent: QObject | None = None) -> None:
-        # `lane`: the host's tracks lane (workers.lane.Lane); None: points show on their frames.
+    def __init__(self, lane: QObject, parent: QObject | None = None) -> None:
+        # `lane`: the host's tracks lane (workers.lane.Lane).
         super().__init__(parent)
         self._lane = lane
         self._track: tuple[int, tuple, list] | None = None  # entry id, its hints, the places
         self._asked: dict[int, tuple[int, tuple]] = {}  # ticket -> (entry id, hints)
-        if lane is not None:
-            lane.finished.connect(self._on_finished)
-            lane.failed.connect(self._on_failed)
-            lane.cancelled.connect(self._on_cancelled)
+        lane.finished.connect(self._on_finished)
+        lane.failed.connect(self._on_failed)
+        lane.cancelled.connect(self._on_cancelled)
 
     def request(self, entry: BatchEntry, render_size: int) -> None:
         """Ask where ``entry``'s points are on each frame, unless that is known already."""
         hints = tuple(entry.hints or ())
-        if self._lane is None or not hints or self._known(entry.id, hints):
+        if not hints or self._known(entry.id, hints):
             return
         self._lane.cancel()
         ticket = self._lane.submit("hint_track", HintTrackRequest(str(entry.source), hints,

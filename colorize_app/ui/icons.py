@@ -25,10 +25,6 @@ def _text_colour() -> QColor:
     return QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
 
 
-def _is_dark() -> bool:
-    return _text_colour().lightness() > 128
-
-
 def icon(name: str) -> QIcon:
     """An action icon in the palette's text colour (greyed automatically when disabled)."""
     text = _text_colour()
@@ -44,6 +40,6 @@ def status_icon(status: Status) -> QIcon:
     if colour == "highlight":
         return qta.icon(name, color=QGuiApplication.palette().color(QPalette.ColorRole.Highlight))
     tint = QColor(colour)
-    if _is_dark():  # the same hue, lighter, so it keeps its contrast on a dark background
+    if _text_colour().lightness() > 128:  # dark theme: same hue, lighter, to keep its contrast
         tint = tint.lighter(140)
     return qta.icon(name, color=tint)

@@ -236,14 +236,11 @@ class ImageView(QWidget):
         step = 0.1 * min(self.width(), self.height())
         pans = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),
                 Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
-        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_in()
-        elif key == Qt.Key.Key_Minus:
-            self.zoom_out()
-        elif key == Qt.Key.Key_0:
-            self.zoom_fit()
-        elif key == Qt.Key.Key_1:
-            self.zoom_actual()
+        zooms = {Qt.Key.Key_Plus: self.zoom_in, Qt.Key.Key_Equal: self.zoom_in,
+                 Qt.Key.Key_Minus: self.zoom_out, Qt.Key.Key_0: self.zoom_fit,
+                 Qt.Key.Key_1: self.zoom_actual}
+        if key in zooms:
+            zooms[key]()
         elif key in pans and self.has_image():
             self.pan_by(*pans[key])
         else:

@@ -21,7 +21,7 @@ from colorize_app.core.job import JobOptions
 from colorize_app.core.provenance import ModelIdentity, RecordState, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
 from colorize_app.ui import guards, model_card, opening, resources, sample
-from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar
+from colorize_app.ui.actions import WindowActions, build_menus, build_toolbar, refresh_icons
 from colorize_app.ui.batch_controller import BatchController
 from colorize_app.ui.batch_model import BatchListModel
 from colorize_app.ui.batch_panel import BatchPanel
@@ -69,12 +69,11 @@ class MainWindow(QMainWindow):
         self.batch = BatchController(self.model, host.network, self)
         self.previews = PreviewController(self.preview, host.preview, self.model, self)
         self.commands = WindowActions(self)
-        self.recent = RecentMenu(build_menus(self, self.commands), settings, self)
-        toolbar = build_toolbar(self, self.commands)
         self.hints = HintController(self.model, (host.network, host.files, host.tracks),
                                     self.preview.side_by_side, self.controls, settings, self)
         self.addActions(self.hints.actions())
-        self.hints.install(self.menuBar(), toolbar)
+        self.recent = RecentMenu(build_menus(self, self.commands, self.hints), settings, self)
+        build_toolbar(self, self.commands, self.hints)
         self.status = AppStatusBar()
         self.setStatusBar(self.status)
         self.opener = OpenController(host.opening, host.finder, self.status, self)
@@ -128,11 +127,12 @@ class MainWindow(QMainWindow):
             (m.dataChanged, self._update_actions), (m.rowsInserted, self._update_actions),
             (m.rowsRemoved, self._update_actions), (m.modelReset, self._update_actions),
             (b.busy_changed, self._on_busy_changed), (b.progress_changed, self.status.set_progress),
-            (b.result_ready, self.previews.show_result), (b.entry_changed, self._on_entry_changed),
+            (b.result_ready, self.previews.show_result),
+            (b.entry_changed, self.previews.refresh_placeholder),
             (b.timing, self.status.set_timing), (b.message, self._show_message),
             (self.previews.failed, self._show_message), (h.message, self._show_message),
             (self.previews.frame_shown, h.set_frame),
-            (h.problem, self._report_problems), (h.predicted, self._on_hinted),
+            (h.problem, self._report_problems), (h.predicted, self.previews.show_hinted),
             (h.recolorize_requested, self._recolorize), (h.hint_mode.toggled, self._on_hint_mode),
             (self.preview.compare_mode_changed, h.leave_mode_if),
             (c.saturation_changed, self.previews.set_saturation),
@@ -268,21 +268,14 @@ class MainWindow(QMainWindow):
         self.batch.colorize(entries, self.options(overwrite=True, include_colour=include_colour),
                             auto_save=auto_save)  # fmt: skip
 
-    def out_of_date(self) -> list:
-        """Saved results made with other hints, settings or model than now (core's rule)."""
-        return [e for e in self.model.entries()
-                if self.model.is_out_of_date(e) and not self.batch.is_pending(e)]  # fmt: skip
-
     @Slot()
     def colorize_all(self) -> None:
         """Every photo not done yet, and those done with other hints, settings or model than
         the window's now (core's rule), after asking once about those already saved."""
         entries = self.model.entries()
         todo = [e for e in entries if e.status in (Status.WAITING, Status.FAILED)]
-        redo = self.out_of_date()
-        saved = [e for e in redo if e.status == Status.SAVED]
-        if saved and not guards.ask_redo_out_of_date(self, len(saved)):
-            redo = [e for e in redo if e.status != Status.SAVED]
+        redo = self._asked_to_redo([e for e in entries
+                                    if self.model.is_out_of_date(e) and not e.queued])
         auto_save = self.commands.auto_save.isChecked()
         self.batch.colorize(todo, self.options(), auto_save=auto_save)
         self.batch.colorize(redo, self.options(overwrite=True), auto_save=auto_save)
@@ -311,25 +304,25 @@ class MainWindow(QMainWindow):
         if not target.suffix and chosen:  # "photo" with "PNG (*.png)" chosen: photo.png
             target = target.with_suffix(chosen.split("*", 1)[1].split()[0].rstrip(")"))
         if target.suffix.lower() not in EXTENSIONS:
-            box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Cannot Save in This Format"),
-                              self.tr("Colorize cannot write “{0}” files. Choose a name ending "
-                                      "in .jpg, .png, .tif, .bmp or .webp.").format(
-                                          target.suffix or target.name),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self._show_message(box.text())
+            self._warn(self.tr("Cannot Save in This Format"),
+                       self.tr("Colorize cannot write “{0}” files. Choose a name ending in .jpg, "
+                               ".png, .tif, .bmp or .webp.").format(target.suffix or target.name))
             return
         self.batch.save([entry], self.options(), target)
 
     @Slot()
     def save_all(self) -> None:
-        unsaved = [e for e in self.model.entries() if self._may_save(e)]
-        stale = [e for e in unsaved if e.status == Status.SAVED]  # saved, with other settings
-        if stale and not guards.ask_redo_out_of_date(self, len(stale)):
-            unsaved = [e for e in unsaved if e.status != Status.SAVED]
+        unsaved = self._asked_to_redo([e for e in self.model.entries() if self._may_save(e)])
         if unsaved and self.may_replace([e for e in unsaved if e.status != Status.SAVED]):
             self.batch.save(unsaved, self.options())
+
+    def _asked_to_redo(self, entries: list) -> list:
+        """``entries``, less those saved already (with other hints, settings or model than now)
+        unless the person agrees to redo them; asked once."""
+        saved = [e for e in entries if e.status == Status.SAVED]
+        if saved and not guards.ask_redo_out_of_date(self, len(saved)):
+            return [e for e in entries if e.status != Status.SAVED]
+        return entries
 
     def unsaved_hint_work(self) -> list:
         """Results that follow colour hints and are only in memory."""
@@ -363,37 +356,24 @@ class MainWindow(QMainWindow):
     # -- reactions --------------------------------------------------------------------------------
     @Slot(object)
     def _on_current_changed(self, entry) -> None:
-        self.previews.show_entry(entry, self.options().saturation)
+        self.previews.show_entry(entry)
         self.setWindowTitle(f"{entry.source.name} — {APP_NAME}" if entry else APP_NAME)
         if entry is not None and entry.status == Status.FAILED:
             self._show_message(entry.reason)
         self._update_actions()
 
-    @Slot(int)
-    def _on_entry_changed(self, entry_id: int) -> None:
-        current = self.previews.current()
-        if current is not None and current.id == entry_id:
-            self.previews.refresh_placeholder()
-            if current.status == Status.FAILED:
-                self._show_message(current.reason)
-
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.status.start_batch(self.batch.started_at)
-        elif self._quit_after_saving:  # "Save and Quit": close once every save went through
-            waited, self._quit_after_saving = self._quit_after_saving, set()
-            if all(e.status == Status.SAVED for e in self.model.entries() if e.id in waited):
-                self.close()
-                return
-            self.status.hide_progress()
         else:
             self.status.hide_progress()  # the batch's summary is its last message
+            waited, self._quit_after_saving = self._quit_after_saving, set()  # "Save and Quit"
+            if waited and all(e.status == Status.SAVED for e in self.model.entries()
+                              if e.id in waited):  # every save went through
+                self.close()
+                return
         self._update_actions()
-
-    @Slot(int)
-    def _on_hinted(self, entry_id: int) -> None:
-        self.previews.show_hinted(entry_id, self.options().saturation)
 
     @Slot(bool)
     def _on_hint_mode(self, on: bool) -> None:
@@ -437,9 +417,13 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         self.status.set_model_missing()
-        self._show_message(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("No colorization model"), message,
-                          QMessageBox.StandardButton.Ok, self)
+        self._warn(self.tr("No colorization model"), message)
+
+    def _warn(self, title: str, text: str) -> None:
+        """``text`` in the status bar, and in a box that leaves the window running."""
+        self._show_message(text)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): the window keeps running, and tests never block on it
 
@@ -453,13 +437,12 @@ class MainWindow(QMainWindow):
         selected = self.batch_panel.selected_entries()
         current = self.batch_panel.current_entry()
         entries = self.model.entries()
-        busy = self.batch.is_busy()
-        a.colorize_selected.setEnabled(any(not self.batch.is_pending(e) for e in selected))
+        a.colorize_selected.setEnabled(any(not e.queued for e in selected))
         a.colorize_all.setEnabled(any((e.status in (Status.WAITING, Status.FAILED)
                                        or self.model.is_out_of_date(e))
-                                      and not self.batch.is_pending(e) for e in entries))
+                                      and not e.queued for e in entries))
         a.colorize_anyway.setEnabled(a.colorize_selected.isEnabled())
-        a.stop.setEnabled(busy or self.opener.is_looking())
+        a.stop.setEnabled(self.batch.is_busy() or self.opener.is_looking())
         a.save.setEnabled(any(e.chroma is not None for e in selected))
         a.save_as.setEnabled(current is not None and current.chroma is not None)
         a.save_all.setEnabled(any(self._may_save(e) for e in entries))
@@ -471,7 +454,7 @@ class MainWindow(QMainWindow):
 
     def _may_save(self, entry) -> bool:
         """Save All's: a result in memory not on disk, or on disk with other settings."""
-        return entry.chroma is not None and not self.batch.is_pending(entry) and (
+        return entry.chroma is not None and not entry.queued and (
             entry.status != Status.SAVED or self.model.is_out_of_date(entry))
 
     @Slot()
@@ -496,7 +479,7 @@ class MainWindow(QMainWindow):
         """Results not on disk yet go where the new settings say."""
         export = self.export_settings()
         for entry in self.model.entries():
-            if entry.status != Status.SAVED and not self.batch.is_pending(entry):
+            if entry.status != Status.SAVED and not entry.queued:
                 root = entry.source.parents[len(Path(entry.folder).parts)] if entry.folder else None
                 self.model.update(entry.id, output=output_path_for(
                     entry.source, relative_to=root, **export))
@@ -518,9 +501,6 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self.commands.all(), extra, self).open()
 
     # -- window life ------------------------------------------------------------------------------
-    def save_settings(self) -> None:
-        self.binder.save()
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.batch.is_busy() and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
             event.ignore()
@@ -534,7 +514,7 @@ class MainWindow(QMainWindow):
                     self._quit_after_saving = {e.id for e in hinted}
                     self.batch.save(hinted, self.options())
                 return
-        self.save_settings()
+        self.binder.save()
         self.opener.close()  # a walk still running is stopped, and its late answer ignored
         self.host.shut_down()  # results already finished are on disk; the running one is dropped
         super().closeEvent(event)
@@ -547,7 +527,7 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.PaletteChange:  # the system switched light/dark
-            self.commands.refresh_icons()
+            refresh_icons(self.actions())  # the window's commands and the hint mode's
             self.model.refresh_icons()
         super().changeEvent(event)
 

@@ -45,10 +45,8 @@ class OpenController(QObject):
         self._status = status
         self._pending: dict[int, Opening] = {}
         self._counts = (0, 0)  # folders, photos: the latest report of the walk running
-        self._reveal = QTimer(self)
-        self._reveal.setSingleShot(True)
-        self._reveal.setInterval(SHOW_AFTER_MS)
-        self._reveal.timeout.connect(self._show_looking)
+        self._reveal = QTimer(self, singleShot=True, interval=SHOW_AFTER_MS,
+                              timeout=self._show_looking)
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -66,10 +66,9 @@ class FrameBar(QWidget):
 
     def set_frame(self, index: int, frames: int) -> None:
         """Show frame ``index`` of ``frames`` without asking for it again."""
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, frames - 1))
-        self.slider.setValue(index)
-        self.slider.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(0, frames - 1))
+            self.slider.setValue(index)
         self.label.setText(self.tr("Frame {0} of {1}").format(index + 1, frames))
 
     @Slot(bool)
@@ -180,6 +179,5 @@ class PreviewWidget(QWidget):
     def _on_divider_moved(self, fraction: float) -> None:
         value = round(fraction * SLIDER_STEPS)
         if value != self.compare_slider.value():
-            self.compare_slider.blockSignals(True)  # the divider already moved; no echo back
-            self.compare_slider.setValue(value)
-            self.compare_slider.blockSignals(False)
+            with QSignalBlocker(self.compare_slider):  # the divider already moved; no echo back
+                self.compare_slider.setValue(value)

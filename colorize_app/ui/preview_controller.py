@@ -22,7 +22,7 @@ PLAY_MS = 40  # while a film plays: the pause between one frame shown and asking
 
 
 class PreviewController(QObject):
-    failed = Signal(str)
+    failed = Signal(str)  # why the photo on screen could not be shown, or colorized
     frame_shown = Signal(int)  # the index of the film frame now on screen
 
     def __init__(self, preview: PreviewWidget, lane: QObject, model: BatchListModel,
@@ -37,41 +37,31 @@ class PreviewController(QObject):
         self._shown_result = 0  # the ticket whose result is on screen
         self._thumbnails: dict[int, int] = {}  # ticket -> entry id
         self._entry: BatchEntry | None = None
-        self._saturation = 1.0
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._on_settled)
+        self._saturation = 1.0  # the slider's, as it moves (set_saturation)
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS, timeout=self._on_settled)
         self._film_ticket = 0  # the latest frame asked of the film on screen
         self._frames = preview.frames
         self._frames.slider.valueChanged.connect(self._request_frame)
         self._frames.play.toggled.connect(self._on_play)
-        self._next_frame = QTimer(self)
-        self._next_frame.setSingleShot(True)
-        self._next_frame.setInterval(PLAY_MS)
-        self._next_frame.timeout.connect(self._play_next)
+        self._next_frame = QTimer(self, singleShot=True, interval=PLAY_MS, timeout=self._play_next)
         lane.finished.connect(self._on_finished)
         lane.failed.connect(self._on_failed)
         lane.cancelled.connect(self._on_cancelled)
-        self._set_empty()
+        self.show_entry(None)
 
-    def current(self) -> BatchEntry | None:
-        return self._entry
-
-    def show_entry(self, entry: BatchEntry | None, saturation: float) -> None:
+    def show_entry(self, entry: BatchEntry | None) -> None:
         """Show `entry` (None: nothing). Its result comes from its prediction, or its saved file."""
-        self._entry, self._saturation = entry, saturation
+        self._entry = entry
         self._settle.stop()
         self._frames.play.setChecked(False)
         self._film_ticket = 0
         self._frames.setVisible(entry is not None and is_film(entry.source))
         if entry is None:
-            self._set_empty()
+            self._clear(self.tr("Open photos (Ctrl+O) or a folder (Ctrl+Shift+O), or drop them "
+                                "here."), "")
             return
-        self._preview.set_original(None)
-        self._preview.set_result(None)
-        self._preview.set_placeholders(self.tr("Loading {0}…").format(entry.source.name),
-                                       self._result_placeholder(entry))
+        self._clear(self.tr("Loading {0}…").format(entry.source.name),
+                    self._result_placeholder(entry))
         if is_film(entry.source):
             self._frames.set_frame(0, 1)
             self._request_frame(0)
@@ -93,11 +83,15 @@ class PreviewController(QObject):
         """The list was cleared: thumbnails not made yet are not wanted any more."""
         self._lane.cancel()
 
-    def refresh_placeholder(self) -> None:
-        """The entry's state changed (queued, working, failed): say so where the result will be."""
-        if self._entry is not None:
-            self._preview.side_by_side.result_view.set_placeholder(
-                self._result_placeholder(self._entry))
+    @Slot(int)
+    def refresh_placeholder(self, entry_id: int) -> None:
+        """The entry's state changed (queued, working, failed): if it is on screen, say so where
+        the result will be, and why it failed in the status bar."""
+        entry = self._entry
+        if entry is not None and entry.id == entry_id:
+            self._preview.side_by_side.result_view.set_placeholder(self._result_placeholder(entry))
+            if entry.status == Status.FAILED:
+                self.failed.emit(entry.reason)
 
     def show_result(self, entry_id: int) -> None:
         """A fresh result from the worker: shown if it is the photo on screen, composed by the
@@ -108,11 +102,12 @@ class PreviewController(QObject):
             else:
                 self._compose(quick=False)
 
-    def show_hinted(self, entry_id: int, saturation: float) -> None:
+    @Slot(int)
+    def show_hinted(self, entry_id: int) -> None:
         """A new prediction for the photo on screen (its hints changed): a quick copy now, the
         full-size preview once the clicks rest, as for the saturation slider."""
         if self._entry is not None and self._entry.id == entry_id:
-            self.set_saturation(saturation)
+            self.set_saturation(self._saturation)
 
     @Slot(float)
     def set_saturation(self, saturation: float) -> None:
@@ -181,11 +176,10 @@ class PreviewController(QObject):
             return entry.reason
         return self.tr("Not colorized yet.\nColorize it with Ctrl+R, or all photos with Ctrl+Shift+R.")
 
-    def _set_empty(self) -> None:
+    def _clear(self, original: str, result: str) -> None:
         self._preview.set_original(None)
         self._preview.set_result(None)
-        self._preview.set_placeholders(
-            self.tr("Open photos (Ctrl+O) or a folder (Ctrl+Shift+O), or drop them here."), "")
+        self._preview.set_placeholders(original, result)
 
     # -- answers from the preview lane ------------------------------------------------------------
     @Slot(int, object)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
+
+from colorize_app.ui.dialogs import with_close_button
 
 
 class ProblemsBar(QFrame):
@@ -66,10 +66,6 @@ class ProblemsBar(QFrame):
         items = QListWidget()
         items.setAccessibleName(self.tr("Files not opened, with the reason"))
         items.addItems(self._problems)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(items)
-        layout.addWidget(buttons)
+        with_close_button(dialog, items)
         dialog.resize(520, 300)
         dialog.open()

@@ -16,16 +16,12 @@ def first_size(available: QRect) -> QSize:
                  min(DEFAULT_SIZE.height(), int(available.height() * SCREEN_SHARE)))
 
 
-def fits(frame: QRect, available: QRect) -> bool:
-    return available.contains(frame)
-
-
 def place(window: QWidget, saved_geometry) -> None:
     """Restore `saved_geometry` (a QByteArray, maybe empty) if it fits on a screen now; else give
     the window its first size, centred on the screen it is on."""
     if not saved_geometry.isEmpty() and window.restoreGeometry(saved_geometry):
         screen = window.screen()
-        if screen is None or fits(window.frameGeometry(), screen.availableGeometry()):
+        if screen is None or screen.availableGeometry().contains(window.frameGeometry()):
             return
     screen = window.screen()
     if screen is None:

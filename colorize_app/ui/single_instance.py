@@ -115,9 +115,8 @@ class InstanceServer(QObject):
         self._on_paths = on_paths
         self._clients: dict[QLocalSocket, bytearray] = {}
         self._deadlines: dict[QLocalSocket, float] = {}  # time.monotonic() to hang up at
-        self._sweeper = QTimer(self)  # one timer for every start, not one each
-        self._sweeper.setInterval(SWEEP_MS)
-        self._sweeper.timeout.connect(self._hang_up_on_slow)
+        # One timer for every start, not one each.
+        self._sweeper = QTimer(self, interval=SWEEP_MS, timeout=self._hang_up_on_slow)
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.name = name or server_name()

@@ -43,13 +43,9 @@ class AppStatusBar(QStatusBar):
         self.stop_looking = QToolButton()
         self.stop_looking.setText(self.tr("Stop"))
         self.stop_looking.setToolTip(self.tr("Stop looking for photos (Esc); nothing is added"))
-        self.looking.hide()
-        self.stop_looking.hide()
-        self.addPermanentWidget(self.zoom)
-        self.addPermanentWidget(self.looking)
-        self.addPermanentWidget(self.stop_looking)
-        self.addPermanentWidget(self.progress)
-        self.addPermanentWidget(self.engine)
+        for widget in (self.zoom, self.looking, self.stop_looking, self.progress, self.engine):
+            self.addPermanentWidget(widget)
+        self.hide_looking()
         self._model = ""
         self._device = ""
         self._timing = ""
