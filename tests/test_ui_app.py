@@ -143,9 +143,10 @@ def test_no_model_installed_is_a_message_not_a_traceback(qtbot, open_window, tmp
     window = open_window(None)  # the installed model, which is not there
     photo = save_photo(tmp_path / "a.jpg", mode="L")
     open_and_wait(qtbot, window, [photo])
-    # Heard on the GUI thread: by then the window has handled the failure and the cancelled job.
     with heard(qtbot, window.host.colorizer.model_failed, timeout=TIMEOUT):
         window.commands.colorize_all.trigger()
+    # The lane tells of the cancelled job after the failure: under load it can arrive later.
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
     boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     assert len(boxes) == 1 and "No colorization model is installed" in boxes[0].text()
     assert "none installed" in window.status.engine.text()
