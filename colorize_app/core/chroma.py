@@ -33,6 +33,7 @@ STRIP_THREADS = max(1, min(4, os.cpu_count() or 1))  # strips are coloured side 
 _tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness is taken from
 _table_lock = threading.Lock()
 _strip_pool: ThreadPoolExecutor | None = None
+_scratch_buffers = threading.local()  # _scratch: each strip thread's own
 _pool_lock = threading.Lock()
 
 
@@ -271,11 +272,27 @@ def _fitted_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _look_up(table: np.ndarray, gray: np.ndarray, ab_levels: np.ndarray, dst: np.ndarray) -> None:
     """Write the table's colours for (gray, ``_ab_levels``) into ``dst`` (rows of the output, RGB
     or RGBA)."""
-    index = np.zeros((*gray.shape, 4), np.uint8)  # gray, a + 128, b + 128, 0: one uint32 each
+    index, packed = _scratch(gray.size)
+    # gray, a + 128, b + 128 and five zero bytes: one int64 index per pixel, which np.take uses
+    # as it is (a uint32 index was first copied to int64, 16 MB a strip).
+    index = index[: gray.size * 8].reshape(*gray.shape, 8)
     cv2.mixChannels([gray, ab_levels], [index], [0, 0, 1, 1, 2, 2])
-    packed = np.take(table, index.view(np.uint32).reshape(gray.shape))
+    packed = packed[: gray.size].reshape(gray.shape)
+    np.take(table, index.view(np.int64).reshape(gray.shape), out=packed, mode="clip")
     rgb0 = packed.view(np.uint8).reshape(*gray.shape, 4)
     if dst.shape[2] == 3:
         cv2.cvtColor(rgb0, cv2.COLOR_RGBA2RGB, dst=dst)  # OpenCV drops the 4th byte fast; numpy does not
     else:
         dst[...] = rgb0  # the caller puts the alpha in
+
+
+def _scratch(pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's index and colour buffers for a strip of ``pixels``, kept between strips and
+    photos: fresh memory is zeroed by the kernel as it is first touched (2 MB at a time with
+    transparent huge pages), which cost a fifth of a batch's CPU on a worker thread whose freed
+    memory went back to the system. At most 24 MB a strip thread."""
+    held = getattr(_scratch_buffers, "held", None)
+    if held is None or held[1].size < pixels:
+        held = (np.zeros(pixels * 8, np.uint8), np.empty(pixels, np.uint32))
+        _scratch_buffers.held = held
+    return held
