@@ -442,8 +442,7 @@ class BatchRunner:
     GIL), so one photo's network runs beside the previous one's composing and encoding: on two
     cores the two halves of the work take about as long each. ``predict`` is called from both
     threads, so it must be safe to (``engine.Engine.predict`` takes turns). Not thread-safe
-    otherwise: one caller thread. ``close()`` (or
-    leaving a ``with`` block) stops the reader.
+    otherwise: one caller thread. ``close()`` (or leaving a ``with`` block) stops the reader.
     """
 
     def __init__(self, predict: Predict, *, prefetch: int = 1) -> None:
@@ -471,7 +470,8 @@ class BatchRunner:
             return run_job(job, self._predict, on_progress=on_progress,
                            is_cancelled=is_cancelled)  # fmt: skip
         ready = entry[1]
-        return run_job(job, partial(self._prepared_predict, ready), read=lambda _: ready.result().image,
+        return run_job(job, partial(self._prepared_predict, ready),
+                       read=lambda _job: ready.result().image,  # raises the decoding's error here
                        on_progress=on_progress, is_cancelled=is_cancelled)  # fmt: skip
 
     def prefetch(self, jobs: Iterable[Job]) -> None:
