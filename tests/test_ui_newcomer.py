@@ -183,7 +183,9 @@ def test_the_self_tests_total_includes_its_imports(tiny_weights):
     timings = dict(re.findall(r"([a-z][a-z ]+) (\d+\.\d\d) s", text.split("timings:")[1].splitlines()[0]))
     assert "imports" in timings
     total = float(re.search(r"PASS \((\d+\.\d) s in all\)", text).group(1))
-    assert total >= round(sum(map(float, timings.values())), 1) - 0.05
+    # The total has one decimal and each part two: allow for rounding both (it once read 0.4 s
+    # beside 5 s of imports).
+    assert total >= sum(map(float, timings.values())) - 0.05 - 0.005 * len(timings)
 
 
 def test_a_failed_photo_is_not_reported_as_hints_that_could_not_be_saved(qtbot, make_window,
