@@ -28,6 +28,7 @@ from .colour import AB_LIMIT, fit_to_gamut, from_unit_float, lab_to_rgb, lightne
 from .errors import ColorizeError, stop_if_cancelled
 
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
+TABLE_CHUNK = 16  # values of b per step while the table is built (srgb_table)
 TABLE_MIN_PIXELS = 4_000_000  # smaller photos do not repay building the table on their own
 STRIP_THREADS = max(1, min(4, os.cpu_count() or 1))  # strips are coloured side by side (no GIL)
 _tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness is taken from
@@ -196,14 +197,19 @@ def srgb_table(channels: int = 3) -> np.ndarray:
         if channels not in _tables:
             levels = np.arange(256, dtype=np.uint8).reshape(1, 256)
             levels = lightness(levels if channels == 1 else np.dstack([levels] * 3))
-            l_channel = np.repeat(levels, 256, axis=0)  # rows: a, columns: v
+            # TABLE_CHUNK values of b at a time, each a block of rows (b, a) by columns v: few
+            # calls, so a thread building it beside an import (which holds the GIL) waits for
+            # the GIL a few dozen times, not thousands (1.6 s instead of 0.5 s beside torch's).
+            l_channel = np.repeat(levels, 256 * TABLE_CHUNK, axis=0)
             ab = np.arange(256, dtype=np.float32) - 128
-            a_plane = np.repeat(ab[:, None], 256, axis=1)
+            a_plane = np.tile(np.repeat(ab[:, None], 256, axis=1), (TABLE_CHUNK, 1))
             table = np.zeros((256, 256, 256, 4), np.uint8)  # [b, a, v, RGB0]
-            for i, b in enumerate(ab):
-                a, b_plane = a_plane.copy(), np.full((256, 256), b, np.float32)
+            for first in range(0, 256, TABLE_CHUNK):
+                a = a_plane.copy()
+                b_plane = np.repeat(ab[first : first + TABLE_CHUNK], 256)[:, None].repeat(256, axis=1)
                 fit_to_gamut(l_channel, a, b_plane)
-                table[i, :, :, :3] = from_unit_float(lab_to_rgb(cv2.merge([l_channel, a, b_plane])), np.uint8)
+                rgb = from_unit_float(lab_to_rgb(cv2.merge([l_channel, a, b_plane])), np.uint8)
+                table[first : first + TABLE_CHUNK, :, :, :3] = rgb.reshape(TABLE_CHUNK, 256, 256, 3)
             _tables[channels] = table.reshape(-1, 4).view(np.uint32).reshape(-1)
         return _tables[channels]
 
