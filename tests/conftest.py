@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The colour table's cache (core.table_cache) goes to a folder of the run's own, never the user's.
+os.environ["COLORIZE_CACHE_DIR"] = tempfile.mkdtemp(prefix="colorize-test-cache-")
+atexit.register(shutil.rmtree, os.environ["COLORIZE_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
 

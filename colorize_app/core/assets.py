@@ -8,6 +8,8 @@ here without importing torch.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +20,21 @@ DEFAULT_WEIGHTS_NAME = "colorizer.safetensors"
 def default_weights_path() -> Path:
     """Where the shipped model lives inside the installed package."""
     return PACKAGE / "weights" / DEFAULT_WEIGHTS_NAME
+
+
+def cache_dir() -> Path:
+    """Where Colorize keeps what it can always rebuild (the colour table): ``$COLORIZE_CACHE_DIR``
+    if set, else the user's cache folder (XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on
+    Windows) / colorize."""
+    if os.environ.get("COLORIZE_CACHE_DIR"):
+        return Path(os.environ["COLORIZE_CACHE_DIR"])
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "colorize"
 
 
 @cache
