@@ -174,3 +174,23 @@ def test_the_shortcut_upsamples_colour_as_plain_bilinear_arithmetic_whatever_ope
         expected = top * (1 - fy) + bottom * fy
         assert np.abs(levels[..., channel] - expected).max() <= 1.0
     assert chroma._ab_levels([planes[0] * 2, planes[1]], 123, 97) is None  # past +-127: per strip
+
+
+def test_a_scan_too_big_for_whole_photo_levels_is_coloured_strip_by_strip_alike(monkeypatch):
+    # Memory stays flat for huge scans: past LEVELS_MAX_PIXELS a and b are upsampled per strip,
+    # with the same colours within the one unit of rounding.
+    from colorize_app.core import chroma
+
+    img = _photo(300, 400)
+    ab = np.stack([np.full((24, 32), 30.0), np.full((24, 32), -50.0)], axis=-1).astype(np.float32)
+    ab += np.random.default_rng(4).normal(0, 10, ab.shape).astype(np.float32)
+    chroma.srgb_table(1)
+    whole = compose(img, ab)
+    monkeypatch.setattr(chroma, "LEVELS_MAX_PIXELS", 300 * 400 - 1)
+    monkeypatch.setattr(chroma, "STRIP_PIXELS", 400 * 16)
+    assert chroma._ab_levels([ab[..., 0], ab[..., 1]], 400, 300) is None
+    strips = compose(img, ab)
+    # Rounding a and b before or after upsampling: one unit apart at most, which at the edge of
+    # sRGB (this blue) can move a channel by several levels.
+    diff = np.abs(whole.astype(int) - strips)
+    assert diff.mean() < 0.5 and np.mean(diff > 2) < 0.03 and np.mean(diff > 4) < 0.005

@@ -32,6 +32,9 @@ from .errors import ColorizeError, stop_if_cancelled
 STRIP_PIXELS = 1 << 21  # about 2 MP per strip: cache-friendly and a few dozen MB of temporaries
 TABLE_CHUNK = 16  # values of b per step while the table is built (srgb_table)
 TABLE_MIN_PIXELS = 4_000_000  # smaller photos do not repay building the table on their own
+# Up to this size the shortcut upsamples a and b for the whole photo at once (2 bytes a pixel,
+# half the output's size); bigger scans do it strip by strip, more slowly, to keep memory flat.
+LEVELS_MAX_PIXELS = 40_000_000
 STRIP_THREADS = max(1, min(4, os.cpu_count() or 1))  # strips are coloured side by side (no GIL)
 _tables: dict[int, np.ndarray] = {}  # by the number of channels the lightness is taken from
 _table_lock = threading.Lock()
@@ -278,14 +281,15 @@ def _gray_levels(strip: np.ndarray) -> np.ndarray | None:
 def _ab_levels(planes: list[np.ndarray], width: int, height: int) -> np.ndarray | None:
     """The table's a and b indices (a + 128, b + 128, rounded) at full size, height x width x 2
     uint8: rounded on the small planes, then upsampled bilinearly in 8 bits. None when a or b
-    is past +-127 (only a saturation over 1 takes them there): ``_fitted_levels`` per strip then.
+    is past +-127 (only a saturation over 1 takes them there) or the photo is over
+    LEVELS_MAX_PIXELS: ``_fitted_levels`` per strip then.
 
     INTER_LINEAR_EXACT is OpenCV's bit-exact fixed-point bilinear (the same on every platform and
     release, unlike warpAffine's coordinates) with cv2.resize's pixel mapping; on a 12 MP photo
     it takes 3 ms where interpolating floats row by row and rounding took 35. Rounding first moves
     a or b by at most one unit from rounding after.
     """
-    if max(float(np.abs(p).max(initial=0)) for p in planes) > 127:
+    if width * height > LEVELS_MAX_PIXELS or max(float(np.abs(p).max(initial=0)) for p in planes) > 127:
         return None
     small = cv2.merge([cv2.convertScaleAbs(p, beta=128) for p in planes])
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR_EXACT)
@@ -317,8 +321,8 @@ def _look_up(table: np.ndarray, gray: np.ndarray, ab_levels: np.ndarray, dst: np
 def _scratch(pixels: int) -> tuple[np.ndarray, np.ndarray]:
     """This thread's index and colour buffers for a strip of ``pixels``, kept between strips and
     photos: fresh memory is zeroed by the kernel as it is first touched (2 MB at a time with
-    transparent huge pages), which cost a fifth of a batch's CPU on a worker thread whose freed
-    memory went back to the system. At most 24 MB a strip thread."""
+    transparent huge pages); in the window, whose batch thread gives its freed memory back to the
+    system, that zeroing was a fifth of the batch's CPU, and these temporaries a part of it. About 24 MB a strip thread (strips are about 2 MP)."""
     held = getattr(_scratch_buffers, "held", None)
     if held is None or held[1].size < pixels:
         held = (np.zeros(pixels * 8, np.uint8), np.empty(pixels, np.uint32))
