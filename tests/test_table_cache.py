@@ -62,3 +62,16 @@ def test_a_cache_folder_that_cannot_be_written_costs_nothing_but_time(fresh, tmp
     monkeypatch.setenv("COLORIZE_CACHE_DIR", str(blocker / "cache"))  # a folder inside a file
     assert chroma.srgb_table(1).size == 256**3
     assert table_cache.load(1) is None
+
+
+def test_no_home_folder_to_cache_in_costs_nothing_but_time(fresh, monkeypatch):
+    from pathlib import Path
+
+    def homeless():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("COLORIZE_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert chroma.srgb_table(1).size == 256**3
+    assert table_cache.path_for(1) is None

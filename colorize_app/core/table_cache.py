@@ -24,14 +24,21 @@ logger = logging.getLogger(__name__)
 SHAPE = (256, 256, 256, 4)  # [b, a, v, RGB0], as chroma.srgb_table builds it
 
 
-def path_for(channels: int) -> Path:
-    """The table's file for lightness taken from ``channels`` (1 or 3)."""
-    return cache_dir() / f"colour-table-{channels}.npy"
+def path_for(channels: int) -> Path | None:
+    """The table's file for lightness taken from ``channels`` (1 or 3); None when there is no
+    home folder to find the cache in (a service account, a bare container)."""
+    try:
+        return cache_dir() / f"colour-table-{channels}.npy"
+    except (RuntimeError, KeyError) as exc:  # Path.home() with no HOME and no passwd entry
+        logger.info("No cache folder for the colour table: %s", exc)
+        return None
 
 
 def load(channels: int) -> np.ndarray | None:
     """The saved table, or None when there is none or it is damaged."""
     path = path_for(channels)
+    if path is None:
+        return None
     try:
         table = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -49,6 +56,8 @@ def store(channels: int, table: np.ndarray) -> None:
     """Save ``table`` for later runs, atomically (a run reading it meanwhile sees the old file or
     the new one); a folder that cannot be written is logged and left alone."""
     path = path_for(channels)
+    if path is None:
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".colour-table-", suffix=".npy", dir=path.parent)
