@@ -31,6 +31,7 @@ from colorize_app.core.job import (
     JobOptions,
     JobResult,
     Predict,
+    left_in_colour,
     read_for,
     run_job,
     skip_reason,
@@ -39,7 +40,6 @@ from colorize_app.core.job import (
 )
 from colorize_app.core.settings import check_suffix
 from colorize_app.core.sidecar import SIDECAR_SUFFIX
-from colorize_app.core.triage import is_colour
 from colorize_app.core.vocabulary import (
     DEFAULT_SUFFIX,
     EXTENSIONS,
@@ -493,7 +493,7 @@ class BatchRunner:
         raised where run_job asks."""
         image = read_for(job)
         settled, _note = with_hints(job)
-        if job.chroma is not None or (not job.options.include_colour and is_colour(image.pixels)):
+        if job.chroma is not None or left_in_colour(job, image):
             return _Prepared(image)
         try:
             chroma = self._predict(image.pixels, settled.options, settled.hints)

@@ -170,6 +170,12 @@ def skip_reason(job: Job) -> tuple[str, str] | None:
     return f"already colorized ({name} exists)", judgement.freshness.value
 
 
+def left_in_colour(job: Job, image: ImageData) -> bool:
+    """True when ``job``'s photo is already in colour (core.triage) and its options leave such
+    photos alone: run_job then skips it without predicting."""
+    return job.chroma is None and not job.options.include_colour and is_colour(image.pixels)
+
+
 def will_skip(job: Job) -> bool:
     """True when ``job`` would end skipped: a result is there that it may not replace (see
     ``skip_reason``)."""
@@ -229,7 +235,7 @@ def _colorize(job: Job, predict: Predict, read: Read, result: JobResult, progres
     image = read(job)
     progress(READ_SHARE)
     check()
-    if job.chroma is None and not job.options.include_colour and is_colour(image.pixels):
+    if left_in_colour(job, image):
         raise _InColour()
     job, result.note = with_hints(job)
     result.job = job
