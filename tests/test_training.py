@@ -370,3 +370,12 @@ def test_body_lr_zero_without_a_semantic_branch_is_refused_with_a_sentence(tmp_p
     _colourful_photos(tmp_path / "photos")
     with pytest.raises(SystemExit, match="nothing to train"):
         _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--body-lr", "0")
+
+
+def test_the_breadth_photos_of_round_four_are_reported_in_their_own_categories():
+    from training.categories import category_of
+
+    expected = {"house": "scenes and landscapes", "road": "scenes and landscapes", "cmua": "scenes and landscapes",
+                "ccp": "people", "lion": "animals", "cattle": "animals", "sea": "animals",
+                "calt": "objects", "plant": "objects", "oxfl": "objects", "digger": "objects"}
+    assert {prefix: category_of(f"{prefix}_00001.jpg") for prefix in expected} == expected
