@@ -14,7 +14,7 @@ CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr"),
     "people": ("utkf", "face", "ccp"),
-    "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle"),
+    "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple"),
 }
