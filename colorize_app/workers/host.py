@@ -58,10 +58,6 @@ class WorkerHost(QObject):
         self.tracks.handle("hint_track", hint_track, latest=True)
         self._shut_down = False
 
-    def warm_up(self, device: str = "auto") -> None:
-        """Load the model on the network's lane now rather than with the first photo."""
-        self.network.submit("warm_up", device)
-
     def shut_down(self) -> None:
         """Stop everything and wait for the threads, so nothing is left writing after the window.
 
