@@ -181,8 +181,12 @@ class ImageView(QWidget):
         painter.fillRect(self.rect(), self.palette().window().color().darker(115))
         if not self._levels:
             self._paint_placeholder(painter)
-            return
-        self.paint_image(painter, self._levels, self.image_rect())
+        else:
+            self.paint_photo(painter, self.image_rect())
+
+    def paint_photo(self, painter: QPainter, rect: QRectF) -> None:
+        """Draw what the view shows of its photo, landing in `rect` (the compare view: two)."""
+        self.paint_image(painter, self._levels, rect)
 
     def paint_image(self, painter: QPainter, levels: list[QImage], rect: QRectF,
                     clip: QRectF | None = None) -> None:
