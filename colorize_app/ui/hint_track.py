@@ -12,8 +12,8 @@ import logging
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from colorize_app.core.job import Job, JobOptions
 from colorize_app.ui.batch_model import BatchEntry
-from colorize_app.workers.requests import HintTrackRequest
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,8 @@ class HintTrack(QObject):
         if not hints or self._known(entry.id, hints):
             return
         self._lane.cancel()
-        ticket = self._lane.submit("hint_track", HintTrackRequest(str(entry.source), hints,
-                                                                   render_size))  # fmt: skip
-        self._asked[ticket] = (entry.id, hints)
+        job = Job(entry.source, options=JobOptions(render_size=render_size), hints=hints)
+        self._asked[self._lane.submit("hint_track", job)] = (entry.id, hints)
 
     def places(self, entry: BatchEntry, frame: int) -> list[tuple[int, float, float]]:
         """(index into ``entry``'s hints, x, y) of the points on ``frame``."""
