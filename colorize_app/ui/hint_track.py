@@ -1,9 +1,9 @@
 """Where a film's colour points are on each of its frames, for the hint markers.
 
 The tracks lane (workers.host) works it out: core.film.hint_track, the colouring pass's own plan
-and flow, a few numbers a frame. This object asks it whenever the film's points change, cancels
-an older question, and keeps the latest answer; until it comes, a point shows on the frame it
-was placed on.
+and flow, a few numbers a frame. This object asks it whenever the film's points change (a newer
+question ends an older one still running: the lane's latest-wins kind) and keeps the latest
+answer; until it comes, a point shows on the frame it was placed on.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class HintTrack(QObject):
         hints = tuple(entry.hints or ())
         if not hints or self._known(entry.id, hints):
             return
-        self._lane.cancel()
         job = Job(entry.source, options=JobOptions(render_size=render_size), hints=hints)
         self._asked[self._lane.submit("hint_track", job)] = (entry.id, hints)
 
