@@ -61,6 +61,28 @@ def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, mak
     assert window.model.entries()[0].status == Status.SAVED
 
 
+def test_the_sample_result_saved_in_an_earlier_session_is_judged_like_any_other(
+        qtbot, make_window, tmp_path, monkeypatch):
+    installed = tmp_path / "site-packages" / "resources"
+    save_photo(installed / "sample.jpg", mode="L")
+    monkeypatch.setattr(resources, "RESOURCES", installed)
+    first = make_window(auto_save=True)
+    first.commands.sample.trigger()
+    wait_opened(qtbot, first)
+    first.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, first)
+    first.close()
+
+    again = make_window(auto_save=True)  # the next day: the result is already in ~/Pictures
+    again.commands.sample.trigger()
+    wait_opened(qtbot, again)
+    qtbot.waitUntil(lambda: again.model.entries()[0].status == Status.SAVED, timeout=TIMEOUT)
+    entry = again.model.entries()[0]
+    assert not again.model.is_out_of_date(entry)
+    again.controls.saturation.setValue(40)
+    assert again.model.is_out_of_date(entry)  # its saved record was read, as for any photo
+
+
 # -- Wrong 2: Save As and the extension ---------------------------------------------------------
 def test_save_as_refuses_an_extension_it_cannot_write_and_offers_the_ones_it_can(
         qtbot, make_window, tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import sys
 import cv2
 import numpy as np
 
+from colorize_app.core.batch import is_film
 from colorize_app.core.imageio import read_image
 
 DISPLAY_MAX = 4096  # long side of the copy the window shows as "100%"; bigger scans are shrunk
@@ -90,6 +91,11 @@ def quick_level(display_levels: list[np.ndarray]) -> np.ndarray:
 
 def read_thumbnail(path) -> np.ndarray:
     """A list-sized, upright copy of the photo at ``path`` (core's one reader, decoding a JPEG at
-    a reduced scale). Raises ImageReadError as ``imageio.read_image`` does."""
+    a reduced scale), or of the film's poster frame (film_io.poster). Raises ImageReadError as
+    ``imageio.read_image`` does (a FilmReadError for a film)."""
+    if is_film(path):
+        from colorize_app.core import film_io  # PyAV, only once a film is listed
+
+        return thumbnail_of(film_io.poster(path))
     pixels = read_image(path, reduce_to=THUMB_SIZE * 2).pixels
     return thumbnail(levels(pixels))

@@ -47,7 +47,6 @@ from colorize_app.core.hints import Hint
 from colorize_app.core.job import (
     CancelCheck,
     Job,
-    JobOptions,
     JobResult,
     Predict,
     Progress,
@@ -373,14 +372,13 @@ def _notes(info, name: str) -> list[str]:
     return notes
 
 
-def hint_track(source: str | os.PathLike, hints: tuple[Hint, ...], render_size: int,
+def hint_track(job: Job,
                is_cancelled: CancelCheck | None = None) -> list[tuple[tuple[int, float, float], ...]]:
-    """Where ``hints`` (placed on the film as shown) are on each of its frames, as colorizing it
-    would carry them (core.shot_hints.track_hints), in the film's shown coordinates. For the
-    window's markers; reads the film once or twice at the network's size."""
-    info = film_io.probe(source)
-    job = Job(Path(source), options=JobOptions(render_size=render_size))
-    track = track_hints(_displayed_to_coded(hints, info.rotation),
+    """Where the film ``job``'s hints (placed on the film as shown) are on each of its frames, as
+    colorizing it would carry them (core.shot_hints.track_hints), in the film's shown
+    coordinates. For the window's markers; reads the film once or twice at the job's render size."""
+    info = film_io.probe(job.source)
+    track = track_hints(_displayed_to_coded(job.hints or (), info.rotation),
                         lambda: (small for _pts, _gray, small in _frames(job, info)),
                         SteadyParams(), lambda _index: stop_if_cancelled(is_cancelled))  # fmt: skip
     back = _turn_back(info.rotation)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from colorize_app.ui.image_view import ImageView, ViewportModel
@@ -56,13 +56,7 @@ class CompareView(ImageView):
         return self.has_image() and abs(pos.x() - self.divider_x()) <= GRAB_DISTANCE
 
     # -- painting ---------------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        if not self.has_image():
-            super().paintEvent(event)
-            return
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window().color().darker(115))
-        rect = self.image_rect()
+    def paint_photo(self, painter: QPainter, rect: QRectF) -> None:
         x = self.divider_x()
         full = QRectF(self.rect())
         left = QRectF(full.left(), full.top(), x - full.left(), full.height())

@@ -1,9 +1,9 @@
 """Where a film's colour points are on each of its frames, for the hint markers.
 
 The tracks lane (workers.host) works it out: core.film.hint_track, the colouring pass's own plan
-and flow, a few numbers a frame. This object asks it whenever the film's points change, cancels
-an older question, and keeps the latest answer; until it comes, a point shows on the frame it
-was placed on.
+and flow, a few numbers a frame. This object asks it whenever the film's points change (a newer
+question ends an older one still running: the lane's latest-wins kind) and keeps the latest
+answer; until it comes, a point shows on the frame it was placed on.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from colorize_app.core.job import Job, JobOptions
 from colorize_app.ui.batch_model import BatchEntry
-from colorize_app.workers.requests import HintTrackRequest
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,8 @@ class HintTrack(QObject):
         hints = tuple(entry.hints or ())
         if not hints or self._known(entry.id, hints):
             return
-        self._lane.cancel()
-        ticket = self._lane.submit("hint_track", HintTrackRequest(str(entry.source), hints,
-                                                                   render_size))  # fmt: skip
-        self._asked[ticket] = (entry.id, hints)
+        job = Job(entry.source, options=JobOptions(render_size=render_size), hints=hints)
+        self._asked[self._lane.submit("hint_track", job)] = (entry.id, hints)
 
     def places(self, entry: BatchEntry, frame: int) -> list[tuple[int, float, float]]:
         """(index into ``entry``'s hints, x, y) of the points on ``frame``."""

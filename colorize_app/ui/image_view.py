@@ -23,7 +23,8 @@ class ViewportModel(QObject):
     """Zoom and centre shared by the views that show the same photo, so they move in step.
 
     `zoom` is device pixels per image pixel (1.0 is "100%": one photo pixel on one screen pixel, even
-    on a high-DPI screen); `center` is the photo point in the middle of the view, as fractions 0..1.
+    on a high-DPI screen); `center` is the photo point in the middle of the view, as fractions 0..1
+    (the photo's middle while fitting: set_fit puts it there).
     """
 
     changed = Signal()
@@ -113,7 +114,7 @@ class ImageView(QWidget):
         """Where the whole photo lands, in widget (logical) coordinates."""
         width, height = self.image_size()
         scale = self.device_scale() / self.devicePixelRatioF()
-        center = QPointF(0.5, 0.5) if self.viewport.fit else self.viewport.center
+        center = self.viewport.center
         left = self.width() / 2 - center.x() * width * scale
         top = self.height() / 2 - center.y() * height * scale
         return QRectF(left, top, width * scale, height * scale)
@@ -144,7 +145,7 @@ class ImageView(QWidget):
 
     @Slot()
     def zoom_actual(self) -> None:
-        self.viewport.set_zoom(1.0, self.viewport.center if not self.viewport.fit else QPointF(.5, .5))
+        self.viewport.set_zoom(1.0)  # around the point in the middle now
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Zoom keeping the photo point under `anchor` (widget coordinates) where it is."""
@@ -166,8 +167,7 @@ class ImageView(QWidget):
         rect = self.image_rect()
         if rect.isEmpty():
             return
-        center = QPointF(0.5, 0.5) if self.viewport.fit else self.viewport.center
-        center = QPointF(center.x() - dx / rect.width(), center.y() - dy / rect.height())
+        center = self.viewport.center - QPointF(dx / rect.width(), dy / rect.height())
         self.viewport.set_zoom(self.device_scale(), center)
 
     @Slot()
@@ -181,8 +181,12 @@ class ImageView(QWidget):
         painter.fillRect(self.rect(), self.palette().window().color().darker(115))
         if not self._levels:
             self._paint_placeholder(painter)
-            return
-        self.paint_image(painter, self._levels, self.image_rect())
+        else:
+            self.paint_photo(painter, self.image_rect())
+
+    def paint_photo(self, painter: QPainter, rect: QRectF) -> None:
+        """Draw what the view shows of its photo, landing in `rect` (the compare view: two)."""
+        self.paint_image(painter, self._levels, rect)
 
     def paint_image(self, painter: QPainter, levels: list[QImage], rect: QRectF,
                     clip: QRectF | None = None) -> None:

@@ -460,7 +460,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def warm_up(self) -> None:
         """Load the model in the worker's thread now rather than with the first photo."""
-        self.host.warm_up(self.options().device)
+        self.host.network.submit("warm_up", self.options().device)
 
     # -- show and tell ----------------------------------------------------------------------------
     @Slot()

@@ -31,13 +31,12 @@ def image_filter() -> str:
 
 def save_filter() -> str:
     """Save As's filter: one entry per format core writes, the first the default."""
-    tr = QCoreApplication.translate
     by_format: dict[str, list[str]] = {}
     for ext, fmt in EXTENSIONS.items():
         by_format.setdefault(fmt, []).append(f"*{ext}")
     names = {"WEBP": "WebP"}
     return ";;".join(f"{names.get(fmt, fmt)} ({' '.join(patterns)})"
-                     for fmt, patterns in by_format.items()) or tr("opening", "Images")
+                     for fmt, patterns in by_format.items())
 
 
 def folder_dialog(parent: QWidget | None, start: str, subfolders: bool) -> QFileDialog:

@@ -26,14 +26,13 @@ class SideBySideView(QWidget):
     def __init__(self, viewport: ViewportModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.original_view = ImageView(viewport)
-        self.original_view.setAccessibleName(self.tr("Original"))
         self.result_view = ImageView(viewport)
-        self.result_view.setAccessibleName(self.tr("Colorized"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         for caption, view in ((self.tr("Original"), self.original_view),
                               (self.tr("Colorized"), self.result_view)):
+            view.setAccessibleName(caption)  # a screen reader names each view as its caption
             column = QVBoxLayout()
             column.setSpacing(2)
             label = QLabel(caption)

@@ -113,8 +113,8 @@ class InstanceServer(QObject):
                  parent: QObject | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self._on_paths = on_paths
-        self._clients: dict[QLocalSocket, bytearray] = {}
-        self._deadlines: dict[QLocalSocket, float] = {}  # time.monotonic() to hang up at
+        # Each start's buffer, and the time.monotonic() to hang up on it at.
+        self._clients: dict[QLocalSocket, tuple[bytearray, float]] = {}
         # One timer for every start, not one each.
         self._sweeper = QTimer(self, interval=SWEEP_MS, timeout=self._hang_up_on_slow)
         self.server = QLocalServer(self)
@@ -142,8 +142,7 @@ class InstanceServer(QObject):
             if len(self._clients) >= MAX_CLIENTS or not _is_own(client):
                 client.abort()
                 continue
-            self._clients[client] = bytearray()
-            self._deadlines[client] = time.monotonic() + CLIENT_MS / 1000
+            self._clients[client] = (bytearray(), time.monotonic() + CLIENT_MS / 1000)
             client.readyRead.connect(self._on_ready)
             client.disconnected.connect(self._on_ready)
             self._sweeper.start()
@@ -151,7 +150,7 @@ class InstanceServer(QObject):
     @Slot()
     def _hang_up_on_slow(self) -> None:
         now = time.monotonic()
-        for client, deadline in list(self._deadlines.items()):
+        for client, (_buffer, deadline) in list(self._clients.items()):
             if deadline <= now:
                 logger.warning("Hung up on a start that did not finish its message in time")
                 self._drop(client)
@@ -161,9 +160,9 @@ class InstanceServer(QObject):
     @Slot()
     def _on_ready(self) -> None:
         client = self.sender()
-        buffer = self._clients.get(client)
-        if buffer is None:
+        if client not in self._clients:
             return
+        buffer = self._clients[client][0]
         buffer += bytes(client.read(MAX_MESSAGE + 1 - len(buffer)))
         end = buffer.find(b"\n")
         if end < 0:
@@ -181,7 +180,6 @@ class InstanceServer(QObject):
 
     def _drop(self, client: QLocalSocket) -> None:
         self._clients.pop(client, None)  # frees the buffer; what comes later is not read
-        self._deadlines.pop(client, None)
         client.abort()
 
     def close(self) -> None:

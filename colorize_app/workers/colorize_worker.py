@@ -90,10 +90,8 @@ class ColorizeWorker(QObject):
     def _thumbnail(result, film_done: bool) -> np.ndarray | None:
         if not film_done:
             return display.thumbnail_of(result.pixels)
-        from colorize_app.core import film_io  # PyAV, only once a film is colorized
-
         try:
-            return display.thumbnail_of(film_io.poster(result.output))
+            return display.read_thumbnail(result.output)  # the colorized film's poster frame
         except ColorizeError as exc:
             logger.warning("No poster frame for %s: %s", result.output, exc)
             return None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
+from colorize_app.core.job import Job
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
 from colorize_app.workers.find_worker import FindWorker
@@ -19,11 +20,11 @@ from colorize_app.workers.lane import Lane, Task
 from colorize_app.workers.preview_worker import PreviewWorker
 
 
-def hint_track(request, task: Task) -> list:
-    """A HintTrackRequest's answer: per frame, (hint index, x, y) of the hints there."""
+def hint_track(job: Job, task: Task) -> list:
+    """A film's job's answer: per frame, (hint index, x, y) of its hints there."""
     from colorize_app.core.film import hint_track as track  # PyAV, only once a film is hinted
 
-    return track(request.source, request.hints, request.render_size, task.is_cancelled)
+    return track(job, task.is_cancelled)
 
 
 class WorkerHost(QObject):
@@ -56,10 +57,6 @@ class WorkerHost(QObject):
         self.tracks = Lane("tracks", low_priority=True)
         self.tracks.handle("hint_track", hint_track, latest=True)
         self._shut_down = False
-
-    def warm_up(self, device: str = "auto") -> None:
-        """Load the model on the network's lane now rather than with the first photo."""
-        self.network.submit("warm_up", device)
 
     def shut_down(self) -> None:
         """Stop everything and wait for the threads, so nothing is left writing after the window.

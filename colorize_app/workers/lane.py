@@ -9,10 +9,13 @@ ticket: ``finished(ticket, result)`` or ``failed(ticket, sentence)`` (a ``Colori
 
 Two kinds of kinds:
 - latest-wins (``handle(..., latest=True)``): one slot per kind; a newer request replaces one not
-  started yet (the replaced ticket gets no answer). Slots run before the queue, in the order they
-  were registered (the photo on screen before thumbnails, a hint before the batch).
+  started yet (the replaced ticket is answered ``cancelled``) and ends the running one of its kind
+  at its next ``task.is_cancelled()``. Slots run before the queue, in the order they were
+  registered (the photo on screen before thumbnails, a hint before the batch).
 - queued: first in, first out. ``cancel()`` (thread-safe) stops the queued work of every kind and
   the running one at its next ``task.is_cancelled()``: one cancellation generation per lane.
+
+Every ticket gets exactly one answer.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class Lane(QObject):
         super().__init__()
         self._kinds: dict[str, _Kind] = {}
         self._slots: dict[str, tuple[int, Any]] = {}  # kind -> (ticket, request), latest wins
+        self._newest: dict[str, int] = {}  # latest-wins kind -> its newest ticket (thread-safe)
         self._queue: deque[tuple[int, int, str, Any]] = deque()  # ticket, generation, kind, request
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
@@ -110,6 +114,8 @@ class Lane(QObject):
             if not self._open:
                 return 0
             ticket, generation = next(_tickets), self._generation
+            if self._kinds[kind].latest:
+                self._newest[kind] = ticket
         self._submitted.emit(ticket, generation, kind, request)
         return ticket
 
@@ -121,6 +127,10 @@ class Lane(QObject):
     def _stale(self, generation: int) -> bool:
         with self._lock:
             return generation != self._generation
+
+    def _superseded(self, kind: str, ticket: int) -> bool:
+        with self._lock:
+            return self._newest[kind] != ticket
 
     def shut_down(self, *, finish_queue: bool = False) -> None:
         """End the thread and wait for it. The running request ends as cancelled and the queue is
@@ -153,7 +163,10 @@ class Lane(QObject):
     @Slot(int, int, str, object)
     def _accept(self, ticket: int, generation: int, kind: str, request: Any) -> None:
         if self._kinds[kind].latest:
+            replaced = self._slots.get(kind)
             self._slots[kind] = (ticket, request)
+            if replaced is not None:
+                self.cancelled.emit(replaced[0])
         else:
             self._queue.append((ticket, generation, kind, request))
         self._schedule()
@@ -194,7 +207,7 @@ class Lane(QObject):
     def _run(self, ticket: int, kind: str, request: Any, generation: int | None) -> None:
         self.started.emit(ticket)
         is_cancelled = (partial(self._stale, generation) if generation is not None
-                        else _never)  # fmt: skip
+                        else partial(self._superseded, kind, ticket))  # fmt: skip
         task = Task(ticket, partial(self.progress.emit, ticket), is_cancelled,
                     partial(self._upcoming, kind))
         try:
@@ -209,7 +222,3 @@ class Lane(QObject):
     def _upcoming(self, kind: str) -> list:
         return [request for _ticket, generation, queued_kind, request in list(self._queue)[:1]
                 if queued_kind == kind and not self._stale(generation)]  # fmt: skip
-
-
-def _never() -> bool:
-    return False

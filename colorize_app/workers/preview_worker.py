@@ -14,15 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorize_app.core.batch import is_film
 from colorize_app.core.chroma import compose, warm_table
-from colorize_app.core.display import (
-    for_display,
-    levels,
-    quick_level,
-    read_thumbnail,
-    thumbnail_of,
-)
+from colorize_app.core.display import for_display, levels, quick_level, read_thumbnail
 from colorize_app.core.errors import ColorizeError
 from colorize_app.core.imageio import read_image
 from colorize_app.workers.lane import Lane, Task
@@ -102,11 +95,7 @@ class PreviewWorker:
 
     def thumbnail(self, path: str, _task: Task) -> np.ndarray | None:
         try:
-            if is_film(path):
-                from colorize_app.core import film_io
-
-                return thumbnail_of(film_io.poster(path))
-            return read_thumbnail(path)
+            return read_thumbnail(path)  # a film's: its poster frame
         except (ColorizeError, MemoryError) as exc:
             logger.info("No thumbnail for %s: %s", path, exc)
             return None

@@ -1,8 +1,8 @@
 """What the window asks of the lanes and what they answer: plain, immutable data.
 
 No Qt, no torch: the window builds these without importing the module that imports torch.
-The network's lane takes `core.job.Job` records as they are (also for a hint's new prediction:
-a photo's hints are its job's).
+The network's and the tracks' lanes take `core.job.Job` records as they are (a hint's new
+prediction, where a film's hints are on its frames: a photo's or a film's hints are its job's).
 """
 
 from __future__ import annotations
@@ -43,15 +43,6 @@ class FilmFrame:
     frames: int  # how many frames the slider spans
     original: list[np.ndarray]
     result: list[np.ndarray] | None  # None: no colorized film to show, or it cannot be read
-
-
-@dataclass(frozen=True)
-class HintTrackRequest:
-    """Where a film's hints are on each of its frames (core.film.hint_track), for the markers."""
-
-    source: str
-    hints: tuple  # core.hints.Hint, each with the frame it was placed on
-    render_size: int
 
 
 @dataclass(frozen=True, eq=False)
