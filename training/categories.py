@@ -16,7 +16,7 @@ CATEGORIES = {
     "people": ("utkf", "face", "ccp"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
-                "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple"),
+                "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
