@@ -140,7 +140,9 @@ def prepare(args: tuple[str, object]) -> tuple[str, bytes | None, int]:
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         return "unreadable", None, 0
-    return "ok", jpeg.tobytes(), dhash(image)
+    # Hashed as written: a later build reads this file back for --dedup-against, and JPEG alone can
+    # move a flat sky's difference hash by 20+ bits, past the near-duplicate distance.
+    return "ok", jpeg.tobytes(), dhash(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
 
 
 def _hash_file(args: tuple[str, object]) -> int | None:
