@@ -381,8 +381,10 @@ def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_firs
     fused = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2")).eval()
     save_weights(tmp_path / "a.safetensors", plain)
     save_weights(tmp_path / "b.safetensors", fused)
+    (tmp_path / "summary.json").write_text('{"soup": {"delta_e00": 9.5}}')
     assert average_main([str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.25",
-                         "--out", str(tmp_path / "m.safetensors"), "--name", "soup"]) == 0
+                         "--out", str(tmp_path / "m.safetensors"), "--name", "soup",
+                         "--metrics", str(tmp_path / "summary.json")]) == 0
     mixed = load_model(tmp_path / "m.safetensors")
     a, b, m = plain.state_dict(), fused.state_dict(), mixed.state_dict()
     name = "head.weight"
@@ -390,6 +392,7 @@ def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_firs
     semantic = next(n for n in b if n.startswith("semantic.") and b[n].is_floating_point())
     torch.testing.assert_close(m[semantic], b[semantic])
     assert mixed.metadata["training"]["name"] == "soup"
+    assert mixed.metadata["training"]["metrics"] == {"soup": {"delta_e00": 9.5}}  # the average's, measured
 
 
 def test_body_lr_zero_without_a_semantic_branch_is_refused_with_a_sentence(tmp_path):

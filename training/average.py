@@ -1,6 +1,7 @@
 """Average two weights files in weight space (WiSE-FT, Wortsman et al. 2022; "model soups").
 
-    python -m training.average FIRST SECOND --alpha 0.3 --out averaged.safetensors --name NAME
+    python -m training.average FIRST SECOND --alpha 0.3 --out averaged.safetensors --name NAME \
+        --metrics runs/eval/summary.json
 
 Each floating-point tensor becomes (1 - alpha) * FIRST + alpha * SECOND; BatchNorm's counters and
 any tensor FIRST lacks (a semantic branch the second model never had) are SECOND's. The two must be
@@ -12,6 +13,7 @@ the fine-tuning's: the third model's measurements in MODEL_CARD.md choose alpha 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import torch
@@ -39,11 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alpha", type=float, required=True, help="share of SECOND (0: FIRST, 1: SECOND)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--name", help="the model's name in the app (default: SECOND's)")
+    p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate of the average to record "
+                                                "(as export does; SECOND's own metrics are not the average's)")
     args = p.parse_args(argv)
     first, second = load_model(args.first), load_model(args.second)
     training = dict(second.metadata.get("training") or {})
     if args.name:
         training["name"] = args.name
+    training["metrics"] = json.loads(args.metrics.read_text()) if args.metrics else {}
     training["average"] = {"first": args.first.name, "second": args.second.name, "alpha": args.alpha}
     path = save_weights(args.out, average(first, second, args.alpha).eval(), metadata=training)
     print(f"wrote {path}")
