@@ -13,7 +13,7 @@ from .data import source_of
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
-                              "paris"),
+                              "paris", "cmuk"),
     "people": ("utkf", "face", "ccp", "har", "sport"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
                 "bears", "brd", "horse"),
