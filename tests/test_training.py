@@ -409,3 +409,11 @@ def test_the_breadth_photos_of_round_four_are_reported_in_their_own_categories()
                 "calt": "objects", "plant": "objects", "oxfl": "objects", "digger": "objects",
                 "apple": "objects"}
     assert {prefix: category_of(f"{prefix}_00001.jpg") for prefix in expected} == expected
+
+
+def test_the_breadth_photos_of_round_five_are_reported_in_their_own_categories():
+    from training.categories import category_of
+
+    expected = {"bears": "animals", "brd": "animals", "horse": "animals", "sport": "people",
+                "paris": "scenes and landscapes", "cmuk": "scenes and landscapes", "cups": "objects", "plate": "objects"}
+    assert {prefix: category_of(f"{prefix}_00001.jpg") for prefix in expected} == expected

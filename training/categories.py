@@ -12,11 +12,14 @@ from .data import source_of
 
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
-                              "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr"),
-    "people": ("utkf", "face", "ccp", "har"),
-    "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept"),
+                              "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
+                              "paris", "cmuk"),
+    "people": ("utkf", "face", "ccp", "har", "sport"),
+    "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
+                "bears", "brd", "horse"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
-                "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr"),
+                "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
+                "cups", "plate"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
