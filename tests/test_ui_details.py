@@ -80,7 +80,8 @@ def test_the_sample_result_saved_in_an_earlier_session_is_judged_like_any_other(
     entry = again.model.entries()[0]
     assert not again.model.is_out_of_date(entry)
     again.controls.saturation.setValue(40)
-    assert again.model.is_out_of_date(entry)  # its saved record was read, as for any photo
+    # its saved record was read, as for any photo (judged once its hints file has been read too)
+    qtbot.waitUntil(lambda: again.model.is_out_of_date(entry), timeout=TIMEOUT)
 
 
 # -- Wrong 2: Save As and the extension ---------------------------------------------------------
