@@ -45,16 +45,27 @@ def visible_boxes(window) -> list[QMessageBox]:
 
 
 # -- Wrong 1: the sample's result --------------------------------------------------------------
-def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, make_window,
-                                                                      tmp_path, monkeypatch):
+@pytest.fixture
+def installed_sample(tmp_path, monkeypatch):
+    """The sample photo where an installed package keeps it."""
     installed = tmp_path / "site-packages" / "resources"
     save_photo(installed / "sample.jpg", mode="L")
     monkeypatch.setattr(resources, "RESOURCES", installed)
-    window = make_window(auto_save=True)
+    return installed
+
+
+def colorize_the_sample(qtbot, window) -> None:
     window.commands.sample.trigger()
     wait_opened(qtbot, window)
     window.commands.colorize_all.trigger()
     wait_until_idle(qtbot, window)
+
+
+def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, make_window,
+                                                                      installed_sample):
+    installed = installed_sample
+    window = make_window(auto_save=True)
+    colorize_the_sample(qtbot, window)
     assert sorted(p.name for p in installed.iterdir()) == ["sample.jpg"]  # nothing written there
     result = sample.output_dir() / "sample_colorized.jpg"
     assert result.is_file()
@@ -62,15 +73,9 @@ def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, mak
 
 
 def test_the_sample_result_saved_in_an_earlier_session_is_judged_like_any_other(
-        qtbot, make_window, tmp_path, monkeypatch):
-    installed = tmp_path / "site-packages" / "resources"
-    save_photo(installed / "sample.jpg", mode="L")
-    monkeypatch.setattr(resources, "RESOURCES", installed)
+        qtbot, make_window, installed_sample):
     first = make_window(auto_save=True)
-    first.commands.sample.trigger()
-    wait_opened(qtbot, first)
-    first.commands.colorize_all.trigger()
-    wait_until_idle(qtbot, first)
+    colorize_the_sample(qtbot, first)
     first.close()
 
     again = make_window(auto_save=True)  # the next day: the result is already in ~/Pictures
