@@ -417,3 +417,13 @@ def test_the_breadth_photos_of_round_five_are_reported_in_their_own_categories()
     expected = {"bears": "animals", "brd": "animals", "horse": "animals", "sport": "people",
                 "paris": "scenes and landscapes", "cmuk": "scenes and landscapes", "cups": "objects", "plate": "objects"}
     assert {prefix: category_of(f"{prefix}_00001.jpg") for prefix in expected} == expected
+
+
+def test_a_second_spread_of_photos_shares_none_with_the_first():
+    # The model card checks a choice made on 300 foreign photos on 300 others (--offset).
+    from training.evaluate import spread
+
+    photos = [f"p{i:04}.jpg" for i in range(1561)]
+    first, second = spread(photos, 300), spread(photos, 300, offset=2)
+    assert len(first) == len(second) == 300 == len(set(first))
+    assert not set(first) & set(second)

@@ -54,6 +54,13 @@ def photos_for(data: list[Path], split: str) -> list[Path]:
     return [Path(cache.files[i]) for i in cache.indices(split)]
 
 
+def spread(photos: list[Path], limit: int, offset: int = 0) -> list[Path]:
+    """``limit`` photos evenly spaced over ``photos``, so a subset covers every source folder rather
+    than the first one; ``offset`` takes the photo that many places after each, a set with none of
+    the first's photos while offset < len(photos) / limit."""
+    return [photos[min(i * len(photos) // limit + offset, len(photos) - 1)] for i in range(limit)]
+
+
 def prior_table(data: list[Path]) -> np.ndarray:
     """The lightness-prior baseline's table, from training-split photos spread over the set."""
     cache = build_cache(data)
@@ -157,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="val", choices=["val", "foreign", "train", "all"],
                    help="val: hashed photos of the training sources; foreign: whole sources never trained on")
     p.add_argument("--limit", type=int, default=0, help="evaluate N photos spread evenly over the split")
+    p.add_argument("--offset", type=int, default=0,
+                   help="with --limit: the photo K places after each of those (a second set, to check "
+                        "a choice made on the first)")
     p.add_argument("--out", type=Path, default=Path("runs/eval"))
     p.add_argument("--render-size", type=int, default=DEFAULT_RENDER_SIZE)
     p.add_argument("--saturation", type=float, default=1.0)
@@ -181,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         models[name] = model
     photos = photos_for(args.data, args.split)
     if args.limit and args.limit < len(photos):
-        # Evenly spaced, so a subset covers every source folder rather than the first one.
-        photos = [photos[i * len(photos) // args.limit] for i in range(args.limit)]
+        photos = spread(photos, args.limit, args.offset)
     prior = None if args.no_prior or args.split == "all" else prior_table(args.data)
     rows, summary, sheet = evaluate(models, photos, render_size=args.render_size, saturation=args.saturation,
                                     sheet_patterns=args.sheet_from, hints=args.hints, degrade=args.degrade,
