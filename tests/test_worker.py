@@ -278,6 +278,12 @@ def test_a_newer_request_ends_the_running_one_of_its_kind(qtbot):
         with heard(qtbot, lane.finished, timeout=TIMEOUT):
             new = lane.submit("track", "new")
         assert answered == [(old, "cancelled"), (new, "new")]
+        # and quitting does not wait for one to run to its end
+        with heard(qtbot, lane.started, timeout=TIMEOUT):
+            lane.submit("track", "old")
+        start = time.monotonic()
+        lane.shut_down()
+        assert time.monotonic() - start < TIMEOUT / 2000
     finally:
         lane.shut_down()
 

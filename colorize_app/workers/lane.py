@@ -10,7 +10,7 @@ ticket: ``finished(ticket, result)`` or ``failed(ticket, sentence)`` (a ``Colori
 Two kinds of kinds:
 - latest-wins (``handle(..., latest=True)``): one slot per kind; a newer request replaces one not
   started yet (the replaced ticket is answered ``cancelled``) and ends the running one of its kind
-  at its next ``task.is_cancelled()``. Slots run before the queue, in the order they were
+  at its next ``task.is_cancelled()``, as ``cancel()`` and ``shut_down()`` do. Slots run before the queue, in the order they were
   registered (the photo on screen before thumbnails, a hint before the batch).
 - queued: first in, first out. ``cancel()`` (thread-safe) stops the queued work of every kind and
   the running one at its next ``task.is_cancelled()``: one cancellation generation per lane.
@@ -76,7 +76,7 @@ class Lane(QObject):
     def __init__(self, name: str, *, low_priority: bool = False) -> None:
         super().__init__()
         self._kinds: dict[str, _Kind] = {}
-        self._slots: dict[str, tuple[int, Any]] = {}  # kind -> (ticket, request), latest wins
+        self._slots: dict[str, tuple[int, int, Any]] = {}  # kind -> (ticket, generation, request)
         self._newest: dict[str, int] = {}  # latest-wins kind -> its newest ticket (thread-safe)
         self._queue: deque[tuple[int, int, str, Any]] = deque()  # ticket, generation, kind, request
         self._closers: list[Callable[[], None]] = []
@@ -128,9 +128,9 @@ class Lane(QObject):
         with self._lock:
             return generation != self._generation
 
-    def _superseded(self, kind: str, ticket: int) -> bool:
+    def _superseded(self, kind: str, ticket: int, generation: int) -> bool:
         with self._lock:
-            return self._newest[kind] != ticket
+            return self._newest[kind] != ticket or generation != self._generation
 
     def shut_down(self, *, finish_queue: bool = False) -> None:
         """End the thread and wait for it. The running request ends as cancelled and the queue is
@@ -164,7 +164,7 @@ class Lane(QObject):
     def _accept(self, ticket: int, generation: int, kind: str, request: Any) -> None:
         if self._kinds[kind].latest:
             replaced = self._slots.get(kind)
-            self._slots[kind] = (ticket, request)
+            self._slots[kind] = (ticket, generation, request)
             if replaced is not None:
                 self.cancelled.emit(replaced[0])
         else:
@@ -190,8 +190,8 @@ class Lane(QObject):
         self._scheduled = False
         if self._slots:
             kind = next(k for k in self._kinds if k in self._slots)
-            ticket, request = self._slots.pop(kind)
-            self._run(ticket, kind, request, None)
+            ticket, generation, request = self._slots.pop(kind)
+            self._run(ticket, kind, request, generation)
         elif self._queue:
             ticket, generation, kind, request = self._queue.popleft()
             if self._stale(generation):
@@ -204,10 +204,12 @@ class Lane(QObject):
                 self.idle.emit()
         self._schedule()
 
-    def _run(self, ticket: int, kind: str, request: Any, generation: int | None) -> None:
+    def _run(self, ticket: int, kind: str, request: Any, generation: int) -> None:
         self.started.emit(ticket)
-        is_cancelled = (partial(self._stale, generation) if generation is not None
-                        else partial(self._superseded, kind, ticket))  # fmt: skip
+        # A latest-wins request is stopped by a newer one of its kind, and, as queued ones, by
+        # cancel() after it was submitted.
+        is_cancelled = (partial(self._superseded, kind, ticket, generation) if self._kinds[kind].latest
+                        else partial(self._stale, generation))  # fmt: skip
         task = Task(ticket, partial(self.progress.emit, ticket), is_cancelled,
                     partial(self._upcoming, kind))
         try:
