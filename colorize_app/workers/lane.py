@@ -10,8 +10,9 @@ ticket: ``finished(ticket, result)`` or ``failed(ticket, sentence)`` (a ``Colori
 Two kinds of kinds:
 - latest-wins (``handle(..., latest=True)``): one slot per kind; a newer request replaces one not
   started yet (the replaced ticket is answered ``cancelled``) and ends the running one of its kind
-  at its next ``task.is_cancelled()``, as ``cancel()`` and ``shut_down()`` do. Slots run before the queue, in the order they were
-  registered (the photo on screen before thumbnails, a hint before the batch).
+  at its next ``task.is_cancelled()``, as ``cancel()`` and ``shut_down()`` do. Slots run before
+  the queue, in the order they were registered (the photo on screen before thumbnails, a hint
+  before the batch).
 - queued: first in, first out. ``cancel()`` (thread-safe) stops the queued work of every kind and
   the running one at its next ``task.is_cancelled()``: one cancellation generation per lane.
 
