@@ -322,7 +322,8 @@ def _scratch(pixels: int) -> tuple[np.ndarray, np.ndarray]:
     """This thread's index and colour buffers for a strip of ``pixels``, kept between strips and
     photos: fresh memory is zeroed by the kernel as it is first touched (2 MB at a time with
     transparent huge pages); in the window, whose batch thread gives its freed memory back to the
-    system, that zeroing was a fifth of the batch's CPU, and these temporaries a part of it. About 24 MB a strip thread (strips are about 2 MP)."""
+    system, that zeroing was a fifth of the batch's CPU, and these temporaries a part of it. About
+    24 MB a strip thread (strips are about 2 MP)."""
     held = getattr(_scratch_buffers, "held", None)
     if held is None or held[1].size < pixels:
         held = (np.zeros(pixels * 8, np.uint8), np.empty(pixels, np.uint32))

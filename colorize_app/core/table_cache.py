@@ -10,14 +10,15 @@ damaged or unwritable cache only means building the table as before.
 
 from __future__ import annotations
 
+import io
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from colorize_app.core.assets import cache_dir
+from colorize_app.core.atomic import write_bytes_atomic
+from colorize_app.core.errors import ImageWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +54,16 @@ def load(channels: int) -> np.ndarray | None:
 
 
 def store(channels: int, table: np.ndarray) -> None:
-    """Save ``table`` for later runs, atomically (a run reading it meanwhile sees the old file or
-    the new one); a folder that cannot be written is logged and left alone."""
+    """Save ``table`` for later runs, atomically (core.atomic: a run reading it meanwhile sees the
+    old file or the new one, and a killed write leaves no lasting temporary file); a folder that
+    cannot be written is logged and left alone."""
     path = path_for(channels)
     if path is None:
         return
+    data = io.BytesIO()
+    np.save(data, table, allow_pickle=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".colour-table-", suffix=".npy", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.save(file, table, allow_pickle=False)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
+        write_bytes_atomic(path, data.getbuffer(), overwrite=True)
+    except (OSError, ImageWriteError) as exc:
         logger.info("Could not save the colour table in %s: %s", path.parent, exc)
