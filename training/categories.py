@@ -16,7 +16,7 @@ CATEGORIES = {
                               "paris", "cmuk"),
     "people": ("utkf", "face", "ccp", "har", "sport"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse"),
+                "bears", "brd", "horse", "moth", "oxpet"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
                 "cups", "plate"),
