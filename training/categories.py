@@ -13,13 +13,13 @@ from .data import source_of
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
-                              "paris", "cmuk"),
+                              "paris", "cmuk", "wang"),
     "people": ("utkf", "face", "ccp", "har", "sport"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
                 "bears", "brd", "horse", "moth", "oxpet"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate"),
+                "cups", "plate", "inette"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
