@@ -13,10 +13,10 @@ from .data import source_of
 CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
-                              "paris", "cmuk", "wang"),
+                              "paris", "cmuk", "wang", "dphi"),
     "people": ("utkf", "face", "ccp", "har", "sport"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse", "moth", "oxpet"),
+                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
                 "cups", "plate", "inette"),
