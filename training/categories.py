@@ -16,10 +16,10 @@ CATEGORIES = {
                               "paris", "cmuk", "wang", "dphi"),
     "people": ("utkf", "face", "ccp", "har", "sport"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs"),
+                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate", "inette"),
+                "cups", "plate", "inette", "shroom", "ships"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
