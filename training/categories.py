@@ -2,8 +2,9 @@
 
 The model card reports every metric per category, so a regression on one kind of photo cannot
 hide in the mean. ``inet`` (one ImageNet photo per class) is mostly animals and objects; it is
-counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``) and Caltech-101's
-mix (``calt``).
+counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``), mushrooms
+(``shroom``), Caltech-101's mix (``calt``) and Imagenette's (``inette``). PACS's photos (``pacs``) count as
+animals, though a third of them are guitars and houses.
 """
 
 from __future__ import annotations
