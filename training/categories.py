@@ -15,7 +15,7 @@ CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
                               "paris", "cmuk", "wang", "dphi"),
-    "people": ("utkf", "face", "ccp", "har", "sport"),
+    "people": ("utkf", "face", "ccp", "har", "sport", "flkr"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
                 "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
