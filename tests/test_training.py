@@ -410,7 +410,7 @@ def test_the_breadth_photos_of_rounds_four_to_seven_are_reported_in_their_own_ca
                 "ccp": "people", "har": "people", "sport": "people", "flkr": "people",
                 "lion": "animals", "cattle": "animals", "sea": "animals", "rept": "animals", "bears": "animals",
                 "brd": "animals", "horse": "animals", "moth": "animals", "oxpet": "animals", "cougar": "animals",
-                "pacs": "animals", "farm": "animals",
+                "pacs": "animals", "farm": "animals", "marine": "animals", "spider": "animals",
                 "calt": "objects", "plant": "objects", "oxfl": "objects", "digger": "objects", "apple": "objects",
                 "cups": "objects", "plate": "objects", "inette": "objects", "shroom": "objects", "ships": "objects",
                 "groc": "objects"}

@@ -17,7 +17,7 @@ CATEGORIES = {
                               "paris", "cmuk", "wang", "dphi"),
     "people": ("utkf", "face", "ccp", "har", "sport", "flkr"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm"),
+                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
                 "cups", "plate", "inette", "shroom", "ships", "groc"),
