@@ -2,7 +2,7 @@
 
 The model card reports every metric per category, so a regression on one kind of photo cannot
 hide in the mean. ``inet`` (one ImageNet photo per class) is mostly animals and objects; it is
-counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``), mushrooms
+counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``, ``bloom``), mushrooms
 (``shroom``), Caltech-101's mix (``calt``) and Imagenette's (``inette``). PACS's photos (``pacs``) count as
 animals, though a third of them are guitars and houses.
 """
@@ -20,7 +20,7 @@ CATEGORIES = {
                 "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate", "inette", "shroom", "ships", "groc"),
+                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
