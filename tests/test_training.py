@@ -413,7 +413,8 @@ def test_the_breadth_photos_of_rounds_four_to_seven_are_reported_in_their_own_ca
                 "pacs": "animals", "farm": "animals", "marine": "animals", "spider": "animals",
                 "calt": "objects", "plant": "objects", "oxfl": "objects", "digger": "objects", "apple": "objects",
                 "cups": "objects", "plate": "objects", "inette": "objects", "shroom": "objects", "ships": "objects",
-                "groc": "objects", "bloom": "objects", "motor": "objects"}
+                "groc": "objects", "bloom": "objects", "motor": "objects",
+                "lego": "objects"}
     assert {prefix: category_of(f"{prefix}_00001.jpg") for prefix in expected} == expected
 
 

@@ -20,7 +20,7 @@ CATEGORIES = {
                 "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom", "motor"),
+                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom", "motor", "lego"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
