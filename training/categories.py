@@ -2,7 +2,7 @@
 
 The model card reports every metric per category, so a regression on one kind of photo cannot
 hide in the mean. ``inet`` (one ImageNet photo per class) is mostly animals and objects; it is
-counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``), mushrooms
+counted with the objects, as are plants and flowers (``flower``, ``oxfl``, ``plant``, ``bloom``), mushrooms
 (``shroom``), Caltech-101's mix (``calt``) and Imagenette's (``inette``). PACS's photos (``pacs``) count as
 animals, though a third of them are guitars and houses.
 """
@@ -15,12 +15,12 @@ CATEGORIES = {
     "scenes and landscapes": ("intel", "sky", "room", "bsds", "sunhays", "urban", "camvid", "coco", "t91",
                               "house", "road", "cmua", "cmub", "cmuc", "cmud", "cmug", "oliva", "wthr",
                               "paris", "cmuk", "wang", "dphi"),
-    "people": ("utkf", "face", "ccp", "har", "sport"),
+    "people": ("utkf", "face", "ccp", "har", "sport", "flkr"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm"),
+                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate", "inette", "shroom", "ships"),
+                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom", "motor", "lego"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
