@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_self_test(args.weights)
     if sys.platform == "win32":
         import torch  # noqa: F401  # torch's DLLs must load before Qt's on Windows (a known clash)
+    from colorize_app.core.memory import keep_freed_memory
 
+    keep_freed_memory()  # first, before any thread allocates (core.memory; the host asks again)
     from PySide6.QtCore import QEvent, QStandardPaths, Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication

@@ -208,7 +208,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from colorize_app.core.batch import plan_batch
     from colorize_app.core.errors import ColorizeError
+    from colorize_app.core.memory import keep_freed_memory
 
+    keep_freed_memory()  # photo after photo reuses the same pages (core.memory), as the window does
     if args.engine == "ray":
         from colorize_app.archive import INSTALL_HINT, ray_available
 

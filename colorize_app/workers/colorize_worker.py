@@ -12,23 +12,26 @@ import logging
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from colorize_app.core import display
 from colorize_app.core.batch import BatchRunner, is_film
 from colorize_app.core.errors import Cancelled, ColorizeError, WeightsError
 from colorize_app.core.job import Job
+from colorize_app.core.memory import release_freed_memory
 from colorize_app.core.vocabulary import Status
 from colorize_app.workers.lane import Lane, Task
 from colorize_app.workers.requests import Finished
 
 logger = logging.getLogger(__name__)
+RELEASE_AFTER_MS = 30_000
 
 
 class ColorizeWorker(QObject):
-    """Three kinds on the network's lane: ``warm_up`` (a device name), ``hints`` (a Job whose
-    hints changed, latest wins, answered with float16 chroma) and ``colorize`` (a core Job, queued, answered
-    with a requests.Finished). What is not one request's answer goes out on these signals."""
+    """Four kinds on the network's lane: ``warm_up`` (a device name), ``hints`` (a Job whose
+    hints changed, latest wins, answered with float16 chroma), ``colorize`` (a core Job, queued,
+    answered with a requests.Finished) and ``release_memory`` (its own, after a while idle). What
+    is not one request's answer goes out on these signals."""
 
     model_loaded = Signal(object)  # dict (core.engine.Engine.describe): name, device, gpu, ...
     model_failed = Signal(str)  # no model installed, damaged weights...: stops everything queued
@@ -46,6 +49,13 @@ class ColorizeWorker(QObject):
         lane.handle("hints", self.hints, latest=True)
         lane.handle("colorize", self.colorize, dropped=self._runner.drop)
         lane.on_close(self._runner.close)
+        # Memory a batch freed is kept for the next photo (core.memory) and given back once the
+        # lane has had nothing to do for a while; the next batch in that while reuses it.
+        lane.handle("release_memory", lambda _request, _task: release_freed_memory(), latest=True)
+        self._release = QTimer(self, singleShot=True, interval=RELEASE_AFTER_MS,
+                               timeout=lambda: lane.submit("release_memory", None))
+        lane.idle.connect(self._release.start)
+        lane.started.connect(self._release.stop)
 
     def warm_up(self, device: str, _task: Task) -> None:
         """Load the model ahead of the first job, so the status bar can name it early."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from colorize_app.core.job import Job
+from colorize_app.core.memory import keep_freed_memory
 from colorize_app.core.sidecar import read_hints, write_hints
 from colorize_app.workers.colorize_worker import ColorizeWorker
 from colorize_app.workers.find_worker import FindWorker
@@ -33,6 +34,7 @@ class WorkerHost(QObject):
     def __init__(self, weights: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.weights = weights  # None: the shipped model (the window digests it: core.provenance)
+        keep_freed_memory()  # before the lanes' threads allocate (core.memory)
         # Normal priority, as the command line: the engine leaves a core free instead
         # (core.engine.batch_threads). At nice 10 the batch lost to any busy program (0.13 of the
         # command line's rate with other work on the machine).
