@@ -86,11 +86,15 @@ def main() -> None:
 
     from colorize_app.core.model import ColorizerNet, ModelConfig
     from colorize_app.core.weights import save_weights
+    from colorize_app.ui import guards
     from colorize_app.ui.main_window import MainWindow
     from colorize_app.ui.settings import AppSettings
     from colorize_app.workers.host import WorkerHost
 
     _app = QApplication.instance() or QApplication(sys.argv)  # noqa: F841 (kept alive)
+    # Closing a window whose hinted result is not saved asks first; offscreen no one answers, and
+    # the benchmark's photo is a throwaway: quit without saving, as a person would here.
+    guards.ask_quit_with_unsaved_hints = lambda parent, names: guards.DISCARD
     folder = Path(tempfile.mkdtemp(prefix="hint-bench-"))
     torch.manual_seed(0)
     weights = save_weights(folder / "hint.safetensors", ColorizerNet(ModelConfig(in_channels=4)).eval(),
