@@ -7,7 +7,8 @@ one (their heaps are at most 64 MB and are trimmed when empty), and the kernel m
 fresh pages for the next photo: on the window's batch thread that was 17 % of its CPU in
 ``clear_page_erms`` (perf), against 5 % for the command line's main thread. With one arena,
 blocks up to 256 MB taken from the heap and up to 1 GB of free heap kept, the next photo reuses
-the last one's pages (page faults of a 10-photo batch: 43 instead of 9,000-20,000).
+the last one's pages (set from the process's start: 43 page faults in the window's 10-photo batch
+instead of 9,000-20,000).
 
 ``release_freed_memory()`` returns what is free to the system (``malloc_trim``) once the work
 is done, so an idle window does not keep its batch's peak. Both do nothing where the C library
@@ -51,8 +52,8 @@ def _glibc() -> ctypes.CDLL | None:
 def keep_freed_memory() -> bool:
     """Make freed big blocks reusable by the next photo; True where it applies (glibc).
 
-    Call it once, early, before the threads that colour photos start (the arena limit binds
-    threads that have not yet allocated); later calls do nothing.
+    Call it once, early, before the threads that colour photos start (the one-arena limit does
+    not reach a thread that already has an arena of its own); later calls do nothing.
     """
     libc = _glibc()
     if libc is None:
