@@ -426,3 +426,34 @@ def test_a_second_spread_of_photos_shares_none_with_the_first():
     first, second = spread(photos, 300), spread(photos, 300, offset=2)
     assert len(first) == len(second) == 300 == len(set(first))
     assert not set(first) & set(second)
+
+
+def test_a_foreign_photo_of_a_class_a_training_source_holds_is_not_foreign(tmp_path, monkeypatch):
+    # Imagenette (trained on since round 6) holds ten ImageNet classes; their photos in `inet` left the split.
+    import cv2
+
+    import training.evaluate as evaluate
+    from training.data import build_cache
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    img = np.dstack([np.full((60, 80), v, np.uint8) for v in (200, 60, 40)])
+    for name in ("inet_00001.jpg", "inet_00002.jpg", "dbth_00001.jpg"):
+        cv2.imwrite(str(folder / name), img)
+    (folder / "manifest.tsv").write_text("file\tsource_repo\tpath_in_repo\n"
+                                         "inet_00001.jpg\trepo\tn01440764_tench.JPEG\n"
+                                         "inet_00002.jpg\trepo\tn01443537_goldfish.JPEG\n")
+    monkeypatch.setattr(evaluate, "build_cache", lambda data: build_cache(data, cache_dir=tmp_path / "cache"))
+    assert [p.name for p in evaluate.photos_for([folder], "foreign")] == ["dbth_00001.jpg", "inet_00002.jpg"]
+
+
+def test_the_evaluation_says_how_sure_a_difference_between_two_models_is():
+    from training.evaluate import paired_table
+
+    rows = [{"photo": f"p{i}", "model": model, "delta_e00": 10.0 + i - (0.5 if model == "new" else 0.0),
+             "hue_accuracy": None if i == 0 else 60.0 + (i % 2) * (2 if model == "new" else 0),
+             "cf": 20.0, "auc": 89.0, "psnr": 23.0}
+            for i in range(4) for model in ("old", "new")]
+    table = paired_table(rows, "old", ["new"])
+    row = table.splitlines()[-1]
+    assert row.startswith("| new (n 4) | -0.500 ± 0.000 | +1.333 ± 0.667 | +0.000 ± 0.000 |")

@@ -16,6 +16,7 @@ import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -41,6 +42,31 @@ def find_images(root: Path) -> list[Path]:
 # "val" split holds more photos of the training sources. ImageNet's one photo per class,
 # DreamBooth's objects and pets, and three scene sets of other photographers.
 FOREIGN_SOURCES = ("inet", "dbth", "bsds", "sunhays", "urban")
+
+
+# ImageNet classes a training source holds (Imagenette, `inette` in extra6b; DATA.md): the one
+# photo of each in `inet` was no longer foreign once that source was trained on.
+TRAINED_IMAGENET_CLASSES = {
+    "n01440764": "tench", "n02102040": "English springer", "n02979186": "cassette player",
+    "n03000684": "chain saw", "n03028079": "church", "n03394916": "French horn", "n03417042": "garbage truck",
+    "n03425413": "gas pump", "n03445777": "golf ball", "n03888605": "parachute",
+}
+
+
+@cache
+def _original_names(folder: Path) -> dict[str, str]:
+    """``manifest.tsv`` beside the shared photos: each file's name in the repository it came from."""
+    manifest = folder / "manifest.tsv"
+    if not manifest.is_file():
+        return {}
+    lines = manifest.read_text(encoding="utf-8").splitlines()[1:]
+    return {f[0]: f[2].rsplit("/", 1)[-1] for f in (line.split("\t") for line in lines) if len(f) >= 3}
+
+
+def seen_in_training(path: Path) -> bool:
+    """Whether a photo of a foreign source shows a class that a training source holds."""
+    original = _original_names(Path(path).parent).get(Path(path).name, "")
+    return original.split("_", 1)[0] in TRAINED_IMAGENET_CLASSES
 
 
 def source_of(relative_path: str) -> str:
