@@ -457,3 +457,28 @@ def test_the_evaluation_says_how_sure_a_difference_between_two_models_is():
     table = paired_table(rows, "old", ["new"])
     row = table.splitlines()[-1]
     assert row.startswith("| new (n 4) | -0.500 ± 0.000 | +1.333 ± 0.667 | +0.000 ± 0.000 |")
+
+
+def test_the_hue_loss_pays_for_grey_and_a_wrong_family_on_colourful_pixels_only():
+    from training.losses import hue_family_loss
+
+    ab = torch.zeros(1, 2, 4, 4)
+    ab[:, 1, :, :2] = 60.0  # left half a vivid yellow (b > 0), right half grey
+    def pred(a, b):
+        return torch.stack([torch.full((1, 4, 4), a), torch.full((1, 4, 4), b)], 1) / 128
+
+    assert hue_family_loss(pred(0, 0), ab).item() == pytest.approx(1.0)  # grey: the full price
+    assert hue_family_loss(pred(3, 20), ab).item() == 0.0  # a paler yellow is the right family
+    assert hue_family_loss(pred(30, 20), ab).item() > 1.0  # orange-red, past 45 degrees
+    assert hue_family_loss(pred(0, -20), ab).item() > 2.0  # blue, the opposite family
+    assert hue_family_loss(pred(0, 0), torch.zeros(1, 2, 4, 4)).item() == 0.0  # nothing colourful
+
+
+def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
+    _colourful_photos(tmp_path / "photos")
+    cache = tmp_path / "cache"
+    assert _train(tmp_path / "photos", tmp_path / "run", cache, "--loss", "huber", "--hue-weight", "0.5",
+                  "--steps", "3", "--stop-at", "2") == 0
+    assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
+    resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5

@@ -135,3 +135,40 @@ class DualLoss:
     def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         logits, regression = head_output[:, :-2], head_output[:, -2:]
         return self.bins(logits, ab) + self.huber_weight * huber_loss(regression, ab)
+
+
+def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0,
+                    colourful: float = 15.0) -> torch.Tensor:
+    """How far the regression (ab / 128, N x 2 x h x w) is from the truth's colour family, in ab units / margin.
+
+    Over the pixels whose true chroma is at least ``colourful`` (metrics.md's threshold), the
+    prediction's component along the true hue should reach ``margin`` ab units (metrics.md counts
+    chroma 5 and up) and exceed its component across it (within 45 degrees); the shortfall of each
+    is paid linearly. Grey scores ``1`` a pixel, a right colour family of chroma ``margin`` or more
+    ``0``; pixels that are not colourful cost nothing (the regression loss keeps them).
+    """
+    target = downsample_ab(ab, regression.shape[-2:]).float()
+    chroma = target.norm(dim=1, keepdim=True)
+    mask = (chroma >= colourful).float()
+    direction = target / chroma.clamp_min(1e-6)
+    pred = regression.float() * AB_SCALE
+    along = (pred * direction).sum(1, keepdim=True)
+    across = (pred[:, :1] * direction[:, 1:] - pred[:, 1:] * direction[:, :1]).abs()
+    shortfall = F.relu(margin - along) + F.relu(across - along)
+    return (mask * shortfall).sum() / (mask.sum().clamp_min(1.0) * margin)
+
+
+class WithHueFamily:
+    """A loss plus ``weight`` x ``hue_family_loss`` on the regression (the last two channels)."""
+
+    def __init__(self, base, weight: float) -> None:
+        self.base = base
+        self.weight = weight
+
+    def to(self, device: torch.device) -> WithHueFamily:
+        if hasattr(self.base, "to"):
+            self.base.to(device)
+        return self
+
+    def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        return self.base(head_output, ab) + self.weight * hue_family_loss(head_output[:, -2:], ab)

@@ -42,6 +42,7 @@ from .losses import (
     BinsLoss,
     DualLoss,
     RebalancedHuber,
+    WithHueFamily,
     ab_prior,
     huber_loss,
     mse_loss,
@@ -65,6 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a network that takes colour hints, trained with simulated ones")
     p.add_argument("--rebalance", type=float, default=0.0,
                    help="huber: weight pixels by the rarity of their colour (0 none, 1 Zhang et al.'s weights)")
+    p.add_argument("--hue-weight", type=float, default=0.0,
+                   help="huber, dual: add this weight of a loss paying for the right colour family "
+                        "where the truth is colourful (training.losses.hue_family_loss)")
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
@@ -139,6 +143,14 @@ def autocast_for(device: torch.device, bf16: bool):
 def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator,
               saved_weights: torch.Tensor | None = None):
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
+    loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
+    if args.hue_weight and args.loss in ("huber", "dual"):
+        return WithHueFamily(loss_fn, args.hue_weight), state
+    return loss_fn, state
+
+
+def _distance_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator,
+                   saved_weights: torch.Tensor | None = None):
     if args.loss == "mse":
         return mse_loss, {}
     if args.loss == "huber" and not args.rebalance:
@@ -386,7 +398,7 @@ def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx:
         optimizer.load_state_dict(state["optimizer"])
     ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
     args.bf16 = choose_precision(args, model, loss_fn, device)
-    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber)):
+    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber, WithHueFamily)):
         loss_fn.to(device)
     net = HeadOnly(model)
     if world > 1:
