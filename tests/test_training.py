@@ -472,13 +472,20 @@ def test_the_hue_loss_pays_for_grey_and_a_wrong_family_on_colourful_pixels_only(
     assert hue_family_loss(pred(30, 20), ab).item() > 1.0  # orange-red, past 45 degrees
     assert hue_family_loss(pred(0, -20), ab).item() > 2.0  # blue, the opposite family
     assert hue_family_loss(pred(0, 0), torch.zeros(1, 2, 4, 4)).item() == 0.0  # nothing colourful
+    # the first form pays more for a strong wrong colour than a pale one, pushing colours pale;
+    # by angle, chroma and family are paid apart and a strong wrong colour costs no more
+    assert hue_family_loss(pred(0, -60), ab).item() > hue_family_loss(pred(0, -20), ab).item()
+    by_angle = [hue_family_loss(pred(0, b), ab, by_angle=True).item() for b in (-20, -60)]
+    assert by_angle[0] == pytest.approx(by_angle[1]) == pytest.approx(1.0)  # the opposite family: as grey
+    assert hue_family_loss(pred(0, 0), ab, by_angle=True).item() == pytest.approx(1.0)
+    assert hue_family_loss(pred(3, 20), ab, by_angle=True).item() == 0.0
 
 
 def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     _colourful_photos(tmp_path / "photos")
     cache = tmp_path / "cache"
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--loss", "huber", "--hue-weight", "0.5",
-                  "--steps", "3", "--stop-at", "2") == 0
+                  "--hue-angle", "--steps", "3", "--stop-at", "2") == 0
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
-    assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5
+    assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]

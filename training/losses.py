@@ -138,7 +138,7 @@ class DualLoss:
 
 
 def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0,
-                    colourful: float = 15.0) -> torch.Tensor:
+                    colourful: float = 15.0, by_angle: bool = False) -> torch.Tensor:
     """How far the regression (ab / 128, N x 2 x h x w) is from the truth's colour family, in ab units / margin.
 
     Over the pixels whose true chroma is at least ``colourful`` (metrics.md's threshold), the
@@ -146,6 +146,11 @@ def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 
     chroma 5 and up) and exceed its component across it (within 45 degrees); the shortfall of each
     is paid linearly. Grey scores ``1`` a pixel, a right colour family of chroma ``margin`` or more
     ``0``; pixels that are not colourful cost nothing (the regression loss keeps them).
+
+    ``by_angle``: the chroma should reach ``margin`` and the hue be within 45 degrees, each paid
+    apart (the angle's shortfall as ``margin`` x (|sin| - cos)), so a strong wrong colour costs no
+    more than a pale one: the term no longer pushes colours toward pale (the regression keeps
+    magnitude), which the first form did (model card, seventh session).
     """
     target = downsample_ab(ab, regression.shape[-2:]).float()
     chroma = target.norm(dim=1, keepdim=True)
@@ -154,16 +159,21 @@ def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 
     pred = regression.float() * AB_SCALE
     along = (pred * direction).sum(1, keepdim=True)
     across = (pred[:, :1] * direction[:, 1:] - pred[:, 1:] * direction[:, :1]).abs()
-    shortfall = F.relu(margin - along) + F.relu(across - along)
+    if by_angle:
+        size = pred.norm(dim=1, keepdim=True).clamp_min(1e-6)
+        shortfall = F.relu(margin - size) + margin * F.relu((across - along) / size)
+    else:
+        shortfall = F.relu(margin - along) + F.relu(across - along)
     return (mask * shortfall).sum() / (mask.sum().clamp_min(1.0) * margin)
 
 
 class WithHueFamily:
     """A loss plus ``weight`` x ``hue_family_loss`` on the regression (the last two channels)."""
 
-    def __init__(self, base, weight: float) -> None:
+    def __init__(self, base, weight: float, by_angle: bool = False) -> None:
         self.base = base
         self.weight = weight
+        self.by_angle = by_angle
 
     def to(self, device: torch.device) -> WithHueFamily:
         if hasattr(self.base, "to"):
@@ -171,4 +181,5 @@ class WithHueFamily:
         return self
 
     def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        return self.base(head_output, ab) + self.weight * hue_family_loss(head_output[:, -2:], ab)
+        return self.base(head_output, ab) + self.weight * hue_family_loss(head_output[:, -2:], ab,
+                                                                          by_angle=self.by_angle)

@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hue-weight", type=float, default=0.0,
                    help="huber, dual: add this weight of a loss paying for the right colour family "
                         "where the truth is colourful (training.losses.hue_family_loss)")
+    p.add_argument("--hue-angle", action="store_true",
+                   help="with --hue-weight: pay chroma and angle apart, so a strong wrong colour costs no "
+                        "more than a pale one (the first form pushed colours toward pale)")
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
@@ -145,7 +148,7 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
     if args.hue_weight and args.loss in ("huber", "dual"):
-        return WithHueFamily(loss_fn, args.hue_weight), state
+        return WithHueFamily(loss_fn, args.hue_weight, args.hue_angle), state
     return loss_fn, state
 
 
