@@ -489,3 +489,8 @@ def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]
+
+
+def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):
+    with pytest.raises(SystemExit, match="--loss huber or dual"):
+        _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", "--hue-weight", "1")

@@ -147,7 +147,7 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
               saved_weights: torch.Tensor | None = None):
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
-    if args.hue_weight and args.loss in ("huber", "dual"):
+    if args.hue_weight:
         return WithHueFamily(loss_fn, args.hue_weight, args.hue_angle), state
     return loss_fn, state
 
@@ -425,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--data is required for a new run")
     if args.body_lr == 0 and args.semantic == "none":
         raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
+    if args.hue_weight and args.loss not in ("huber", "dual"):
+        raise SystemExit("--hue-weight works on a regression: use it with --loss huber or dual")
 
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
