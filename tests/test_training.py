@@ -481,16 +481,36 @@ def test_the_hue_loss_pays_for_grey_and_a_wrong_family_on_colourful_pixels_only(
     assert hue_family_loss(pred(3, 20), ab, by_angle=True).item() == 0.0
 
 
+def test_the_neutral_loss_pays_for_colour_where_the_truth_is_grey_only():
+    from training.losses import neutral_loss
+
+    ab = torch.zeros(1, 2, 4, 4)
+    ab[:, 1, :, :2] = 60.0  # left half a vivid yellow, right half grey
+    def pred(a, b):
+        return torch.stack([torch.full((1, 4, 4), a), torch.full((1, 4, 4), b)], 1) / 128
+
+    assert neutral_loss(pred(0, 0), ab).item() == pytest.approx(0.0, abs=1e-3)  # grey on grey: free
+    assert neutral_loss(pred(0, 8), ab).item() == pytest.approx(1.0)  # 8 units of any colour: 1 a pixel
+    assert neutral_loss(pred(-8, 0), ab).item() == pytest.approx(1.0)
+    assert neutral_loss(pred(0, 4), ab).item() == pytest.approx(0.5)  # paid linearly, not squared
+    assert neutral_loss(pred(0, 8), torch.full((1, 2, 4, 4), 40.0)).item() == 0.0  # nothing grey
+    grey = pred(0, 0).requires_grad_()
+    neutral_loss(grey, ab).backward()
+    assert torch.isfinite(grey.grad).all()  # grey predictions do not make the gradient NaN
+
+
 def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     _colourful_photos(tmp_path / "photos")
     cache = tmp_path / "cache"
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--loss", "huber", "--hue-weight", "0.5",
-                  "--hue-angle", "--steps", "3", "--stop-at", "2") == 0
+                  "--hue-angle", "--neutral-weight", "0.25", "--steps", "3", "--stop-at", "2") == 0
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]
+    assert resumed["args"]["neutral_weight"] == 0.25
 
 
 def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):
-    with pytest.raises(SystemExit, match="--loss huber or dual"):
-        _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", "--hue-weight", "1")
+    for option in ("--hue-weight", "--neutral-weight"):
+        with pytest.raises(SystemExit, match="--loss huber or dual"):
+            _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", option, "1")

@@ -167,13 +167,32 @@ def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 
     return (mask * shortfall).sum() / (mask.sum().clamp_min(1.0) * margin)
 
 
-class WithHueFamily:
-    """A loss plus ``weight`` x ``hue_family_loss`` on the regression (the last two channels)."""
+def neutral_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0,
+                 neutral: float = 5.0) -> torch.Tensor:
+    """How much colour the regression (ab / 128) puts where the truth is grey, in ab units / margin.
 
-    def __init__(self, base, weight: float, by_angle: bool = False) -> None:
+    Over the pixels whose true chroma is below ``neutral`` (metrics.md counts a colour from chroma
+    5), the predicted chroma is paid linearly: ``margin`` units cost 1 a pixel, as grey does on a
+    colourful pixel in ``hue_family_loss``. Huber's square barely charges the few units of colour
+    that the colour-family loss teaches a network to put everywhere, and ΔE00 charges them most
+    on grey things (model card, eighth session); this is the counterweight.
+    """
+    target = downsample_ab(ab, regression.shape[-2:]).float()
+    mask = (target.norm(dim=1, keepdim=True) < neutral).float()
+    pred = regression.float() * AB_SCALE
+    size = (pred.square().sum(1, keepdim=True) + 1e-6).sqrt()
+    return (mask * size).sum() / (mask.sum().clamp_min(1.0) * margin)
+
+
+class WithHueFamily:
+    """A loss plus ``weight`` x ``hue_family_loss`` and ``neutral_weight`` x ``neutral_loss`` on the
+    regression (the last two channels)."""
+
+    def __init__(self, base, weight: float, by_angle: bool = False, neutral_weight: float = 0.0) -> None:
         self.base = base
         self.weight = weight
         self.by_angle = by_angle
+        self.neutral_weight = neutral_weight
 
     def to(self, device: torch.device) -> WithHueFamily:
         if hasattr(self.base, "to"):
@@ -181,5 +200,10 @@ class WithHueFamily:
         return self
 
     def __call__(self, head_output: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        return self.base(head_output, ab) + self.weight * hue_family_loss(head_output[:, -2:], ab,
-                                                                          by_angle=self.by_angle)
+        regression = head_output[:, -2:]
+        loss = self.base(head_output, ab)
+        if self.weight:
+            loss = loss + self.weight * hue_family_loss(regression, ab, by_angle=self.by_angle)
+        if self.neutral_weight:
+            loss = loss + self.neutral_weight * neutral_loss(regression, ab)
+        return loss
