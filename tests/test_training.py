@@ -508,6 +508,9 @@ def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]
     assert resumed["args"]["neutral_weight"] == 0.25
+    # the weights say which losses made them
+    recipe = load_model(export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")).metadata["training"]["recipe"]
+    assert (recipe["hue_weight"], recipe["hue_angle"], recipe["neutral_weight"]) == (0.5, True, 0.25)
 
 
 def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):

@@ -46,7 +46,8 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
         "data": {"folders": [Path(d).name for d in (data if isinstance(data, list) else [data])],
                  "photos": state.get("photos")},
         "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16",
-                                            "hints", "degrade", "ema")},
+                                            "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
+                                            "neutral_weight")},
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
     }
