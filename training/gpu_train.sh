@@ -7,8 +7,9 @@
 #          .venv/bin/python -m training.export --checkpoint ~/.cache/colorize/runs/<best>/checkpoint.pt \
 #              --out .gpu/init.safetensors --half     # (echo /.gpu/ >> .git/info/exclude)
 #   there: bash training/gpu_train.sh 8        # carry: [".gpu"]; minutes of training as the argument
-#          (LOSS, SEMANTIC, BALANCE and HUE_WEIGHT, the colour-family loss by angle, 0 for none,
-#          change the recipe: HUE_WEIGHT=0.5 bash training/gpu_train.sh 8)
+#          (LOSS, SEMANTIC, BALANCE, HUE_WEIGHT (the colour-family loss by angle) and NEUTRAL_WEIGHT
+#          (the neutral loss; 0, the default, for none) change the recipe; the shipped file's:
+#          HUE_WEIGHT=1 NEUTRAL_WEIGHT=0.2 bash training/gpu_train.sh 8)
 #
 # The GPU image has PyTorch, OpenCV, safetensors and tqdm, so the repository runs as it is; the
 # third model's ImageNet branch comes inside init.safetensors, so the wheel is not needed there.
@@ -23,7 +24,7 @@ export PYTHONUNBUFFERED=1 COLORIZE_CACHE=/tmp/colorize-cache
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 # Steps sized by a measured rate: a 30-step probe first.
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda \
-    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 \
+    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 \
     --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
 rate=$(python3 - <<'PY'
 import json
@@ -34,7 +35,7 @@ PY
 steps=$(python3 -c "print(int($rate * 60 * $minutes / 256))")
 echo "measured $rate images/s; training $steps steps of 256" | tee -a "$out/gpu.txt"
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/run --device cuda \
-    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 --lr 2e-3 \
+    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 --lr 2e-3 \
     --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" \
     --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps "$steps" --warmup 100 --ema 0.999 \
     --eval-every 500 --val-images 512 --checkpoint-minutes 2 2>&1 | grep -v 'step/s' > "$out/train.txt" || true
