@@ -184,7 +184,7 @@ def neutral_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0
     return (mask * size).sum() / (mask.sum().clamp_min(1.0) * margin)
 
 
-class WithHueFamily:
+class WithColourTerms:
     """A loss plus ``weight`` x ``hue_family_loss`` and ``neutral_weight`` x ``neutral_loss`` on the
     regression (the last two channels)."""
 
@@ -194,7 +194,7 @@ class WithHueFamily:
         self.by_angle = by_angle
         self.neutral_weight = neutral_weight
 
-    def to(self, device: torch.device) -> WithHueFamily:
+    def to(self, device: torch.device) -> WithColourTerms:
         if hasattr(self.base, "to"):
             self.base.to(device)
         return self

@@ -42,7 +42,7 @@ from .losses import (
     BinsLoss,
     DualLoss,
     RebalancedHuber,
-    WithHueFamily,
+    WithColourTerms,
     ab_prior,
     huber_loss,
     mse_loss,
@@ -151,7 +151,7 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
     if args.hue_weight or args.neutral_weight:
-        return WithHueFamily(loss_fn, args.hue_weight, args.hue_angle, args.neutral_weight), state
+        return WithColourTerms(loss_fn, args.hue_weight, args.hue_angle, args.neutral_weight), state
     return loss_fn, state
 
 
@@ -404,7 +404,7 @@ def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx:
         optimizer.load_state_dict(state["optimizer"])
     ema = EMA(model, args.ema, state.get("ema") if state else None) if args.ema else None
     args.bf16 = choose_precision(args, model, loss_fn, device)
-    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber, WithHueFamily)):
+    if isinstance(loss_fn, (BinsLoss, DualLoss, RebalancedHuber, WithColourTerms)):
         loss_fn.to(device)
     net = HeadOnly(model)
     if world > 1:
