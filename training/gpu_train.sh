@@ -22,10 +22,13 @@ out=${OUT:-/tmp/gpu-out}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 COLORIZE_CACHE=/tmp/colorize-cache
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+# The recipe both runs below share.
+recipe=(--loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}"
+        --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256
+        --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}")
 # Steps sized by a measured rate: a 30-step probe first.
-python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda \
-    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 \
-    --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
+python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda "${recipe[@]}" \
+    --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
 rate=$(python3 - <<'PY'
 import json
 rows = [json.loads(line) for line in open("/tmp/probe/log.jsonl")]
@@ -34,9 +37,7 @@ PY
 )
 steps=$(python3 -c "print(int($rate * 60 * $minutes / 256))")
 echo "measured $rate images/s; training $steps steps of 256" | tee -a "$out/gpu.txt"
-python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/run --device cuda \
-    --loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}" --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256 --lr 2e-3 \
-    --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" \
+python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/run --device cuda "${recipe[@]}" --lr 2e-3 \
     --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps "$steps" --warmup 100 --ema 0.999 \
     --eval-every 500 --val-images 512 --checkpoint-minutes 2 2>&1 | grep -v 'step/s' > "$out/train.txt" || true
 cp /tmp/run/log.jsonl "$out/log.jsonl"

@@ -179,8 +179,7 @@ def neutral_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0
     """
     target = downsample_ab(ab, regression.shape[-2:]).float()
     mask = (target.norm(dim=1, keepdim=True) < neutral).float()
-    pred = regression.float() * AB_SCALE
-    size = (pred.square().sum(1, keepdim=True) + 1e-6).sqrt()
+    size = (regression.float() * AB_SCALE).norm(dim=1, keepdim=True)
     return (mask * size).sum() / (mask.sum().clamp_min(1.0) * margin)
 
 
