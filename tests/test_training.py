@@ -499,21 +499,43 @@ def test_the_neutral_loss_pays_for_colour_where_the_truth_is_grey_only():
     assert torch.isfinite(grey.grad).all()  # grey predictions do not make the gradient NaN
 
 
+def test_the_vivid_loss_pays_for_paleness_where_the_colour_family_is_right_only():
+    from training.losses import vivid_loss
+
+    ab = torch.zeros(1, 2, 4, 4)
+    ab[:, 1, :, :2] = 60.0  # left half a vivid yellow, right half grey
+    def pred(a, b):
+        return torch.stack([torch.full((1, 4, 4), a), torch.full((1, 4, 4), b)], 1) / 128
+
+    assert vivid_loss(pred(0, 48), ab).item() == 0.0  # 80 % of the truth's chroma: enough
+    assert vivid_loss(pred(0, 60), ab).item() == 0.0
+    assert vivid_loss(pred(0, 40), ab).item() == pytest.approx(1.0)  # 8 units short: 1 a pixel
+    assert vivid_loss(pred(0, 24), ab).item() == pytest.approx(3.0)  # paid linearly
+    assert vivid_loss(pred(0, -20), ab).item() == 0.0  # a wrong family: pale is the safer mistake
+    assert vivid_loss(pred(30, 20), ab).item() == 0.0  # past 45 degrees counts as wrong too
+    assert vivid_loss(pred(0, 24), torch.full((1, 2, 4, 4), 10.0)).item() == 0.0  # nothing vivid
+    pale = pred(0, 24).requires_grad_()
+    vivid_loss(pale, ab).backward()
+    assert (pale.grad[:, 1, :, :2] < 0).all()  # the gradient makes the right family stronger
+
+
 def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     _colourful_photos(tmp_path / "photos")
     cache = tmp_path / "cache"
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--loss", "huber", "--hue-weight", "0.5",
-                  "--hue-angle", "--neutral-weight", "0.25", "--steps", "3", "--stop-at", "2") == 0
+                  "--hue-angle", "--neutral-weight", "0.25", "--vivid-weight", "0.125", "--steps", "3",
+                  "--stop-at", "2") == 0
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]
-    assert resumed["args"]["neutral_weight"] == 0.25
+    assert resumed["args"]["neutral_weight"] == 0.25 and resumed["args"]["vivid_weight"] == 0.125
     # the weights say which losses made them
     recipe = load_model(export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")).metadata["training"]["recipe"]
-    assert (recipe["hue_weight"], recipe["hue_angle"], recipe["neutral_weight"]) == (0.5, True, 0.25)
+    assert (recipe["hue_weight"], recipe["hue_angle"], recipe["neutral_weight"], recipe["vivid_weight"]) == \
+        (0.5, True, 0.25, 0.125)
 
 
 def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):
-    for option in ("--hue-weight", "--neutral-weight"):
+    for option in ("--hue-weight", "--neutral-weight", "--vivid-weight"):
         with pytest.raises(SystemExit, match="--loss huber or dual"):
             _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", option, "1")
