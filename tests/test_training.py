@@ -519,23 +519,47 @@ def test_the_vivid_loss_pays_for_paleness_where_the_colour_family_is_right_only(
     assert (pale.grad[:, 1, :, :2] < 0).all()  # the gradient makes the right family stronger
 
 
+def test_the_ciede2000_loss_matches_the_metric_and_trains_from_grey():
+    from skimage.color import deltaE_ciede2000
+
+    from training.losses import ciede2000_ab, de00_loss
+
+    rng = np.random.default_rng(0)
+    ab1, ab2 = rng.uniform(-80, 80, (2, 4000, 2))
+    ab1[:200] = 0  # grey truths
+    ab2[200:400] = 0  # grey predictions
+    ab2[400:600] = ab1[400:600]  # right answers
+    ab1[600:800, 0] = ab2[600:800, 0] = 0  # opposite hues on the b axis
+    lab = [np.concatenate([np.full((4000, 1), 50.0), x], 1) for x in (ab1, ab2)]
+    ours = ciede2000_ab(*(torch.tensor(x.T[None], dtype=torch.float32) for x in (ab1, ab2)))[0]
+    assert np.abs(ours.numpy() - deltaE_ciede2000(*lab)).max() < 0.02  # the metric, same lightness
+    truth = torch.zeros(1, 2, 4, 4)
+    truth[:, 1, :, :2] = 60.0
+    for start in (torch.full((1, 2, 4, 4), 1e-4), torch.randn(1, 2, 4, 4) * 0.2):
+        pred = start.clone().requires_grad_()
+        de00_loss(pred, truth).backward()
+        assert torch.isfinite(pred.grad).all()
+        assert (pred.grad[:, 1, :, :2] < 0).all()  # the way down is toward the true yellow
+
+
 def test_a_run_with_the_hue_loss_trains_and_resumes_with_it(tmp_path):
     _colourful_photos(tmp_path / "photos")
     cache = tmp_path / "cache"
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--loss", "huber", "--hue-weight", "0.5",
-                  "--hue-angle", "--neutral-weight", "0.25", "--vivid-weight", "0.125", "--steps", "3",
-                  "--stop-at", "2") == 0
+                  "--hue-angle", "--neutral-weight", "0.25", "--vivid-weight", "0.125", "--de00-weight", "0.75",
+                  "--steps", "3", "--stop-at", "2") == 0
     assert _train(tmp_path / "photos", tmp_path / "run", cache, "--steps", "3", "--resume") == 0
     resumed = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert resumed["step"] == 3 and resumed["args"]["hue_weight"] == 0.5 and resumed["args"]["hue_angle"]
     assert resumed["args"]["neutral_weight"] == 0.25 and resumed["args"]["vivid_weight"] == 0.125
+    assert resumed["args"]["de00_weight"] == 0.75
     # the weights say which losses made them
     recipe = load_model(export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")).metadata["training"]["recipe"]
-    assert (recipe["hue_weight"], recipe["hue_angle"], recipe["neutral_weight"], recipe["vivid_weight"]) == \
-        (0.5, True, 0.25, 0.125)
+    assert (recipe["hue_weight"], recipe["hue_angle"], recipe["neutral_weight"], recipe["vivid_weight"],
+            recipe["de00_weight"]) == (0.5, True, 0.25, 0.125, 0.75)
 
 
 def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):
-    for option in ("--hue-weight", "--neutral-weight", "--vivid-weight"):
+    for option in ("--hue-weight", "--neutral-weight", "--vivid-weight", "--de00-weight"):
         with pytest.raises(SystemExit, match="--loss huber or dual"):
             _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", option, "1")

@@ -47,7 +47,7 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
                  "photos": state.get("photos")},
         "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16",
                                             "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
-                                            "neutral_weight", "vivid_weight")},
+                                            "neutral_weight", "vivid_weight", "de00_weight")},
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
     }

@@ -8,8 +8,8 @@
 #              --out .gpu/init.safetensors --half     # (echo /.gpu/ >> .git/info/exclude)
 #   there: bash training/gpu_train.sh 8        # carry: [".gpu"]; minutes of training as the argument
 #          (LOSS, SEMANTIC, BALANCE, HUE_WEIGHT (the colour-family loss by angle), NEUTRAL_WEIGHT
-#          (the neutral loss) and VIVID_WEIGHT (the vivid loss; 0, the default, for none of the
-#          three) change the recipe; the shipped file's:
+#          (the neutral loss), VIVID_WEIGHT (the vivid loss) and DE00_WEIGHT (CIEDE2000 itself; 0,
+#          the default, for none of the four) change the recipe; the shipped file's:
 #          HUE_WEIGHT=1 NEUTRAL_WEIGHT=0.2 bash training/gpu_train.sh 8)
 #
 # The GPU image has PyTorch, OpenCV, safetensors and tqdm, so the repository runs as it is; the
@@ -25,7 +25,7 @@ export PYTHONUNBUFFERED=1 COLORIZE_CACHE=/tmp/colorize-cache
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 # The recipe both runs below share.
 recipe=(--loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --neutral-weight "${NEUTRAL_WEIGHT:-0}"
-        --vivid-weight "${VIVID_WEIGHT:-0}"
+        --vivid-weight "${VIVID_WEIGHT:-0}" --de00-weight "${DE00_WEIGHT:-0}"
         --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256
         --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}")
 # Steps sized by a measured rate: a 30-step probe first.

@@ -78,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vivid-weight", type=float, default=0.0,
                    help="huber, dual: add this weight of a loss paying for paleness where the truth is vivid "
                         "and the predicted colour family right (training.losses.vivid_loss)")
+    p.add_argument("--de00-weight", type=float, default=0.0,
+                   help="huber, dual: add this weight of the mean CIEDE2000 to the truth, metrics.md's first "
+                        "measure (training.losses.de00_loss)")
     p.add_argument("--degrade", type=float, default=0.0, help="share of inputs made to look like old scans")
     p.add_argument("--init", type=Path, help="weights file to start from (compatible tensors are copied)")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights")
@@ -153,9 +156,9 @@ def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.r
               saved_weights: torch.Tensor | None = None):
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
-    if args.hue_weight or args.neutral_weight or args.vivid_weight:
-        return (WithColourTerms(loss_fn, args.hue_weight, args.hue_angle, args.neutral_weight, args.vivid_weight),
-                state)
+    if args.hue_weight or args.neutral_weight or args.vivid_weight or args.de00_weight:
+        return (WithColourTerms(loss_fn, args.hue_weight, args.hue_angle, args.neutral_weight, args.vivid_weight,
+                                args.de00_weight), state)
     return loss_fn, state
 
 
@@ -432,8 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--data is required for a new run")
     if args.body_lr == 0 and args.semantic == "none":
         raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
-    if (args.hue_weight or args.neutral_weight or args.vivid_weight) and args.loss not in ("huber", "dual"):
-        raise SystemExit("--hue-weight, --neutral-weight and --vivid-weight work on a regression: "
+    if (args.hue_weight or args.neutral_weight or args.vivid_weight or args.de00_weight) \
+            and args.loss not in ("huber", "dual"):
+        raise SystemExit("--hue-weight, --neutral-weight, --vivid-weight and --de00-weight work on a regression: "
                          "use them with --loss huber or dual")
 
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
