@@ -137,6 +137,13 @@ class DualLoss:
         return self.bins(logits, ab) + self.huber_weight * huber_loss(regression, ab)
 
 
+def _along_across(pred: torch.Tensor, direction: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A prediction's component along the true hue's unit vector and its size across it (ab units)."""
+    along = (pred * direction).sum(1, keepdim=True)
+    across = (pred[:, :1] * direction[:, 1:] - pred[:, 1:] * direction[:, :1]).abs()
+    return along, across
+
+
 def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0,
                     colourful: float = 15.0, by_angle: bool = False) -> torch.Tensor:
     """How far the regression (ab / 128, N x 2 x h x w) is from the truth's colour family, in ab units / margin.
@@ -157,8 +164,7 @@ def hue_family_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 
     mask = (chroma >= colourful).float()
     direction = target / chroma.clamp_min(1e-6)
     pred = regression.float() * AB_SCALE
-    along = (pred * direction).sum(1, keepdim=True)
-    across = (pred[:, :1] * direction[:, 1:] - pred[:, 1:] * direction[:, :1]).abs()
+    along, across = _along_across(pred, direction)
     if by_angle:
         size = pred.norm(dim=1, keepdim=True).clamp_min(1e-6)
         shortfall = F.relu(margin - size) + margin * F.relu((across - along) / size)
@@ -191,15 +197,15 @@ def vivid_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0, 
     degrees of the truth's, the predicted chroma's shortfall below ``share`` of the true chroma is
     paid linearly, ``margin`` units costing 1 a pixel. Huber's loss keeps colours pale where it is
     unsure, and with the neutral loss the shipped network paid for its colour families in
-    colourfulness, all of it on vivid pixels (model card, eighth session); a pixel whose family is
-    wrong costs nothing here, so the term makes the network commit where it knows, not everywhere.
+    colourfulness, its remaining ΔE00 loss all on vivid pixels (model card, eighth session); a
+    pixel whose family is wrong costs nothing here, meant to make the network commit where it
+    knows. Measured (ninth session): it saturates everywhere, no better than a colour gain.
     """
     target = downsample_ab(ab, regression.shape[-2:]).float()
     chroma = target.norm(dim=1, keepdim=True)
     direction = target / chroma.clamp_min(1e-6)
     pred = regression.float() * AB_SCALE
-    along = (pred * direction).sum(1, keepdim=True)
-    across = (pred[:, :1] * direction[:, 1:] - pred[:, 1:] * direction[:, :1]).abs()
+    along, across = _along_across(pred, direction)
     mask = ((chroma >= vivid) & (along > across)).float()
     shortfall = F.relu(share * chroma - pred.norm(dim=1, keepdim=True))
     return (mask * shortfall).sum() / (mask.sum().clamp_min(1.0) * margin)
@@ -210,10 +216,10 @@ def ciede2000_ab(ab1: torch.Tensor, ab2: torch.Tensor, eps: float = 1e-12) -> to
 
     Sharma, Wu and Dalal's formulas (2005) with the lightness term zero, as it is between a
     colorization and its truth (the network keeps the photo's lightness); the lightness weight
-    S_L then drops out, so the distance depends on a and b alone. The hue difference comes from
-    the chromas and the dot and cross products instead of angles (the same value, and a finite
-    gradient at grey); the weights that depend on the mean hue (T, the rotation term) are held
-    fixed for the gradient.
+    S_L then drops out, so the distance depends on a and b alone. The hue difference's size comes
+    from |Δab|² - ΔC² and its sign from the cross product, instead of angles (the same value, and
+    a finite gradient at grey); the weights that depend on the mean hue (T, the rotation term) are
+    held fixed for the gradient.
     """
     def chroma(a, b):  # 0 at grey, with a finite gradient there
         return torch.sqrt(a * a + b * b + eps) - eps ** 0.5
@@ -246,15 +252,16 @@ def ciede2000_ab(ab1: torch.Tensor, ab2: torch.Tensor, eps: float = 1e-12) -> to
 def de00_loss(regression: torch.Tensor, ab: torch.Tensor, margin: float = 8.0) -> torch.Tensor:
     """The mean CIEDE2000 between the regression (ab / 128) and the truth, in units of ``margin``.
 
-    metrics.md's first measure, paid directly: it charges a tint on a grey thing and a wrong
-    family more than Huber's loss on ab does, and a strong colour's shade less.
+    metrics.md's first measure, paid directly. Unlike Huber's loss on ab, it pays a small tint on a
+    grey thing linearly rather than squared, and a chroma difference in a strong colour less (its
+    S_C grows with chroma).
     """
     target = downsample_ab(ab, regression.shape[-2:]).float()
     return ciede2000_ab(target, regression.float() * AB_SCALE).mean() / margin
 
 
 class WithColourTerms:
-    """A loss plus ``weight`` x ``hue_family_loss``, ``neutral_weight`` x ``neutral_loss`` and
+    """A loss plus ``weight`` x ``hue_family_loss``, ``neutral_weight`` x ``neutral_loss``,
     ``vivid_weight`` x ``vivid_loss`` and ``de00_weight`` x ``de00_loss`` on the regression (the
     last two channels)."""
 
