@@ -535,8 +535,8 @@ def test_the_ciede2000_loss_matches_the_metric_and_trains_from_grey():
     assert np.abs(ours.numpy() - deltaE_ciede2000(*lab)).max() < 0.02  # the metric, same lightness
     truth = torch.zeros(1, 2, 4, 4)
     truth[:, 1, :, :2] = 60.0
-    for start in (torch.full((1, 2, 4, 4), 1e-4), torch.randn(1, 2, 4, 4) * 0.2):
-        pred = start.clone().requires_grad_()
+    for a, b in ((1e-4, 1e-4), (0, 10), (25, 30), (0, -20)):  # grey, pale, orange-ish, blue
+        pred = (torch.stack([torch.full((1, 4, 4), a), torch.full((1, 4, 4), b)], 1) / 128).requires_grad_()
         de00_loss(pred, truth).backward()
         assert torch.isfinite(pred.grad).all()
         assert (pred.grad[:, 1, :, :2] < 0).all()  # the way down is toward the true yellow
