@@ -152,11 +152,16 @@ def autocast_for(device: torch.device, bf16: bool):
     return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
+def uses_colour_terms(args) -> bool:
+    """Whether the recipe adds any of the colour terms (training.losses.WithColourTerms) to its loss."""
+    return bool(args.hue_weight or args.neutral_weight or args.vivid_weight or args.de00_weight)
+
+
 def make_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng: np.random.Generator,
               saved_weights: torch.Tensor | None = None):
     """The loss function and what of it a checkpoint must keep (the bins loss's class weights)."""
     loss_fn, state = _distance_loss(args, model, cache, train_idx, rng, saved_weights)
-    if args.hue_weight or args.neutral_weight or args.vivid_weight or args.de00_weight:
+    if uses_colour_terms(args):
         return (WithColourTerms(loss_fn, args.hue_weight, args.hue_angle, args.neutral_weight, args.vivid_weight,
                                 args.de00_weight), state)
     return loss_fn, state
@@ -435,8 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--data is required for a new run")
     if args.body_lr == 0 and args.semantic == "none":
         raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
-    if (args.hue_weight or args.neutral_weight or args.vivid_weight or args.de00_weight) \
-            and args.loss not in ("huber", "dual"):
+    if uses_colour_terms(args) and args.loss not in ("huber", "dual"):
         raise SystemExit("--hue-weight, --neutral-weight, --vivid-weight and --de00-weight work on a regression: "
                          "use them with --loss huber or dual")
 
