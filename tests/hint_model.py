@@ -31,6 +31,18 @@ def random_photos(rng: np.random.Generator, count: int) -> tuple[torch.Tensor, t
 
 
 def train_tiny_hint_model(steps: int = 150, seed: int = 0) -> ColorizerNet:
+    """The same network whatever ran before it: its own random state, one thread (the sums of a
+    different thread count, set by an earlier test's engine, would start another trajectory)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng():
+            return _train(steps, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(steps: int, seed: int) -> ColorizerNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = ColorizerNet(ModelConfig(cut_after=2, decoder_width=32, head="regression", in_channels=4))

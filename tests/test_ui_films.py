@@ -3,6 +3,8 @@ Colorize All. Small generated clips (tests/films.py)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from films import frames, make_film
@@ -12,6 +14,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from colorize_app.core import film as film_core
 from colorize_app.core.sidecar import read_hints, sidecar_path
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui import guards, opening
@@ -89,8 +92,21 @@ def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
     assert nearest_frame(original, pictures) == COUNT - 1
 
 
-def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film):
+def slowed(frames_of, seconds: float):
+    """``core.film._frames`` that hands out each frame ``seconds`` late, so a 20-frame film takes
+    longer than the list's progress throttle (a fast machine colours it between two redraws)."""
+
+    def frames_slowly(*args, **kwargs):
+        for frame in frames_of(*args, **kwargs):
+            time.sleep(seconds)
+            yield frame
+
+    return frames_slowly
+
+
+def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film, monkeypatch):
     path, pictures = film
+    monkeypatch.setattr(film_core, "_frames", slowed(film_core._frames, 0.03))
     window = make_window()
     window.controls.saturation.setValue(200)  # the tiny random model's colours are faint
     open_and_wait(qtbot, window, [path])
