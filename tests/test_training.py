@@ -393,6 +393,31 @@ def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_firs
     torch.testing.assert_close(m[semantic], b[semantic])
     assert mixed.metadata["training"]["name"] == "soup"
     assert mixed.metadata["training"]["metrics"] == {"soup": {"delta_e00": 9.5}}  # the average's, measured
+    assert mixed.metadata["training"]["average"] == {"files": ["a.safetensors", "b.safetensors"],
+                                                     "shares": [0.75, 0.25]}
+
+
+def test_several_runs_average_alike_into_a_soup_and_a_share_is_refused_for_more_than_two(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.average import main as average_main
+
+    runs = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        runs.append(ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression")).eval())
+        save_weights(tmp_path / f"{seed}.safetensors", runs[-1])
+    files = [str(tmp_path / f"{seed}.safetensors") for seed in range(3)]
+    assert average_main([*files, "--out", str(tmp_path / "soup.safetensors")]) == 0
+    soup = load_model(tmp_path / "soup.safetensors").state_dict()
+    states = [run.state_dict() for run in runs]
+    floating = [name for name in soup if soup[name].is_floating_point()]
+    assert "head.weight" in floating
+    for name in floating:  # weights and BatchNorm's running statistics alike
+        torch.testing.assert_close(soup[name], sum(s[name] for s in states) / 3)
+    with pytest.raises(SystemExit, match="--alpha mixes two files"):
+        average_main([*files, "--alpha", "0.5", "--out", str(tmp_path / "no.safetensors")])
+    assert not (tmp_path / "no.safetensors").exists()
 
 
 def test_body_lr_zero_without_a_semantic_branch_is_refused_with_a_sentence(tmp_path):

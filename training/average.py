@@ -1,13 +1,18 @@
-"""Average two weights files in weight space (WiSE-FT, Wortsman et al. 2022; "model soups").
+"""Average weights files in weight space: two with a share (WiSE-FT, Wortsman et al. 2022) or
+several alike (a uniform "model soup", Wortsman et al. 2022).
 
     python -m training.average FIRST SECOND --alpha 0.3 --out averaged.safetensors --name NAME \
         --metrics runs/eval/summary.json
+    python -m training.average A B C --out soup.safetensors --name NAME
 
-Each floating-point tensor becomes (1 - alpha) * FIRST + alpha * SECOND; BatchNorm's counters and
-any tensor FIRST lacks (a semantic branch the second model never had) are SECOND's. The two must be
-the same network apart from such additions (SECOND's description is kept). A fine-tuned model
-averaged with the one it started from often keeps more of what the start knew about photos unlike
-the fine-tuning's: the third model's measurements in MODEL_CARD.md choose alpha on the foreign split.
+Each floating-point tensor becomes the weighted mean of the files' (two files: (1 - alpha) *
+FIRST + alpha * SECOND; without --alpha, every file alike). BatchNorm's counters and any tensor an
+earlier file lacks (a semantic branch the second model never had) are the last file's. The files
+must be the same network apart from such additions (the last one's description is kept). A
+fine-tuned model averaged with the one it started from often keeps more of what the start knew
+about photos unlike the fine-tuning's; runs fine-tuned from one file with different losses,
+averaged, often beat each of them: the third model's measurements in MODEL_CARD.md choose on the
+foreign split.
 """
 
 from __future__ import annotations
@@ -16,41 +21,61 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
 from colorize_app.core.model import ColorizerNet
 from colorize_app.core.weights import load_model, save_weights
 
 
-def average(first: ColorizerNet, second: ColorizerNet, alpha: float) -> ColorizerNet:
-    """``second`` with its weights replaced by the average (in place; also returned)."""
-    ours, theirs = first.state_dict(), second.state_dict()
-    for name, tensor in theirs.items():
-        if name in ours and tensor.is_floating_point():
-            if ours[name].shape != tensor.shape:
-                raise ValueError(f"{name}: {tuple(ours[name].shape)} against {tuple(tensor.shape)}")
-            theirs[name] = torch.lerp(ours[name].to(tensor.dtype), tensor, alpha)
-    second.load_state_dict(theirs)
-    return second
+def average(models: list[ColorizerNet], shares: list[float]) -> ColorizerNet:
+    """The last of ``models`` with each floating-point weight replaced by the mean of all the
+    models' weights, weighted by ``shares`` (which sum to 1); in place, also returned. A weight an
+    earlier model lacks stays the last model's."""
+    if len(models) != len(shares) or len(models) < 2:
+        raise ValueError("average needs two or more models and one share for each")
+    base = models[-1]
+    states = [m.state_dict() for m in models]
+    merged = states[-1]
+    for name, tensor in merged.items():
+        if not tensor.is_floating_point() or any(name not in s for s in states[:-1]):
+            continue
+        for state in states[:-1]:
+            if state[name].shape != tensor.shape:
+                raise ValueError(f"{name}: {tuple(state[name].shape)} against {tuple(tensor.shape)}")
+        merged[name] = sum(share * s[name].to(tensor.dtype) for share, s in zip(shares, states, strict=True))
+    base.load_state_dict(merged)
+    return base
+
+
+def shares_for(count: int, alpha: float | None) -> list[float]:
+    """Every file alike, or (1 - alpha, alpha) for two."""
+    if alpha is None:
+        return [1.0 / count] * count
+    if count != 2:
+        raise SystemExit("--alpha mixes two files; leave it out to average several alike")
+    if not 0.0 <= alpha <= 1.0:
+        raise SystemExit(f"--alpha is a share between 0 and 1, not {alpha}")
+    return [1.0 - alpha, alpha]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("first", type=Path)
-    p.add_argument("second", type=Path)
-    p.add_argument("--alpha", type=float, required=True, help="share of SECOND (0: FIRST, 1: SECOND)")
+    p.add_argument("files", type=Path, nargs="+", help="two or more weights files of one network")
+    p.add_argument("--alpha", type=float, help="with two files, the second's share (0: FIRST, 1: SECOND); "
+                                               "left out, every file counts alike")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--name", help="the model's name in the app (default: SECOND's)")
+    p.add_argument("--name", help="the model's name in the app (default: the last file's)")
     p.add_argument("--metrics", type=Path, help="a summary.json from training.evaluate of the average to record "
-                                                "(as export does; SECOND's own metrics are not the average's)")
+                                                "(as export does; the files' own metrics are not the average's)")
     args = p.parse_args(argv)
-    first, second = load_model(args.first), load_model(args.second)
-    training = dict(second.metadata.get("training") or {})
+    if len(args.files) < 2:
+        p.error("give two or more weights files")
+    shares = shares_for(len(args.files), args.alpha)
+    models = [load_model(path) for path in args.files]
+    training = dict(models[-1].metadata.get("training") or {})
     if args.name:
         training["name"] = args.name
     training["metrics"] = json.loads(args.metrics.read_text()) if args.metrics else {}
-    training["average"] = {"first": args.first.name, "second": args.second.name, "alpha": args.alpha}
-    path = save_weights(args.out, average(first, second, args.alpha).eval(), metadata=training)
+    training["average"] = {"files": [path.name for path in args.files], "shares": shares}
+    path = save_weights(args.out, average(models, shares).eval(), metadata=training)
     print(f"wrote {path}")
     return 0
 
