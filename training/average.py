@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.files) < 2:
         p.error("give two or more weights files")
     shares = shares_for(len(args.files), args.alpha)
-    models = [load_model(path) for path in args.files]
+    loaded = {path: load_model(path) for path in dict.fromkeys(args.files)}  # a file given twice is read once
+    models = [loaded[path] for path in args.files]
     training = dict(models[-1].metadata.get("training") or {})
     if args.name:
         training["name"] = args.name
