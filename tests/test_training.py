@@ -162,6 +162,21 @@ def test_simulated_hints_carry_the_truths_colour_at_their_points():
     assert (planes[:, :2][~mask.unsqueeze(1).expand(-1, 2, -1, -1)] == 0).all()
 
 
+def test_the_hint_share_sets_how_many_training_crops_carry_hints():
+    from training.batches import training_batch
+
+    pixels = np.random.default_rng(1).integers(0, 256, (64, 40, 40, 3), dtype=np.uint8)
+
+    def hinted(share: float) -> int:
+        _, planes, _ = training_batch(pixels, np.arange(64), 32, np.random.default_rng(0), hints=True,
+                                      hint_share=share)
+        return int((planes[:, 2] > 0).any(dim=(1, 2)).sum())
+
+    assert hinted(1.0) == 64
+    assert hinted(0.0) == 0
+    assert 16 <= hinted(0.5) <= 48
+
+
 def test_the_data_build_drops_a_held_out_photo_and_says_how_many(tmp_path):
     import importlib.util
     import json

@@ -71,15 +71,17 @@ def simulated_hints(ab: torch.Tensor, rng: np.random.Generator, *, none_share: f
 
 
 def training_batch(pixels: np.ndarray, indices: np.ndarray, crop: int, rng: np.random.Generator, *,
-                   degrade_share: float = 0.0, hints: bool = False) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+                   degrade_share: float = 0.0, hints: bool = False,
+                   hint_share: float = 0.5) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """(input L, hint planes or None, target ab) for one batch of random crops.
 
     A ``degrade_share`` of the inputs are made to look like old scans (faded, toned, grainy, soft,
-    JPEG); the target is always the clean photo's colour.
+    JPEG); the target is always the clean photo's colour. With ``hints``, about ``hint_share`` of
+    the crops carry simulated hints and the rest none (the automatic case).
     """
     rgb = random_crops(pixels, indices, crop, rng)
     light, ab = to_tensors(rgb)
     if degrade_share > 0:
         degraded = [old_scan(img, rng, each=0.6) if rng.random() < degrade_share else img for img in rgb]
         light, _ = to_tensors(np.stack(degraded))
-    return light, simulated_hints(ab, rng) if hints else None, ab
+    return light, simulated_hints(ab, rng, none_share=1 - hint_share) if hints else None, ab

@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="dual: a bins head and a Huber regression head on one body, blended at decode")
     p.add_argument("--hints", action=argparse.BooleanOptionalAction, default=False,
                    help="a network that takes colour hints, trained with simulated ones")
+    p.add_argument("--hint-share", type=float, default=0.5,
+                   help="with --hints: the share of crops that carry simulated hints (the rest train "
+                        "the automatic case); more for a run that trains the hint targets")
     p.add_argument("--rebalance", type=float, default=0.0,
                    help="huber: weight pixels by the rarity of their colour (0 none, 1 Zhang et al.'s weights)")
     p.add_argument("--hue-weight", type=float, default=0.0,
@@ -478,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
         crop = crop_at(args.crop_schedule, step / args.steps)
         batch = rng.choice(train_idx, size=args.batch_size, replace=False, p=weights)
         light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
-                                          degrade_share=args.degrade, hints=args.hints)
+                                          degrade_share=args.degrade, hints=args.hints,
+                                          hint_share=args.hint_share)
         loss = trainer.step(light, hints, ab, step)
         if ema:
             ema.update(model)
