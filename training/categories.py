@@ -17,10 +17,12 @@ CATEGORIES = {
                               "paris", "cmuk", "wang", "dphi"),
     "people": ("utkf", "face", "ccp", "har", "sport", "flkr"),
     "animals": ("animal", "pets", "racc", "kanga", "bird", "bug", "bee", "sea", "lion", "cattle", "rept",
-                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider", "aqua", "pest", "wani"),
+                "bears", "brd", "horse", "moth", "oxpet", "cougar", "pacs", "farm", "marine", "spider",
+                "aqua", "pest", "wani"),
     "objects": ("cloth", "dbth", "food", "flower", "inet", "car", "fruit", "boat",
                 "calt", "plant", "vehic", "veg", "digger", "oxfl", "apple", "aidp", "instr",
-                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom", "motor", "lego", "furn", "musi"),
+                "cups", "plate", "inette", "shroom", "ships", "groc", "bloom", "motor", "lego",
+                "furn", "musi"),
 }
 _BY_PREFIX = {prefix: name for name, prefixes in CATEGORIES.items() for prefix in prefixes}
 
