@@ -45,9 +45,10 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
         "images_seen": state["step"] * args.get("batch_size", 0),
         "data": {"folders": [Path(d).name for d in (data if isinstance(data, list) else [data])],
                  "photos": state.get("photos")},
-        "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "seed", "bf16",
-                                            "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
-                                            "neutral_weight", "vivid_weight", "de00_weight")},
+        "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "cache_size", "seed",
+                                            "bf16", "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
+                                            "neutral_weight", "vivid_weight", "de00_weight")}
+        | {"init": Path(args["init"]).name if args.get("init") else None},
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
     }
