@@ -321,7 +321,8 @@ def test_a_semantic_run_warm_starts_from_a_third_model_file_without_the_imagenet
     frozen = {k: v for k, v in third.state_dict().items() if k.startswith("semantic.encoder.") and v.is_floating_point()}
     assert all(torch.equal(trained[k], v) for k, v in frozen.items())  # the encoder stayed as it came
     assert not torch.equal(trained["semantic.mix.0.weight"], third.state_dict()["semantic.mix.0.weight"])
-    # the weights say which file they grew from and at what scale their crops were cut
+    # the weights say which file they grew from and at what scale their crops were cut, after a resume too
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--steps", "3", "--resume") == 0
     recipe = load_model(export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")).metadata["training"]["recipe"]
     assert (recipe["init"], recipe["cache_size"]) == ("third.safetensors", 48)
 

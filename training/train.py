@@ -359,10 +359,11 @@ def setup_distributed(args) -> tuple[int, int, torch.device]:
 
 
 def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
-    """A resumed run keeps its recipe; only where and how long it runs may change."""
+    """A resumed run keeps its recipe, the file it started from included (only read by a fresh
+    run, kept so its weights say where they grew from); only where and how long it runs may change."""
     for key, value in saved.items():
         if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
-                       "eval_every", "precision", "bf16", "init"):
+                       "eval_every", "precision", "bf16"):
             setattr(args, key, _path_value(key, value))
 
 
