@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from photos import digest, gradient, make_unwritable, opened, save_photo
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
 
 from colorize_app.core import imageio
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
@@ -61,6 +61,29 @@ def test_jpeg_orientation_applied_once_and_output_stays_upright(tmp_path, orient
     written = opened(out).getexif()
     assert written[ORIENTATION] == 1
     assert written[MAKE] == "Colorize Test Camera"
+
+
+def tiff_tags(orientation: int) -> TiffImagePlugin.ImageFileDirectory_v2:
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[ORIENTATION] = orientation
+    return tags
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("mode", ["RGB", "CMYK", "I;16"])
+def test_tiff_orientation_is_applied_once(tmp_path, orientation, mode):
+    # libtiff and Pillow 13 turn a TIFF upright while decoding: turning it again showed a scan
+    # upside down or mirrored, and the saved result kept it so.
+    stored = np.zeros((20, 40), np.uint8)
+    stored[:4, :6], stored[-5:, :3] = 255, 128  # no two of the eight ways round look alike
+    Image.fromarray(stored).save(tmp_path / "o.png", exif=exif_with(orientation))
+    Image.fromarray(stored).convert(mode).save(tmp_path / "o.tif", tiffinfo=tiff_tags(orientation))
+    expected = read_image(tmp_path / "o.png").pixels  # as Pillow turns it (the test above)
+    got = read_image(tmp_path / "o.tif").pixels
+    got = got if got.ndim == 2 else got[..., 0]
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got > got.max() * 0.75, expected > 191)
+    np.testing.assert_array_equal(got > got.max() * 0.25, expected > 64)
 
 
 # --- modes and bit depths ------------------------------------------------------------------

@@ -85,17 +85,24 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
         raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.")
     icc = im.info.get("icc_profile") or None
     key = _colour_key(im, data)
+    orientation = metadata.orientation_of(im)
+    # libtiff turns a TIFF upright while it decodes (in OpenCV, IGNORE_ORIENTATION or not), and so
+    # does Pillow since 13, which then drops the tag; older Pillow does not. So a turned TIFF is
+    # decoded by Pillow, and turned here only if its tag is still there after decoding.
+    turned_tiff = fmt == "TIFF" and orientation != 1
     if im.mode == "CMYK":
         pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
     else:
         scale = _jpeg_scale(width, height, reduce_to) if fmt == "JPEG" else 1
-        pixels = _decode_cv2(data, im, scale)
+        pixels = None if turned_tiff else _decode_cv2(data, im, scale)
         if pixels is None:
             pixels = _decode_pillow(path, im)
     del data
+    if turned_tiff:
+        orientation = metadata.orientation_of(im)
     if key is not None and pixels.ndim == 2:
         pixels = _add_key_alpha(pixels, key)
-    pixels = metadata.apply_orientation(pixels, metadata.orientation_of(im))
+    pixels = metadata.apply_orientation(pixels, orientation)
     exif = metadata.exif_for_output(im, path)
     frames = getattr(im, "n_frames", 1) if im.format != "MPO" else 1
     if frames > 1:
