@@ -127,6 +127,23 @@ def test_two_sources_with_the_same_output_name(tmp_path):
     assert "same name" in items[1].reason
 
 
+def test_a_result_never_replaces_another_original_of_the_batch(tmp_path):
+    # No suffix, results beside the originals as PNG: a.jpg's result would be a.png, which is
+    # another photo of the album; with overwrite it was written over, without it "already done".
+    save_photo(tmp_path / "a.jpg")
+    other = save_photo(tmp_path / "a.png", colour=True)
+    before = digest(other)
+    for overwrite in (False, True):
+        options = JobOptions(overwrite=overwrite, format="PNG")
+        items = plan_batch([tmp_path], suffix="", output_dir=tmp_path, format="PNG",
+                           overwrite=overwrite, options=options)  # fmt: skip
+        first = items[0]
+        assert (first.source.name, first.status) == ("a.jpg", "failed")
+        assert "replace the original a.png" in first.reason
+        run_batch(items, sepia, options)
+        assert digest(other) == before
+
+
 def test_missing_path_is_an_error_naming_it(tmp_path):
     with pytest.raises(ImageReadError, match="nowhere.jpg does not exist"):
         plan_batch([tmp_path / "nowhere.jpg"])
