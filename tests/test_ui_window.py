@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from colorize_app.core import job as job_module
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui import opening
 from colorize_app.ui.main_window import MainWindow
@@ -200,6 +201,30 @@ def test_closing_mid_batch_keeps_what_was_saved_and_a_reopen_resumes(qtbot, make
     wait_until_idle(qtbot, again)
     assert statuses(again) == [Status.SAVED] * 8
     assert len(list(folder.glob("*_colorized.png"))) == 8
+
+
+def test_a_result_another_run_saves_meanwhile_is_kept_and_the_window_carries_on(
+        qtbot, make_window, album, monkeypatch):  # fmt: skip
+    # A command-line run (or another computer) saves photo 1's result while the window colours
+    # it: the window kept it, but stayed busy for ever (Stop did nothing, quitting asked).
+    folder, photos = album
+    theirs = folder / "photo 1_colorized.jpg"
+    real_compose = job_module.compose
+
+    def another_run_saves_first(pixels, *args, **kwargs):
+        if not theirs.exists():
+            save_photo(theirs, size=(72, 96), colour=True)
+        return real_compose(pixels, *args, **kwargs)
+
+    monkeypatch.setattr(job_module, "compose", another_run_saves_first)
+    window = make_window(auto_save=True)
+    open_and_wait(qtbot, window, photos)
+    assert not theirs.exists()
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    assert statuses(window) == [Status.SAVED] * 3
+    assert "photo 1_colorized.jpg" in window.model.entries()[0].reason
+    assert not window.commands.colorize_all.isEnabled()  # nothing left to do
 
 
 def test_a_broken_file_fails_with_its_reason_while_the_rest_complete(qtbot, make_window, album):

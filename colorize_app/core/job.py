@@ -207,8 +207,9 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
     except _InColour:
         result.status, result.reason, result.skip = Status.SKIPPED, "already in colour", IN_COLOUR
     except ImageWriteError as e:
-        if will_skip(job):  # another run saved the result while this one was colorizing
-            result.status = Status.SKIPPED
+        skipped = skip_reason(job)
+        if skipped is not None:  # another run saved the result while this one was colorizing
+            result.status, result.output, result.skip = Status.SKIPPED, Path(job.output), skipped[1]
             result.reason = f"already colorized ({Path(job.output).name} was saved meanwhile, by another run)"
         else:
             result.reason = str(e)
