@@ -114,6 +114,24 @@ def test_a_stopped_film_resumes_after_its_finished_parts(tmp_path, tiny_model, m
     assert not parts.exists()
 
 
+def test_a_stopped_film_run_again_with_another_model_starts_afresh(tmp_path, tiny_model, monkeypatch):
+    # Its finished parts were made by the first model: joined to the second's, the film would
+    # change colour mid-way and its record would name the second model alone.
+    monkeypatch.setattr(film, "PART_SECONDS", 0.4)
+    source = films.make_film(tmp_path / "long.mp4", films.frames(40))
+    output = tmp_path / "long_colorized.mp4"
+    predict = _engine_predict(tiny_model)
+    first = Job(source, output, JobOptions(render_size=64, device="cpu", model_sha256="a" * 64))
+    seen = []
+    with pytest.raises(Cancelled):
+        film.run_film_job(first, predict, is_cancelled=lambda: seen.append(1) or len(seen) > 25)
+    fractions = []
+    second = Job(source, output, JobOptions(render_size=64, device="cpu", model_sha256="b" * 64))
+    result = film.run_film_job(second, predict, on_progress=fractions.append)
+    assert result.status == Status.DONE, result.reason
+    assert fractions[0] < 0.1  # from the first frame, not after the first model's 20
+
+
 KILLER = """
 import os, signal, sys
 from colorize_app import cli

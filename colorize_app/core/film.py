@@ -301,11 +301,12 @@ def _load_state(folder: Path, part: _Part) -> SteadyState:
 
 
 def _fingerprint(source: Path, job: Job, hints, params: SteadyParams) -> str:
-    """What the parts depend on: the source file (size, time) and every setting that shows (the
-    job's hints settled, as the frames hold them)."""
+    """What the parts depend on: the source file (size, time), the model and every setting that
+    shows (the job's hints settled, as the frames hold them)."""
     info = os.stat(source)
     options = job.options
-    key = json.dumps([info.st_size, info.st_mtime_ns, options.render_size, options.saturation,
+    key = json.dumps([info.st_size, info.st_mtime_ns, options.model_sha256, options.model_name,
+                      options.render_size, options.saturation,
                       [[h.x, h.y, h.color, h.frame] for h in hints], asdict(params),
                       film_io.ENCODER_OPTIONS, STATE_VERSION])  # fmt: skip
     return hashlib.sha256(key.encode()).hexdigest()[:16]
