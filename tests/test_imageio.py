@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from photos import digest, gradient, make_unwritable, opened, save_photo
-from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
+from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
 
 from colorize_app.core import imageio
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
@@ -61,6 +61,28 @@ def test_jpeg_orientation_applied_once_and_output_stays_upright(tmp_path, orient
     written = opened(out).getexif()
     assert written[ORIENTATION] == 1
     assert written[MAKE] == "Colorize Test Camera"
+
+
+def exif_with_thumbnail(orientation: int) -> bytes:
+    """A phone's EXIF: IFD0 with the orientation, then IFD1 pointing at a small JPEG thumbnail."""
+    thumb = io.BytesIO()
+    Image.new("L", (16, 8), 90).save(thumb, "JPEG")
+    thumb = thumb.getvalue()
+    ifd0 = struct.pack("<HHHIHHI", 1, ORIENTATION, 3, 1, orientation, 0, 26)  # next IFD at 26
+    ifd1 = struct.pack("<HHHIIHHIII", 2, 0x0201, 4, 1, 56, 0x0202, 4, 1, len(thumb), 0)
+    return b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + ifd0 + ifd1 + thumb
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_result_does_not_carry_the_originals_thumbnail(tmp_path, suffix):
+    # File browsers and cameras show the EXIF thumbnail in place of the photo: the original's is
+    # gray, and sideways once the result's orientation reads 1.
+    path = save_photo(tmp_path / f"phone{suffix}", exif=exif_with_thumbnail(6))
+    assert opened(path).getexif().get_ifd(ExifTags.IFD.IFD1)  # the test photo has one
+    image = read_image(path)
+    out = opened(write_image(tmp_path / f"out{suffix}", image.pixels, like=image)).getexif()
+    assert out.get_ifd(ExifTags.IFD.IFD1) == {}
+    assert out[ORIENTATION] == 1
 
 
 def tiff_tags(orientation: int) -> TiffImagePlugin.ImageFileDirectory_v2:

@@ -68,7 +68,8 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def exif_for_output(im: Image.Image, source=None) -> bytes | None:
-    """Return the source's EXIF as ``Exif\\0\\0``-prefixed bytes with orientation reset to 1.
+    """Return the source's EXIF as ``Exif\\0\\0``-prefixed bytes with orientation reset to 1 and
+    without the original's thumbnail.
 
     Raw EXIF blocks (JPEG, PNG, WebP) are patched in place rather than re-serialised, so maker
     notes and offsets survive byte for byte. A TIFF keeps its EXIF in its own IFD0, so only the
@@ -79,7 +80,7 @@ def exif_for_output(im: Image.Image, source=None) -> bytes | None:
         raw = im.info.get("exif")
         if isinstance(raw, bytes) and raw:
             block = raw if raw.startswith(EXIF_PREFIX) else EXIF_PREFIX + raw
-            return reset_orientation(block)
+            return drop_thumbnail(reset_orientation(block))
         if im.format == "TIFF":
             return _tiff_exif(im)
     except Exception:  # metadata is a courtesy: never fail a photo over it
@@ -91,18 +92,10 @@ def exif_for_output(im: Image.Image, source=None) -> bytes | None:
 def reset_orientation(block: bytes) -> bytes:
     """Return an EXIF block whose IFD0 orientation, if present, reads 1 (the pixels are upright)."""
     tiff = bytearray(block[len(EXIF_PREFIX) :])
-    if len(tiff) < 8:
+    first = _first_directory(tiff)
+    if first is None:
         return block
-    if tiff[:4] == b"II*\x00":
-        endian = "<"
-    elif tiff[:4] == b"MM\x00*":
-        endian = ">"
-    else:
-        return block
-    (ifd,) = struct.unpack_from(endian + "I", tiff, 4)
-    if ifd + 2 > len(tiff):
-        return block
-    (count,) = struct.unpack_from(endian + "H", tiff, ifd)
+    endian, ifd, count = first
     for i in range(count):
         entry = ifd + 2 + 12 * i
         if entry + 12 > len(tiff):
@@ -112,6 +105,34 @@ def reset_orientation(block: bytes) -> bytes:
             struct.pack_into(endian + "H", tiff, entry + 8, 1)
             break
     return EXIF_PREFIX + bytes(tiff)
+
+
+def drop_thumbnail(block: bytes) -> bytes:
+    """Return an EXIF block without its second directory, IFD1: the original's thumbnail, which
+    file browsers and cameras show in place of the photo (gray, and the old way round)."""
+    tiff = bytearray(block[len(EXIF_PREFIX) :])
+    first = _first_directory(tiff)
+    if first is None:
+        return block
+    endian, ifd, count = first
+    link = ifd + 2 + 12 * count  # where IFD0 says where the next directory starts
+    if link + 4 > len(tiff):
+        return block
+    struct.pack_into(endian + "I", tiff, link, 0)
+    return EXIF_PREFIX + bytes(tiff)
+
+
+def _first_directory(tiff: bytes) -> tuple[str, int, int] | None:
+    """The byte order, offset and entry count of a TIFF-structured EXIF block's IFD0; None when
+    the block is too damaged to say."""
+    endian = {b"II*\x00": "<", b"MM\x00*": ">"}.get(bytes(tiff[:4]))
+    if endian is None or len(tiff) < 8:
+        return None
+    (ifd,) = struct.unpack_from(endian + "I", tiff, 4)
+    if ifd + 2 > len(tiff):
+        return None
+    (count,) = struct.unpack_from(endian + "H", tiff, ifd)
+    return endian, ifd, count
 
 
 def _tiff_exif(im: Image.Image) -> bytes | None:
