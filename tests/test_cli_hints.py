@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -86,6 +88,22 @@ def test_a_damaged_hints_file_gives_a_note_naming_it_and_is_left_untouched(tmp_p
     assert str(broken) in err  # told as it happens too
     assert (tmp_path / "one_colorized.jpg").is_file()
     assert digest(broken) == before
+
+
+def test_a_note_naming_a_photo_the_console_cannot_spell_ends_in_the_summary(tmp_path, tiny_weights,
+                                                                            monkeypatch):
+    # A Windows console or a log file in cp1252, a Cyrillic name, a damaged hints file: the run
+    # saved everything, then ended in a UnicodeEncodeError instead of its summary.
+    photo = save_photo(tmp_path / "бабушка.jpg")
+    sidecar_path(photo).write_text('{"format": "colorize-hints", "version": 1, "points": [{"x": ')
+    console = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", console)
+    status = cli.main([str(photo), "--weights", str(tiny_weights), "--render-size", "64"])
+    console.flush()
+    out = console.buffer.getvalue().decode("cp1252")
+    assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
+    assert "Notes:" in out and "without hints" in out
+    assert (tmp_path / "бабушка_colorized.jpg").is_file()
 
 
 def test_a_future_version_hints_file_given_with_hints_is_an_error_naming_it(tmp_path, tiny_weights,

@@ -54,7 +54,7 @@ def report(summary) -> int:
     if noted:
         print("Notes:")
         for item in noted:
-            print(printable(f"  {item.note}"))
+            say(f"  {item.note}")
     if skipped:
         print("Skipped:")
         for item in skipped[:SHOWN_SKIPS]:
