@@ -326,6 +326,32 @@ def test_the_window_saves_where_and_how_the_preferences_say(qtbot, make_window, 
     assert (tmp_path / "results" / "top_c.png").is_file()
 
 
+def test_two_photos_with_one_result_name_never_write_over_each_other(qtbot, make_window, tmp_path):
+    # Two cards' folders, each with its IMG_0001, opened one after the other and saved into one
+    # output folder: the second was reported "already colorized" by Colorize All, and Colorize
+    # Selected wrote over the first one's result.
+    first = save_photo(tmp_path / "card 1" / "IMG_0001.jpg", mode="L")
+    second = save_photo(tmp_path / "card 2" / "IMG_0001.jpg", mode="L", colour=True)
+    window = make_window(auto_save=True)
+    window.settings.output_dir = str(tmp_path / "results")
+    open_and_wait(qtbot, window, [first.parent])
+    open_and_wait(qtbot, window, [second.parent])
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    ours, theirs = window.model.entries()
+    result = tmp_path / "results" / "IMG_0001_colorized.jpg"
+    assert ours.status == Status.SAVED and result.is_file()
+    assert theirs.status == Status.FAILED and "same name" in theirs.reason
+    made = digest(result)
+
+    window.batch_panel.select_row(1)
+    window.commands.colorize_selected.trigger()
+    wait_until_idle(qtbot, window)
+    assert digest(result) == made
+    assert window.model.entries()[1].status == Status.FAILED
+    assert "same name" in window.status.currentMessage()
+
+
 def test_the_command_line_writes_the_format_and_quality_it_is_given(tiny_weights, tmp_path):
     photo = save_photo(tmp_path / "p.jpg", mode="L", size=(64, 80))
     assert cli.main([str(photo), "--weights", str(tiny_weights), "--format", "png"]) == 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
+from colorize_app.core.claims import Claims, on_disk
 from colorize_app.core.errors import (
     Cancelled,
     ColorizeError,
@@ -295,36 +296,25 @@ def _natural_key(path: Path) -> list:
 
 def _settle(items: list[BatchItem], options: JobOptions, hints: Hints, walk: Walk) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
-    originals = {_key(item.source): item.source for item in items}
+    claims = Claims(item.source for item in items)
     sources: set[str] = set()
-    outputs: dict[str, BatchItem] = {}
     writing: dict[Path, set[str]] = {}  # per output folder: names another run is saving now
     kept = []
     for item in items:
         walk.check()  # a few file system calls per item: slow on a network share
-        key = _key(item.source)
+        key = on_disk(item.source)
         if key in sources:
             continue
         sources.add(key)
         kept.append(item)
         if item.status != WAITING:
             continue
-        out_key = _key(item.output)
-        if out_key == key:
-            _refuse(item, "its result would replace the original")
-        elif out_key in originals:  # an empty suffix and another format: a.jpg's result is a.png
-            _refuse(item, f"its result would replace the original {originals[out_key].name}")
-        elif out_key in outputs:
-            _refuse(item, f"its result would have the same name as {outputs[out_key].source}'s")
+        refused = claims.claim(item.source, item.output)
+        if refused:
+            _refuse(item, refused)
         else:
             _check_output(item, options, hints, writing)
-        outputs.setdefault(out_key, item)
     return kept
-
-
-def _key(path: Path) -> str:
-    """One spelling per file (links resolved, case folded where the system folds it)."""
-    return os.path.normcase(os.path.realpath(path))
 
 
 def _refuse(item: BatchItem, reason: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from colorize_app.core.batch import is_film
+from colorize_app.core.claims import Claims, as_written
 from colorize_app.core.job import IN_COLOUR, Job, JobOptions
 from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
@@ -109,7 +110,7 @@ class BatchController(QObject):
             self.message.emit(self.tr("Stopping…"))
 
     def _submit(self, work: list[tuple[BatchEntry, Job]]) -> int:
-        work = [(entry, job) for entry, job in work if not entry.queued]
+        work = self._refuse_clashes([(entry, job) for entry, job in work if not entry.queued])
         if not work:
             return 0
         was_busy = self.is_busy()
@@ -132,6 +133,31 @@ class BatchController(QObject):
         if not was_busy:
             self.busy_changed.emit(True)
         return len(work)
+
+    def _refuse_clashes(self, work: list[tuple[BatchEntry, Job]]) -> list[tuple[BatchEntry, Job]]:
+        """The work whose results may be written (core.claims): never over a photo of the list,
+        nor over the result of another one that is saved or on its way. A refused photo's row
+        says why (a refused save keeps its result in memory)."""
+        if all(job.output is None for _, job in work):
+            return work
+        asked = {entry.id for entry, _ in work}
+        entries = self._model.entries()
+        claims = Claims((entry.source for entry in entries), spelling=as_written)
+        for other in entries:
+            if other.id not in asked and (other.status == Status.SAVED or other.queued):
+                claims.claim(other.source, other.output)
+        kept = []
+        for entry, job in work:
+            refused = claims.claim(entry.source, job.output) if job.output is not None else ""
+            if not refused:
+                kept.append((entry, job))
+                continue
+            sentence = f"{entry.source.name}: {refused}."
+            logger.info("Not started: %s", sentence)
+            if job.chroma is None:
+                self._model.update(entry.id, status=Status.FAILED, reason=sentence, progress=0.0)
+            self.message.emit(sentence)
+        return kept
 
     def _settle(self, ticket: int, outcome: str) -> None:
         pending = self._pending.pop(ticket)
