@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from colorize_app.core.hints import Hint
 from colorize_app.core.sidecar import read_hints, sidecar_path, write_hints
 from colorize_app.core.vocabulary import Status
+from colorize_app.workers import host as host_module
 
 TIMEOUT = 60_000
 RED, BLUE = "#c0392b", "#2e86c1"
@@ -153,6 +155,35 @@ def test_a_photos_hints_file_is_read_when_it_opens_and_its_markers_shown(qtbot, 
     assert [p[2] for p in window.hints.overlay.points] == [BLUE, RED]
     window.hints.show_markers.trigger()  # hidden, and back
     assert not window.hints.show_markers.isChecked()
+
+
+def test_a_point_placed_before_the_photos_hints_file_is_read_never_loses_its_points(
+        qtbot, open_window, random_hint_weights, tmp_path, monkeypatch):  # fmt: skip
+    # A big album on a slow share: every photo's hints file is read in turn, and a point placed
+    # on a photo whose turn had not come rewrote its file with that point alone.
+    folder = tmp_path / "album"
+    photos = [save_photo(folder / f"p{i:02}.png", mode="L") for i in range(12)]
+    saved = [Hint(0.2, 0.3, BLUE), Hint(0.7, 0.6, RED), Hint(0.5, 0.5, BLUE)]
+    write_hints(photos[-1], saved)
+
+    def slow_share(photo):
+        time.sleep(0.1)
+        return read_hints(photo)
+
+    monkeypatch.setattr(host_module, "read_hints", slow_share)
+    window = open_window(random_hint_weights, auto_save=False)
+    with heard(qtbot, window.host.colorizer.model_loaded, timeout=TIMEOUT):
+        window.warm_up()
+    open_and_wait(qtbot, window, [folder])
+    window.batch_panel.select_row(11)
+    entry = window.model.entries()[11]
+    assert entry.hints is None  # its file's turn has not come: a point is refused, the file kept
+    window.hints.place(0.9, 0.1, RED)
+    assert "Reading the hints file of p11.png" in window.status.currentMessage()
+    qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)
+    assert entry.hints == tuple(saved) and read_hints(photos[-1]) == saved
+    window.hints.place(0.9, 0.1, RED)
+    _file_says(qtbot, photos[-1], [*saved, Hint(0.9, 0.1, RED)])
 
 
 def test_a_broken_hints_file_is_reported_and_left_untouched(qtbot, open_window,

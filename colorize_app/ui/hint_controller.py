@@ -133,6 +133,7 @@ class HintController(QObject):
         for lane in (self._network, self._files):
             lane.finished.connect(self._on_finished)
             lane.failed.connect(self._on_failed)
+        self._files.cancelled.connect(self._on_read_replaced)
         self.track.changed.connect(self._on_track_changed)
 
     # -- the photo on screen ----------------------------------------------------------------------
@@ -142,6 +143,8 @@ class HintController(QObject):
         self._frame = 0
         self.overlay.selected = -1
         self.group.setActiveStack(self._stack(entry.id) if entry is not None else None)
+        if entry is not None and entry.hints is None:  # its file's answer is still queued
+            self._reading[self._files.submit("read_hints_now", str(entry.source))] = entry.id
         if entry is not None and entry.hints_note:
             self.message.emit(entry.hints_note)
         self._refresh()
@@ -242,6 +245,10 @@ class HintController(QObject):
         if entry is None or not entry.hints:
             return
         targets = [e for e in self._selected if e.id != entry.id]
+        if any(target.hints is None for target in targets):
+            self.message.emit(self.tr("The selected photos' hints files are still being read; "
+                                      "apply the hints again in a moment."))
+            return
         for target in targets:
             self._push(target, tuple(entry.hints), self.tr("Apply Hints"))
         again = [t for t in targets if t.chroma is not None]
@@ -250,8 +257,11 @@ class HintController(QObject):
         self.message.emit(self.tr("Hints applied to {0} more photo(s).").format(len(targets)))
 
     def _push(self, entry: BatchEntry, after: tuple, text: str) -> None:
-        self._stack(entry.id).push(HintsCommand(self, entry.id, tuple(entry.hints or ()), after,
-                                                text))
+        if entry.hints is None:  # the points in its file are not known yet: never written over
+            self.message.emit(self.tr("Reading the hints file of {0}; try again in a moment.")
+                              .format(entry.source.name))
+            return
+        self._stack(entry.id).push(HintsCommand(self, entry.id, tuple(entry.hints), after, text))
 
     def apply(self, entry_id: int, hints: tuple) -> None:
         """Make ``hints`` the photo's: the list, its hints file, the markers and the colour."""
@@ -337,6 +347,11 @@ class HintController(QObject):
         elif ticket in self._writing:
             self._writing.discard(ticket)
             self.message.emit(self.tr("The hints could not be saved: {0}").format(reason))
+
+    @Slot(int)
+    def _on_read_replaced(self, ticket: int) -> None:
+        # Another photo came on screen first: this one's file is still read in its queued turn.
+        self._reading.pop(ticket, None)
 
     def set_takes_hints(self, takes_hints: bool) -> None:
         """The model loaded: whether it takes hints (core.engine.Engine.describe)."""

@@ -47,6 +47,8 @@ class WorkerHost(QObject):
         # or network disk must not stall the window. Never cancelled, so no change is lost.
         self.files = Lane("files", low_priority=True)
         self.files.handle("read_hints", lambda photo, _task: tuple(read_hints(photo)))
+        # The photo on screen's file, ahead of the others (its points are edited first).
+        self.files.handle("read_hints_now", lambda photo, _task: tuple(read_hints(photo)), latest=True)
         self.files.handle("write_hints", lambda request, _task: write_hints(*request))
         # What a person opens: a folder walk can take minutes ("/" with sub-folders) and must be
         # stoppable, so not on `files`, which is never cancelled and is finished at quit. Normal
