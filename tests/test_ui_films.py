@@ -138,6 +138,25 @@ def test_colorize_all_colours_a_film_and_marks_it_done(qtbot, make_window, film,
     assert colourfulness(compare, right=False) < 0.05  # the original, left of the divider
 
 
+def test_colorize_selected_asks_before_it_replaces_a_colorized_film(qtbot, make_window, film,
+                                                                   monkeypatch):
+    # Photos stay in memory unless saved; a film is always written, so with "save each result"
+    # off its hours-long result was replaced without the question photos get.
+    path, _ = film
+    result = path.with_name("reel_colorized.mp4")
+    window = make_window()
+    open_and_wait(qtbot, window, [path])
+    window.commands.colorize_all.trigger()
+    qtbot.waitUntil(lambda: not window.batch.is_busy(), timeout=TIMEOUT)
+    made = result.stat().st_mtime_ns
+    asked = []
+    monkeypatch.setattr(guards, "ask_replace", lambda parent, names: asked.append(names) or (False, False))
+    window.batch_panel.select_row(0)
+    window.commands.colorize_selected.trigger()
+    assert asked == [["reel_colorized.mp4"]] and not window.batch.is_busy()
+    assert result.stat().st_mtime_ns == made
+
+
 def colourfulness(view, *, right: bool) -> float:
     """How far from gray one side of the divider is drawn (0: gray)."""
     image = view.grab().toImage().convertToFormat(view.grab().toImage().Format.Format_RGB888)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, 
 
 from colorize_app import APP_NAME
 from colorize_app.core.assets import default_weights_path
-from colorize_app.core.batch import output_path_for
+from colorize_app.core.batch import is_film, output_path_for
 from colorize_app.core.job import JobOptions
 from colorize_app.core.provenance import ModelIdentity, RecordState, model_identity
 from colorize_app.core.vocabulary import EXTENSIONS, Status
@@ -263,7 +263,8 @@ class MainWindow(QMainWindow):
         # Asked for by name: a fresh result replaces an earlier one (Colorize All resumes instead).
         entries = self.batch_panel.selected_entries()
         auto_save = self.commands.auto_save.isChecked()
-        if auto_save and not self.may_replace(entries):
+        # A film is always written to its result (its frames are not kept in memory).
+        if not self.may_replace([e for e in entries if auto_save or is_film(e.source)]):
             return
         self.batch.colorize(entries, self.options(overwrite=True, include_colour=include_colour),
                             auto_save=auto_save)  # fmt: skip
