@@ -186,6 +186,25 @@ def test_a_point_placed_before_the_photos_hints_file_is_read_never_loses_its_poi
     _file_says(qtbot, photos[-1], [*saved, Hint(0.9, 0.1, RED)])
 
 
+def test_a_hint_after_a_new_render_size_gives_a_colour_current_at_that_size(qtbot, open_window,
+                                                                           random_hint_weights,
+                                                                           tmp_path):
+    # The hint's colour is predicted at the size chosen now; the row still called it "colorized at
+    # another render size", and Save recorded the old size in the result.
+    photo = save_photo(tmp_path / "a.png", size=(120, 160), mode="L")
+    window = _ready(qtbot, open_window, random_hint_weights, photo)
+    sizes = window.controls.render_size
+    sizes.setCurrentIndex(0)
+    _colorized(qtbot, window)
+    entry = window.model.entries()[0]
+    sizes.setCurrentIndex(1)
+    assert "another render size" in window.model.detail(entry)
+    with qtbot.waitSignal(window.hints.predicted, timeout=TIMEOUT):
+        window.hints.place(0.5, 0.5, RED)
+    assert entry.made_with[0] == sizes.currentData()
+    assert "another render size" not in window.model.detail(entry)
+
+
 def test_a_broken_hints_file_is_reported_and_left_untouched(qtbot, open_window,
                                                             random_hint_weights, tmp_path):
     photo = save_photo(tmp_path / "a.png", mode="L")

@@ -20,7 +20,7 @@ from colorize_app.core.claims import Claims, as_written
 from colorize_app.core.job import IN_COLOUR, Job, JobOptions
 from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import EXTENSIONS, Status
-from colorize_app.ui.batch_model import BatchEntry, BatchListModel
+from colorize_app.ui.batch_model import BatchEntry, BatchListModel, made_with
 from colorize_app.ui.qimage import to_qimage
 from colorize_app.ui.status_bar import format_duration
 from colorize_app.workers.requests import Finished
@@ -122,9 +122,8 @@ class BatchController(QObject):
             logger.info("Batch of %d photo(s) started", len(work))
         for entry, job in work:
             saving = job.chroma is not None  # its options' render size is its colour's (save())
-            made_with = (int(job.options.render_size), round(float(job.options.saturation), 2))
             ticket = self._lane.submit("colorize", job)
-            self._pending[ticket] = _Pending(entry.id, entry.status, made_with, saving)
+            self._pending[ticket] = _Pending(entry.id, entry.status, made_with(job.options), saving)
             # A save keeps its state until the lane starts on it.
             changes = {} if saving else {"status": Status.WAITING, "reason": "", "progress": 0.0}
             self._model.update(entry.id, queued=True, **changes)

@@ -55,6 +55,12 @@ class BatchEntry:
             self.id = next(_ids)
 
 
+def made_with(options) -> tuple[int, float]:
+    """(render size, saturation) of a colour made with ``options`` (a core JobOptions), as
+    ``BatchEntry.made_with`` holds it."""
+    return int(options.render_size), round(float(options.saturation), 2)
+
+
 class BatchListModel(QAbstractListModel):
     """Rows of BatchEntry; the window changes them only through the methods below."""
 

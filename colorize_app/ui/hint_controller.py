@@ -30,7 +30,7 @@ from colorize_app.core.hints import Hint
 from colorize_app.core.job import Job, JobOptions
 from colorize_app.core.vocabulary import Status
 from colorize_app.ui.actions import make_action
-from colorize_app.ui.batch_model import BatchEntry, BatchListModel
+from colorize_app.ui.batch_model import BatchEntry, BatchListModel, made_with
 from colorize_app.ui.controls import ControlsWidget
 from colorize_app.ui.hint_overlay import HintOverlay
 from colorize_app.ui.hint_palette import pick_colour
@@ -81,7 +81,7 @@ class HintController(QObject):
         self._frame = 0  # the film frame on screen (a film's points are placed on one)
         self._takes_hints: bool | None = None  # None: the model is not loaded yet
         self._stacks: dict[int, QUndoStack] = {}
-        self._predicting: dict[int, int] = {}  # ticket -> entry id
+        self._predicting: dict[int, tuple] = {}  # ticket -> (entry id, its colour's made_with)
         self._latest: dict[int, int] = {}  # entry id -> its latest prediction's ticket
         self._reading: dict[int, int] = {}  # ticket -> entry id whose hints file is read
         self._writing: set[int] = set()  # tickets of hints files being written
@@ -274,9 +274,11 @@ class HintController(QObject):
         if is_film(entry.source):  # its colour comes from colorizing it again (out of date now)
             return
         if self._takes_hints and entry is self._entry:  # other photos: Colorize runs with them
-            ticket = self._network.submit("hints", Job(entry.source, options=self._options(),
+            options = self._options()
+            ticket = self._network.submit("hints", Job(entry.source, options=options,
                                                        hints=tuple(hints)))
-            self._predicting[ticket], self._latest[entry_id] = entry_id, ticket
+            self._predicting[ticket] = (entry_id, made_with(options))
+            self._latest[entry_id] = ticket
 
     def _remember(self, colour: str) -> None:
         self.recent = [colour] + [c for c in self.recent if c != colour][: MAX_RECENT_COLOURS - 1]
@@ -322,11 +324,11 @@ class HintController(QObject):
         elif ticket in self._writing:
             self._writing.discard(ticket)
         elif ticket in self._predicting:
-            entry_id = self._predicting.pop(ticket)
+            entry_id, made = self._predicting.pop(ticket)
             entry = self._model.entry(entry_id)
             if entry is None or self._latest.get(entry_id) != ticket:
                 return  # removed from the list, or a newer change is on its way
-            changes = dict(chroma=answer)
+            changes = dict(chroma=answer, made_with=made)  # at the render size chosen now
             if entry.status != Status.WORKING:  # hinted since it was saved: not saved yet
                 changes.update(status=Status.DONE, reason="", progress=1.0)
             self._model.update(entry_id, **changes)
@@ -342,7 +344,7 @@ class HintController(QObject):
                 self._model.update(entry.id, hints=(), hints_note=note.format(reason))
                 self.problem.emit([entry.hints_note])
         elif ticket in self._predicting:
-            if self._latest.get(self._predicting.pop(ticket)) == ticket:
+            if self._latest.get(self._predicting.pop(ticket)[0]) == ticket:
                 self.message.emit(reason)
         elif ticket in self._writing:
             self._writing.discard(ticket)
