@@ -23,6 +23,7 @@ ray = pytest.importorskip("ray", reason="the archive extra (ray[data]) is not in
 from colorize_app.archive.runner import plan_cluster  # noqa: E402
 from colorize_app.core.imageio import read_image  # noqa: E402
 from colorize_app.core.job import JobOptions  # noqa: E402
+from colorize_app.core.sidecar import sidecar_path  # noqa: E402
 
 GOOD, BROKEN = 26, 4
 
@@ -71,6 +72,8 @@ def colorize(capsys, *argv) -> tuple[int, str]:
 def test_ray_run_gives_the_local_engines_images_and_a_full_manifest(ray_address, tmp_path,
                                                                    tiny_weights, capsys):  # fmt: skip
     photos = make_archive(tmp_path)
+    damaged = sidecar_path(photos / "box-a" / "scan05.jpg")  # its photo is done without hints,
+    damaged.write_text('{"format": "colorize-hints", "version": 1, "points": [')  # with a note
     originals = {p: digest(p) for p in photos.rglob("*") if p.is_file()}
     common = [photos, "-r", "--weights", tiny_weights, "--render-size", 64]
     local_status, local_out = colorize(capsys, *common, "-o", tmp_path / "local")
@@ -80,6 +83,7 @@ def test_ray_run_gives_the_local_engines_images_and_a_full_manifest(ray_address,
     assert (status, local_status) == (1, 1)  # the broken photos failed, the rest did not stop
     summary = f"Colorized {GOOD}, skipped 0, failed {BROKEN}."
     assert summary in out and summary in local_out
+    assert str(damaged) in local_out.split("Notes:")[1] and str(damaged) in out.split("Notes:")[1]
     local = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*_colorized.*"))
     remote = sorted(p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray").rglob("*_colorized.*"))
     assert len(local) == GOOD and remote == local

@@ -40,7 +40,7 @@ DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megaby
 DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
-COLUMNS = ("source", "output", "status", "reason", "seconds", "skip")
+COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note")
 _reaper: Reaper | None = None  # of the local Ray instance connect() started
 
 
@@ -106,6 +106,7 @@ class Colorizer:
             out["reason"].append(text(result.reason))
             out["seconds"].append(float(result.seconds))
             out["skip"].append(result.skip)
+            out["note"].append(text(result.note))  # told in the summary, as the local engine does
             del result  # the colorized pixels: free them before the next photo
         return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
                 for name, values in out.items()}  # fmt: skip
@@ -213,6 +214,7 @@ def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: Jo
         for row in dataset.iter_rows():
             item = by_source[text(os.fsdecode(row["source"]))]
             item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
+            item.note = row["note"]
             output = os.fsdecode(row["output"]) if row["output"] else None
             _record(manifest, item, output, row["seconds"], on_result)
     except Exception as e:  # the model could not load, or the cluster went away
