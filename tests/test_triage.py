@@ -47,6 +47,17 @@ def test_colour_photos_and_faded_ones_are_in_colour():
     assert is_colour(np.dstack([scene(), np.full((120, 160), 255, np.uint8)]))  # and with alpha
 
 
+@pytest.mark.parametrize("width", [4000, 12000])
+def test_a_colour_panorama_is_in_colour_and_a_sepia_one_is_not(width):
+    # At 10:1 the small copy measured was all border: a 360-degree colour panorama counted as
+    # black and white, and was coloured again from its lightness.
+    panorama = cv2.resize(scene(), (width, 1000), interpolation=cv2.INTER_NEAREST)
+    assert is_colour(panorama)
+    gray = cv2.resize(textured_gray(), (width, 1000))
+    t = gray / 255.0
+    assert not is_colour(lab_tint(gray, 8 * 4 * t * (1 - t), 18 * 4 * t * (1 - t)))
+
+
 @pytest.mark.parametrize("kind", ["gray", "stored gray", "sepia", "selenium", "cyanotype", "noisy scan"])
 def test_monochrome_prints_of_any_tone_are_black_and_white(kind):
     gray = textured_gray()

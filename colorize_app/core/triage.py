@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 
 SAMPLE_SIDE = 96  # long side of the copy measured, in pixels
+# ... but never a short side under this (a 10:1 panorama's would be left inside the border alone)
+MIN_SHORT_SIDE = 32
 SMOOTHING = 9  # box blur of the copy, pixels: grain and colour noise are finer than anything coloured
 LIGHTNESS_BINS = 25  # 4 L units each
 # Edges are left out: there JPEG's half-size chroma and a scanner's misregistered channels bleed
@@ -47,13 +49,14 @@ TINT_SHARE, TINT_CHROMA, TINT_HUES_APART = 0.02, 15.0, 90.0
 
 
 def sample(pixels: np.ndarray, side: int = SAMPLE_SIDE) -> np.ndarray:
-    """A small float32 RGB copy (0..1, long side about ``side``) of an RGB(A) or gray photo.
+    """A small float32 RGB copy (0..1, long side about ``side``, short side at least
+    MIN_SHORT_SIDE where the photo has it: a panorama's copy is longer) of an RGB(A) or gray photo.
 
     Every n-th pixel of every n-th row is taken first (no work proportional to the photo's size),
     then halved by averaging, which also halves the grain.
     """
     rgb = pixels if pixels.ndim == 2 else pixels[..., :3]
-    step = max(1, max(rgb.shape[:2]) // (2 * side))
+    step = max(1, min(max(rgb.shape[:2]) // (2 * side), min(rgb.shape[:2]) // (2 * MIN_SHORT_SIDE)))
     small = np.ascontiguousarray(rgb[::step, ::step])
     scale = 65535.0 if small.dtype == np.uint16 else 255.0
     small = small.astype(np.float32) / scale
