@@ -44,9 +44,11 @@ def frames(count: int, *, cut_at: int | None = None, width: int = WIDTH, height:
 def make_film(path: Path, pictures: list[np.ndarray], *, rate: Fraction = Fraction(25),
               codec: str = "libx264", pix_fmt: str = "yuv420p", audio: str | None = "aac",
               subtitles: bool = False, rotation: int = 0, sample_aspect: Fraction | None = None,
-              times: list[int] | None = None, time_base: Fraction | None = None) -> Path:  # fmt: skip
-    """Write ``pictures`` (gray) as a film at ``path`` with a sine sound track (``audio`` codec)
-    and, optionally, a subtitle; ``times`` in ``time_base`` makes a variable frame rate."""
+              times: list[int] | None = None, time_base: Fraction | None = None,
+              sound_seconds: float | None = None) -> Path:  # fmt: skip
+    """Write ``pictures`` (gray) as a film at ``path`` with a sine sound track (``audio`` codec;
+    as long as the pictures unless ``sound_seconds``) and, optionally, a subtitle; ``times`` in
+    ``time_base`` makes a variable frame rate."""
     height, width = pictures[0].shape
     with av.open(str(path), "w") as out:
         video = out.add_stream(codec, rate=rate)
@@ -73,8 +75,7 @@ def make_film(path: Path, pictures: list[np.ndarray], *, rate: Fraction = Fracti
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
         if sound is not None:
-            seconds = float(len(pictures) / rate)
-            _write_sine(out, sound, seconds)
+            _write_sine(out, sound, sound_seconds or float(len(pictures) / rate))
         if subtitle is not None:
             for packet in subtitle_input.demux(subtitle_input.streams[0]):
                 if packet.size:

@@ -217,6 +217,19 @@ def test_a_truncated_stream_is_colorized_as_far_as_it_goes_with_a_note(tmp_path,
     assert 10 < len(films.decoded(tmp_path / "torn_colorized.mkv")) < 40
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".webm"])
+def test_a_whole_film_whose_sound_outlasts_its_picture_is_not_called_damaged(tmp_path, tiny_weights,
+                                                                           capsys, suffix):
+    # Matroska gives no length per stream but the DURATION tag; the whole file's length (the
+    # sound's) made 40 frames look like 50, and a whole film was reported "ends early".
+    codec, audio = ("libvpx-vp9", "libopus") if suffix == ".webm" else ("libx264", "aac")
+    reel = films.make_film(tmp_path / f"reel{suffix}", films.frames(40), codec=codec, audio=audio,
+                           sound_seconds=2.0)  # fmt: skip
+    status, out, _ = run(capsys, reel, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0 and "Colorized 1" in out
+    assert "ends early" not in out
+
+
 @pytest.fixture(scope="module")
 def hint_weights(hint_model, tmp_path_factory):
     from colorize_app.core.weights import save_weights

@@ -159,7 +159,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         if not parts:
             shutil.rmtree(folder, ignore_errors=True)
             raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
-        if info.frames and frames_done < info.frames * 0.98:
+        if info.frames and not info.frames_guessed and frames_done < info.frames * 0.98:
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         stop_if_cancelled(is_cancelled)

@@ -60,6 +60,9 @@ class FilmInfo:
     pixel_format: str
     bits: int  # bits per sample of the coded frames (8 for most; 10 for HDR and pro footage)
     copied: tuple[str, ...] = field(default=())  # "audio (aac)", "subtitle (mov_text)", ...
+    # ``frames`` is a guess from the whole file's duration, which counts sound that outlasts the
+    # picture: a film with fewer frames is not short of any
+    frames_guessed: bool = False
 
 
 def output_extension(source: str | os.PathLike) -> str:
@@ -75,11 +78,13 @@ def probe(path: str | os.PathLike) -> FilmInfo:
         first = _first_frame(container, stream, path)
         descriptor = av.VideoFormat(stream.codec_context.pix_fmt or first.format.name)
         bits = max((component.bits for component in descriptor.components), default=8)
-        frames = stream.frames
-        if not frames and stream.duration and stream.average_rate:
-            frames = round(stream.duration * stream.time_base * stream.average_rate)
+        frames, guessed = stream.frames, False
+        seconds = _stream_seconds(stream)
+        if not frames and seconds and stream.average_rate:
+            frames = round(seconds * stream.average_rate)
         elif not frames and container.duration and stream.average_rate:
             frames = round(container.duration / av.time_base * stream.average_rate)
+            guessed = True
         sar = stream.sample_aspect_ratio
         copied = tuple(f"{s.type} ({s.codec_context.name})" for s in container.streams
                        if s.type in COPIED_TYPES)  # fmt: skip
@@ -88,8 +93,22 @@ def probe(path: str | os.PathLike) -> FilmInfo:
             rate=Fraction(stream.guessed_rate) if stream.guessed_rate else None,
             frames=int(frames or 0), rotation=int(first.rotation or 0) % 360,
             sample_aspect=Fraction(sar) if sar and sar != 1 and sar.numerator else None,
-            pixel_format=descriptor.name, bits=bits, copied=copied,
+            pixel_format=descriptor.name, bits=bits, copied=copied, frames_guessed=guessed,
         )
+
+
+def _stream_seconds(stream) -> Fraction | None:
+    """How long the video stream itself lasts: its duration, or the DURATION tag Matroska and
+    WebM writers give each stream ("00:01:02.500000000"); None when neither says."""
+    if stream.duration:
+        return stream.duration * Fraction(stream.time_base)
+    hours, _, rest = str(stream.metadata.get("DURATION", "")).partition(":")
+    minutes, _, secs = rest.partition(":")
+    try:
+        seconds = int(hours) * 3600 + int(minutes) * 60 + Fraction(secs)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 def read_frames(path: str | os.PathLike, after: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
