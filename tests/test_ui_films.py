@@ -4,6 +4,7 @@ Colorize All. Small generated clips (tests/films.py)."""
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -90,6 +91,29 @@ def test_moving_the_frame_slider_shows_that_frame(qtbot, make_window, film):
     qtbot.waitUntil(lambda: not bar.play.isChecked(), timeout=TIMEOUT)
     assert bar.label.text() == "Frame 20 of 20"
     assert nearest_frame(original, pictures) == COUNT - 1
+
+
+@pytest.mark.parametrize("kind", ["variable rate", "sound outlasts"])
+def test_the_sliders_frame_k_is_the_films_frame_k(qtbot, make_window, tmp_path, kind):
+    # A hint remembers the frame it was placed on, as colorizing counts frames. The slider
+    # counted them from length x rate: a phone's variable rate showed other frames under their
+    # numbers, and sound longer than the picture added frames that do not exist.
+    pictures = frames(COUNT, step=3)
+    if kind == "variable rate":  # 30 fps, then 10 fps
+        times = [i * 3000 if i < 10 else 30000 + (i - 10) * 9000 for i in range(COUNT)]
+        path = make_film(tmp_path / "phone.mp4", pictures, audio=None, times=times,
+                         time_base=Fraction(1, 90000))  # fmt: skip
+    else:
+        path = make_film(tmp_path / "reel.mkv", pictures, sound_seconds=1.5)
+    window = make_window()
+    open_and_wait(qtbot, window, [path])
+    bar, original = window.preview.frames, window.preview.side_by_side.original_view
+    qtbot.waitUntil(lambda: bar.slider.maximum() > 0, timeout=TIMEOUT)
+    assert bar.slider.maximum() == COUNT - 1
+    for index in (9, 10, 14, COUNT - 1):
+        bar.slider.setValue(index)
+        qtbot.waitUntil(lambda i=index: bar.label.text() == f"Frame {i + 1} of {COUNT}", timeout=TIMEOUT)
+        qtbot.waitUntil(lambda i=index: nearest_frame(original, pictures) == i, timeout=TIMEOUT)
 
 
 def slowed(frames_of, seconds: float):

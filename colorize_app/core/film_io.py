@@ -155,7 +155,9 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
         rate = float(stream.guessed_rate or stream.average_rate or 25)
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         length = _length(container, stream)
-        wanted = start + max(0.0, seconds) - 0.5 / rate  # the frame shown at that moment
+        # The frame shown at that moment: from half a frame before it, or a millisecond before
+        # (a time from frame_times), whichever is nearer, so a variable rate's quick frames count.
+        wanted = start + max(0.0, seconds) - min(0.5 / rate, 0.001 if seconds > 0 else 0.5 / rate)
         if seconds > 0:
             with contextlib.suppress(av.error.FFmpegError):
                 container.seek(int(wanted / stream.time_base), stream=stream, backward=True)
@@ -172,6 +174,28 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
         rgb = chosen.to_ndarray(format="rgb24")
         turns = int(chosen.rotation or 0) % 360 // 90
         return np.ascontiguousarray(np.rot90(rgb, turns)), length, rate
+
+
+def frame_times(path: str | os.PathLike) -> list[float]:
+    """When each frame of ``path`` is shown, in seconds from its first, numbered as the colouring
+    pass numbers them (a hint's frame k is the k-th): a variable frame rate and sound that
+    outlasts the picture are as they are. Read from the packets, no picture decoded. Empty when
+    the packets carry no times (then k / rate is the best guess)."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stamps = []
+        try:
+            for packet in container.demux(stream):
+                stamp = packet.pts if packet.pts is not None else packet.dts
+                if packet.size and stamp is not None:
+                    stamps.append(stamp)
+        except (av.error.InvalidDataError, av.error.EOFError):
+            pass  # a damaged end: the frames before it are the ones colorized
+        start = min(stamps, default=0)
+        if stream.start_time is not None:
+            start = min(start, stream.start_time)
+        base = Fraction(stream.time_base)
+        return [float((stamp - start) * base) for stamp in sorted(stamps)]
 
 
 def poster(path: str | os.PathLike) -> np.ndarray:

@@ -34,7 +34,7 @@ class PreviewWorker:
 
     def __init__(self, lane: Lane) -> None:
         self._original: tuple[str, list[np.ndarray]] | None = None  # the photo last shown
-        self._film: tuple[str, int, float] | None = None  # the film last shown: frames, rate
+        self._film: tuple[str, list[float]] | None = None  # the film last shown: its frames' times
         lane.handle("show", self.show, latest=True)
         lane.handle("compose", self.compose, latest=True)
         lane.handle("saved", self.saved, latest=True)
@@ -78,12 +78,11 @@ class PreviewWorker:
         from colorize_app.core import film_io  # PyAV, only once a film is shown
 
         self._original = None
-        if self._film is None or self._film[0] != request.source:  # its length, once per film
-            _first, length, rate = film_io.picture_at(request.source, 0.0)
-            self._film = (request.source, max(1, round(length * rate)), rate)
-        _source, frames, rate = self._film
-        index = min(max(0, request.index), frames - 1)
-        seconds = index / rate
+        if self._film is None or self._film[0] != request.source:  # its frames' times, once
+            self._film = (request.source, _frame_times(film_io, request.source))
+        _source, times = self._film
+        index = min(max(0, request.index), len(times) - 1)
+        seconds = times[index]
         original = film_io.picture_at(request.source, seconds)[0]
         result = None
         if request.result and Path(request.result).is_file():
@@ -91,7 +90,7 @@ class PreviewWorker:
                 result = for_display(levels(film_io.picture_at(request.result, seconds)[0]))
             except (ColorizeError, MemoryError) as exc:
                 logger.warning("Could not show the colorized film: %s", exc)
-        return FilmFrame(request.source, index, frames, for_display(levels(original)), result)
+        return FilmFrame(request.source, index, len(times), for_display(levels(original)), result)
 
     def thumbnail(self, path: str, _task: Task) -> np.ndarray | None:
         try:
@@ -99,3 +98,14 @@ class PreviewWorker:
         except (ColorizeError, MemoryError) as exc:
             logger.info("No thumbnail for %s: %s", path, exc)
             return None
+
+
+def _frame_times(film_io, source: str) -> list[float]:
+    """When each of the film's frames is shown (core.film_io.frame_times), so that the slider's
+    frame k is the colouring pass's frame k; from its length and rate where the packets carry no
+    times."""
+    times = film_io.frame_times(source)
+    if not times:
+        _first, length, rate = film_io.picture_at(source, 0.0)
+        times = [index / rate for index in range(max(1, round(length * rate)))]
+    return times
