@@ -183,6 +183,11 @@ def frame_times(path: str | os.PathLike) -> list[float]:
     the packets carry no times (then k / rate is the best guess)."""
     with _open(path) as container:
         stream = _video_stream(container, path)
+        rate = stream.guessed_rate
+        if stream.frames and rate and stream.average_rate == rate:
+            # An index (MP4, MOV) counts the frames and they come at one rate: a feature film's
+            # gigabytes need not be read to say when each is shown.
+            return [index / float(rate) for index in range(stream.frames)]
         stamps = []
         try:
             for packet in container.demux(stream):
