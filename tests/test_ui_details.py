@@ -72,6 +72,21 @@ def test_the_sample_result_goes_to_a_user_folder_not_into_the_package(qtbot, mak
     assert window.model.entries()[0].status == Status.SAVED
 
 
+def test_the_sample_result_stays_in_the_user_folder_after_preferences_are_changed(
+        qtbot, make_window, installed_sample):  # fmt: skip
+    # OK in Preferences re-aimed every unsaved result: the sample's went back into the package.
+    window = make_window(auto_save=False)
+    window.commands.sample.trigger()
+    wait_opened(qtbot, window)
+    window.commands.preferences.trigger()
+    window.findChild(PreferencesDialog).accept()  # OK, nothing changed
+    window.commands.auto_save.setChecked(True)
+    window.commands.colorize_all.trigger()
+    wait_until_idle(qtbot, window)
+    assert sorted(p.name for p in installed_sample.iterdir()) == ["sample.jpg"]
+    assert (sample.output_dir() / "sample_colorized.jpg").is_file()
+
+
 def test_the_sample_result_saved_in_an_earlier_session_is_judged_like_any_other(
         qtbot, make_window, installed_sample):
     first = make_window(auto_save=True)

@@ -477,10 +477,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_preferences_changed(self) -> None:
-        """Results not on disk yet go where the new settings say."""
+        """Results not on disk yet go where the new settings say (the sample's stay in the
+        user's folder, see ui.sample)."""
         export = self.export_settings()
+        the_sample = resources.sample_photo()
         for entry in self.model.entries():
-            if entry.status != Status.SAVED and not entry.queued:
+            if entry.status != Status.SAVED and not entry.queued and entry.source != the_sample:
                 root = entry.source.parents[len(Path(entry.folder).parts)] if entry.folder else None
                 self.model.update(entry.id, output=output_path_for(
                     entry.source, relative_to=root, **export))
