@@ -404,6 +404,18 @@ def test_open_recent_lists_only_what_opened(qtbot, make_window, tmp_path):
     assert window.settings.recent_files == [str(photo)]
 
 
+def test_a_photo_named_relative_to_where_the_app_started_is_remembered_in_full(
+        qtbot, make_window, tmp_path, monkeypatch):  # fmt: skip
+    # `colorize-app photo.jpg` from a terminal: Open Recent kept "photo.jpg", which the next start
+    # from the desktop menu (another working folder) could not find, or found another of.
+    save_photo(tmp_path / "photo.jpg", mode="L")
+    monkeypatch.chdir(tmp_path)
+    window = make_window()
+    open_and_wait(qtbot, window, ["photo.jpg"])
+    assert window.settings.recent_files == [str(tmp_path / "photo.jpg")]
+    assert window.model.entries()[0].source == tmp_path / "photo.jpg"
+
+
 def test_zoom_level_and_the_user_guide_are_shown(qtbot, make_window, tmp_path):
     window = make_window()
     open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L", size=(200, 300))])

@@ -7,6 +7,7 @@ wrapped for display in `qimage.py`; the list's state lives in `BatchListModel`.
 from __future__ import annotations
 
 import logging
+import os
 from functools import partial
 from pathlib import Path
 
@@ -174,8 +175,9 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str | Path], *, remember: bool = True, then=None) -> None:
         """Add photos and folders (from a dialog, a drop or the command line). Folders are walked
         off the window's thread (OpenController): the photos arrive in the list, and `then()`
-        runs, once the walk is done (`_on_opened`)."""
-        self.opener.open([Path(p) for p in paths], recursive=self.settings.recursive,
+        runs, once the walk is done (`_on_opened`). Relative paths (`colorize-app photo.jpg`) are
+        made absolute: the list and Open Recent must not depend on the folder it started in."""
+        self.opener.open([Path(os.path.abspath(p)) for p in paths], recursive=self.settings.recursive,
                          export=self.export_settings(), remember=remember, then=then)
 
     @Slot(object)
