@@ -296,6 +296,26 @@ def test_the_progress_shows_the_time_left(qtbot):
     assert "about 30 s left" in bar.progress.format()
 
 
+def test_the_folder_for_results_is_a_full_path(qtbot, tmp_path, monkeypatch):
+    # "~/Colorized" was stored as typed: results went into a folder named "~" inside whatever
+    # folder the app was started from. A hand-edited line with a comma read back as a list.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = AppSettings(tmp_path / "s.ini")
+    dialog = PreferencesDialog(settings)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    dialog.in_folder.setChecked(True)
+    dialog.folder.setText("Colorized")
+    assert not ok.isEnabled() and "full path" in dialog.folder_problem.text()
+    dialog.folder.setText("~/Colorized")
+    assert ok.isEnabled()
+    dialog.accept()
+    assert settings.output_dir == str(tmp_path / "Colorized")
+
+    (tmp_path / "hand.ini").write_text("[export]\noutput_dir=/x/Scans, colour\n")
+    assert AppSettings(tmp_path / "hand.ini").output_dir == ""  # refused: the default
+
+
 def test_preferences_are_the_command_lines_export_settings_with_its_defaults(qtbot, tmp_path):
     defaults = cli.build_parser().parse_args(["x"])
     settings = AppSettings(tmp_path / "s.ini")

@@ -63,6 +63,8 @@ class Setting:
         ValueError with a sentence saying why it is refused."""
         if self.type is bool:
             return raw.strip().lower() in ("1", "true", "yes") if isinstance(raw, str) else bool(raw)
+        if self.type is str and not isinstance(raw, str):  # an INI line with a comma: a list
+            raise ValueError(f"{raw!r} is not {_A[str]}")
         try:
             value = self.type(raw.strip() if isinstance(raw, str) and self.type is not str else raw)
         except (TypeError, ValueError):

@@ -8,6 +8,8 @@ refuses is refused here, with the reason beside the field, and OK stays off unti
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -59,6 +61,9 @@ class PreferencesDialog(QDialog):
         self.suffix_problem = QLabel()  # why the suffix is refused, beside it
         self.suffix_problem.setWordWrap(True)
         self.suffix_problem.setAccessibleName(self.tr("Problem with the name suffix"))
+        self.folder_problem = QLabel()  # why the folder is refused, beside it
+        self.folder_problem.setWordWrap(True)
+        self.folder_problem.setAccessibleName(self.tr("Problem with the folder for results"))
         self.provenance = QCheckBox(self.tr("&Write what made each result into it"))
         self.provenance.setToolTip(self.tr(
             "XMP in each result: that its colour was made by a trained model, the application, "
@@ -75,6 +80,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout()
         form.addRow(QLabel(self.tr("Save results:")), self.next_to)
         form.addRow("", folder_row)
+        form.addRow("", self.folder_problem)
         for label, field in ((self.tr("Name &suffix:"), self.suffix),
                              (self.tr("F&ormat:"), self.format),
                              (self.tr("JPEG &quality:"), self.quality)):
@@ -134,6 +140,11 @@ class PreferencesDialog(QDialog):
             self.folder.setText(folder)
             self.in_folder.setChecked(True)
 
+    def _folder(self) -> str:
+        """The folder typed or chosen, "~" made the home folder."""
+        folder = self.folder.text().strip()
+        return os.path.expanduser(folder) if folder else ""
+
     def _refresh(self, *_args) -> None:
         in_folder = self.in_folder.isChecked()
         self.folder.setEnabled(in_folder)
@@ -145,15 +156,22 @@ class PreferencesDialog(QDialog):
         problem = SUFFIX.problem(self.suffix.text())
         self.suffix_problem.setText(problem)
         self.suffix_problem.setVisible(bool(problem))
+        folder = self._folder()
+        # A relative folder would be taken from wherever the app was started.
+        folder_problem = "" if not in_folder or not folder or os.path.isabs(folder) else self.tr(
+            "Give the folder's full path, for example {0}.").format(
+                os.path.join(os.path.expanduser("~"), "Colorized"))  # fmt: skip
+        self.folder_problem.setText(folder_problem)
+        self.folder_problem.setVisible(bool(folder_problem))
         # Results would replace the originals: the command line refuses this too.
-        ok = not problem and (bool(self.suffix.text()) or in_folder)
-        if in_folder and not self.folder.text().strip():
+        ok = not problem and not folder_problem and (bool(self.suffix.text()) or in_folder)
+        if in_folder and not folder:
             ok = False
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def accept(self) -> None:
         s = self._settings
-        s.output_dir = self.folder.text().strip() if self.in_folder.isChecked() else ""
+        s.output_dir = self._folder() if self.in_folder.isChecked() else ""
         s.suffix = self.suffix.text()
         s.export_format = self.format.currentData()
         s.jpeg_quality = self.quality.value()
