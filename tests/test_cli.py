@@ -162,6 +162,21 @@ def test_help_does_not_import_torch():
     assert result.stdout.split() == ["False", "False"]
 
 
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path, tiny_weights, capsys):
+    # `colorize album | head -1`: the report met a closed pipe and ended in a traceback, with
+    # the exit status that means a photo failed.
+    for i in range(30):
+        save_photo(tmp_path / f"p{i:02}.png")
+    assert run(capsys, tmp_path, "--weights", tiny_weights)[0] == 0  # a long report: 30 skips
+    command = [sys.executable, "-m", "colorize_app.cli", str(tmp_path), "--weights", str(tiny_weights)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        child.stdout.close()  # as `head` does once it has its lines: here, before the first
+        err = child.stderr.read().decode()
+        status = child.wait(timeout=120)
+    assert status == 141, err
+    assert "Traceback" not in err and "output was closed" in err
+
+
 def test_killed_run_leaves_no_partial_output_and_a_re_run_finishes(tmp_path, tiny_weights, capsys):
     photos = tmp_path / "photos"
     count = 8

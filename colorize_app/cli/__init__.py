@@ -23,6 +23,7 @@ from colorize_app.core.settings import SETTINGS, Setting
 from colorize_app.core.vocabulary import Status
 
 EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143  # and report's EXIT_OK, EXIT_FAILED
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell tool whose reader went away
 ENGINES = ("local", "ray")
 MAX_WORKERS = 1_000_000  # Ray workers, photos per call of one
 RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
@@ -193,6 +194,11 @@ def _main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _error(f"interrupted. {RESUME}")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `colorize album | head -1`: the reader stopped reading
+        # What is left to print goes nowhere, so that Python's last flush does not fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _error(f"stopped: its output was closed. {RESUME}")
+        return EXIT_BROKEN_PIPE
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
