@@ -79,6 +79,15 @@ def test_a_finished_film_is_skipped_and_photos_beside_it_are_colorized_too(tmp_p
     assert (tmp_path / "a_colorized.mp4").stat().st_mtime_ns == stamp
 
 
+def test_films_in_sub_folders_are_said_to_be_left_alone(tmp_path, tiny_weights, capsys):
+    # ~/Videos with the films in ~/Videos/2019: "nothing found", and no word of -r.
+    (tmp_path / "2019").mkdir()
+    films.make_film(tmp_path / "2019" / "reel.mp4", films.frames(4))
+    status, _, err = run(capsys, tmp_path, "--weights", tiny_weights, *OPTIONS)
+    assert status == 0
+    assert "left 1 photo(s) or film(s) in sub-folders alone; -r includes them." in err
+
+
 def _engine_predict(tiny_model):
     from colorize_app.core.pipeline import predict_chroma
 

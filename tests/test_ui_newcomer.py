@@ -165,7 +165,7 @@ def test_the_command_line_says_what_it_left_in_sub_folders(tmp_path, tiny_weight
     photos(tmp_path, 1)
     photos(tmp_path / "inner", 4)
     assert cli.main([str(tmp_path), "--weights", str(tiny_weights)]) == 0
-    assert "left 4 photo(s) in sub-folders alone" in capsys.readouterr().err
+    assert "left 4 photo(s) or film(s) in sub-folders alone" in capsys.readouterr().err
     assert cli.main([str(tmp_path), "-r", "--weights", str(tiny_weights)]) == 0
     assert "sub-folders alone" not in capsys.readouterr().err
 

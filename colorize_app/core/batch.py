@@ -221,14 +221,24 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     return _settle(items, options or JobOptions(overwrite=overwrite), hints, walk or Walk())
 
 
-def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX) -> int:
-    """How many photos lie in sub-folders of the folders among ``paths``: those that a plan
-    without ``recursive`` leaves alone (to say so)."""
+def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films: bool = False,
+                         enough: int = 1000) -> int:
+    """How many photos (films too with ``films``) lie in sub-folders of the folders among
+    ``paths``: those that a plan without ``recursive`` leaves alone (to say so). Counted up to
+    ``enough``: saying so must not walk an archive's whole tree."""
     count = 0
     for folder in map(Path, paths):
-        if folder.is_dir():
-            count += len(_photos_in(folder, True, suffix, None)[0])
-            count -= len(_photos_in(folder, False, suffix, None)[0])
+        if not folder.is_dir():
+            continue
+        for root, dirs, files in os.walk(folder, onerror=lambda _error: None):
+            dirs[:] = [d for d in dirs if not _hidden(Path(root, d))]
+            if Path(root) == folder:
+                continue  # the folder's own photos are planned
+            count += sum(1 for name in files if is_supported(Path(root, name), films=films)
+                         and not is_own_output(Path(root, name), suffix)
+                         and not _hidden(Path(root, name)))  # fmt: skip
+            if count >= enough:
+                return count
     return count
 
 
