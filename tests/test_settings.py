@@ -83,6 +83,11 @@ def test_the_command_line_the_stored_settings_and_the_window_agree(setting, tmp_
         assert stored_reads(setting, "bogus", tmp_path) == setting.default
 
 
+def test_the_first_windows_gpu_choice_reads_as_whichever_gpu_there_is(tmp_path):
+    # It meant CUDA or Apple's GPU; read as CUDA, a Mac's every photo failed ("no CUDA GPU").
+    assert stored_reads(SETTINGS["device"], "gpu", tmp_path) == "auto"
+
+
 def test_saturation_has_one_limit_everywhere():
     assert SETTINGS["saturation"].maximum == 2.0
     assert cli_accepts(SETTINGS["saturation"], 2.0) and not cli_accepts(SETTINGS["saturation"], 3.0)

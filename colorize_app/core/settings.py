@@ -25,7 +25,6 @@ from colorize_app.core.vocabulary import (
     DEFAULT_SUFFIX,
     DEVICES,
     EXPORT_FORMATS,
-    GPU_DEVICES,
 )
 
 
@@ -103,7 +102,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "predicted, 2 twice as strong", key="colorize/saturation", flag="--saturation",
             metavar="X", minimum=0.0, maximum=2.0),
     Setting("device", str, DEFAULT_DEVICE, "where the network runs", key="colorize/device",
-            flag="--device", choices=DEVICES, aliases=(("gpu", GPU_DEVICES[0]),)),
+            flag="--device", choices=DEVICES,
+            # the first window's "gpu" meant any GPU, CUDA or Apple's: the GPU there is, if any
+            aliases=(("gpu", DEFAULT_DEVICE),)),
     Setting("output_dir", str, "", "save results here (sub-folders are kept) instead of next to "
             "originals", key="export/output_dir", flag="--output-dir", metavar="DIR"),
     Setting("suffix", str, DEFAULT_SUFFIX, "added to each result's name", key="export/suffix",
