@@ -80,6 +80,27 @@ def test_save_and_quit_saves_the_hinted_result_then_closes(qtbot, open_window, r
     assert state is RecordState.FOUND and record.hints_count == 1
 
 
+def test_quitting_mid_batch_still_offers_to_save_the_hinted_result(
+        qtbot, open_window, random_hint_weights, tmp_path, monkeypatch):  # noqa: F811
+    # Only "quit while colorizing?" was asked, and "Stop and Quit" lost the hinted result.
+    photo = save_photo(tmp_path / "picnic.png", size=(72, 96), mode="L")
+    window, entry = _colorized_and_saved(qtbot, open_window, random_hint_weights, photo)
+    window.hints.place(0.5, 0.5, BLUE)
+    qtbot.waitUntil(lambda: entry.status == Status.DONE, timeout=TIMEOUT)
+    window.commands.auto_save.setChecked(False)
+    others = [save_photo(tmp_path / f"more {i}.png", size=(600, 800), mode="L") for i in range(6)]
+    open_and_wait(qtbot, window, others)
+    asked = []
+    monkeypatch.setattr(guards, "ask_quit_with_unsaved_hints",
+                        lambda parent, names: asked.append(names) or guards.SAVE)
+    window.commands.colorize_all.trigger()
+    assert window.batch.is_busy()
+    window.close()  # "Stop and Quit", then "Save and Quit"
+    assert asked == [["picnic.png"]]
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+    assert read_provenance(entry.output)[1].hints_count == 1
+
+
 def test_declining_to_redo_keeps_out_of_date_results(qtbot, open_window, tiny_weights, tmp_path,
                                                      monkeypatch):
     photo = save_photo(tmp_path / "p.jpg", size=(72, 96), mode="L")

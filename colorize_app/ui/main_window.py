@@ -507,15 +507,18 @@ class MainWindow(QMainWindow):
 
     # -- window life ------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self.batch.is_busy() and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
+        busy = self.batch.is_busy()
+        if busy and not guards.ask_quit_mid_batch(self, self.batch.remaining()):
             event.ignore()
             return
-        hinted = [] if self.batch.is_busy() else self.unsaved_hint_work()
+        hinted = self.unsaved_hint_work()  # mid-batch too: it is lost all the same
         if hinted:
             answer = guards.ask_quit_with_unsaved_hints(self, [e.source.name for e in hinted])
             if answer != guards.DISCARD:
                 event.ignore()
                 if answer == guards.SAVE:
+                    if busy:  # "Stop and Quit" was the answer to the batch: only the saves go on
+                        self.batch.stop()
                     self._quit_after_saving = {e.id for e in hinted}
                     self.batch.save(hinted, self.options())
                 return
