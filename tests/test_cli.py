@@ -14,6 +14,7 @@ from photos import digest, make_unwritable, opened, save_photo
 from PIL import Image
 
 from colorize_app import cli
+from colorize_app.core import job as job_module
 from colorize_app.core import weights
 
 
@@ -160,6 +161,26 @@ def test_help_does_not_import_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_an_interrupted_overwrite_says_how_to_finish_without_redoing_what_is_done(
+        tmp_path, tiny_weights, capsys, monkeypatch):  # fmt: skip
+    # "Run the same command to do the rest" with --overwrite made every photo again.
+    for i in range(4):
+        save_photo(tmp_path / f"p{i}.png")
+    assert run(capsys, tmp_path, "--weights", tiny_weights)[0] == 0
+    real, calls = job_module.compose, []
+
+    def interrupted_at_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(job_module, "compose", interrupted_at_the_third)
+    status, _, err = run(capsys, tmp_path, "--weights", tiny_weights, "--overwrite")
+    assert status == 130
+    assert "run the same command with --update instead of --overwrite" in err
 
 
 def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path, tiny_weights, capsys):

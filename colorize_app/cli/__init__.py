@@ -28,6 +28,9 @@ ENGINES = ("local", "ray")
 MAX_WORKERS = 1_000_000  # Ray workers, photos per call of one
 RESUME = ("Finished photos (and a film's finished parts) are saved; run the same command to do "
           "the rest.")
+# Run again, --overwrite would make the finished ones again; --update keeps what is current.
+RESUME_OVERWRITE = ("Finished photos (and a film's finished parts) are saved; run the same command "
+                    "with --update instead of --overwrite to do the rest and keep them.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +178,7 @@ def _main(args: argparse.Namespace) -> int:
     logging.getLogger("py.warnings").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     from colorize_app.core.errors import ColorizeError, ModelNotInstalledError
 
+    resume = RESUME_OVERWRITE if args.overwrite else RESUME
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_terminate) if in_main_thread else None
     try:
@@ -189,15 +193,15 @@ def _main(args: argparse.Namespace) -> int:
         _error(e)
         return EXIT_ERROR
     except Terminated:
-        _error(f"stopped (terminated). {RESUME}")
+        _error(f"stopped (terminated). {resume}")
         return EXIT_TERMINATED
     except KeyboardInterrupt:
-        _error(f"interrupted. {RESUME}")
+        _error(f"interrupted. {resume}")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `colorize album | head -1`: the reader stopped reading
         # What is left to print goes nowhere, so that Python's last flush does not fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        _error(f"stopped: its output was closed. {RESUME}")
+        _error(f"stopped: its output was closed. {resume}")
         return EXIT_BROKEN_PIPE
     finally:
         if in_main_thread:
