@@ -75,6 +75,24 @@ def test_other_gpu_errors_are_not_hidden(monkeypatch):
         Engine().predict(np.zeros((8, 8), np.uint8), JobOptions())
 
 
+def test_running_out_of_memory_on_the_cpu_is_said_as_such(tiny_weights, tmp_path, monkeypatch,
+                                                         capsys):
+    # PyTorch says it with a RuntimeError: the photo failed as an "Unexpected error".
+    from photos import save_photo
+
+    from colorize_app import cli
+
+    def too_big(pixels, model, render_size, hints=None):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                           "68719476736 bytes. Error code 12 (Cannot allocate memory)")  # fmt: skip
+
+    monkeypatch.setattr(engine_module, "predict_chroma", too_big)
+    save_photo(tmp_path / "poster.png")
+    assert cli.main([str(tmp_path / "poster.png"), "--weights", str(tiny_weights)]) == 1
+    out = capsys.readouterr().out
+    assert "Not enough memory to colorize poster.png" in out and "Unexpected" not in out
+
+
 def test_hints_reach_the_network_and_a_model_without_hint_input_says_so_once(tiny_weights):
     from colorize_app.core.hints import Hint
 

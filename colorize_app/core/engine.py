@@ -106,7 +106,8 @@ class Engine:
             if self._on_notice is not None:
                 self._on_notice(NO_HINTS_NOTICE)
         try:
-            return predict_chroma(pixels, model, render_size=options.render_size, hints=hints)
+            return _on_cpu_memory(predict_chroma, pixels, model, render_size=options.render_size,
+                                  hints=hints)  # fmt: skip
         except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is one
             if self.device is None or self.device.type == "cpu" or not _out_of_memory(exc):
                 raise
@@ -115,7 +116,8 @@ class Engine:
             self._move(torch.device("cpu"))
             if self._on_notice is not None:
                 self._on_notice(FALLBACK_NOTICE)
-            return predict_chroma(pixels, self.model, render_size=options.render_size, hints=hints)
+            return _on_cpu_memory(predict_chroma, pixels, self.model,
+                                  render_size=options.render_size, hints=hints)  # fmt: skip
 
     def takes_hints(self) -> bool:
         """True when the loaded model reads colour hints (False before it is loaded)."""
@@ -160,3 +162,14 @@ def available_gpu() -> str:
 
 def _out_of_memory(exc: BaseException) -> bool:
     return "out of memory" in str(exc).lower()
+
+
+def _on_cpu_memory(predict, *args, **kwargs):
+    """``predict(*args, **kwargs)``, with PyTorch's "DefaultCPUAllocator: can't allocate memory"
+    (a RuntimeError) raised as the MemoryError it is: the job then says so in a sentence."""
+    try:
+        return predict(*args, **kwargs)
+    except RuntimeError as exc:
+        if "can't allocate memory" in str(exc):
+            raise MemoryError(str(exc)) from exc
+        raise
