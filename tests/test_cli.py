@@ -154,6 +154,14 @@ def test_bad_option_values_are_refused(folder, capsys):
     assert "--saturation" in capsys.readouterr().err
 
 
+def test_an_empty_output_folder_name_is_refused_as_such(tmp_path, capsys):
+    # `-o "$OUT"` with OUT unset: "Cannot create the output folder : No such file or directory."
+    with pytest.raises(SystemExit) as caught:
+        cli.main([str(tmp_path), "-o", ""])
+    assert caught.value.code == 2
+    assert "--output-dir needs a folder" in capsys.readouterr().err
+
+
 def test_help_does_not_import_torch():
     code = "import sys; from colorize_app import cli; cli.build_parser().format_help(); " \
            "print('torch' in sys.modules, 'cv2' in sys.modules)"  # fmt: skip

@@ -162,7 +162,10 @@ class _Formatter(PrintableFormatter):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.output_dir is not None and not args.output_dir.strip():  # -o "": a variable unset
+        parser.error("-o/--output-dir needs a folder (it was given an empty name)")
     from colorize_app.cli.native_output import native_messages_to_log
 
     with native_messages_to_log():
