@@ -155,9 +155,9 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
         rate = float(stream.guessed_rate or stream.average_rate or 25)
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         length = _length(container, stream)
-        # The frame shown at that moment: from half a frame before it, or a millisecond before
-        # (a time from frame_times), whichever is nearer, so a variable rate's quick frames count.
-        wanted = start + max(0.0, seconds) - min(0.5 / rate, 0.001 if seconds > 0 else 0.5 / rate)
+        # The first frame from a millisecond before that moment on (a time from frame_times is a
+        # frame's own, to within rounding): a variable rate's quick frames are not skipped.
+        wanted = start + seconds - 0.001 if seconds > 0 else start
         if seconds > 0:
             with contextlib.suppress(av.error.FFmpegError):
                 container.seek(int(wanted / stream.time_base), stream=stream, backward=True)
@@ -192,13 +192,13 @@ def frame_times(path: str | os.PathLike) -> list[float]:
         try:
             for packet in container.demux(stream):
                 stamp = packet.pts if packet.pts is not None else packet.dts
-                if packet.size and stamp is not None:
+                # (one marked discard, before an edit list's start, is never decoded)
+                if packet.size and stamp is not None and not packet.is_discard:
                     stamps.append(stamp)
         except (av.error.InvalidDataError, av.error.EOFError):
             pass  # a damaged end: the frames before it are the ones colorized
-        start = min(stamps, default=0)
-        if stream.start_time is not None:
-            start = min(start, stream.start_time)
+        # From the time picture_at counts from
+        start = stream.start_time if stream.start_time is not None else min(stamps, default=0)
         base = Fraction(stream.time_base)
         return [float((stamp - start) * base) for stamp in sorted(stamps)]
 
