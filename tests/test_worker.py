@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +207,33 @@ def test_the_preview_lane_recolours_without_the_network(qtbot, host, tmp_path):
         ticket = host.preview.submit("compose", RecomposeRequest(str(source), chroma, 0.0))
     assert gray.args[0] == ticket
     assert _colourfulness(gray.args[1][0]) < 1.0
+
+
+def test_a_films_frame_decoded_late_leaves_the_photo_on_screen_recolourable(qtbot, host, tmp_path,
+                                                                            monkeypatch):
+    # Arrowing from two films to a photo: the second film's frame ran after the photo's show and
+    # dropped the photo's copy, so the saturation slider, hints and the finished colour never
+    # reached the pane (it said "Not colorized yet").
+    import films
+
+    from colorize_app.core import film_io
+    from colorize_app.workers.requests import FilmFrameRequest
+
+    real = film_io.picture_at
+    monkeypatch.setattr(film_io, "picture_at", lambda *a: time.sleep(0.3) or real(*a))
+    reels = [films.make_film(tmp_path / f"reel{i}.mp4", films.frames(4), audio=None) for i in (1, 2)]
+    photo = save_photo(tmp_path / "a.png", size=(64, 96), mode="L")
+    chroma = np.full((64, 96, 2), 20, np.float32)
+    answers = []
+    host.preview.finished.connect(lambda ticket, answer: answers.append((ticket, answer)))
+    asked = [host.preview.submit("film_frame", FilmFrameRequest(str(reels[0]), None, 0))]
+    time.sleep(0.1)  # the first film's frame is being decoded; the second waits its turn
+    asked += [host.preview.submit("film_frame", FilmFrameRequest(str(reels[1]), None, 0)),
+              host.preview.submit("show", str(photo))]
+    qtbot.waitUntil(lambda: {t for t, _ in answers} >= set(asked), timeout=TIMEOUT)
+    ticket = host.preview.submit("compose", RecomposeRequest(str(photo), chroma, 1.5))
+    qtbot.waitUntil(lambda: any(t == ticket for t, _ in answers), timeout=TIMEOUT)
+    assert dict(answers)[ticket] is not None  # the photo's colour, re-composed
 
 
 def test_the_opening_lane_finds_photos_and_says_how_far_it_got(qtbot, host, tmp_path):

@@ -77,7 +77,8 @@ class PreviewWorker:
         """The original's frame ``request.index`` and the colorized film's frame at that moment."""
         from colorize_app.core import film_io  # PyAV, only once a film is shown
 
-        self._original = None
+        # The photo's copy stays: a film's frame asked for before a photo came on screen may run
+        # after the photo's show (show's slot runs first), and the photo must still recolour.
         if self._film is None or self._film[0] != request.source:  # its frames' times, once
             self._film = (request.source, _frame_times(film_io, request.source))
         _source, times = self._film
