@@ -314,6 +314,25 @@ def test_remove_and_clear_take_photos_off_the_list_only(qtbot, make_window, albu
     assert all(p.exists() for p in photos)
 
 
+def test_photos_removed_mid_batch_are_not_colorized_or_saved(qtbot, make_window, tmp_path):
+    # Their jobs went on: results were written for photos no longer listed, and the summary
+    # counted them as colorized.
+    photos = [save_photo(tmp_path / f"p{i}.png", size=(600, 800), mode="L") for i in range(4)]
+    window = make_window(auto_save=True)
+    open_and_wait(qtbot, window, photos)
+    window.commands.colorize_all.trigger()
+    panel = window.batch_panel
+    panel.select_row(1)
+    for row in (2, 3):
+        panel.view.selectionModel().select(window.model.index(row),
+                                           panel.view.selectionModel().SelectionFlag.Select)
+    window.commands.remove.trigger()
+    assert names(window) == ["p0.png"]
+    wait_until_idle(qtbot, window)
+    assert sorted(p.name for p in tmp_path.glob("*_colorized*")) == ["p0_colorized.png"]
+    assert "3 not done" in window.status.currentMessage()
+
+
 def test_settings_persist_across_a_new_window(qtbot, make_window, album, monkeypatch):
     folder, photos = album
     window = make_window()

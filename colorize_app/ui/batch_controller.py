@@ -99,6 +99,12 @@ class BatchController(QObject):
                                      chroma=e.chroma, format=fmt, hints=e.hints))
                              for e in entries if e.chroma is not None])
 
+    def forget(self, entry_ids) -> None:
+        """Entries taken off the list: their jobs not done yet are stopped (the rest go on), so
+        nothing is written for a photo no longer listed, and the batch does not wait for it."""
+        ids = set(entry_ids)
+        self._lane.drop([t for t, pending in self._pending.items() if pending.entry_id in ids])
+
     def elapsed(self) -> float:
         """Seconds since the current (or last) batch began."""
         return time.monotonic() - self.started_at if self.started_at else 0.0

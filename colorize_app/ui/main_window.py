@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         rows = self.batch_panel.selected_rows()
         if rows:
             next_row = min(rows)
-            self.model.remove_rows(rows)
+            self.batch.forget([entry.id for entry in self.model.remove_rows(rows)])
             if self.model.rowCount():
                 self.batch_panel.select_row(min(next_row, self.model.rowCount() - 1))
 

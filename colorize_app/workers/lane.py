@@ -15,6 +15,8 @@ Two kinds of kinds:
   before the batch).
 - queued: first in, first out. ``cancel()`` (thread-safe) stops the queued work of every kind and
   the running one at its next ``task.is_cancelled()``: one cancellation generation per lane.
+  ``drop(tickets)`` (thread-safe) does the same for those requests alone (photos taken off the
+  list mid-batch).
 
 Every ticket gets exactly one answer.
 """
@@ -83,6 +85,7 @@ class Lane(QObject):
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._generation = 0
+        self._dropped: set[int] = set()  # queued tickets to answer "cancelled" (drop())
         self._scheduled = False
         self._open = True  # False once shut down: later submissions get no answer
         self._submitted.connect(self._accept, Qt.ConnectionType.QueuedConnection)
@@ -125,9 +128,15 @@ class Lane(QObject):
         with self._lock:
             self._generation += 1
 
-    def _stale(self, generation: int) -> bool:
+    def drop(self, tickets) -> None:
+        """Stop these queued requests: each not started is answered cancelled in its turn, the
+        running one at its next check; the rest of the queue goes on."""
         with self._lock:
-            return generation != self._generation
+            self._dropped.update(tickets)
+
+    def _stale(self, generation: int, ticket: int = 0) -> bool:
+        with self._lock:
+            return generation != self._generation or ticket in self._dropped
 
     def _superseded(self, kind: str, ticket: int, generation: int) -> bool:
         with self._lock:
@@ -195,12 +204,14 @@ class Lane(QObject):
             self._run(ticket, kind, request, generation)
         elif self._queue:
             ticket, generation, kind, request = self._queue.popleft()
-            if self._stale(generation):
+            if self._stale(generation, ticket):
                 if self._kinds[kind].dropped is not None:
                     self._kinds[kind].dropped(request)
                 self.cancelled.emit(ticket)
             else:
                 self._run(ticket, kind, request, generation)
+            with self._lock:
+                self._dropped.discard(ticket)  # answered
             if not self._queue:
                 self.idle.emit()
         self._schedule()
@@ -210,7 +221,7 @@ class Lane(QObject):
         # A latest-wins request is stopped by a newer one of its kind, and, as queued ones, by
         # cancel() after it was submitted.
         is_cancelled = (partial(self._superseded, kind, ticket, generation) if self._kinds[kind].latest
-                        else partial(self._stale, generation))  # fmt: skip
+                        else partial(self._stale, generation, ticket))  # fmt: skip
         task = Task(ticket, partial(self.progress.emit, ticket), is_cancelled,
                     partial(self._upcoming, kind))
         try:
@@ -223,5 +234,5 @@ class Lane(QObject):
             self.finished.emit(ticket, result)
 
     def _upcoming(self, kind: str) -> list:
-        return [request for _ticket, generation, queued_kind, request in list(self._queue)[:1]
-                if queued_kind == kind and not self._stale(generation)]  # fmt: skip
+        return [request for ticket, generation, queued_kind, request in list(self._queue)[:1]
+                if queued_kind == kind and not self._stale(generation, ticket)]  # fmt: skip
