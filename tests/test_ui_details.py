@@ -436,6 +436,28 @@ def test_a_photo_named_relative_to_where_the_app_started_is_remembered_in_full(
     assert window.model.entries()[0].source == tmp_path / "photo.jpg"
 
 
+def test_removing_thousands_of_selected_rows_is_one_change_per_run_of_rows(qtbot, tmp_path):
+    # One signal per row kept the window busy for seconds (2,000 rows: 10 s), every row's removal
+    # re-reading the whole selection.
+    from pathlib import Path
+
+    from colorize_app.ui.batch_model import BatchEntry, BatchListModel
+
+    model = BatchListModel()
+    entries = [BatchEntry(Path(f"/album/p{i:04}.jpg"), Path(f"/album/p{i:04}_c.jpg"))
+               for i in range(3000)]  # fmt: skip
+    model.add(entries)
+    changes = []
+    model.rowsRemoved.connect(lambda parent, first, last: changes.append((first, last)))
+    removed = model.remove_rows([*range(10, 1010), *range(2000, 3000)])
+    assert changes == [(2000, 2999), (10, 1009)]  # from the end: the first run keeps its rows
+    assert len(removed) == 2000 and model.rowCount() == 1000
+    kept = [*entries[:10], *entries[1010:2000]]
+    assert model.entries() == kept
+    assert [model.row_of(e.id) for e in kept] == list(range(1000))
+    assert model.row_of(entries[2500].id) == -1
+
+
 def test_zoom_level_and_the_user_guide_are_shown(qtbot, make_window, tmp_path):
     window = make_window()
     open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L", size=(200, 300))])

@@ -67,6 +67,7 @@ class BatchListModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._entries: list[BatchEntry] = []
+        self._rows: dict[int, int] | None = None  # entry id -> row, made again after a change
         self._icons: dict[Status, QIcon] = {}
         # the window's render size, saturation and model digest
         self._current: tuple[int, float, str] | None = None
@@ -179,10 +180,11 @@ class BatchListModel(QAbstractListModel):
         return self._entries[row] if 0 <= row < len(self._entries) else None
 
     def row_of(self, entry_id: int) -> int:
-        for row, entry in enumerate(self._entries):
-            if entry.id == entry_id:
-                return row
-        return -1
+        # Asked for every answer of a lane (progress a few times a second, each thumbnail): a
+        # lookup, not a walk of 20,000 rows.
+        if self._rows is None:
+            self._rows = {entry.id: row for row, entry in enumerate(self._entries)}
+        return self._rows.get(entry_id, -1)
 
     def entry(self, entry_id: int) -> BatchEntry | None:
         return self.entry_at(self.row_of(entry_id))
@@ -200,21 +202,26 @@ class BatchListModel(QAbstractListModel):
             first = len(self._entries)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             self._entries.extend(fresh)
+            self._rows = None
             self.endInsertRows()
         return fresh
 
     def remove_rows(self, rows: list[int]) -> list[BatchEntry]:
+        """Take rows off the list, each run of neighbours at once (one signal, not one a row:
+        removing 2,000 selected rows one by one took the window ten seconds)."""
         removed = []
-        for row in sorted(set(rows), reverse=True):  # from the end, so earlier rows keep their place
-            if 0 <= row < len(self._entries):
-                self.beginRemoveRows(QModelIndex(), row, row)
-                removed.append(self._entries.pop(row))
-                self.endRemoveRows()
+        for first, last in reversed(_runs(r for r in set(rows) if 0 <= r < len(self._entries))):
+            self.beginRemoveRows(QModelIndex(), first, last)  # from the end: earlier rows stay
+            removed[:0] = self._entries[first : last + 1]
+            del self._entries[first : last + 1]
+            self._rows = None
+            self.endRemoveRows()
         return removed
 
     def clear(self) -> None:
         self.beginResetModel()
         self._entries.clear()
+        self._rows = None
         self.endResetModel()
 
     def update(self, entry_id: int, **changes) -> BatchEntry | None:
@@ -228,3 +235,14 @@ class BatchListModel(QAbstractListModel):
         index = self.index(row)
         self.dataChanged.emit(index, index)
         return entry
+
+
+def _runs(rows) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive row numbers, in order."""
+    runs: list[tuple[int, int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
