@@ -458,6 +458,25 @@ def test_removing_thousands_of_selected_rows_is_one_change_per_run_of_rows(qtbot
     assert model.row_of(entries[2500].id) == -1
 
 
+def test_the_zoom_shown_is_the_photos_on_screen_as_it_fits(qtbot, make_window, tmp_path):
+    # The hidden compare view spoke last (32 % shown, the panes at 25 %), and a resize said
+    # nothing.
+    window = make_window()
+    open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L", size=(1200, 1800))])
+    view = window.preview.side_by_side.original_view
+    qtbot.waitUntil(view.has_image, timeout=TIMEOUT)
+
+    def shows_the_panes_zoom():
+        return window.status.zoom.text() == f"Zoom {round(view.device_scale() * 100)}%"
+
+    window.commands.zoom_fit.trigger()
+    qtbot.waitUntil(shows_the_panes_zoom, timeout=TIMEOUT)
+    before = view.device_scale()
+    window.resize(window.width() + 300, window.height() + 200)
+    qtbot.waitUntil(lambda: view.device_scale() != before, timeout=TIMEOUT)
+    qtbot.waitUntil(shows_the_panes_zoom, timeout=TIMEOUT)
+
+
 def test_zoom_level_and_the_user_guide_are_shown(qtbot, make_window, tmp_path):
     window = make_window()
     open_and_wait(qtbot, window, [save_photo(tmp_path / "p.jpg", mode="L", size=(200, 300))])

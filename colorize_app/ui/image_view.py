@@ -10,6 +10,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -79,6 +80,7 @@ class ImageView(QWidget):
         self._size = QSize(size) if size is not None and self._levels else (
             self._levels[0].size() if self._levels else QSize())
         self.update()
+        self.zoom_changed.emit(self.device_scale())  # fitting, another photo is another scale
 
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
@@ -169,6 +171,11 @@ class ImageView(QWidget):
             return
         center = self.viewport.center - QPointF(dx / rect.width(), dy / rect.height())
         self.viewport.set_zoom(self.device_scale(), center)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.viewport.fit:  # the fit scale follows the view's size
+            self.zoom_changed.emit(self.device_scale())
 
     @Slot()
     def _on_viewport_changed(self) -> None:

@@ -115,10 +115,16 @@ class PreviewWidget(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.frames)
         for view in self.views():
-            view.zoom_changed.connect(self.zoom_changed)
+            view.zoom_changed.connect(self._report_zoom)
 
     def views(self) -> tuple[ImageView, ...]:
         return (self.side_by_side.original_view, self.side_by_side.result_view, self.compare_view)
+
+    @Slot()
+    def _report_zoom(self, *_args) -> None:
+        """The status bar's zoom is the view on screen's, whichever view changed (a hidden one,
+        or the result pane before it has a photo, must not speak for it)."""
+        self.zoom_changed.emit(self.current_view().device_scale())
 
     def current_view(self) -> ImageView:
         if self.is_compare_mode():
@@ -152,6 +158,7 @@ class PreviewWidget(QWidget):
             return
         self.stack.setCurrentIndex(1 if on else 0)
         self.compare_mode_changed.emit(on)
+        self._report_zoom()
 
     @Slot()
     def zoom_in(self) -> None:
