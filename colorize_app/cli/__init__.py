@@ -324,15 +324,13 @@ def _warm_table_for(todo) -> None:
 
 def _say_what_was_left(args: argparse.Namespace) -> None:
     """Without -r, photos in sub-folders are left alone: say how many, and how to include them."""
-    from colorize_app.core.batch import photos_in_subfolders
+    from colorize_app.core.batch import SUBFOLDER_COUNT_LIMIT, photos_in_subfolders
 
     films = args.engine == "local"
-    enough = 1000
-    left = 0 if args.recursive else photos_in_subfolders(args.paths, suffix=args.suffix,
-                                                         films=films, enough=enough)  # fmt: skip
+    left = 0 if args.recursive else photos_in_subfolders(args.paths, suffix=args.suffix, films=films)
     if left:
         what = "photo(s) or film(s)" if films else "photo(s)"
-        count = f"{enough:,} or more" if left >= enough else str(left)
+        count = f"{SUBFOLDER_COUNT_LIMIT:,} or more" if left >= SUBFOLDER_COUNT_LIMIT else str(left)
         print(f"colorize: left {count} {what} in sub-folders alone; -r includes them.",
               file=sys.stderr)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
-from colorize_app.core.claims import Claims, on_disk
+from colorize_app.core.claims import Claims
 from colorize_app.core.errors import (
     Cancelled,
     ColorizeError,
@@ -221,8 +221,11 @@ def plan_batch(paths: Iterable, *, recursive: bool = False, suffix: str = DEFAUL
     return _settle(items, options or JobOptions(overwrite=overwrite), hints, walk or Walk())
 
 
+SUBFOLDER_COUNT_LIMIT = 1000  # photos_in_subfolders counts this far, and no further
+
+
 def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films: bool = False,
-                         enough: int = 1000) -> int:
+                         enough: int = SUBFOLDER_COUNT_LIMIT) -> int:
     """How many photos (films too with ``films``) lie in sub-folders of the folders among
     ``paths``: those that a plan without ``recursive`` leaves alone (to say so). Counted up to
     ``enough``: saying so must not walk an archive's whole tree."""
@@ -234,9 +237,7 @@ def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films
             dirs[:] = [d for d in dirs if not _hidden(Path(root, d))]
             if Path(root) == folder:
                 continue  # the folder's own photos are planned
-            count += sum(1 for name in files if is_supported(Path(root, name), films=films)
-                         and not is_own_output(Path(root, name), suffix)
-                         and not _hidden(Path(root, name)))  # fmt: skip
+            count += sum(1 for name in files if _walk_keeps(Path(root, name), suffix, films))
             if count >= enough:
                 return count
     return count
@@ -278,14 +279,18 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
             dirs.clear()
         for name in files:
             path = Path(root, name)
-            if (is_supported(path, films=films) and not is_own_output(path, suffix)
-                    and not _hidden(path)):  # fmt: skip
+            if _walk_keeps(path, suffix, films):
                 found.append(path)
                 if walk is not None:
                     walk.found(len(found), folder)
         if walk is not None:
             walk.looked_in_folder()
     return sorted(found, key=lambda p: _natural_key(p.relative_to(folder))), problems
+
+
+def _walk_keeps(path: Path, suffix: str, films: bool) -> bool:
+    """A file a folder's walk lists: a photo (or film) we read, not our result, not hidden."""
+    return is_supported(path, films=films) and not is_own_output(path, suffix) and not _hidden(path)
 
 
 def _hidden(path: Path) -> bool:
@@ -306,13 +311,13 @@ def _natural_key(path: Path) -> list:
 
 def _settle(items: list[BatchItem], options: JobOptions, hints: Hints, walk: Walk) -> list[BatchItem]:
     """Drop repeats of the same source, and decide the items that are skipped or doomed."""
-    claims = Claims(item.source for item in items)
+    claims = Claims(item.source for item in items)  # each path spelled once, here and below
     sources: set[str] = set()
     writing: dict[Path, set[str]] = {}  # per output folder: names another run is saving now
     kept = []
     for item in items:
         walk.check()  # a few file system calls per item: slow on a network share
-        key = on_disk(item.source)
+        key = claims.spelled(item.source)
         if key in sources:
             continue
         sources.add(key)

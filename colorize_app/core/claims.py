@@ -27,18 +27,26 @@ class Claims:
 
     def __init__(self, originals: Iterable, spelling: Callable[[object], str] = on_disk):
         self._spelling = spelling
-        self._originals = {spelling(path): Path(path) for path in originals}
-        self._results: dict[str, Path] = {}
+        self._spelled: dict[Path, str] = {}  # on_disk asks the disk: once per path
+        self._originals = {self.spelled(path): Path(path) for path in originals}
+        self._results: dict[str, tuple[str, Path]] = {}  # result -> its photo (spelled, as given)
+
+    def spelled(self, path) -> str:
+        """``path`` as this batch spells it (see on_disk and as_written)."""
+        path = Path(path)
+        if path not in self._spelled:
+            self._spelled[path] = self._spelling(path)
+        return self._spelled[path]
 
     def claim(self, source, output) -> str:
         """Claim ``output`` for ``source``'s result: "" when it may be written, otherwise the
         sentence why not (it would replace an original, or another photo's result)."""
-        key = self._spelling(output)
-        if key == self._spelling(source):
+        key, mine = self.spelled(output), self.spelled(source)
+        if key == mine:
             return "its result would replace the original"
         if key in self._originals:
             return f"its result would replace the original {self._originals[key].name}"
-        owner = self._results.setdefault(key, Path(source))
-        if self._spelling(owner) != self._spelling(source):
-            return f"its result would have the same name as {owner}'s"
+        owner, owner_path = self._results.setdefault(key, (mine, Path(source)))
+        if owner != mine:
+            return f"its result would have the same name as {owner_path}'s"
         return ""

@@ -152,7 +152,7 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
     with _open(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
-        rate = float(stream.guessed_rate or stream.average_rate or 25)
+        rate = _rate(stream)
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         length = _length(container, stream)
         # The first frame from a millisecond before that moment on (a time from frame_times is a
@@ -179,8 +179,8 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
 def frame_times(path: str | os.PathLike) -> list[float]:
     """When each frame of ``path`` is shown, in seconds from its first, numbered as the colouring
     pass numbers them (a hint's frame k is the k-th): a variable frame rate and sound that
-    outlasts the picture are as they are. Read from the packets, no picture decoded. Empty when
-    the packets carry no times (then k / rate is the best guess)."""
+    outlasts the picture are as they are. Read from the packets, no picture decoded; where the
+    packets carry no times, k / rate over the film's length (the best guess there is)."""
     with _open(path) as container:
         stream = _video_stream(container, path)
         rate = stream.guessed_rate
@@ -197,8 +197,11 @@ def frame_times(path: str | os.PathLike) -> list[float]:
                     stamps.append(stamp)
         except (av.error.InvalidDataError, av.error.EOFError):
             pass  # a damaged end: the frames before it are the ones colorized
+        if not stamps:
+            rate = _rate(stream)
+            return [index / rate for index in range(max(1, round(_length(container, stream) * rate)))]
         # From the time picture_at counts from
-        start = stream.start_time if stream.start_time is not None else min(stamps, default=0)
+        start = stream.start_time if stream.start_time is not None else min(stamps)
         base = Fraction(stream.time_base)
         return [float((stamp - start) * base) for stamp in sorted(stamps)]
 
@@ -208,6 +211,11 @@ def poster(path: str | os.PathLike) -> np.ndarray:
     often black), upright RGB uint8. FilmReadError as ``picture_at``."""
     first, length, _rate = picture_at(path, 0.0)
     return picture_at(path, length / 10)[0] if length > 1.0 else first
+
+
+def _rate(stream) -> float:
+    """Frames a second, as the container says them (25 when it does not)."""
+    return float(stream.guessed_rate or stream.average_rate or 25)
 
 
 def _length(container, stream) -> float:

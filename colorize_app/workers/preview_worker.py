@@ -80,7 +80,7 @@ class PreviewWorker:
         # The photo's copy stays: a film's frame asked for before a photo came on screen may run
         # after the photo's show (show's slot runs first), and the photo must still recolour.
         if self._film is None or self._film[0] != request.source:  # its frames' times, once
-            self._film = (request.source, _frame_times(film_io, request.source))
+            self._film = (request.source, film_io.frame_times(request.source))
         _source, times = self._film
         index = min(max(0, request.index), len(times) - 1)
         seconds = times[index]
@@ -100,13 +100,3 @@ class PreviewWorker:
             logger.info("No thumbnail for %s: %s", path, exc)
             return None
 
-
-def _frame_times(film_io, source: str) -> list[float]:
-    """When each of the film's frames is shown (core.film_io.frame_times), so that the slider's
-    frame k is the colouring pass's frame k; from its length and rate where the packets carry no
-    times."""
-    times = film_io.frame_times(source)
-    if not times:
-        _first, length, rate = film_io.picture_at(source, 0.0)
-        times = [index / rate for index in range(max(1, round(length * rate)))]
-    return times
