@@ -12,7 +12,7 @@ import pytest
 from photos import digest, gradient, make_unwritable, opened, save_photo
 from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
 
-from colorize_app.core import imageio
+from colorize_app.core import imageio, metadata
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from colorize_app.core.imageio import ImageData, read_image, write_image
 
@@ -106,6 +106,34 @@ def test_tiff_orientation_is_applied_once(tmp_path, orientation, mode):
     assert got.shape == expected.shape
     np.testing.assert_array_equal(got > got.max() * 0.75, expected > 191)
     np.testing.assert_array_equal(got > got.max() * 0.25, expected > 64)
+
+
+def turned_by_tag(data: bytes, orientation: int) -> bytes:
+    """A TIFF's bytes with its Orientation tag set, as scan software that turns by tag writes it."""
+    import pyexiv2
+
+    image = pyexiv2.ImageData(data)
+    try:
+        image.modify_exif({"Exif.Image.Orientation": str(orientation)})
+        return image.get_bytes()
+    finally:
+        image.close()
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_turned_sixteen_bit_tiff_keeps_its_sixteen_bits(tmp_path, orientation, channels):
+    # Turned TIFFs went to Pillow, whose RGB conversion cut a 16-bit scan to 8 bits: 256 levels
+    # left of 65,536, and the result was saved in 8 bits.
+    stored = gradient(channels=channels, dtype=np.uint16)
+    ok, tiff = cv2.imencode(".tiff", stored[..., [2, 1, 0, 3][:channels]])
+    path = tmp_path / "scan.tif"
+    path.write_bytes(turned_by_tag(tiff.tobytes(), orientation))
+    image = read_image(path)
+    assert image.pixels.dtype == np.uint16
+    np.testing.assert_array_equal(image.pixels, metadata.apply_orientation(stored, orientation))
+    out = write_image(tmp_path / "out.tif", image.pixels, like=image)
+    np.testing.assert_array_equal(read_image(out).pixels, image.pixels)
 
 
 # --- modes and bit depths ------------------------------------------------------------------

@@ -86,20 +86,23 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
     icc = im.info.get("icc_profile") or None
     key = _colour_key(im, data)
     orientation = metadata.orientation_of(im)
-    # libtiff turns a TIFF upright while it decodes (in OpenCV, IGNORE_ORIENTATION or not), and so
-    # does Pillow since 13, which then drops the tag; older Pillow does not. So a turned TIFF is
-    # decoded by Pillow, and turned here only if its tag is still there after decoding.
+    # A TIFF is turned upright while it is decoded: by OpenCV at every bit depth (4.8 and 5.1
+    # measured, IGNORE_ORIENTATION or not), by Pillow since 13 (which then drops the tag), not by
+    # older Pillow. So it is turned here only when Pillow decoded it and its tag is still there.
     turned_tiff = fmt == "TIFF" and orientation != 1
+    by_opencv = False
     if im.mode == "CMYK":
         pixels, icc = _cmyk_to_rgb(path, im, icc), None  # the output is sRGB now
     else:
         scale = _jpeg_scale(width, height, reduce_to) if fmt == "JPEG" else 1
-        pixels = None if turned_tiff else _decode_cv2(data, im, scale)
+        size = _upright_tiff_size(im, orientation) if turned_tiff else im.size
+        pixels = _decode_cv2(data, im, scale, size)
+        by_opencv = pixels is not None
         if pixels is None:
             pixels = _decode_pillow(path, im)
     del data
     if turned_tiff:
-        orientation = metadata.orientation_of(im)
+        orientation = 1 if by_opencv else metadata.orientation_of(im)
     if key is not None and pixels.ndim == 2:
         pixels = _add_key_alpha(pixels, key)
     pixels = metadata.apply_orientation(pixels, orientation)
@@ -255,9 +258,11 @@ def _jpeg_scale(width: int, height: int, reduce_to: int | None) -> int:
     return 1
 
 
-def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | None:
+def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1,
+                size: tuple[int, int] | None = None) -> np.ndarray | None:  # fmt: skip
     """Decode with OpenCV (JPEGs at 1/``scale`` size); None when it fails or disagrees with the
-    header (Pillow then decodes)."""
+    header (Pillow then decodes). ``size``: the (width, height) it decodes to, when not the
+    header's (a TIFF that OpenCV turns upright)."""
     channels = _expected_channels(im)
     if channels is None:
         return None
@@ -268,7 +273,8 @@ def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | No
         pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error:
         return None
-    expected = (-(-im.height // scale), -(-im.width // scale))  # libjpeg rounds up
+    width, height = size or im.size
+    expected = (-(-height // scale), -(-width // scale))  # libjpeg rounds up
     if pixels is None or pixels.shape[:2] != expected:
         return None
     if pixels.dtype not in (np.uint8, np.uint16):
@@ -287,6 +293,13 @@ def _decode_cv2(data: bytes, im: Image.Image, scale: int = 1) -> np.ndarray | No
     if got == 4:
         return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA, dst=dst)
     return pixels
+
+
+def _upright_tiff_size(im: Image.Image, orientation: int) -> tuple[int, int]:
+    """A TIFF's (width, height) once turned upright, from its own tags: Pillow 13 reports the
+    turned size, older Pillow the stored one."""
+    width, height = im.tag_v2.get(256, im.width), im.tag_v2.get(257, im.height)
+    return (height, width) if orientation >= 5 else (width, height)
 
 
 def _decode_pillow(path: Path, im: Image.Image) -> np.ndarray:
