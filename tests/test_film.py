@@ -141,6 +141,45 @@ def test_a_stopped_film_run_again_with_another_model_starts_afresh(tmp_path, tin
     assert fractions[0] < 0.1  # from the first frame, not after the first model's 20
 
 
+def _no_colour(gray, options, hints):
+    return np.zeros(gray.shape + (2,), np.float32)
+
+
+def test_a_long_film_is_joined_however_many_parts_it_has(tmp_path, monkeypatch):
+    # A feature film is hundreds of parts: the join opened them all at once and, past the
+    # open-files limit, failed "Too many open files" on every run, its parts kept forever.
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(film, "PART_SECONDS", 0.04)  # a part a frame at 25 fps: 60 parts
+    source = films.make_film(tmp_path / "feature.mp4", films.frames(60, step=1))
+    output = tmp_path / "feature_colorized.mp4"
+    job = Job(source, output, JobOptions(render_size=64, device="cpu"))
+    descriptors = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir(descriptors)) + 30, hard))
+    try:
+        result = film.run_film_job(job, _no_colour)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert result.status == Status.DONE, result.reason
+    assert films.video_times(output) == films.video_times(source)
+    assert films.packet_digest(output, "audio") == films.packet_digest(source, "audio")
+
+
+def test_a_join_that_fails_names_the_film_not_its_hidden_temporary_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(film, "PART_SECONDS", 0.4)  # 10 frames a part at 25 fps
+    source = films.make_film(tmp_path / "reel.mp4", films.frames(20))
+    output = tmp_path / "reel_colorized.mp4"
+    job = Job(source, output, JobOptions(render_size=64, device="cpu"))
+    seen = []
+    with pytest.raises(Cancelled):
+        film.run_film_job(job, _no_colour, is_cancelled=lambda: seen.append(1) or len(seen) > 15)
+    (film.parts_folder(output) / "part-000000.nut").write_bytes(b"damaged" * 100)
+    result = film.run_film_job(job, _no_colour)
+    assert result.status == Status.FAILED
+    assert result.reason.startswith("Cannot join the colorized film reel_colorized.mp4: ")
+    assert "colorize-tmp" not in result.reason
+
+
 KILLER = """
 import os, signal, sys
 from colorize_app import cli

@@ -357,7 +357,8 @@ def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, ov
     container = film_io.MUXERS.get(output.suffix.lower(), "matroska")
     files = [folder / f"part-{p.index:06d}.nut" for p in parts]
     with temporary_file(output) as temp:
-        film_io.join(files, source, temp, info, container_format=container, tags=tags)
+        film_io.join(files, source, temp, info, container_format=container, tags=tags,
+                     name=output.name)  # fmt: skip
         _fsync(temp)
         os.replace(temp, output)
     return output

@@ -291,30 +291,32 @@ def container_tag(path: str | os.PathLike, key: str) -> str | None:
 
 def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike,
          info: FilmInfo, *, container_format: str | None = None,
-         tags: dict[str, str] | None = None) -> None:  # fmt: skip
+         tags: dict[str, str] | None = None, name: str | None = None) -> None:  # fmt: skip
     """Mux the parts' video and the source's audio and subtitles into ``output``, in time order.
 
     The packets are copied as they are (the source's sound is never re-encoded); the display
     rotation goes into the new video stream, ``tags`` into the container (MP4 and MOV keep any
-    key as an "mdta" item, Matroska as a tag). Raises ImageWriteError when ``output`` cannot be
-    written and FilmReadError when a part or the source cannot be read back.
+    key as an "mdta" item, Matroska as a tag). The parts are read one at a time, so a film of any
+    length holds two files open and one part's buffers. Raises ImageWriteError when ``output``
+    cannot be written and FilmReadError when a part or the source cannot be read back; both say
+    ``name`` (the film ``output`` will become; ``output``'s own name by default).
     """
+    name = name or Path(output).name
     options = {"movflags": "+faststart+use_metadata_tags"} if container_format in ("mp4", "mov") else {}
-    inputs = []
+    source_container = video_packets = None
     try:
         try:
             out = av.open(str(output), "w", format=container_format, options=options)
         except (OSError, av.error.FFmpegError) as e:
-            raise ImageWriteError(f"Cannot write {output}: {e}.") from None
+            raise ImageWriteError(f"Cannot write {Path(output).with_name(name)}: {e}.") from None
         with out:
             out.metadata.update(tags or {})
-            inputs = [av.open(str(part)) for part in parts]
-            video = out.add_stream_from_template(inputs[0].streams.video[0])
+            with av.open(str(parts[0])) as first:  # the stream's settings: the same in every part
+                video = out.add_stream_from_template(first.streams.video[0])
             video.time_base = info.time_base
             if info.rotation:
                 video.set_display_rotation(info.rotation)
             source_container = _open(source)
-            inputs.append(source_container)
             copied = {}
             for stream in source_container.streams:
                 if stream.type not in COPIED_TYPES:
@@ -324,8 +326,8 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
                 except (ValueError, av.error.FFmpegError) as e:
                     logger.warning("The %s stream %d (%s) cannot go into %s and was left out: %s",
                                    stream.type, stream.index, stream.codec_context.name,
-                                   Path(output).suffix, e)  # fmt: skip
-            video_packets = (p for part in inputs[:-1] for p in part.demux(part.streams.video[0]))
+                                   Path(name).suffix, e)  # fmt: skip
+            video_packets = _part_packets(parts)
             other = (p for p in source_container.demux(*[source_container.streams[i] for i in copied]))
             for packet in heapq.merge(_timed(video_packets), _timed(other) if copied else iter(()),
                                       key=lambda entry: entry[0]):  # fmt: skip
@@ -333,10 +335,19 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
                 packet.stream = video if packet.stream.type == "video" else copied[packet.stream.index]
                 out.mux(packet)
     except av.error.FFmpegError as e:
-        raise FilmReadError(f"Cannot join the colorized film {Path(output).name}: {e}.") from None
+        raise FilmReadError(f"Cannot join the colorized film {name}: {e}.") from None
     finally:
-        for container in inputs:
-            container.close()
+        if video_packets is not None:
+            video_packets.close()  # closes the part it was reading
+        if source_container is not None:
+            source_container.close()
+
+
+def _part_packets(parts: list[Path]) -> Iterator:
+    """The video packets of ``parts``, in order, each part open only while it is read."""
+    for part in parts:
+        with av.open(str(part)) as container:
+            yield from container.demux(container.streams.video[0])
 
 
 def _timed(packets) -> Iterator[tuple[float, int, object]]:
