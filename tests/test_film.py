@@ -180,6 +180,25 @@ def test_a_join_that_fails_names_the_film_not_its_hidden_temporary_file(tmp_path
     assert "colorize-tmp" not in result.reason
 
 
+
+def test_a_film_stopped_or_failed_in_its_first_part_leaves_no_hidden_folder(tmp_path):
+    # Nothing was finished, so nothing is kept for a next run: the folder held only its lock
+    # and fingerprint, and stayed beside the film for good.
+    source = films.make_film(tmp_path / "clip.mp4", films.frames(12), audio=None)
+    seen = []
+    with pytest.raises(Cancelled):
+        film.run_film_job(Job(source, tmp_path / "clip_colorized.mp4", JobOptions(render_size=64)),
+                          _no_colour, is_cancelled=lambda: seen.append(1) or len(seen) > 5)  # fmt: skip
+
+    def crashes(gray, options, hints):
+        raise RuntimeError("the model crashed")
+
+    failed = film.run_film_job(Job(source, tmp_path / "again_colorized.mp4", JobOptions(render_size=64)),
+                               crashes)  # fmt: skip
+    assert failed.status == Status.FAILED and "the model crashed" in failed.reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+
+
 KILLER = """
 import os, signal, sys
 from colorize_app import cli

@@ -16,12 +16,14 @@ not read the film twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -145,7 +147,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ImageWriteError(f"Cannot write to the folder {output.parent}: {e.strerror or e}.") from None
-    with _Lock(folder, output.name):
+    with _Lock(folder, output.name), _removed_unless_resumable(folder):
         coded = _displayed_to_coded(job.hints, info.rotation)
         parts = _finished_parts(folder, _fingerprint(source, job, coded, params))
         state = _load_state(folder, parts[-1]) if parts else SteadyState()
@@ -157,7 +159,6 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
         frames_done = _colorize_parts(job, predict, info, parts, SteadyColour(params, state, plan),
                                       folder, frames_done, progress, is_cancelled)  # fmt: skip
         if not parts:
-            shutil.rmtree(folder, ignore_errors=True)
             raise film_io.FilmReadError(f"{source.name}: not a single frame could be decoded.")
         if info.frames and not info.frames_guessed and frames_done < info.frames * 0.98:
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
@@ -169,6 +170,25 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     shutil.rmtree(folder, ignore_errors=True)
     result.note = " ".join(notes)
     progress(1.0)
+
+
+@contextlib.contextmanager
+def _removed_unless_resumable(folder: Path) -> Iterator[None]:
+    """On the way out with an error or a stop, remove the parts ``folder`` unless it holds
+    something a next run resumes from (a finished part, a hints plan): a run that ends in its
+    first part leaves no hidden folder beside the film. Entered inside the lock, so it is this
+    run's folder that goes."""
+    try:
+        yield
+    except BaseException:
+        try:
+            names = [entry.name for entry in folder.iterdir()]
+        except OSError:
+            names = [PLAN_FILE]  # gone already, or unreadable: leave it as it is
+        if not any(name == PLAN_FILE or (name.startswith("part-") and name.endswith(".json"))
+                   for name in names):  # fmt: skip
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _plan(job, info, hints, params, folder, progress, is_cancelled) -> tuple[HintPlan, Progress]:
