@@ -102,3 +102,25 @@ def test_gamut_fitting_is_the_same_arithmetic_whatever_opencv_does_inside():
     expected = np.minimum(1.0, _reference_limit(l_channel, hue) / chroma) * chroma
     colour.fit_to_gamut(l_channel, a, b)
     np.testing.assert_allclose(np.hypot(a, b), expected, atol=2e-3, rtol=3e-3)
+
+
+def exact_lightness(rgb: np.ndarray) -> np.ndarray:
+    """CIE L of 16-bit sRGB in float64, from the definitions (sRGB curve, luminance, cube root)."""
+    c = rgb.astype(np.float64) / 65535
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    y = linear @ [0.212671, 0.715160, 0.072169]
+    f = np.where(y > (6 / 29) ** 3, np.cbrt(y), y / (3 * (6 / 29) ** 2) + 4 / 29)
+    return 116 * f - 16
+
+
+def test_a_sixteen_bit_colour_scan_of_a_sky_keeps_its_smooth_lightness():
+    # OpenCV's float RGB2Lab gives L in about 512 levels (steps of 0.195): an overcast sky
+    # scanned in 16-bit RGB came out of Colorize in bands, where the gray scan stayed smooth.
+    from colorize_app.core.chroma import compose
+
+    sky = np.round(np.linspace(0.50, 0.53, 512) * 65535).astype(np.uint16)
+    scan = np.dstack([np.tile(sky, (8, 1))] * 3)
+    ab = np.dstack([np.full((4, 4), 5.0, np.float32), np.full((4, 4), 12.0, np.float32)])
+    result = compose(scan, ab)
+    assert np.abs(exact_lightness(result) - exact_lightness(scan)).max() < 0.01
+    np.testing.assert_allclose(colour.lightness(scan), exact_lightness(scan), atol=1e-3)

@@ -1,8 +1,9 @@
 """sRGB <-> CIE Lab (D65) and the one definition of how L and ab are scaled for the network.
 
 OpenCV's float conversion is used throughout: sRGB in [0, 1], L in [0, 100], a and b in their
-natural units (about -128..127). The network sees ``L / 50 - 1`` and predicts ``ab / 128``
-through a tanh, the seed report's convention.
+natural units (about -128..127). The one exception is a photo's own lightness (``lightness``),
+computed exactly here: OpenCV's L has too few levels for a 16-bit scan. The network sees
+``L / 50 - 1`` and predicts ``ab / 128`` through a tanh, the seed report's convention.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ def as_rgb(pixels: np.ndarray) -> np.ndarray:
 def lightness(pixels: np.ndarray) -> np.ndarray:
     """CIE L (float32, HxW, 0..100) of an image of any layout; colour input counts as its gray.
 
-    Gray uint8/uint16 images take a lookup table: no RGB copy and no full Lab conversion.
+    Exact for every layout. Gray uint8/uint16 images take a lookup table: no RGB copy and no full
+    Lab conversion. Colour is not left to OpenCV's float RGB2Lab either: it takes L from tables
+    with about 512 levels (steps of 0.195), which turned a 16-bit sky into visible bands; its
+    linear-light luminance is taken here instead, then the same L formula (and faster).
     """
     if pixels.ndim == 2 or pixels.shape[2] == 1:
         gray = pixels.reshape(pixels.shape[:2])
@@ -70,15 +74,51 @@ def lightness(pixels: np.ndarray) -> np.ndarray:
             return cv2.LUT(gray, _gray_lightness_table(8)).reshape(gray.shape)
         if gray.dtype == np.uint16:
             return _gray_lightness_table(16)[gray]
-    return cv2.extractChannel(rgb_to_lab(as_rgb(pixels)), 0)
+    rgb = np.ascontiguousarray(as_rgb(pixels))
+    return _lightness_of_luminance(cv2.transform(_linear(rgb), _LUMINANCE))
+
+
+# Y of linear sRGB, the row of OpenCV's RGB -> XYZ matrix (it sums to 1: gray keeps its level).
+_LUMINANCE = np.array([[0.212671, 0.715160, 0.072169]], dtype=np.float32)
+_EPSILON = (6 / 29) ** 3  # below it the L formula is linear
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (uint8, uint16 or float in [0, 1]) -> linear light, float32."""
+    if rgb.dtype == np.uint8:
+        return cv2.LUT(rgb, _linear_table(8))
+    if rgb.dtype == np.uint16:
+        return _linear_table(16)[rgb]
+    return _srgb_to_linear(np.clip(to_unit_float(rgb), 0, 1)).astype(np.float32)
+
+
+def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
+    """CIE L of relative luminance (float32, in place): OpenCV's pow for the cube root (several
+    times numpy's cbrt), the linear part only where there are such dark pixels."""
+    f = cv2.pow(y, 1 / 3)
+    dark = y <= _EPSILON
+    if dark.any():
+        f[dark] = y[dark] * np.float32(1 / (3 * (6 / 29) ** 2)) + np.float32(4 / 29)
+    np.multiply(f, np.float32(116), out=f)
+    np.subtract(f, np.float32(16), out=f)
+    return f
+
+
+def _srgb_to_linear(levels: np.ndarray) -> np.ndarray:
+    return np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
+
+
+@lru_cache(maxsize=2)
+def _linear_table(bits: int) -> np.ndarray:
+    """Linear light of every level at this bit depth (float32)."""
+    return _srgb_to_linear(np.arange(2**bits, dtype=np.float64) / (2**bits - 1)).astype(np.float32)
 
 
 @lru_cache(maxsize=2)
 def _gray_lightness_table(bits: int) -> np.ndarray:
     """CIE L of every gray level at this bit depth (sRGB transfer curve, then the L formula)."""
-    levels = np.arange(2**bits, dtype=np.float64) / (2**bits - 1)
-    linear = np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
-    f = np.where(linear > (6 / 29) ** 3, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
+    linear = _srgb_to_linear(np.arange(2**bits, dtype=np.float64) / (2**bits - 1))
+    f = np.where(linear > _EPSILON, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
     return (116 * f - 16).astype(np.float32)
 
 
