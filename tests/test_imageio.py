@@ -185,6 +185,45 @@ def test_jpeg_keeps_icc_profile_and_exif(tmp_path):
     assert opened(out).info["icc_profile"] == icc
 
 
+DATE_TAKEN = 0x9003  # DateTimeOriginal, in the Exif sub-directory
+
+
+def dated_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[MAKE] = "Colorize Test Camera"
+    exif.get_ifd(ExifTags.IFD.Exif)[DATE_TAKEN] = "1962:07:14 10:00:00"
+    return exif
+
+
+def test_a_tiff_with_a_date_taken_keeps_its_exif_profile_and_resolution(tmp_path):
+    # libtiff cannot write the Exif sub-directory (any date taken has one), and the retry then
+    # saved the result with no EXIF, no colour profile and no resolution at all.
+    Image.fromarray(gradient()).save(tmp_path / "scan.tif", exif=dated_exif().tobytes(),
+                                     icc_profile=srgb_profile(), dpi=(600, 600))  # fmt: skip
+    image = read_image(tmp_path / "scan.tif")
+    problems = []
+    out = opened(
+        write_image(tmp_path / "out.tif", image.pixels, like=image, on_problem=problems.append)
+    )
+    assert out.getexif().get_ifd(ExifTags.IFD.Exif)[DATE_TAKEN] == "1962:07:14 10:00:00"
+    assert out.getexif()[MAKE] == "Colorize Test Camera"
+    assert out.info["icc_profile"] == srgb_profile()
+    assert out.info["dpi"] == (600, 600)
+    assert problems == []
+
+
+def test_exif_that_the_tiff_writer_refuses_costs_only_the_exif_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(imageio.metadata, "without_sub_directories", lambda block: block)
+    monkeypatch.setattr(imageio.exiv2, "edit", lambda data, **parts: (data, {}))  # Pillow alone
+    image = ImageData(gradient(), "TIFF", dated_exif().tobytes(), srgb_profile(), None)
+    problems = []
+    out = opened(
+        write_image(tmp_path / "out.tif", image.pixels, like=image, on_problem=problems.append)
+    )
+    assert out.info["icc_profile"] == srgb_profile()
+    assert len(problems) == 1 and "out.tif is saved without its EXIF data" in problems[0]
+
+
 def test_gray_profile_is_not_put_on_a_colour_result(tmp_path):
     gray_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
     gray_icc = gray_icc[:16] + b"GRAY" + gray_icc[20:]

@@ -16,7 +16,7 @@ import pytest
 from photos import digest, opened, save_photo, sepia_print
 
 from colorize_app import __version__, cli
-from colorize_app.core import provenance
+from colorize_app.core import exiv2, provenance
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import read_image
 from colorize_app.core.job import Job, JobOptions, run_job
@@ -126,10 +126,10 @@ def test_the_command_line_records_the_real_model(tmp_path, tiny_weights, capsys)
 
 
 def test_a_record_that_cannot_be_written_costs_the_record_not_the_photo(tmp_path, monkeypatch):
-    def broken(data, record):
+    def broken(data, **parts):
         raise RuntimeError("Exiv2 is unhappy")
 
-    monkeypatch.setattr(provenance, "embed", broken)
+    monkeypatch.setattr(exiv2, "edit", broken)
     result = run_job(Job(save_photo(tmp_path / "p.jpg"), tmp_path / "out.jpg", OPTIONS), warm)
     assert result.status == Status.DONE
     assert "saved without its provenance record" in result.note and "Exiv2 is unhappy" in result.note

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
-from colorize_app.core import metadata, provenance
+from colorize_app.core import exiv2, metadata, provenance
 from colorize_app.core.atomic import write_bytes_atomic
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from colorize_app.core.vocabulary import DEFAULT_MAX_PIXELS, EXTENSIONS, FORMATS
@@ -351,11 +351,12 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
 
     The format is ``format``, else ``like.format``, else the one the extension names. The bit
     depth is ``bit_depth``, else that of ``pixels``, reduced to 8 where the format has no 16-bit
-    form (only PNG and TIFF do). EXIF and the ICC profile of ``like`` are carried over; a 16-bit
-    TIFF loses them (OpenCV writes it and cannot embed them). JPEG and BMP drop alpha. Raises
-    ImageWriteError when the target exists and ``overwrite`` is false, or it cannot be written.
-    ``record``: the provenance written into it as XMP (JPEG, PNG, TIFF, WebP); should that fail,
-    the result is written without it and ``on_problem`` (else the log) hears a sentence why.
+    form (only PNG and TIFF do). EXIF and the ICC profile of ``like`` are carried over (a TIFF's
+    EXIF by Exiv2); a 16-bit TIFF loses them (OpenCV writes it and cannot embed them). JPEG and
+    BMP drop alpha. Raises ImageWriteError when the target exists and ``overwrite`` is false, or
+    it cannot be written. ``record``: the provenance written into it as XMP (JPEG, PNG, TIFF,
+    WebP). Metadata that cannot be written never costs the photo: it is saved without that part,
+    and ``on_problem`` (else the log) hears a sentence saying which and why.
     """
     path = Path(path)
     fmt = _output_format(path, like, format)
@@ -370,27 +371,39 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
     if icc and metadata.icc_colour_space(icc) != wanted:
         logger.info("Not embedding the %s profile of %s in %s", icc[16:20], like.source, path)
         icc = None
-    data = _encode(path, pixels, fmt, exif, icc, quality)
-    if record is not None:
-        data = _with_provenance(path, data, fmt, record, on_problem)
+    tell = on_problem or _log_problem
+    data = _encode(path, pixels, fmt, exif, icc, quality, tell)
+    # libtiff cannot write a TIFF's Exif sub-directory (Pillow then refused all its metadata)
+    by_exiv2 = exif if fmt == "TIFF" and pixels.dtype == np.uint8 else None
+    data = _with_exiv2(path, data, fmt, by_exiv2, record, tell)
     return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
-def _with_provenance(path: Path, data: bytes, fmt: str, record: provenance.Provenance,
-                     on_problem: Callable[[str], None] | None) -> bytes:  # fmt: skip
-    if fmt not in XMP_FORMATS:
-        problem = f"{path.name} is saved without its provenance record ({fmt} files cannot hold one)."
-    else:
-        try:
-            return provenance.embed(data, record)
-        except Exception as e:  # metadata must not cost the photo: it is saved, and we say so
-            logger.debug("Exiv2 could not write XMP into %s", path, exc_info=True)
-            problem = f"{path.name} is saved without its provenance record ({type(e).__name__}: {e})."
-    if on_problem is not None:
-        on_problem(problem)
-    else:
-        logger.warning("%s", problem)
+_PARTS = {"exif": "EXIF data", "icc_profile": "colour profile", "xmp": "provenance record"}
+
+
+def _with_exiv2(path: Path, data: bytes, fmt: str, exif: bytes | None,
+                record: provenance.Provenance | None, tell: Callable[[str], None]) -> bytes:  # fmt: skip
+    """``data`` with what Exiv2 writes: ``exif`` and the provenance record, in one pass."""
+    if record is not None and fmt not in XMP_FORMATS:
+        tell(f"{path.name} is saved without its provenance record ({fmt} files cannot hold one).")
+        record = None
+    xmp = provenance.xmp_fields(record) if record is not None else None
+    if not exif and not xmp:
+        return data
+    try:
+        data, failed = exiv2.edit(data, exif=exif, xmp=xmp,
+                                  namespace=(provenance.NAMESPACE, provenance.PREFIX))  # fmt: skip
+    except Exception as e:  # metadata must not cost the photo: it is saved, and we say so
+        failed = {part: e for part, wanted in (("exif", exif), ("xmp", xmp)) if wanted}
+    for part, e in failed.items():
+        logger.debug("Exiv2 could not write %s into %s", part, path, exc_info=e)
+        tell(f"{path.name} is saved without its {_PARTS[part]} ({type(e).__name__}: {e}).")
     return data
+
+
+def _log_problem(problem: str) -> None:
+    logger.warning("%s", problem)
 
 
 def _output_format(path: Path, like: ImageData | None, fmt: str | None) -> str:
@@ -424,10 +437,13 @@ def _to_bit_depth(pixels: np.ndarray, bit_depth: int | None, fmt: str) -> np.nda
     return pixels
 
 
-def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int) -> bytes:
+def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int,
+            tell: Callable[[str], None]) -> bytes:  # fmt: skip
     sixteen = pixels.dtype == np.uint16
     if fmt == "WEBP" or (fmt == "TIFF" and not sixteen):
-        return _encode_pillow(path, pixels, fmt, exif, icc, quality)
+        if fmt == "TIFF" and exif:  # its sub-directories go in through Exiv2 (write_image)
+            exif = metadata.without_sub_directories(exif)
+        return _encode_pillow(path, pixels, fmt, exif, icc, quality, tell)
     if fmt == "TIFF" and (exif or icc):
         logger.info("16-bit TIFF %s is written without EXIF and ICC profile", path)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "JPEG" else []
@@ -448,19 +464,23 @@ def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int) -
     return data
 
 
-def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int) -> bytes:
+def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int,
+                   tell: Callable[[str], None]) -> bytes:  # fmt: skip
+    """Pillow's encoding; metadata it rejects must not cost the photo, nor the rest of the
+    metadata: the EXIF is left out first, then the profile, and each loss is told."""
     image = Image.fromarray(pixels)
     options = {"quality": int(quality)} if fmt == "WEBP" else {"compression": "tiff_lzw"}
     extras = {k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v}
     if fmt == "WEBP" and "exif" in extras:  # the WebP container stores bare TIFF-format EXIF
         extras["exif"] = extras["exif"].removeprefix(metadata.EXIF_PREFIX)
-    for attempt in (extras, {}):  # metadata Pillow rejects must not cost the photo itself
+    while True:
         buffer = io.BytesIO()
         try:
-            image.save(buffer, fmt, **options, **attempt)
+            image.save(buffer, fmt, **options, **extras)
             return buffer.getvalue()
         except Exception as e:
-            if not attempt:
+            if not extras:
                 raise ImageWriteError(f"Cannot encode {path} as {fmt}: {e}") from None
-            logger.warning("Writing %s without its metadata: %s", path, e)
-    raise AssertionError("unreachable")
+            part = next(iter(extras))
+            del extras[part]
+            tell(f"{path.name} is saved without its {_PARTS[part]} ({e}).")

@@ -147,7 +147,26 @@ def _tiff_exif(im: Image.Image) -> bytes | None:
     if not len(exif):
         return None
     exif[ORIENTATION_TAG] = 1
-    return EXIF_PREFIX + exif.tobytes()
+    block = exif.tobytes()  # Pillow 8.2 and later put the prefix on themselves
+    return block if block.startswith(EXIF_PREFIX) else EXIF_PREFIX + block
+
+
+def without_sub_directories(block: bytes) -> bytes | None:
+    """An EXIF block with only its IFD0 (camera, date, resolution): libtiff cannot write the Exif
+    and GPS sub-directories that Pillow hands it, and then refuses every tag. None when nothing
+    is left or the block cannot be read."""
+    exif = Image.Exif()
+    try:
+        exif.load(block)
+        for tag in _SUB_IFDS:
+            exif.pop(tag, None)
+        if not len(exif):
+            return None
+        block = exif.tobytes()
+    except Exception:  # a damaged block: Exiv2 may still make sense of it
+        logger.debug("EXIF block unreadable by Pillow", exc_info=True)
+        return None
+    return block if block.startswith(EXIF_PREFIX) else EXIF_PREFIX + block
 
 
 def icc_colour_space(icc: bytes) -> bytes:

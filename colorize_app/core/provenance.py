@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import stat
-import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from colorize_app import __version__
+from colorize_app.core import exiv2
 from colorize_app.core.files import open_regular
 from colorize_app.core.hints import Hint
 from colorize_app.core.vocabulary import VIDEO_EXTENSIONS
@@ -47,8 +47,6 @@ FILM_TAG = "colorize_provenance"  # the container tag that holds a film's record
 MAX_XMP_BYTES = 256 * 1024  # ours is under 3 KB; a bigger packet is not ours and is not parsed
 _PROPERTIES = ("RecordVersion", "Model", "ModelSHA256", "RenderSize", "Saturation", "HintsCount",
                "HintsSHA256", "Original", "OriginalSHA256")  # fmt: skip
-_exiv2_lock = threading.Lock()  # Exiv2's namespace registry is global; one writer at a time
-_registered = False
 
 
 @dataclass(frozen=True)
@@ -202,20 +200,10 @@ def _values(provenance: Provenance) -> dict[str, str]:
 def embed(data: bytes, provenance: Provenance) -> bytes:
     """``data`` (a JPEG, PNG, TIFF or WebP file) with the provenance XMP added. Raises whatever
     Exiv2 raises for data it cannot handle; the caller decides what that costs."""
-    import pyexiv2  # a compiled library: loaded when the first result is written
-
-    global _registered
-    with _exiv2_lock:
-        if not _registered:
-            pyexiv2.set_log_level(4)  # mute: problems come back as exceptions
-            pyexiv2.registerNs(NAMESPACE, PREFIX)
-            _registered = True
-        image = pyexiv2.ImageData(data)
-        try:
-            image.modify_xmp(xmp_fields(provenance))
-            return image.get_bytes()
-        finally:
-            image.close()
+    data, failed = exiv2.edit(data, xmp=xmp_fields(provenance), namespace=(NAMESPACE, PREFIX))
+    if failed:
+        raise failed["xmp"]
+    return data
 
 
 def read_provenance(path: str | os.PathLike) -> tuple[RecordState, Provenance | None]:
