@@ -148,3 +148,39 @@ def describe(path: Path) -> dict:
             "size": (first.width, first.height),
             "codec": stream.codec_context.name,
         }
+
+
+def retagged(source: Path, target: Path, tags: dict[str, str], stream_tags: dict[str, dict],
+             dispositions: dict[str, str], chapters: list[tuple[float, float, str]]) -> Path:  # fmt: skip
+    """``source`` copied to ``target`` with container ``tags``, each stream type's tags and
+    disposition ("forced", "default|original", ...) and chapters ((start, end, title) in seconds)."""
+    with av.open(str(source)) as film, av.open(str(target), "w") as out:
+        out.metadata.update(tags)
+        streams = {}
+        for stream in film.streams:
+            streams[stream.index] = copy = out.add_stream_from_template(stream)
+            copy.metadata.update(stream_tags.get(stream.type, {}))
+            if stream.type in dispositions:
+                flags = [av.stream.Disposition[n] for n in dispositions[stream.type].split("|")]
+                copy.disposition = sum(flags, av.stream.Disposition(0))
+        out.set_chapters([{"id": number + 1, "start": round(start * 1000), "end": round(end * 1000),
+                           "time_base": Fraction(1, 1000), "metadata": {"title": title}}
+                          for number, (start, end, title) in enumerate(chapters)])  # fmt: skip
+        for packet in film.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    return target
+
+
+def tags_of(path: Path) -> dict:
+    """What a film says about itself: its tags, each stream's (type, tags, disposition) and its
+    chapters' (start in seconds, title)."""
+    with av.open(str(path)) as film:
+        chapters = [(round(float(c["start"] * c["time_base"]), 3), c["metadata"].get("title"))
+                    for c in film.chapters()]  # fmt: skip
+        return {
+            "tags": dict(film.metadata),
+            "streams": [(s.type, dict(s.metadata), s.disposition.name) for s in film.streams],
+            "chapters": chapters,
+        }

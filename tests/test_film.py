@@ -199,6 +199,46 @@ def test_a_film_stopped_or_failed_in_its_first_part_leaves_no_hidden_folder(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
 
+
+@pytest.mark.parametrize(("suffix", "subtitles"), [(".mp4", False), (".mkv", True)])
+def test_a_colorized_film_keeps_its_title_date_chapters_and_each_streams_language(tmp_path, suffix,
+                                                                                 subtitles):  # fmt: skip
+    plain = films.make_film(tmp_path / f"plain{suffix}", films.frames(10), subtitles=subtitles)
+    source = films.retagged(
+        plain, tmp_path / f"farm{suffix}",
+        {"title": "Grandpa's farm", "creation_time": "2001-07-04T12:00:00.000000Z",
+         "colorize_provenance": "the record of the film this one was made from"},
+        {"video": {"language": "fra"}, "audio": {"language": "fra", "title": "Commentary"},
+         "subtitle": {"language": "fra", "title": "Dialogue"}},
+        {"audio": "default|original", "subtitle": "forced"}, [(0.0, 0.2, "Arrival"), (0.2, 0.4, "Barn")],
+    )  # fmt: skip
+    output = tmp_path / f"farm_colorized{suffix}"
+    result = film.run_film_job(Job(source, output, JobOptions(render_size=64)), _no_colour)
+    assert result.status == Status.DONE, result.reason
+    before, after = films.tags_of(source), films.tags_of(output)
+
+    def film_tags(tags):
+        return {key: value for key, value in tags.items() if key in ("title", "creation_time")}
+
+    def stream_tags(streams):  # MP4 reads a track's title back as its "name"
+        return [(kind, tags.get("language"), tags.get("title") or tags.get("name"), disposition)
+                for kind, tags, disposition in streams]  # fmt: skip
+
+    assert film_tags(after["tags"]) == film_tags(before["tags"]) == {
+        "title": "Grandpa's farm", "creation_time": "2001-07-04T12:00:00.000000Z"}  # fmt: skip
+    records = [value for key, value in after["tags"].items() if key.lower() == "colorize_provenance"]
+    assert len(records) == 1 and "RecordVersion" in records[0]  # its own record, not the source's
+    assert stream_tags(after["streams"]) == stream_tags(before["streams"])
+    kept = stream_tags(after["streams"])
+    if subtitles:  # Matroska holds every disposition; MP4 says "default" alone
+        assert kept[1:] == [("audio", "fra", "Commentary", "default|original"),
+                            ("subtitle", "fra", "Dialogue", "forced")]  # fmt: skip
+    else:  # (and holds the chapters in a track of its own)
+        assert kept[1:] == [("audio", "fra", "Commentary", "default"), ("data", "eng", None, None)]
+    assert kept[0][:2] == ("video", "fra")
+    assert after["chapters"] == before["chapters"] == [(0.0, "Arrival"), (0.2, "Barn")]
+
+
 KILLER = """
 import os, signal, sys
 from colorize_app import cli

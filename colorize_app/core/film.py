@@ -164,7 +164,8 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
             notes.append(f"{source.name} ends early (damaged or truncated?): colorized the "
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         stop_if_cancelled(is_cancelled)
-        tags = {FILM_TAG: film_record(_provenance(job))} if job.options.provenance else {}
+        # (without a record of its own, the film keeps none: the source's is of another film)
+        tags = {FILM_TAG: film_record(_provenance(job)) if job.options.provenance else None}
         replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
         result.output = _join(folder, parts, source, output, info, replace_old, tags)
     shutil.rmtree(folder, ignore_errors=True)
@@ -367,7 +368,7 @@ def _provenance(job: Job) -> Provenance:
 
 
 def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,
-          tags: dict[str, str]) -> Path:  # fmt: skip
+          tags: dict[str, str | None]) -> Path:  # fmt: skip
     """Join the parts and the source's sound into ``output``, atomically."""
     if not overwrite and output.exists() and output.stat().st_size > 0:
         raise ImageWriteError(f"{output} already exists; choose overwrite to replace it.")

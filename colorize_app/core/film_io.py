@@ -40,6 +40,12 @@ PART_FORMAT = "nut"
 # container (AVI-style muxers and NUT's demuxer lose B-frames' decoding times).
 ENCODER_OPTIONS = {"crf": "18", "preset": "veryfast", "bf": "0"}
 COPIED_TYPES = ("audio", "subtitle")
+# Tags that describe how a file was written, not the film: the new muxer writes its own, and
+# copied they would lie (the old encoder and brands, a stream's old length and bit rate).
+WRITER_TAGS = frozenset({
+    "encoder", "major_brand", "minor_version", "compatible_brands", "handler_name", "vendor_id",
+    "duration", "bps", "number_of_frames", "number_of_bytes",
+})  # fmt: skip
 
 
 class FilmReadError(ImageReadError):
@@ -291,15 +297,18 @@ def container_tag(path: str | os.PathLike, key: str) -> str | None:
 
 def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike,
          info: FilmInfo, *, container_format: str | None = None,
-         tags: dict[str, str] | None = None, name: str | None = None) -> None:  # fmt: skip
+         tags: dict[str, str | None] | None = None, name: str | None = None) -> None:  # fmt: skip
     """Mux the parts' video and the source's audio and subtitles into ``output``, in time order.
 
     The packets are copied as they are (the source's sound is never re-encoded); the display
-    rotation goes into the new video stream, ``tags`` into the container (MP4 and MOV keep any
-    key as an "mdta" item, Matroska as a tag). The parts are read one at a time, so a film of any
-    length holds two files open and one part's buffers. Raises ImageWriteError when ``output``
-    cannot be written and FilmReadError when a part or the source cannot be read back; both say
-    ``name`` (the film ``output`` will become; ``output``'s own name by default).
+    rotation goes into the new video stream. The film's tags (title, creation time, ...), its
+    chapters, and each stream's tags (language, title) and disposition (default, forced, ...) are
+    the source's, less those that describe the old file's writing (WRITER_TAGS); ``tags`` go into
+    the container over them (a key given None is left out; MP4 and MOV keep any key as an "mdta"
+    item, Matroska as a tag). The parts are read one at a time, so a film of any length holds two
+    files open and one part's buffers. Raises ImageWriteError when ``output`` cannot be written
+    and FilmReadError when a part or the source cannot be read back; both say ``name`` (the film
+    ``output`` will become; ``output``'s own name by default).
     """
     name = name or Path(output).name
     options = {"movflags": "+faststart+use_metadata_tags"} if container_format in ("mp4", "mov") else {}
@@ -310,13 +319,18 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
         except (OSError, av.error.FFmpegError) as e:
             raise ImageWriteError(f"Cannot write {Path(output).with_name(name)}: {e}.") from None
         with out:
-            out.metadata.update(tags or {})
+            source_container = _open(source)
+            tags = tags or {}
+            replaced = {key.lower() for key in tags}  # (Matroska reads its tags back in capitals)
+            out.metadata.update({key: value for key, value in _kept_tags(source_container.metadata).items()
+                                 if key.lower() not in replaced})  # fmt: skip
+            out.metadata.update({key: value for key, value in tags.items() if value is not None})
             with av.open(str(parts[0])) as first:  # the stream's settings: the same in every part
                 video = out.add_stream_from_template(first.streams.video[0])
             video.time_base = info.time_base
             if info.rotation:
                 video.set_display_rotation(info.rotation)
-            source_container = _open(source)
+            video.metadata.update(_stream_tags(_video_stream(source_container, source)))
             copied = {}
             for stream in source_container.streams:
                 if stream.type not in COPIED_TYPES:
@@ -327,6 +341,10 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
                     logger.warning("The %s stream %d (%s) cannot go into %s and was left out: %s",
                                    stream.type, stream.index, stream.codec_context.name,
                                    Path(name).suffix, e)  # fmt: skip
+                    continue
+                copied[stream.index].metadata.update(_stream_tags(stream))
+                copied[stream.index].disposition = stream.disposition
+            _copy_chapters(source_container, out, name)
             video_packets = _part_packets(parts)
             other = (p for p in source_container.demux(*[source_container.streams[i] for i in copied]))
             for packet in heapq.merge(_timed(video_packets), _timed(other) if copied else iter(()),
@@ -341,6 +359,33 @@ def join(parts: list[Path], source: str | os.PathLike, output: str | os.PathLike
             video_packets.close()  # closes the part it was reading
         if source_container is not None:
             source_container.close()
+
+
+def _kept_tags(metadata) -> dict[str, str]:
+    """The tags of a source's container or stream that stay true of the colorized film: all but
+    those that describe the file's writing (its muxer and encoder, its brands, the stream's length
+    and statistics, which the new muxer writes anew)."""
+    return {key: value for key, value in metadata.items()
+            if key.lower() not in WRITER_TAGS and not key.upper().startswith("_STATISTICS")}  # fmt: skip
+
+
+def _stream_tags(stream) -> dict[str, str]:
+    """A source stream's tags for its copy (``_kept_tags``). MP4 and MOV read a track's name back
+    as "name" but write it from "title", as Matroska does: it is the title."""
+    tags = _kept_tags(stream.metadata)
+    if "name" in tags and "title" not in tags:
+        tags["title"] = tags.pop("name")
+    return tags
+
+
+def _copy_chapters(source, out, name: str) -> None:
+    """The source's chapters, into the colorized film (a container that cannot hold them: logged)."""
+    try:
+        chapters = source.chapters()
+        if chapters:
+            out.set_chapters(chapters)
+    except (ValueError, TypeError, av.error.FFmpegError) as e:
+        logger.warning("The chapters cannot go into %s and were left out: %s", name, e)
 
 
 def _part_packets(parts: list[Path]) -> Iterator:
