@@ -186,6 +186,19 @@ def test_a_photo_with_huge_or_hostile_xmp_is_colorized_and_left_alone(tmp_path):
     assert len(io.BytesIO(opened(result.output).info["xmp"]).getvalue()) < 10_000
 
 
+def test_the_record_of_a_result_over_pillows_bomb_limit_is_read(tmp_path, monkeypatch):
+    # Pillow refuses headers over 179 MP (twice its limit) as a decompression bomb: a big scan's
+    # result then read as "damaged", counted current, and --update never redid it. The limit is
+    # lowered here so that a small result stands for a 180 MP one.
+    from PIL import Image
+
+    result = run_job(Job(save_photo(tmp_path / "scan.png"), tmp_path / "out.png", OPTIONS), warm)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the result is 3,072 pixels
+    state, record = read_provenance(result.output)
+    assert state is RecordState.FOUND
+    assert record.recipe.render_size == OPTIONS.render_size
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
 def test_a_pipe_named_as_the_model_or_sitting_where_a_result_goes_never_makes_it_wait(tmp_path):
     pipe = tmp_path / "model.safetensors"

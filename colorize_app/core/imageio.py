@@ -12,7 +12,6 @@ import io
 import logging
 import os
 import stat
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,6 @@ _CV_REDUCED = {  # (scale, gray): OpenCV's flag for decoding a JPEG at 1/scale s
     (8, True): cv2.IMREAD_REDUCED_GRAYSCALE_8, (2, False): cv2.IMREAD_REDUCED_COLOR_2,
     (4, False): cv2.IMREAD_REDUCED_COLOR_4, (8, False): cv2.IMREAD_REDUCED_COLOR_8,
 }  # fmt: skip
-_pillow_limit_lock = threading.Lock()
 # A file may hold far more than its pixels (metadata, thumbnails, Photoshop layers), but not
 # without limit: beyond this many bytes per pixel plus a fixed slack it is refused before reading.
 _BYTES_PER_PIXEL_LIMIT = 128
@@ -170,19 +168,15 @@ def _too_large(path: Path, size: int, width: int, height: int) -> ImageReadError
 
 def _open_header(path: Path, source) -> Image.Image:
     # Pillow's own bomb check would fire first (at 2x its 89 MP default) with its own wording;
-    # ours runs right after this, so switch Pillow's off for the duration of the header read only.
-    with _pillow_limit_lock:
-        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            return Image.open(source, formats=FORMATS)  # MPO comes via JPEG
-        except Image.UnidentifiedImageError:
-            raise ImageReadError(
-                f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
-            ) from None
-        except Exception as e:
-            raise ImageReadError(f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).") from None
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
+    # ours runs right after this (read_image's max_pixels).
+    try:
+        return metadata.open_header(source, FORMATS)  # MPO comes via JPEG
+    except Image.UnidentifiedImageError:
+        raise ImageReadError(
+            f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
+        ) from None
+    except Exception as e:
+        raise ImageReadError(f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).") from None
 
 
 def _jpeg_is_complete(data: bytes) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import threading
 import zlib
 
 import cv2
@@ -34,6 +35,22 @@ _TIFF_DESCRIPTIVE_TAGS = (
     0x0128,  # ResolutionUnit
 )
 _SUB_IFDS = (0x8769, 0x8825)  # Exif IFD, GPS IFD
+_pillow_limit_lock = threading.Lock()
+
+
+def open_header(source, formats: tuple[str, ...] | None = None) -> Image.Image:
+    """Pillow's opened header of ``source`` (a path or a binary file), whatever its pixel count.
+
+    Pillow refuses a header over twice its MAX_IMAGE_PIXELS (179 MP) as a decompression bomb;
+    Colorize checks the size itself (read_image's limit), and reads a big result's provenance
+    too, so Pillow's check is off while the header is read, and only then (a lock keeps other
+    threads' Pillow calls from seeing it off)."""
+    with _pillow_limit_lock:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(source, formats=formats)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def orientation_of(im: Image.Image) -> int:

@@ -25,10 +25,8 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image
-
 from colorize_app import __version__
-from colorize_app.core import exiv2
+from colorize_app.core import exiv2, metadata
 from colorize_app.core.files import open_regular
 from colorize_app.core.hints import Hint
 from colorize_app.core.vocabulary import VIDEO_EXTENSIONS
@@ -213,7 +211,8 @@ def read_provenance(path: str | os.PathLike) -> tuple[RecordState, Provenance | 
     if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
         return _read_film_record(path)
     try:
-        with os.fdopen(open_regular(path), "rb") as fh, Image.open(fh) as im:  # never waits on a pipe
+        # never waits on a pipe; a result over Pillow's 179 MP bomb limit is read as any other
+        with os.fdopen(open_regular(path), "rb") as fh, metadata.open_header(fh) as im:
             packet = im.info.get("xmp")
     except Exception:  # not an image we can open: nothing we could trust
         logger.debug("No provenance read from %s", path, exc_info=True)
