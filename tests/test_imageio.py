@@ -224,6 +224,19 @@ def test_exif_that_the_tiff_writer_refuses_costs_only_the_exif_and_says_so(tmp_p
     assert len(problems) == 1 and "out.tif is saved without its EXIF data" in problems[0]
 
 
+@pytest.mark.parametrize(("suffix", "dtype"), [(".jpg", np.uint8), (".png", np.uint8), (".tif", np.uint8),
+                                               (".png", np.uint16), (".tif", np.uint16)])  # fmt: skip
+def test_a_result_keeps_the_resolution_its_print_size_comes_from(tmp_path, suffix, dtype):
+    # A scan at 300 dpi came back at 72 or 1 dpi (JPEG's JFIF density, PNG's pHYs, any 16-bit
+    # TIFF): a print of the result came out several times its size.
+    scan = Image.fromarray(gradient(channels=1, dtype=dtype))
+    scan.save(tmp_path / f"scan{suffix}", dpi=(300, 300))
+    image = read_image(tmp_path / f"scan{suffix}")
+    colour = np.dstack([image.pixels] * 3)
+    out = opened(write_image(tmp_path / f"out{suffix}", colour, like=image))
+    assert tuple(round(v) for v in out.info["dpi"]) == (300, 300)
+
+
 def test_gray_profile_is_not_put_on_a_colour_result(tmp_path):
     gray_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
     gray_icc = gray_icc[:16] + b"GRAY" + gray_icc[20:]

@@ -57,6 +57,7 @@ class ImageData:
     icc_profile: bytes | None = None
     source: Path | None = None
     digest: str = ""  # SHA-256 of the file's bytes, when read with ``digest=True`` ("" otherwise)
+    dpi: tuple[float, float] | None = None  # the print's resolution, when the file states one
 
 
 def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | None = None,
@@ -109,7 +110,8 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
     if frames > 1:
         logger.warning("%s holds %d images (frames or pages); only the first is colorized.",
                        path, frames)  # fmt: skip
-    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path, sha256)
+    dpi = metadata.dpi_of(im)
+    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path, sha256, dpi)
 
 
 def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
@@ -345,8 +347,8 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
 
     The format is ``format``, else ``like.format``, else the one the extension names. The bit
     depth is ``bit_depth``, else that of ``pixels``, reduced to 8 where the format has no 16-bit
-    form (only PNG and TIFF do). EXIF and the ICC profile of ``like`` are carried over (a TIFF's
-    EXIF by Exiv2); a 16-bit TIFF loses them (OpenCV writes it and cannot embed them). JPEG and
+    form (only PNG and TIFF do). EXIF, the ICC profile and the resolution (dpi: JPEG, PNG, TIFF)
+    of ``like`` are carried over (a TIFF's EXIF by Exiv2); a 16-bit TIFF loses EXIF and profile (OpenCV writes it and cannot embed them). JPEG and
     BMP drop alpha. Raises ImageWriteError when the target exists and ``overwrite`` is false, or
     it cannot be written. ``record``: the provenance written into it as XMP (JPEG, PNG, TIFF,
     WebP). Metadata that cannot be written never costs the photo: it is saved without that part,
@@ -366,14 +368,15 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
         logger.info("Not embedding the %s profile of %s in %s", icc[16:20], like.source, path)
         icc = None
     tell = on_problem or _log_problem
-    data = _encode(path, pixels, fmt, exif, icc, quality, tell)
+    data = _encode(path, pixels, fmt, exif, icc, like.dpi if like else None, quality, tell)
     # libtiff cannot write a TIFF's Exif sub-directory (Pillow then refused all its metadata)
     by_exiv2 = exif if fmt == "TIFF" and pixels.dtype == np.uint8 else None
     data = _with_exiv2(path, data, fmt, by_exiv2, record, tell)
     return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
-_PARTS = {"exif": "EXIF data", "icc_profile": "colour profile", "xmp": "provenance record"}
+_PARTS = {"exif": "EXIF data", "icc_profile": "colour profile", "dpi": "resolution",
+          "xmp": "provenance record"}  # fmt: skip
 
 
 def _with_exiv2(path: Path, data: bytes, fmt: str, exif: bytes | None,
@@ -431,16 +434,19 @@ def _to_bit_depth(pixels: np.ndarray, bit_depth: int | None, fmt: str) -> np.nda
     return pixels
 
 
-def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int,
+def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, dpi, quality: int,
             tell: Callable[[str], None]) -> bytes:  # fmt: skip
     sixteen = pixels.dtype == np.uint16
     if fmt == "WEBP" or (fmt == "TIFF" and not sixteen):
         if fmt == "TIFF" and exif:  # its sub-directories go in through Exiv2 (write_image)
             exif = metadata.without_sub_directories(exif)
-        return _encode_pillow(path, pixels, fmt, exif, icc, quality, tell)
+        return _encode_pillow(path, pixels, fmt, exif, icc, dpi, quality, tell)
     if fmt == "TIFF" and (exif or icc):
         logger.info("16-bit TIFF %s is written without EXIF and ICC profile", path)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "JPEG" else []
+    if fmt == "TIFF" and dpi:
+        x, y = (max(1, round(v)) for v in dpi)
+        params += [cv2.IMWRITE_TIFF_RESUNIT, 2, cv2.IMWRITE_TIFF_XDPI, x, cv2.IMWRITE_TIFF_YDPI, y]
     if pixels.ndim == 3:
         code = cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
         pixels = cv2.cvtColor(pixels, code)
@@ -452,19 +458,21 @@ def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int,
         raise ImageWriteError(f"Cannot encode {path} as {fmt}.")
     data = buffer.tobytes()
     if fmt == "JPEG":
-        return metadata.embed_in_jpeg(data, exif, icc)
+        return metadata.embed_in_jpeg(data, exif, icc, dpi)
     if fmt == "PNG":
-        return metadata.embed_in_png(data, exif, icc)
+        return metadata.embed_in_png(data, exif, icc, dpi)
     return data
 
 
-def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, quality: int,
+def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, dpi, quality: int,
                    tell: Callable[[str], None]) -> bytes:  # fmt: skip
     """Pillow's encoding; metadata it rejects must not cost the photo, nor the rest of the
-    metadata: the EXIF is left out first, then the profile, and each loss is told."""
+    metadata: the EXIF is left out first, then the profile, then the resolution (a WebP has
+    none), and each loss is told."""
     image = Image.fromarray(pixels)
     options = {"quality": int(quality)} if fmt == "WEBP" else {"compression": "tiff_lzw"}
-    extras = {k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v}
+    dpi = dpi if fmt == "TIFF" else None
+    extras = {k: v for k, v in (("exif", exif), ("icc_profile", icc), ("dpi", dpi)) if v}
     if fmt == "WEBP" and "exif" in extras:  # the WebP container stores bare TIFF-format EXIF
         extras["exif"] = extras["exif"].removeprefix(metadata.EXIF_PREFIX)
     while True:

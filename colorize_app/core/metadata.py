@@ -191,8 +191,22 @@ def icc_colour_space(icc: bytes) -> bytes:
     return icc[16:20] if len(icc) >= 20 else b""
 
 
-def embed_in_jpeg(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes:
-    """Insert EXIF (APP1) and ICC (APP2) segments into JPEG bytes, after SOI and any JFIF APP0."""
+def dpi_of(im: Image.Image) -> tuple[float, float] | None:
+    """The physical resolution Pillow read (JFIF density, PNG pHYs, TIFF resolution, EXIF), in
+    dots per inch; None when the file states none or only an aspect ratio."""
+    try:
+        x, y = (float(v) for v in im.info["dpi"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return (x, y) if 0 < x < 1e6 and 0 < y < 1e6 else None
+
+
+def embed_in_jpeg(data: bytes, exif: bytes | None, icc: bytes | None,
+                  dpi: tuple[float, float] | None = None) -> bytes:  # fmt: skip
+    """Insert EXIF (APP1) and ICC (APP2) segments into JPEG bytes, after SOI and any JFIF APP0,
+    and ``dpi`` as the JFIF density (a print's size is its pixels over its resolution)."""
+    if dpi:
+        data = _with_jfif_density(data, dpi)
     segments = []
     if exif:
         if len(exif) + 2 <= 0xFFFF:
@@ -215,9 +229,23 @@ def embed_in_jpeg(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes:
     return data[:at] + b"".join(segments) + data[at:]
 
 
-def embed_in_png(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes:
-    """Insert iCCP and eXIf chunks into PNG bytes right after IHDR (both must precede IDAT)."""
+def _with_jfif_density(data: bytes, dpi: tuple[float, float]) -> bytes:
+    x, y = (min(65535, max(1, round(v))) for v in dpi)
+    density = struct.pack(">BHH", 1, x, y)  # units 1: dots per inch
+    if data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00":  # libjpeg writes one: set it
+        return data[:13] + density + data[18:]
+    app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01" + density + b"\x00\x00"
+    return data[:2] + app0 + data[2:]
+
+
+def embed_in_png(data: bytes, exif: bytes | None, icc: bytes | None,
+                 dpi: tuple[float, float] | None = None) -> bytes:  # fmt: skip
+    """Insert iCCP, eXIf and pHYs (``dpi``) chunks into PNG bytes right after IHDR (all must
+    precede IDAT)."""
     chunks = []
+    if dpi:  # pHYs counts pixels per metre
+        x, y = (max(1, round(v / 0.0254)) for v in dpi)
+        chunks.append(_png_chunk(b"pHYs", struct.pack(">IIB", x, y, 1)))
     if icc:
         chunks.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
     if exif:
