@@ -212,6 +212,22 @@ def test_a_tiff_with_a_date_taken_keeps_its_exif_profile_and_resolution(tmp_path
     assert problems == []
 
 
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_sixteen_bit_tiff_keeps_its_date_camera_and_colour_profile(tmp_path, channels):
+    # OpenCV writes 16-bit TIFFs and cannot embed EXIF or a profile: an Adobe RGB scan came back
+    # as a result that every program showed in sRGB, without its date or camera.
+    image = ImageData(gradient(channels=channels, dtype=np.uint16), "TIFF",
+                      dated_exif().tobytes(), srgb_profile(), None)  # fmt: skip
+    problems = []
+    path = write_image(tmp_path / "out.tif", image.pixels, like=image, on_problem=problems.append)
+    out = opened(path)
+    assert out.getexif().get_ifd(ExifTags.IFD.Exif)[DATE_TAKEN] == "1962:07:14 10:00:00"
+    assert out.getexif()[MAKE] == "Colorize Test Camera"
+    assert out.info["icc_profile"] == srgb_profile()
+    np.testing.assert_array_equal(read_image(path).pixels, image.pixels)
+    assert problems == []
+
+
 def test_exif_that_the_tiff_writer_refuses_costs_only_the_exif_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(imageio.metadata, "without_sub_directories", lambda block: block)
     monkeypatch.setattr(imageio.exiv2, "edit", lambda data, **parts: (data, {}))  # Pillow alone

@@ -1,8 +1,9 @@
 """Metadata that Exiv2 (pyexiv2) writes into a result's encoded bytes, in one pass.
 
-Exiv2 writes what the encoders cannot: the provenance XMP in every format, and a TIFF's EXIF
-with its Exif sub-directory (date taken, exposure), which Pillow's libtiff writer refuses whole
-(and with it the profile and the resolution). Each part is written on its own: one that Exiv2
+Exiv2 writes what the encoders cannot: the provenance XMP in every format, a TIFF's EXIF with
+its Exif sub-directory (date taken, exposure), which Pillow's libtiff writer refuses whole (and
+with it the profile and the resolution), and a 16-bit TIFF's EXIF and colour profile, which
+OpenCV's TIFF writer has no way to hold. Each part is written on its own: one that Exiv2
 refuses is left out and named, the others and the photo are kept.
 """
 
@@ -19,12 +20,14 @@ _lock = threading.Lock()  # Exiv2's namespace registry is global; one writer at 
 _registered: set[tuple[str, str]] = set()
 
 
-def edit(data: bytes, *, exif: bytes | None = None, xmp: dict[str, str] | None = None,
+def edit(data: bytes, *, exif: bytes | None = None, icc: bytes | None = None,
+         xmp: dict[str, str] | None = None,
          namespace: tuple[str, str] | None = None) -> tuple[bytes, dict[str, Exception]]:  # fmt: skip
     """``data`` (a JPEG, PNG, TIFF or WebP file) with ``exif`` (``Exif\\0\\0`` + TIFF, copied
-    entry by entry with its types) and the ``xmp`` properties (Exiv2 keys; ``namespace``:
-    (uri, prefix) of their own) written, and what could not be written: {"exif" or "xmp": why}.
-    Raises whatever Exiv2 raises for data it cannot open at all."""
+    entry by entry with its types), the ``icc`` profile and the ``xmp`` properties (Exiv2 keys;
+    ``namespace``: (uri, prefix) of their own) written, and what could not be written:
+    {"exif", "icc_profile" or "xmp": why}. Raises whatever Exiv2 raises for data it cannot open
+    at all."""
     import pyexiv2  # a compiled library: loaded when the first result is written
 
     failed: dict[str, Exception] = {}
@@ -40,6 +43,11 @@ def edit(data: bytes, *, exif: bytes | None = None, xmp: dict[str, str] | None =
                     _copy_exif(pyexiv2, exif, image)
                 except Exception as e:
                     failed["exif"] = e
+            if icc:
+                try:
+                    image.modify_icc(icc)
+                except Exception as e:
+                    failed["icc_profile"] = e
             if xmp:
                 try:
                     image.modify_xmp(xmp)

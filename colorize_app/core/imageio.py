@@ -348,11 +348,12 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
     The format is ``format``, else ``like.format``, else the one the extension names. The bit
     depth is ``bit_depth``, else that of ``pixels``, reduced to 8 where the format has no 16-bit
     form (only PNG and TIFF do). EXIF, the ICC profile and the resolution (dpi: JPEG, PNG, TIFF)
-    of ``like`` are carried over (a TIFF's EXIF by Exiv2); a 16-bit TIFF loses EXIF and profile (OpenCV writes it and cannot embed them). JPEG and
-    BMP drop alpha. Raises ImageWriteError when the target exists and ``overwrite`` is false, or
-    it cannot be written. ``record``: the provenance written into it as XMP (JPEG, PNG, TIFF,
-    WebP). Metadata that cannot be written never costs the photo: it is saved without that part,
-    and ``on_problem`` (else the log) hears a sentence saying which and why.
+    of ``like`` are carried over (a TIFF's EXIF, and a 16-bit TIFF's profile, by Exiv2: libtiff
+    and OpenCV cannot write them). JPEG and BMP drop alpha. Raises ImageWriteError when the
+    target exists and ``overwrite`` is false, or it cannot be written. ``record``: the
+    provenance written into it as XMP (JPEG, PNG, TIFF, WebP). Metadata that cannot be written
+    never costs the photo: it is saved without that part, and ``on_problem`` (else the log)
+    hears a sentence saying which and why.
     """
     path = Path(path)
     fmt = _output_format(path, like, format)
@@ -369,9 +370,11 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
         icc = None
     tell = on_problem or _log_problem
     data = _encode(path, pixels, fmt, exif, icc, like.dpi if like else None, quality, tell)
-    # libtiff cannot write a TIFF's Exif sub-directory (Pillow then refused all its metadata)
-    by_exiv2 = exif if fmt == "TIFF" and pixels.dtype == np.uint8 else None
-    data = _with_exiv2(path, data, fmt, by_exiv2, record, tell)
+    # libtiff cannot write a TIFF's Exif sub-directory (Pillow then refused all its metadata),
+    # and OpenCV's 16-bit TIFF holds neither EXIF nor a profile: Exiv2 writes them
+    tiff_exif = exif if fmt == "TIFF" else None
+    tiff_icc = icc if fmt == "TIFF" and pixels.dtype == np.uint16 else None
+    data = _with_exiv2(path, data, fmt, tiff_exif, tiff_icc, record, tell)
     return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
@@ -379,20 +382,21 @@ _PARTS = {"exif": "EXIF data", "icc_profile": "colour profile", "dpi": "resoluti
           "xmp": "provenance record"}  # fmt: skip
 
 
-def _with_exiv2(path: Path, data: bytes, fmt: str, exif: bytes | None,
+def _with_exiv2(path: Path, data: bytes, fmt: str, exif: bytes | None, icc: bytes | None,
                 record: provenance.Provenance | None, tell: Callable[[str], None]) -> bytes:  # fmt: skip
-    """``data`` with what Exiv2 writes: ``exif`` and the provenance record, in one pass."""
+    """``data`` with what Exiv2 writes: ``exif``, ``icc`` and the provenance record, in one pass."""
     if record is not None and fmt not in XMP_FORMATS:
         tell(f"{path.name} is saved without its provenance record ({fmt} files cannot hold one).")
         record = None
     xmp = provenance.xmp_fields(record) if record is not None else None
-    if not exif and not xmp:
+    if not exif and not icc and not xmp:
         return data
     try:
-        data, failed = exiv2.edit(data, exif=exif, xmp=xmp,
+        data, failed = exiv2.edit(data, exif=exif, icc=icc, xmp=xmp,
                                   namespace=(provenance.NAMESPACE, provenance.PREFIX))  # fmt: skip
     except Exception as e:  # metadata must not cost the photo: it is saved, and we say so
-        failed = {part: e for part, wanted in (("exif", exif), ("xmp", xmp)) if wanted}
+        wanted = (("exif", exif), ("icc_profile", icc), ("xmp", xmp))
+        failed = {part: e for part, value in wanted if value}
     for part, e in failed.items():
         logger.debug("Exiv2 could not write %s into %s", part, path, exc_info=e)
         tell(f"{path.name} is saved without its {_PARTS[part]} ({type(e).__name__}: {e}).")
@@ -441,8 +445,6 @@ def _encode(path: Path, pixels: np.ndarray, fmt: str, exif, icc, dpi, quality: i
         if fmt == "TIFF" and exif:  # its sub-directories go in through Exiv2 (write_image)
             exif = metadata.without_sub_directories(exif)
         return _encode_pillow(path, pixels, fmt, exif, icc, dpi, quality, tell)
-    if fmt == "TIFF" and (exif or icc):
-        logger.info("16-bit TIFF %s is written without EXIF and ICC profile", path)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "JPEG" else []
     if fmt == "TIFF" and dpi:
         x, y = (max(1, round(v)) for v in dpi)
