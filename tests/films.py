@@ -45,13 +45,14 @@ def make_film(path: Path, pictures: list[np.ndarray], *, rate: Fraction = Fracti
               codec: str = "libx264", pix_fmt: str = "yuv420p", audio: str | None = "aac",
               subtitles: bool = False, rotation: int = 0, sample_aspect: Fraction | None = None,
               times: list[int] | None = None, time_base: Fraction | None = None,
-              sound_seconds: float | None = None) -> Path:  # fmt: skip
+              sound_seconds: float | None = None, keyframes: int | None = None) -> Path:  # fmt: skip
     """Write ``pictures`` (gray) as a film at ``path`` with a sine sound track (``audio`` codec;
     as long as the pictures unless ``sound_seconds``) and, optionally, a subtitle; ``times`` in
-    ``time_base`` makes a variable frame rate."""
+    ``time_base`` makes a variable frame rate; ``keyframes``: one every that many frames."""
     height, width = pictures[0].shape
     with av.open(str(path), "w") as out:
-        video = out.add_stream(codec, rate=rate)
+        options = {"g": str(keyframes)} if keyframes else None
+        video = out.add_stream(codec, rate=rate, options=options)
         video.width, video.height, video.pix_fmt = width, height, pix_fmt
         if time_base is not None:
             video.time_base = time_base
@@ -184,3 +185,24 @@ def tags_of(path: Path) -> dict:
             "streams": [(s.type, dict(s.metadata), s.disposition.name) for s in film.streams],
             "chapters": chapters,
         }
+
+
+def cut(source: Path, target: Path, *, packets: int = 0, seconds: float = 0.0) -> Path:
+    """``source`` copied to ``target`` (same streams, packets as they are) without its first
+    ``packets`` video packets (a clip cut mid-GOP) or ``seconds`` earlier (an MP4 or MOV then says,
+    in an edit list, to start that far into its media: a phone's "Trim")."""
+    with av.open(str(source)) as film, av.open(str(target), "w") as out:
+        streams = {stream.index: out.add_stream_from_template(stream) for stream in film.streams}
+        video = 0
+        for packet in film.demux():
+            if not packet.size:
+                continue
+            if packet.stream.type == "video":
+                video += 1
+                if video <= packets:
+                    continue
+            shift = round(seconds / packet.time_base)
+            packet.pts, packet.dts = packet.pts - shift, packet.dts - shift
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    return target

@@ -337,6 +337,41 @@ def test_a_whole_film_whose_sound_outlasts_its_picture_is_not_called_damaged(tmp
     assert "ends early" not in out
 
 
+
+def _whole_film_with_a_miscount(folder, kind):
+    if kind == "capture.avi":  # a capture card's dropped frames: the AVI header counts them
+        kept = [i for i in range(30) if i not in (10, 20, 21)]
+        pictures = films.frames(30)
+        return films.make_film(folder / kind, [pictures[i] for i in kept], codec="mpeg4", audio=None,
+                               times=kept, time_base=Fraction(1, 25))  # fmt: skip
+    if kind == "clip.mp4":  # cut mid-GOP: its first packets cannot be decoded, but MP4 counts them
+        whole = films.make_film(folder / "whole.mp4", films.frames(40), keyframes=12)
+        return films.cut(whole, folder / kind, packets=5)
+    # a phone's "Trim": an edit list starts it 15 frames into its media, which MOV still counts
+    phone = films.make_film(folder / "phone.mov", films.frames(40))
+    return films.cut(phone, folder / kind, seconds=0.6)
+
+
+@pytest.mark.parametrize("kind", ["capture.avi", "clip.mp4", "trimmed.mov"])
+def test_a_whole_film_is_not_called_damaged_and_its_slider_frame_k_is_coloured_k(tmp_path, kind):
+    # The slider and the "ends early" check trusted the header's count; colouring (and a hint's
+    # frame) counts the frames decoded: hints landed on other frames, whole films were "damaged".
+    from colorize_app.core import film_io
+
+    source = _whole_film_with_a_miscount(tmp_path, kind)
+    output = tmp_path / "colorized.mkv"
+    result = film.run_film_job(Job(source, output, JobOptions(render_size=64)), _no_colour)
+    assert result.status == Status.DONE, result.reason
+    assert "ends early" not in result.note
+    coloured = [gray for _pts, gray in film_io.read_frames(source)]  # the colouring pass's frames
+    assert len(films.decoded(output)) == len(coloured)
+    slider = film_io.frame_times(source)
+    assert len(slider) == len(coloured)
+    for k in (0, len(coloured) // 2, len(coloured) - 1):  # what the slider shows as frame k
+        shown = film_io.picture_at(source, slider[k])[0][:, :, 0].astype(int)
+        assert np.abs(shown - coloured[k]).mean() < 3
+
+
 @pytest.fixture(scope="module")
 def hint_weights(hint_model, tmp_path_factory):
     from colorize_app.core.weights import save_weights

@@ -40,6 +40,8 @@ PART_FORMAT = "nut"
 # container (AVI-style muxers and NUT's demuxer lose B-frames' decoding times).
 ENCODER_OPTIONS = {"crf": "18", "preset": "veryfast", "bf": "0"}
 COPIED_TYPES = ("audio", "subtitle")
+# Demuxers (FFmpeg's names) whose index lists every frame; Matroska's cues list keyframes only.
+INDEXED_FORMATS = ("mov", "avi")
 # Tags that describe how a file was written, not the film: the new muxer writes its own, and
 # copied they would lie (the old encoder and brands, a stream's old length and bit rate).
 WRITER_TAGS = frozenset({
@@ -84,7 +86,8 @@ def probe(path: str | os.PathLike) -> FilmInfo:
         first = _first_frame(container, stream, path)
         descriptor = av.VideoFormat(stream.codec_context.pix_fmt or first.format.name)
         bits = max((component.bits for component in descriptor.components), default=8)
-        frames, guessed = stream.frames, False
+        index = _indexed(container, stream)
+        frames, guessed = (index.frames if index else stream.frames), False
         seconds = _stream_seconds(stream)
         if not frames and seconds and stream.average_rate:
             frames = round(seconds * stream.average_rate)
@@ -184,25 +187,27 @@ def picture_at(path: str | os.PathLike, seconds: float) -> tuple[np.ndarray, flo
 
 def frame_times(path: str | os.PathLike) -> list[float]:
     """When each frame of ``path`` is shown, in seconds from its first, numbered as the colouring
-    pass numbers them (a hint's frame k is the k-th): a variable frame rate and sound that
-    outlasts the picture are as they are. Read from the packets, no picture decoded; where the
-    packets carry no times, k / rate over the film's length (the best guess there is)."""
+    pass numbers them (a hint's frame k is the k-th): a variable frame rate, frames dropped from
+    a capture, an edit list's trimmed frames and sound that outlasts the picture are as they are.
+    Read from the index or the packets, no picture decoded; where the packets carry no times,
+    k / rate over the film's length (the best guess there is)."""
     with _open(path) as container:
         stream = _video_stream(container, path)
         rate = stream.guessed_rate
-        if stream.frames and rate and stream.average_rate == rate:
-            # An index (MP4, MOV) counts the frames and they come at one rate: a feature film's
-            # gigabytes need not be read to say when each is shown.
-            return [index / float(rate) for index in range(stream.frames)]
+        index = _indexed(container, stream)
+        if index.even if index else (stream.frames and rate and stream.average_rate == rate):
+            # An index (MP4, MOV, AVI) counts the frames and they come at one rate: a feature
+            # film's gigabytes need not be read to say when each is shown.
+            return [k / float(rate) for k in range(index.frames if index else stream.frames)]
         stamps = []
         try:
             for packet in container.demux(stream):
                 stamp = packet.pts if packet.pts is not None else packet.dts
-                # (one marked discard, before an edit list's start, is never decoded)
-                if packet.size and stamp is not None and not packet.is_discard:
-                    stamps.append(stamp)
+                if packet.size and stamp is not None:
+                    stamps.append((stamp, packet.is_keyframe, packet.is_discard))
         except (av.error.InvalidDataError, av.error.EOFError):
             pass  # a damaged end: the frames before it are the ones colorized
+        stamps = [stamp for stamp, _key, _discard in _decoded(stamps)]
         if not stamps:
             rate = _rate(stream)
             return [index / rate for index in range(max(1, round(_length(container, stream) * rate)))]
@@ -210,6 +215,43 @@ def frame_times(path: str | os.PathLike) -> list[float]:
         start = stream.start_time if stream.start_time is not None else min(stamps)
         base = Fraction(stream.time_base)
         return [float((stamp - start) * base) for stamp in sorted(stamps)]
+
+
+@dataclass(frozen=True)
+class _Index:
+    frames: int  # how many frames a decoder gives
+    even: bool  # they come one every 1 / rate from the stream's start, none missing
+
+
+def _indexed(container, stream) -> _Index | None:
+    """The frames a decoder gives, as the index of an MP4, MOV or AVI lists them (its header's
+    count is no guide: it counts an AVI capture's dropped frames and an edit list's trimmed ones);
+    None where the container keeps no index of every frame (Matroska's lists keyframes)."""
+    if container.format.name.split(",")[0] not in INDEXED_FORMATS:
+        return None
+    entries = [(entry.timestamp, entry.is_keyframe, entry.is_discard)
+               for entry in stream.index_entries if entry.size]  # fmt: skip
+    kept = _decoded(entries)
+    if not kept:
+        return None
+    times = [time for time, _key, _discard in kept]
+    rate = stream.guessed_rate
+    # One every 1 / rate from the stream's start: one rate, the index's (decoding) times evenly
+    # spaced (no frame dropped), and the first frame at the start (not a clip cut mid-GOP, whose
+    # start is a frame never decoded)
+    even = bool(rate and stream.average_rate == rate
+                and abs((max(times) - min(times)) * Fraction(stream.time_base) * rate - (len(kept) - 1)) < 0.5
+                and len(kept) == sum(not discard for _time, _key, discard in entries))  # fmt: skip
+    return _Index(len(kept), even)
+
+
+def _decoded(packets: list[tuple[int, bool, bool]]) -> list[tuple[int, bool, bool]]:
+    """Of (time, keyframe?, discard?) in decoding order, those a decoder turns into frames, as
+    the colouring pass counts them: none marked discard (before an edit list's start, decoded
+    only as a reference) and none before the first keyframe (a clip cut mid-GOP: nothing to
+    decode them from; when no packet is marked a keyframe, every one counts)."""
+    first = next((n for n, (_time, key, _discard) in enumerate(packets) if key), 0)
+    return [packet for packet in packets[first:] if not packet[2]]
 
 
 def poster(path: str | os.PathLike) -> np.ndarray:
