@@ -230,7 +230,7 @@ def test_a_sixteen_bit_tiff_keeps_its_date_camera_and_colour_profile(tmp_path, c
 
 def test_exif_that_the_tiff_writer_refuses_costs_only_the_exif_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(imageio.metadata, "without_sub_directories", lambda block: block)
-    monkeypatch.setattr(imageio.exiv2, "edit", lambda data, **parts: (data, {}))  # Pillow alone
+    monkeypatch.setattr(imageio.exiv2, "edit", lambda data, parts: (data, {}))  # Pillow alone
     image = ImageData(gradient(), "TIFF", dated_exif().tobytes(), srgb_profile(), None)
     problems = []
     out = opened(

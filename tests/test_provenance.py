@@ -126,7 +126,7 @@ def test_the_command_line_records_the_real_model(tmp_path, tiny_weights, capsys)
 
 
 def test_a_record_that_cannot_be_written_costs_the_record_not_the_photo(tmp_path, monkeypatch):
-    def broken(data, **parts):
+    def broken(data, parts):
         raise RuntimeError("Exiv2 is unhappy")
 
     monkeypatch.setattr(exiv2, "edit", broken)
@@ -134,6 +134,64 @@ def test_a_record_that_cannot_be_written_costs_the_record_not_the_photo(tmp_path
     assert result.status == Status.DONE
     assert "saved without its provenance record" in result.note and "Exiv2 is unhappy" in result.note
     assert opened(result.output).size == (64, 48)
+
+
+def catalogued(path, *, iptc: bool = True, padding: int = 0):
+    """``path`` with what an archive's catalogue writes into a scan: XMP (keywords, the box it
+    came from, how it was turned) and IPTC keywords; ``padding``: bytes of Photoshop history."""
+    import pyexiv2
+
+    with pyexiv2.Image(str(path)) as image:
+        xmp = {"Xmp.dc.subject": ["lake", "family"], "Xmp.photoshop.Source": "Box 12 / neg 345",
+               "Xmp.tiff.Orientation": "6"}  # fmt: skip
+        if padding:
+            xmp["Xmp.photoshop.Instructions"] = "x" * padding
+        image.modify_xmp(xmp)
+        if iptc:
+            image.modify_iptc({"Iptc.Application2.Keywords": ["lake", "family"]})
+    return path
+
+
+def read_catalogue(path) -> tuple[dict, dict]:
+    import pyexiv2
+
+    with pyexiv2.Image(str(path)) as image:
+        return image.read_xmp(), image.read_iptc()
+
+
+@pytest.mark.parametrize(("suffix", "sixteen"), [(".jpg", False), (".tif", False), (".tif", True),
+                                                 (".png", False), (".webp", False)])  # fmt: skip
+def test_a_result_keeps_the_archives_keywords_and_captions(tmp_path, suffix, sixteen):
+    # The original's XMP and IPTC (keywords, captions, rights, where the negative is kept) were
+    # dropped from every result: an archive's catalogue lost track of the colour version.
+    source = catalogued(make(tmp_path, suffix, sixteen), iptc=suffix in (".jpg", ".tif"))
+    result = run_job(Job(source, tmp_path / f"out{suffix}", OPTIONS), warm)
+    assert result.status == Status.DONE and result.note == ""
+    xmp, iptc = read_catalogue(result.output)
+    assert xmp["Xmp.dc.subject"] == ["lake", "family"]
+    assert xmp["Xmp.photoshop.Source"] == "Box 12 / neg 345"
+    assert xmp.get("Xmp.tiff.Orientation", "1") == "1"  # the pixels are upright (a TIFF: absent)
+    if suffix in (".jpg", ".tif"):
+        assert iptc["Iptc.Application2.Keywords"] == ["lake", "family"]
+    state, record = read_provenance(result.output)
+    assert state is RecordState.FOUND and record.recipe.render_size == OPTIONS.render_size
+
+
+def test_a_result_carrying_photoshops_long_history_still_reads_its_record(tmp_path):
+    # 300 KB of history is more than a record alone would ever be: the result's record must read.
+    source = catalogued(make(tmp_path, ".png"), iptc=False, padding=300_000)
+    result = run_job(Job(source, tmp_path / "out.png", OPTIONS), warm)
+    assert len(opened(result.output).info["xmp"]) > 300_000
+    assert read_provenance(result.output)[0] is RecordState.FOUND
+
+
+def test_the_record_goes_first_where_the_originals_xmp_leaves_no_room(tmp_path):
+    # A JPEG's XMP holds 64 KB: an original's packet near that and the record do not fit together.
+    source = catalogued(make(tmp_path, ".jpg"), padding=62_500)
+    result = run_job(Job(source, tmp_path / "out.jpg", OPTIONS), warm)
+    assert read_provenance(result.output)[0] is RecordState.FOUND
+    assert "saved without its XMP keywords, captions and rights" in result.note
+    assert read_catalogue(result.output)[1]["Iptc.Application2.Keywords"] == ["lake", "family"]
 
 
 def test_bmp_results_say_they_carry_no_record(tmp_path):

@@ -1,8 +1,9 @@
 """Metadata that Exiv2 (pyexiv2) writes into a result's encoded bytes, in one pass.
 
-Exiv2 writes what the encoders cannot: the provenance XMP in every format, a TIFF's EXIF with
-its Exif sub-directory (date taken, exposure), which Pillow's libtiff writer refuses whole (and
-with it the profile and the resolution), and a 16-bit TIFF's EXIF and colour profile, which
+Exiv2 writes what the encoders cannot: the provenance XMP in every format, an archive's
+catalogue data (the original's XMP packet and IPTC: keywords, captions, rights), a TIFF's EXIF
+with its Exif sub-directory (date taken, exposure), which Pillow's libtiff writer refuses whole
+(and with it the profile and the resolution), and a 16-bit TIFF's EXIF and colour profile, which
 OpenCV's TIFF writer has no way to hold. Each part is written on its own: one that Exiv2
 refuses is left out and named, the others and the photo are kept.
 """
@@ -10,61 +11,92 @@ refuses is left out and named, the others and the photo are kept.
 from __future__ import annotations
 
 import threading
-
-import cv2
-import numpy as np
+from dataclasses import dataclass
 
 from colorize_app.core import metadata
 
 _lock = threading.Lock()  # Exiv2's namespace registry is global; one writer at a time
 _registered: set[tuple[str, str]] = set()
+_ORIENTATIONS = ("Xmp.tiff.Orientation", "Xmp.exif.Orientation")  # the pixels are upright now
 
 
-def edit(data: bytes, *, exif: bytes | None = None, icc: bytes | None = None,
-         xmp: dict[str, str] | None = None,
-         namespace: tuple[str, str] | None = None) -> tuple[bytes, dict[str, Exception]]:  # fmt: skip
-    """``data`` (a JPEG, PNG, TIFF or WebP file) with ``exif`` (``Exif\\0\\0`` + TIFF, copied
-    entry by entry with its types), the ``icc`` profile and the ``xmp`` properties (Exiv2 keys;
-    ``namespace``: (uri, prefix) of their own) written, and what could not be written:
-    {"exif", "icc_profile" or "xmp": why}. Raises whatever Exiv2 raises for data it cannot open
-    at all."""
+@dataclass(frozen=True)
+class Parts:
+    """What to write; each part that is None is left as the encoder wrote it."""
+
+    exif: bytes | None = None  # "Exif\0\0" + TIFF, copied entry by entry with its types
+    iptc: bytes | None = None  # an IIM stream (metadata.iptc_of)
+    icc: bytes | None = None
+    packet: str | None = None  # the original's XMP packet, carried whole
+    xmp: dict[str, str] | None = None  # properties set on top of it (Exiv2 keys)
+    namespace: tuple[str, str] | None = None  # (uri, prefix) that ``xmp`` uses
+
+
+def edit(data: bytes, parts: Parts) -> tuple[bytes, dict[str, Exception]]:
+    """``data`` (a JPEG, PNG, TIFF or WebP file) with ``parts`` written, and what could not be
+    written: {"exif", "iptc", "icc_profile", "packet" or "xmp": why}. Raises whatever Exiv2
+    raises for data it cannot open at all."""
     import pyexiv2  # a compiled library: loaded when the first result is written
 
     failed: dict[str, Exception] = {}
     with _lock:
         pyexiv2.set_log_level(4)  # mute: problems come back as exceptions
-        if namespace and namespace not in _registered:
-            pyexiv2.registerNs(*namespace)
-            _registered.add(namespace)
+        if parts.namespace and parts.namespace not in _registered:
+            pyexiv2.registerNs(*parts.namespace)
+            _registered.add(parts.namespace)
         image = pyexiv2.ImageData(data)
         try:
-            if exif:
+            for name, step in _steps(pyexiv2, parts):
                 try:
-                    _copy_exif(pyexiv2, exif, image)
+                    step(image)
                 except Exception as e:
-                    failed["exif"] = e
-            if icc:
-                try:
-                    image.modify_icc(icc)
-                except Exception as e:
-                    failed["icc_profile"] = e
-            if xmp:
-                try:
-                    image.modify_xmp(xmp)
-                except Exception as e:
-                    failed["xmp"] = e
+                    failed[name] = e
+            if parts.packet and parts.xmp and ("packet" in failed or "xmp" in failed):
+                _record_alone(image, parts, failed)
             return image.get_bytes(), failed
         finally:
             image.close()
 
 
-def _copy_exif(pyexiv2, exif: bytes, image) -> None:
-    # Exiv2 parses EXIF only inside an image: a 1x1 JPEG carries it, and Exiv2 copies its parsed
-    # entries (types and all, not strings) into the result, which lays them out for its format.
-    ok, pixel = cv2.imencode(".jpg", np.zeros((1, 1), np.uint8))
-    carrier = pyexiv2.ImageData(metadata.embed_in_jpeg(pixel.tobytes(), exif, None))
+def _steps(pyexiv2, parts: Parts):
+    for name in ("exif", "iptc"):
+        if getattr(parts, name):
+            yield name, lambda image, name=name: _copy(pyexiv2, parts, image, name)
+    if parts.icc:
+        yield "icc_profile", lambda image: image.modify_icc(parts.icc)
+    if parts.packet:
+        yield "packet", lambda image: _carry_packet(image, parts.packet)
+    if parts.xmp:
+        yield "xmp", lambda image: image.modify_xmp(parts.xmp)
+
+
+def _copy(pyexiv2, parts: Parts, image, name: str) -> None:
+    # Exiv2 parses EXIF and IPTC only inside an image: a 1x1 JPEG carries them, and Exiv2 copies
+    # its parsed entries (types and all, not strings) into the result, laid out for its format.
+    carrier = pyexiv2.ImageData(metadata.carrier(parts.exif, parts.iptc))
     try:
-        carrier.copy_to_another_image(image, exif=True, iptc=False, xmp=False, comment=False,
-                                      icc=False, thumbnail=False)  # fmt: skip
+        carrier.copy_to_another_image(image, exif=name == "exif", iptc=name == "iptc", xmp=False,
+                                      comment=False, icc=False, thumbnail=False)  # fmt: skip
     finally:
         carrier.close()
+
+
+def _record_alone(image, parts: Parts, failed: dict[str, Exception]) -> None:
+    """The record written without the original's packet: the packet was refused, or the two
+    together were (a JPEG's XMP segment holds 64 KB). The record says the colour is machine-made;
+    it goes first."""
+    failed["packet"] = failed.get("packet") or failed.pop("xmp")
+    failed.pop("xmp", None)
+    image.clear_xmp()
+    try:
+        image.modify_xmp(parts.xmp)
+    except Exception as e:
+        failed["xmp"] = e
+
+
+def _carry_packet(image, packet: str) -> None:
+    image.modify_raw_xmp(packet)
+    found = image.read_xmp()
+    upright = {key: "1" for key in _ORIENTATIONS if key in found}
+    if upright:
+        image.modify_xmp(upright)

@@ -13,7 +13,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -58,6 +58,8 @@ class ImageData:
     source: Path | None = None
     digest: str = ""  # SHA-256 of the file's bytes, when read with ``digest=True`` ("" otherwise)
     dpi: tuple[float, float] | None = None  # the print's resolution, when the file states one
+    xmp: bytes | None = None  # the XMP packet as stored (an archive's keywords, captions, rights)
+    iptc: bytes | None = None  # the IPTC datasets (JPEG, TIFF) as an IIM stream
 
 
 def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | None = None,
@@ -110,8 +112,10 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
     if frames > 1:
         logger.warning("%s holds %d images (frames or pages); only the first is colorized.",
                        path, frames)  # fmt: skip
-    dpi = metadata.dpi_of(im)
-    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path, sha256, dpi)
+    dpi, xmp = metadata.dpi_of(im), im.info.get("xmp")
+    xmp = xmp if isinstance(xmp, bytes) else None
+    return ImageData(np.ascontiguousarray(pixels), fmt, exif, icc, path, sha256, dpi, xmp,
+                     metadata.iptc_of(im))  # fmt: skip
 
 
 def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
@@ -374,29 +378,46 @@ def write_image(path, pixels: np.ndarray, *, like: ImageData | None = None,
     # and OpenCV's 16-bit TIFF holds neither EXIF nor a profile: Exiv2 writes them
     tiff_exif = exif if fmt == "TIFF" else None
     tiff_icc = icc if fmt == "TIFF" and pixels.dtype == np.uint16 else None
-    data = _with_exiv2(path, data, fmt, tiff_exif, tiff_icc, record, tell)
+    iptc, packet = _catalogue(path, like, fmt, tell)
+    parts = exiv2.Parts(exif=tiff_exif, iptc=iptc, icc=tiff_icc, packet=packet)
+    data = _with_exiv2(path, data, fmt, parts, record, tell)
     return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
 _PARTS = {"exif": "EXIF data", "icc_profile": "colour profile", "dpi": "resolution",
+          "iptc": "IPTC keywords and captions", "packet": "XMP keywords, captions and rights",
           "xmp": "provenance record"}  # fmt: skip
+_IPTC_FORMATS = ("JPEG", "PNG", "TIFF")  # WebP has no place for IPTC (its XMP says the same)
 
 
-def _with_exiv2(path: Path, data: bytes, fmt: str, exif: bytes | None, icc: bytes | None,
+def _catalogue(path: Path, like: ImageData | None, fmt: str,
+               tell: Callable[[str], None]) -> tuple[bytes | None, str | None]:  # fmt: skip
+    """The original's IPTC and XMP packet to carry into the result, where it can hold them."""
+    if like is None or fmt not in XMP_FORMATS:
+        return None, None
+    packet, why_not = metadata.xmp_to_carry(like.xmp)
+    if why_not:
+        tell(f"{path.name} is saved without its original's {_PARTS['packet']} ({why_not}).")
+    return (like.iptc if fmt in _IPTC_FORMATS else None), packet
+
+
+def _with_exiv2(path: Path, data: bytes, fmt: str, parts: exiv2.Parts,
                 record: provenance.Provenance | None, tell: Callable[[str], None]) -> bytes:  # fmt: skip
-    """``data`` with what Exiv2 writes: ``exif``, ``icc`` and the provenance record, in one pass."""
+    """``data`` with what Exiv2 writes (``parts`` and the provenance record), in one pass."""
     if record is not None and fmt not in XMP_FORMATS:
         tell(f"{path.name} is saved without its provenance record ({fmt} files cannot hold one).")
         record = None
-    xmp = provenance.xmp_fields(record) if record is not None else None
-    if not exif and not icc and not xmp:
+    if record is not None:
+        parts = replace(parts, xmp=provenance.xmp_fields(record),
+                        namespace=(provenance.NAMESPACE, provenance.PREFIX))  # fmt: skip
+    wanted = {name: getattr(parts, name) for name in ("exif", "iptc", "icc", "packet", "xmp")}
+    if not any(wanted.values()):
         return data
     try:
-        data, failed = exiv2.edit(data, exif=exif, icc=icc, xmp=xmp,
-                                  namespace=(provenance.NAMESPACE, provenance.PREFIX))  # fmt: skip
+        data, failed = exiv2.edit(data, parts)
     except Exception as e:  # metadata must not cost the photo: it is saved, and we say so
-        wanted = (("exif", exif), ("icc_profile", icc), ("xmp", xmp))
-        failed = {part: e for part, value in wanted if value}
+        names = {"icc": "icc_profile"}
+        failed = {names.get(name, name): e for name, value in wanted.items() if value}
     for part, e in failed.items():
         logger.debug("Exiv2 could not write %s into %s", part, path, exc_info=e)
         tell(f"{path.name} is saved without its {_PARTS[part]} ({type(e).__name__}: {e}).")

@@ -13,7 +13,7 @@ import zlib
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, IptcImagePlugin
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ _TIFF_DESCRIPTIVE_TAGS = (
     0x0128,  # ResolutionUnit
 )
 _SUB_IFDS = (0x8769, 0x8825)  # Exif IFD, GPS IFD
+# An original's XMP packet is carried into its result up to this size (Photoshop's history can
+# make one hundreds of kilobytes); a bigger one is left out, and the result says so.
+CARRIED_XMP_BYTES = 1 << 20
 _pillow_limit_lock = threading.Lock()
 
 
@@ -184,6 +187,49 @@ def without_sub_directories(block: bytes) -> bytes | None:
         logger.debug("EXIF block unreadable by Pillow", exc_info=True)
         return None
     return block if block.startswith(EXIF_PREFIX) else EXIF_PREFIX + block
+
+
+def xmp_to_carry(packet: bytes | None) -> tuple[str | None, str]:
+    """An original's XMP packet as text to carry into its result, or None and why not ("" when
+    there is none): too big, a DTD (entity tricks: Exiv2 would expand them), not UTF-8."""
+    if not packet:
+        return None, ""
+    if len(packet) > CARRIED_XMP_BYTES:
+        return None, f"{len(packet) / 2**20:.1f} MB, more than Colorize carries"
+    if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
+        return None, "it declares a DTD, which Colorize does not read"
+    try:
+        return packet.decode("utf-8").strip("\x00"), ""
+    except UnicodeDecodeError:
+        return None, "it is not UTF-8 text"
+
+
+def iptc_of(im: Image.Image) -> bytes | None:
+    """The IPTC datasets (keywords, caption, credit) of a JPEG or TIFF, as an IIM stream; None
+    when it has none or they cannot be read."""
+    try:
+        found = IptcImagePlugin.getiptcinfo(im)
+    except Exception:  # metadata is a courtesy: never fail a photo over it
+        logger.debug("Ignoring unreadable IPTC data", exc_info=True)
+        return None
+    stream = b""
+    for (record, dataset), values in sorted((found or {}).items()):
+        for value in values if isinstance(values, list) else [values]:
+            if len(value) < 0x8000:  # longer ones need IIM's extended length: none in practice
+                stream += struct.pack(">BBBH", 0x1C, record, dataset, len(value)) + value
+    return stream or None
+
+
+def carrier(exif: bytes | None, iptc: bytes | None) -> bytes:
+    """A 1x1 JPEG holding ``exif`` (APP1) and ``iptc`` (an IIM stream, in Photoshop's APP13):
+    Exiv2 parses metadata only inside an image."""
+    ok, pixel = cv2.imencode(".jpg", np.zeros((1, 1), np.uint8))
+    data = embed_in_jpeg(pixel.tobytes(), exif, None)
+    if not iptc:
+        return data
+    padded = iptc + b"\x00" * (len(iptc) % 2)  # resource 0x0404, no name, even length
+    payload = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00" + struct.pack(">I", len(iptc)) + padded
+    return data[:2] + b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload + data[2:]
 
 
 def icc_colour_space(icc: bytes) -> bytes:

@@ -42,7 +42,9 @@ IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 XMP_BASIC = "http://ns.adobe.com/xap/1.0/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 FILM_TAG = "colorize_provenance"  # the container tag that holds a film's record
-MAX_XMP_BYTES = 256 * 1024  # ours is under 3 KB; a bigger packet is not ours and is not parsed
+# Ours is under 3 KB, on top of the original's packet (metadata.CARRIED_XMP_BYTES at most);
+# a bigger packet is not ours and is not parsed.
+MAX_XMP_BYTES = metadata.CARRIED_XMP_BYTES + 64 * 1024
 _PROPERTIES = ("RecordVersion", "Model", "ModelSHA256", "RenderSize", "Saturation", "HintsCount",
                "HintsSHA256", "Original", "OriginalSHA256")  # fmt: skip
 
@@ -198,7 +200,8 @@ def _values(provenance: Provenance) -> dict[str, str]:
 def embed(data: bytes, provenance: Provenance) -> bytes:
     """``data`` (a JPEG, PNG, TIFF or WebP file) with the provenance XMP added. Raises whatever
     Exiv2 raises for data it cannot handle; the caller decides what that costs."""
-    data, failed = exiv2.edit(data, xmp=xmp_fields(provenance), namespace=(NAMESPACE, PREFIX))
+    parts = exiv2.Parts(xmp=xmp_fields(provenance), namespace=(NAMESPACE, PREFIX))
+    data, failed = exiv2.edit(data, parts)
     if failed:
         raise failed["xmp"]
     return data
