@@ -298,3 +298,17 @@ def test_the_command_line_starts_the_first_big_photos_colour_table_from_its_head
     while layout not in chroma._tables and time.monotonic() < deadline:
         time.sleep(0.05)
     assert list(chroma._tables) == [layout]
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="names there are always Unicode")
+def test_a_scan_with_a_latin1_name_records_how_it_was_made_so_update_redoes_it(tmp_path, tiny_weights, capsys):
+    photos = tmp_path / "photos"
+    save_photo(photos / "x.jpg", size=(40, 48))
+    os.replace(photos / "x.jpg", os.path.join(os.fsencode(photos), b"caf\xe9.jpg"))  # an old scanner's name
+    common = [photos, "--weights", tiny_weights, "--render-size", 64]
+    status, out, err = run(capsys, *common)
+    assert status == 0 and "provenance" not in out + err
+
+    status, out, err = run(capsys, *common, "--saturation", 0.5, "--update")
+    assert status == 0
+    assert "Colorized 1, skipped 0, failed 0." in out  # its record says it was made at 1.0

@@ -32,6 +32,7 @@ from colorize_app.core.errors import (
 from colorize_app.core.freshness import Freshness, Judgement, judge
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData, read_image, write_image
+from colorize_app.core.names import printable
 from colorize_app.core.provenance import Provenance, Recipe, recipe_for
 from colorize_app.core.sidecar import HintsFileError, read_hints
 from colorize_app.core.triage import is_colour
@@ -266,8 +267,10 @@ class _InColour(Exception):
 def provenance_of(job: Job, image: ImageData) -> Provenance:
     """What ``job``'s result records about how it was made (core.provenance); its hints settled
     (``with_hints``)."""
+    # the name as text XMP can hold: an old scanner's Latin-1 bytes (os.fsdecode's surrogates)
+    # or a control character would cost the whole record
     return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
-                      Path(job.source).name, image.digest)  # fmt: skip
+                      printable(Path(job.source).name), image.digest)  # fmt: skip
 
 
 def _save(job: Job, image: ImageData, result: JobResult) -> Path:
