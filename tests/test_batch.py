@@ -15,6 +15,7 @@ from colorize_app.core.batch import (
     BatchItem,
     is_own_output,
     output_path_for,
+    photos_in_subfolders,
     plan_batch,
     run_batch,
 )
@@ -375,3 +376,27 @@ def test_item_progress_reaches_the_caller_and_ends_at_one(tmp_path):
     assert {name for name, _ in fractions} == {"1.png"}
     values = [f for _, f in fractions]
     assert values == sorted(values) and values[-1] == 1.0 and len(values) >= 3
+
+
+def test_a_folder_tree_deeper_than_pythons_recursion_limit_is_planned(tmp_path):
+    import os
+    import sys
+
+    save_photo(tmp_path / "top.jpg")
+    levels = sys.getrecursionlimit() + 50  # os.walk of Python 3.11 recursed once per level
+    fd = os.open(tmp_path, os.O_RDONLY)
+    for _ in range(levels):  # relative to each folder: no path length limit in the way
+        os.mkdir("d", dir_fd=fd)
+        fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+        os.close(parent)
+    os.close(fd)
+    deepest = tmp_path.joinpath(*["d"] * levels)
+    save_photo(deepest / "bottom.jpg")
+    try:
+        items = plan_batch([tmp_path], recursive=True)
+        assert sorted(item.source.name for item in items) == ["bottom.jpg", "top.jpg"]
+        assert photos_in_subfolders([tmp_path]) == 1
+    finally:  # shutil.rmtree recurses too
+        (deepest / "bottom.jpg").unlink()
+        for level in range(levels, 0, -1):
+            tmp_path.joinpath(*["d"] * level).rmdir()

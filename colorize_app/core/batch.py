@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
+from colorize_app.core import tree
 from colorize_app.core.claims import Claims
 from colorize_app.core.errors import (
     Cancelled,
@@ -233,7 +234,7 @@ def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films
     for folder in map(Path, paths):
         if not folder.is_dir():
             continue
-        for root, dirs, files in os.walk(folder, onerror=lambda _error: None):
+        for root, dirs, files in tree.walk(folder, onerror=lambda _error: None):
             dirs[:] = [d for d in dirs if not _hidden(Path(root, d))]
             if Path(root) == folder:
                 continue  # the folder's own photos are planned
@@ -271,7 +272,7 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
     def on_error(error: OSError) -> None:
         problems.append(_unreadable(Path(error.filename or folder), error))
 
-    for root, dirs, files in os.walk(folder, onerror=on_error):
+    for root, dirs, files in tree.walk(folder, onerror=on_error):
         if recursive:
             dirs[:] = [d for d in dirs if not _hidden(Path(root, d))
                        and os.path.normcase(os.path.abspath(Path(root, d))) != skip_dir]  # fmt: skip
