@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core import tree
+from colorize_app.core.atomic import free_bytes, live_writes, probe_writable, temp_key
 from colorize_app.core.claims import Claims
 from colorize_app.core.errors import (
     Cancelled,
