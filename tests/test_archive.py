@@ -197,3 +197,59 @@ def test_workers_share_the_gpus_when_the_cluster_has_them_else_take_a_cpu_each()
     assert (on_cpu.workers, on_cpu.gpus_per_worker) == (16, 0.0)
     assert plan_cluster({"CPU": 2}, JobOptions()) == plan_cluster({"CPU": 2}, JobOptions(), workers=2)
     assert plan_cluster({"CPU": 2}, JobOptions(), workers=5).workers == 5
+
+
+# Fault injection for the test below: in Ray's worker processes only, reading a photo whose name
+# says so ends the process at once, as the system's out-of-memory killer or a crashing decoder
+# would: no exception, nothing a job could catch.
+KILLER_SITECUSTOMIZE = """
+import importlib.abc, importlib.machinery, os, sys
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "colorize_app.core.imageio" or not any("default_worker" in a for a in sys.argv):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            real_exec(module)
+            real = module.read_image
+
+            def read_image(path, *args, **kwargs):
+                if "kills-its-worker" in os.fspath(path):
+                    os._exit(139)
+                return real(path, *args, **kwargs)
+
+            module.read_image = read_image
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _Finder())
+"""
+
+
+def test_a_photo_that_kills_its_worker_fails_alone_and_the_run_finishes(tmp_path, tiny_weights):
+    photos = tmp_path / "photos"
+    for i in range(5):
+        save_photo(photos / f"p{i}.jpg", size=(40, 48))
+    save_photo(photos / "p2-kills-its-worker.jpg", size=(40, 48))
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(KILLER_SITECUSTOMIZE)
+    # its own local Ray instance (whose workers get the injection), stopped by its reaper
+    command = [sys.executable, "-m", "colorize_app.cli", photos, "--engine", "ray", "--weights",
+               tiny_weights, "--render-size", "64", "--workers", "1", "--batch-size", "3"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "inject"), *sys.path]),
+           "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}  # fmt: skip
+    child = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+
+    said = child.stdout + child.stderr[-3000:]
+    assert child.returncode == 1, said
+    assert "Colorized 5, skipped 0, failed 1." in child.stdout, said  # each done once, none redone
+    assert "p2-kills-its-worker.jpg stopped the worker colorizing it" in child.stderr
+    rows = manifest_rows(photos / "colorize-manifest.sqlite")
+    assert rows["p2-kills-its-worker.jpg"][0] == "failed"
+    done = sorted(name for name, row in rows.items() if row[0] == "done")
+    assert done == [f"p{i}.jpg" for i in range(5)]
+    assert len(list(photos.glob("*_colorized.jpg"))) == 5

@@ -16,6 +16,7 @@ import math
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import ray
 
+from colorize_app.archive.attempts import TRIES, Attempts
 from colorize_app.archive.manifest import Manifest, Row, text
 from colorize_app.archive.reaper import Reaper, start_reaper
 from colorize_app.core.batch import BatchItem, BatchRunner, Hints
@@ -77,9 +79,11 @@ def plan_cluster(resources: dict, options: JobOptions, *, workers: int | None = 
 class Colorizer:
     """A Ray Data callable class: the model loaded once per actor, then ``run_job`` per photo."""
 
-    def __init__(self, weights: str | None, options: dict, hints: list[dict] | None) -> None:
+    def __init__(self, weights: str | None, options: dict, hints: list[dict] | None,
+                 attempts: ray.actor.ActorHandle) -> None:  # fmt: skip
         from colorize_app.core.engine import Engine, default_threads
 
+        self.attempts = attempts
         self.options = JobOptions(**options)
         # Every photo's hints (the command line's --hints FILE), as plain dicts on the way here;
         # None: each photo's hints file, read by its job
@@ -95,21 +99,27 @@ class Colorizer:
                     hints=self.hints) for source, output in zip(batch["source"], batch["output"])]
         out: dict[str, list] = {name: [] for name in COLUMNS}
         for i, job in enumerate(jobs):
-            result = self.runner.run(job, upcoming=jobs[i + 1 : i + 2])
-            if result.status == Status.FAILED and will_skip(job):
-                # another writer (a worker of an earlier, killed run) saved it meanwhile
-                result = JobResult(Status.SKIPPED, f"already colorized ({job.output.name} exists)",
-                                   output=job.output)  # fmt: skip
-            out["source"].append(os.fsencode(job.source))
-            out["output"].append(os.fsencode(result.output) if result.output is not None else b"")
-            out["status"].append(Status(result.status).value)
-            out["reason"].append(text(result.reason))
-            out["seconds"].append(float(result.seconds))
-            out["skip"].append(result.skip)
-            out["note"].append(text(result.note))  # told in the summary, as the local engine does
-            del result  # the colorized pixels: free them before the next photo
+            key = _key(job.source)
+            ray.get(self.attempts.start.remote(key))  # told before: this worker may die on it
+            row = _row(job, self.runner.run(job, upcoming=jobs[i + 1 : i + 2]))
+            self.attempts.finish.remote(key, row)  # kept should a later photo kill the worker
+            for name in COLUMNS:
+                out[name].append(row[name])
         return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
                 for name, values in out.items()}  # fmt: skip
+
+
+def _row(job: Job, result: JobResult) -> dict:
+    """A photo's result as the driver records it (small: no pixels)."""
+    if result.status == Status.FAILED and will_skip(job):
+        # another writer (a worker of an earlier, killed run) saved it meanwhile
+        result = JobResult(Status.SKIPPED, f"already colorized ({job.output.name} exists)",
+                           output=job.output)  # fmt: skip
+    return {"source": os.fsencode(job.source),
+            "output": os.fsencode(result.output) if result.output is not None else b"",
+            "status": Status(result.status).value, "reason": text(result.reason),
+            "seconds": float(result.seconds), "skip": result.skip,
+            "note": text(result.note)}  # fmt: skip  (the note is told in the summary, as locally)
 
 
 def connect(address: str | None = None) -> bool:
@@ -192,33 +202,92 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
     return items
 
 
-def _run_on_ray(by_source: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
+def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
                 hints: Hints, weights: str | None, on_result, plan: ClusterPlan) -> None:  # fmt: skip
+    """Colorize ``pending`` (popping each item as its row is recorded). A photo that workers
+    die on (the run would otherwise retry it for ever) is failed once ``TRIES`` workers died on
+    it alone; the rest go on."""
+    while pending:
+        attempts = Attempts.remote()
+        try:
+            _stream(pending, manifest, options, hints, weights, on_result, plan, attempts)
+            return
+        except Exception as e:  # the model could not load, the cluster went away, or workers died
+            finished, killers = _heard(attempts, pending)
+            for row in finished:  # photos a batch finished before a worker died on a later one
+                _take(pending, manifest, row, on_result)
+            if not killers:
+                raise _colorize_error(e) from e
+        finally:
+            ray.kill(attempts)
+        if plan.batch_size > 1:
+            # A worker decodes the next photo of its batch while the network does this one, so
+            # the photo it died on may be the next: each suspect alone, then the rest again.
+            alone = {key: pending.pop(key) for key in killers}
+            _run_on_ray(alone, manifest, options, hints, weights, on_result,
+                        replace(plan, batch_size=1))  # fmt: skip
+            continue
+        for key in killers:
+            item = pending.pop(key)
+            item.status, item.reason = Status.FAILED, _killed(item.source)
+            _record(manifest, item, None, 0.0, on_result)
+
+
+def _stream(pending: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
+            hints: Hints, weights: str | None, on_result, plan: ClusterPlan,
+            attempts: ray.actor.ActorHandle) -> None:  # fmt: skip
     rows = [{"source": os.fsencode(os.path.abspath(item.source)),
-             "output": os.fsencode(os.path.abspath(item.output))} for item in by_source.values()]
+             "output": os.fsencode(os.path.abspath(item.output))} for item in pending.values()]
     # at least a block per worker, or some workers idle; no more workers than photos
     plan = replace(plan, workers=min(plan.workers, len(rows)))
     blocks = min(len(rows), MAX_BLOCKS, max(plan.workers, math.ceil(len(rows) / plan.batch_size)))
     logger.info("Ray: %d workers, %s CPU and %s GPU each, %d photos a batch", plan.workers,
                 plan.cpus_per_worker, plan.gpus_per_worker, plan.batch_size)  # fmt: skip
-    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-        Colorizer,
-        fn_constructor_kwargs={"weights": weights, "options": asdict(options),
-                               "hints": None if hints is None else [asdict(h) for h in hints]},
-        batch_size=plan.batch_size,
-        compute=ray.data.ActorPoolStrategy(size=plan.workers),
-        num_cpus=plan.cpus_per_worker,
-        num_gpus=plan.gpus_per_worker or None,
-    )
+    # Ray Data's default retries a batch whose worker died for ever; its only way to say how
+    # often is a remote argument, which Ray 2.60 warns about (no named parameter replaces it)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ray.util.annotations.RayDeprecationWarning)
+        dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+            Colorizer,
+            fn_constructor_kwargs={"weights": weights, "options": asdict(options),
+                                   "hints": None if hints is None else [asdict(h) for h in hints],
+                                   "attempts": attempts},
+            batch_size=plan.batch_size,
+            compute=ray.data.ActorPoolStrategy(size=plan.workers),
+            num_cpus=plan.cpus_per_worker,
+            num_gpus=plan.gpus_per_worker or None,
+            max_task_retries=TRIES - 1,
+        )  # fmt: skip
+    for row in dataset.iter_rows():
+        _take(pending, manifest, row, on_result)
+
+
+def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> None:
+    """Record a result row that came back and stop waiting for its photo."""
+    item = pending.pop(text(os.fsdecode(row["source"])))
+    item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
+    item.note = row["note"]
+    output = os.fsdecode(row["output"]) if row["output"] else None
+    _record(manifest, item, output, row["seconds"], on_result)
+
+
+def _heard(attempts: ray.actor.ActorHandle, pending: dict[str, BatchItem]) -> tuple[list, list]:
+    """Of the waiting photos: the result rows workers finished but whose batch never came back,
+    and the photos workers died on (neither when the cluster cannot say)."""
     try:
-        for row in dataset.iter_rows():
-            item = by_source[text(os.fsdecode(row["source"]))]
-            item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
-            item.note = row["note"]
-            output = os.fsdecode(row["output"]) if row["output"] else None
-            _record(manifest, item, output, row["seconds"], on_result)
-    except Exception as e:  # the model could not load, or the cluster went away
-        raise _colorize_error(e) from e
+        finished, killers = ray.get([attempts.finished.remote(), attempts.killers.remote()],
+                                    timeout=60)  # fmt: skip
+    except Exception:  # the cluster itself went away: the run's own error says so
+        logger.debug("No word from the run's attempts", exc_info=True)
+        return [], []
+    return ([row for key, row in finished.items() if key in pending],
+            [key for key in killers if key in pending])
+
+
+def _killed(source) -> str:
+    return (f"{source} stopped the worker colorizing it, {TRIES} times: the system ended the "
+            "worker (out of memory?) or a decoder crashed on the file (damaged?). It is not "
+            "tried again unless --retry-failed.")
 
 
 def _record(manifest: Manifest, item: BatchItem, output: str | None, seconds: float,

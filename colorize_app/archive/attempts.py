@@ -1,0 +1,39 @@
+"""Which photos Ray workers died on: a worker killed mid-photo (the system's out-of-memory
+killer, a crash inside a decoder on a damaged file) raises no exception a job could catch, and
+Ray Data would retry its batch for ever. Each worker tells an ``Attempts`` actor before it starts
+a photo and after it finishes one, so the driver can name the photo that keeps killing workers,
+record it as failed, and go on with the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import ray
+
+TRIES = 2  # a photo that a worker died on this many times is failed, not tried again
+
+
+@ray.remote(num_cpus=0)
+class Attempts:
+    """Photos (manifest keys) started by the run's workers, and the result rows of those
+    finished: a batch a worker died in never comes back, the photos it had finished do."""
+
+    def __init__(self) -> None:
+        self._started: Counter[str] = Counter()
+        self._finished: dict[str, dict] = {}
+
+    def start(self, key: str) -> None:
+        self._started[key] += 1
+
+    def finish(self, key: str, row: dict) -> None:
+        # the first: a retried batch finds the photos it made the first time "already colorized"
+        self._finished.setdefault(key, row)
+
+    def finished(self) -> dict[str, dict]:
+        return self._finished
+
+    def killers(self) -> list[str]:
+        """Photos started ``TRIES`` times or more and never finished: a worker died on each."""
+        return sorted(key for key, count in self._started.items()
+                      if count >= TRIES and key not in self._finished)  # fmt: skip
