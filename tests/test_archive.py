@@ -253,3 +253,37 @@ def test_a_photo_that_kills_its_worker_fails_alone_and_the_run_finishes(tmp_path
     done = sorted(name for name, row in rows.items() if row[0] == "done")
     assert done == [f"p{i}.jpg" for i in range(5)]
     assert len(list(photos.glob("*_colorized.jpg"))) == 5
+
+
+def test_a_rerun_tries_again_what_failed_for_the_run_and_not_for_the_file(ray_address, tmp_path,
+                                                                        tiny_weights, capsys):  # fmt: skip
+    photos = tmp_path / "photos"
+    save_photo(photos / "big.jpg", size=(1000, 1200))  # 1.2 MP
+    save_photo(photos / "small.jpg", size=(40, 48))
+    (photos / "empty.jpg").write_bytes(b"")
+    common = [photos, "--weights", tiny_weights, "--render-size", 64, "--engine", "ray"]
+    status, out = colorize(capsys, *common, "--max-megapixels", 1)
+    assert status == 1 and "Colorized 1, skipped 0, failed 2." in out
+
+    # the limit raised: the photo too large for the first run is colorized; the empty file, whose
+    # cause is its own, is not tried again, and the summary says how to try it
+    status, out = colorize(capsys, *common)
+    assert status == 1 and "Colorized 1, skipped 1, failed 1." in out
+    assert "1 of the failed were not tried again" in out and "--retry-failed" in out
+    rows = manifest_rows(photos / "colorize-manifest.sqlite")
+    assert rows["big.jpg"][:1] == ("done",) and rows["empty.jpg"][:1] == ("failed",)
+    assert (photos / "big_colorized.jpg").is_file()
+
+
+def test_a_manifest_from_before_lasting_failures_opens_and_keeps_its_failures_untried(tmp_path):
+    from colorize_app.archive.manifest import Manifest
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the table as Colorize wrote it before
+        db.execute("CREATE TABLE photos (path TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT "
+                   "NOT NULL DEFAULT '', seconds REAL NOT NULL DEFAULT 0, output TEXT, run "
+                   "INTEGER NOT NULL, finished REAL NOT NULL)")  # fmt: skip
+        db.execute("INSERT INTO photos VALUES ('/a.jpg', 'failed', 'damaged', 0, NULL, 1, 0)")
+    with Manifest(path) as manifest:
+        assert manifest.failed() == {"/a.jpg": "damaged"}
+        assert manifest.run == 2

@@ -1,10 +1,12 @@
-"""The run manifest: one SQLite row per photo (path, status, reason, seconds, output).
+"""The run manifest: one SQLite row per photo (path, status, reason, seconds, output, lasting).
 
 The driver writes a row as each result comes back, in WAL mode and committed at once, so a run
 killed at any moment leaves every result it heard about on disk and an archivist can read the
 file (``sqlite3 colorize-manifest.sqlite``) while the run goes on. A re-run reads it back:
-photos recorded as done whose output is there keep their row, and photos recorded as failed are
-not tried again unless asked (a broken scan stays broken; the archivist reads why).
+photos recorded as done whose output is there keep their row, and photos that failed for a
+lasting reason (the file cannot be read as a photo, or it kills the worker) are not tried again
+unless asked (a broken scan stays broken; the archivist reads why); the others (no room on the
+disk, no memory, a folder that refused writes) are tried again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from colorize_app.core.errors import ColorizeError
 
 MANIFEST_NAME = "colorize-manifest.sqlite"
 
-COLUMNS = ("path", "status", "reason", "seconds", "output", "run", "finished")
+COLUMNS = ("path", "status", "reason", "seconds", "output", "run", "finished", "lasting")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS photos (
     path     TEXT PRIMARY KEY,
@@ -32,9 +34,12 @@ CREATE TABLE IF NOT EXISTS photos (
     seconds  REAL NOT NULL DEFAULT 0,
     output   TEXT,
     run      INTEGER NOT NULL,
-    finished REAL NOT NULL
+    finished REAL NOT NULL,
+    lasting  INTEGER NOT NULL DEFAULT 1
 )
 """
+# A manifest of Colorize before "lasting" was recorded: its failures count as lasting, as then.
+_ADD_LASTING = "ALTER TABLE photos ADD COLUMN lasting INTEGER NOT NULL DEFAULT 1"
 
 
 class ManifestError(ColorizeError):
@@ -50,6 +55,7 @@ class Row:
     reason: str = ""
     seconds: float = 0.0
     output: str | None = None
+    lasting: bool = False  # failed for a reason of the file's own: not tried again unless asked
 
 
 def text(value: str) -> str:
@@ -137,6 +143,9 @@ class Manifest:
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a kill
             db.execute(_SCHEMA)
             columns = tuple(row[1] for row in db.execute("PRAGMA table_info(photos)"))
+            if columns == COLUMNS[:-1]:
+                db.execute(_ADD_LASTING)
+                columns = COLUMNS
             if columns != COLUMNS:
                 raise sqlite3.DatabaseError("its table of photos is not Colorize's (another "
                                             "program's file?)")  # fmt: skip
@@ -160,16 +169,17 @@ class Manifest:
     def record(self, row: Row) -> None:
         """Write (or replace) ``row.path``'s line, committed before this returns."""
         self._db.execute(
-            "INSERT OR REPLACE INTO photos VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO photos VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (text(row.path), str(row.status), text(row.reason), float(row.seconds),
-             None if row.output is None else text(row.output), self.run, time.time()),
+             None if row.output is None else text(row.output), self.run, time.time(),
+             int(row.lasting)),
         )  # fmt: skip
 
     @_reported
     def rows(self) -> dict[str, Row]:
         """Every photo recorded so far, by path."""
-        cursor = self._db.execute("SELECT path, status, reason, seconds, output FROM photos")
-        return {r[0]: Row(*r) for r in cursor}
+        query = "SELECT path, status, reason, seconds, output, lasting FROM photos"
+        return {r[0]: Row(*r[:5], bool(r[5])) for r in self._db.execute(query)}
 
     @_reported
     def done(self) -> set[str]:
@@ -178,8 +188,8 @@ class Manifest:
 
     @_reported
     def failed(self) -> dict[str, str]:
-        """Paths recorded as failed, with the reason."""
-        query = "SELECT path, reason FROM photos WHERE status = 'failed'"
+        """Paths recorded as failed for a lasting reason (``Row.lasting``), with the reason."""
+        query = "SELECT path, reason FROM photos WHERE status = 'failed' AND lasting"
         return dict(self._db.execute(query))
 
     @_reported

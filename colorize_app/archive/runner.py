@@ -42,7 +42,7 @@ DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megaby
 DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
-COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note")
+COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note", "lasting")
 _reaper: Reaper | None = None  # of the local Ray instance connect() started
 
 
@@ -119,7 +119,8 @@ def _row(job: Job, result: JobResult) -> dict:
             "output": os.fsencode(result.output) if result.output is not None else b"",
             "status": Status(result.status).value, "reason": text(result.reason),
             "seconds": float(result.seconds), "skip": result.skip,
-            "note": text(result.note)}  # fmt: skip  (the note is told in the summary, as locally)
+            "note": text(result.note),  # told in the summary, as the local engine does
+            "lasting": result.lasting}  # fmt: skip
 
 
 def connect(address: str | None = None) -> bool:
@@ -166,13 +167,15 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
                 workers: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                 cpus_per_worker: float | None = None,
                 gpus_per_worker: float | None = None, retry_failed: bool = False,
-                on_result: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:  # fmt: skip
-    """Colorize the waiting ``items`` (from ``core.batch.plan_batch``) on Ray; returns them with
-    each one's status and reason set, one manifest row written per item as its result arrives.
+                on_result: Callable[[BatchItem], None] | None = None) -> int:  # fmt: skip
+    """Colorize the waiting ``items`` (from ``core.batch.plan_batch``) on Ray, setting each
+    one's status and reason, one manifest row written per item as its result arrives; returns
+    how many failed untried, as an earlier run recorded them.
 
     Items the planner already settled (skipped, failed) are recorded without going to Ray; a
     photo the manifest has as done and whose output exists keeps that row; one it has as failed
-    fails again with the recorded reason, untried, unless ``retry_failed``. ``on_result(item)``
+    for a lasting reason (``manifest.Row.lasting``) fails again with the recorded reason,
+    untried, unless ``retry_failed``. ``on_result(item)``
     hears each item once its row is committed. ``hints`` go to every photo's job, as in
     ``core.batch.run_batch``. Raises ColorizeError (a WeightsError when no
     worker could load the model); one bad photo only fails its own row.
@@ -181,15 +184,17 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
     done_before = manifest.done()
     failed_before = {} if retry_failed else manifest.failed()
     by_source: dict[str, BatchItem] = {}
+    untried = 0
     for item in items:
         if item.status == Status.WAITING and _key(item.source) in failed_before:
             item.status, item.reason = Status.FAILED, failed_before[_key(item.source)]
+            untried += 1
         elif item.status == Status.WAITING:
             by_source[_key(item.source)] = item
         elif not (item.status == Status.SKIPPED and _key(item.source) in done_before):
             _record(manifest, item, None, 0.0, on_result)
     if not by_source:
-        return items
+        return untried
     connected = connect(address)
     try:
         _run_on_ray(by_source, manifest, options, hints, weights, on_result,
@@ -199,7 +204,7 @@ def run_archive(items: list[BatchItem], manifest: Manifest, *, weights: str | No
     finally:
         if connected:
             disconnect()
-    return items
+    return untried
 
 
 def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
@@ -230,7 +235,7 @@ def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobO
         for key in killers:
             item = pending.pop(key)
             item.status, item.reason = Status.FAILED, _killed(item.source)
-            _record(manifest, item, None, 0.0, on_result)
+            _record(manifest, item, None, 0.0, on_result, lasting=True)
 
 
 def _stream(pending: dict[str, BatchItem], manifest: Manifest, options: JobOptions,
@@ -268,7 +273,7 @@ def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> 
     item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
     item.note = row["note"]
     output = os.fsdecode(row["output"]) if row["output"] else None
-    _record(manifest, item, output, row["seconds"], on_result)
+    _record(manifest, item, output, row["seconds"], on_result, lasting=row["lasting"])
 
 
 def _heard(attempts: ray.actor.ActorHandle, pending: dict[str, BatchItem]) -> tuple[list, list]:
@@ -291,8 +296,9 @@ def _killed(source) -> str:
 
 
 def _record(manifest: Manifest, item: BatchItem, output: str | None, seconds: float,
-            on_result: Callable[[BatchItem], None] | None) -> None:  # fmt: skip
-    manifest.record(Row(_key(item.source), Status(item.status).value, item.reason, seconds, output))
+            on_result: Callable[[BatchItem], None] | None, lasting: bool = False) -> None:  # fmt: skip
+    manifest.record(Row(_key(item.source), Status(item.status).value, item.reason, seconds, output,
+                        bool(lasting)))  # fmt: skip
     if on_result is not None:
         on_result(item)
 

@@ -387,7 +387,7 @@ def _colorize_on_ray(items, args) -> int:
             say(f"failed: {item.reason}", sys.stderr)
 
     with Manifest(path) as manifest:
-        run_archive(items, manifest, weights=weights, options=_options(args),
+        untried = run_archive(items, manifest, weights=weights, options=_options(args),
                     hints=args.hint_points, address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
                     cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
@@ -395,6 +395,9 @@ def _colorize_on_ray(items, args) -> int:
     status = report(BatchSummary(items))
     say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
+    if untried:
+        say(f"{untried} of the failed were not tried again: an earlier run found their files "
+            "unreadable as photos (or they stopped its workers). --retry-failed tries them.")
     return status
 
 

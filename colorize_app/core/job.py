@@ -25,6 +25,8 @@ from colorize_app.core.chroma import compose
 from colorize_app.core.errors import (
     Cancelled,
     ColorizeError,
+    ImageReadError,
+    ImageTooLargeError,
     ImageWriteError,
     WeightsError,
     stop_if_cancelled,
@@ -102,6 +104,10 @@ class JobResult:
     job: Job | None = None
     # Why a SKIPPED job was skipped: a Freshness value for a result already there, IN_COLOUR
     skip: str = ""
+    # A FAILED job's cause is the file itself (it cannot be read as a photo): trying again
+    # changes nothing until the file does. Otherwise (no room, no memory, a folder that refuses
+    # writes, a bug) another try may well succeed.
+    lasting: bool = False
 
 
 IN_COLOUR = "in colour"  # JobResult.skip of a photo the triage found already in colour
@@ -216,6 +222,8 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
             result.reason = str(e)
     except ColorizeError as e:
         result.reason = str(e)
+        # too large is the run's limit (--max-megapixels), not the file's fault
+        result.lasting = isinstance(e, ImageReadError) and not isinstance(e, ImageTooLargeError)
     except MemoryError:
         result.reason = (f"Not enough memory to colorize {name}. Close other programs or "
                          "colorize it on its own.")
