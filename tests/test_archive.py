@@ -287,3 +287,18 @@ def test_a_manifest_from_before_lasting_failures_opens_and_keeps_its_failures_un
     with Manifest(path) as manifest:
         assert manifest.failed() == {"/a.jpg": "damaged"}
         assert manifest.run == 2
+
+
+def test_the_ray_engine_says_which_films_it_leaves_alone(ray_address, tmp_path, tiny_weights, capsys):
+    from films import make_film
+
+    photos = tmp_path / "photos"
+    save_photo(photos / "scan.jpg", size=(40, 48))
+    (photos / "box").mkdir()
+    make_film(photos / "reel.mp4", [np.full((32, 48), 128, np.uint8)] * 3)
+    make_film(photos / "box" / "home movie.mkv", [np.full((32, 48), 90, np.uint8)] * 3)
+    status = cli.main([str(photos), "-r", "--weights", str(tiny_weights), "--render-size", "64",
+                       "--engine", "ray"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
+    assert "left 2 film(s) alone: the Ray engine colours photos only; --engine local" in err

@@ -323,16 +323,26 @@ def _warm_table_for(todo) -> None:
 
 
 def _say_what_was_left(args: argparse.Namespace) -> None:
-    """Without -r, photos in sub-folders are left alone: say how many, and how to include them."""
-    from colorize_app.core.batch import SUBFOLDER_COUNT_LIMIT, photos_in_subfolders
+    """Without -r, photos in sub-folders are left alone; on Ray, films are: say how many, and
+    how to include them."""
+    from colorize_app.core.batch import films_in, photos_in_subfolders
 
     films = args.engine == "local"
     left = 0 if args.recursive else photos_in_subfolders(args.paths, suffix=args.suffix, films=films)
     if left:
         what = "photo(s) or film(s)" if films else "photo(s)"
-        count = f"{SUBFOLDER_COUNT_LIMIT:,} or more" if left >= SUBFOLDER_COUNT_LIMIT else str(left)
-        print(f"colorize: left {count} {what} in sub-folders alone; -r includes them.",
+        print(f"colorize: left {_counted(left)} {what} in sub-folders alone; -r includes them.",
               file=sys.stderr)
+    films_left = 0 if films else films_in(args.paths, recursive=args.recursive, suffix=args.suffix)
+    if films_left:
+        print(f"colorize: left {_counted(films_left)} film(s) alone: the Ray engine colours "
+              "photos only; --engine local colours films.", file=sys.stderr)  # fmt: skip
+
+
+def _counted(count: int) -> str:
+    from colorize_app.core.batch import SUBFOLDER_COUNT_LIMIT
+
+    return f"{SUBFOLDER_COUNT_LIMIT:,} or more" if count >= SUBFOLDER_COUNT_LIMIT else str(count)
 
 
 def _fail_named_non_photos(items) -> None:

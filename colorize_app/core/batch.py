@@ -244,6 +244,24 @@ def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films
     return count
 
 
+def films_in(paths: Iterable, *, recursive: bool, suffix: str = DEFAULT_SUFFIX,
+             enough: int = SUBFOLDER_COUNT_LIMIT) -> int:
+    """How many films lie in the folders among ``paths`` (their sub-folders too with
+    ``recursive``): those a plan without films leaves alone (to say so), counted up to
+    ``enough``."""
+    count = 0
+    for folder in map(Path, paths):
+        if not folder.is_dir():
+            continue
+        for root, dirs, files in tree.walk(folder, onerror=lambda _error: None):
+            dirs[:] = [d for d in dirs if recursive and not _hidden(Path(root, d))]
+            count += sum(1 for name in files if is_film(name)
+                         and _walk_keeps(Path(root, name), suffix, films=True))  # fmt: skip
+            if count >= enough:
+                return count
+    return count
+
+
 def _unreadable(path: Path, error: OSError) -> BatchItem:
     what = "folder" if isinstance(error, PermissionError) or os.path.isdir(path) else "path"
     reason = f"the {what} {path} cannot be read ({error.strerror or error})"
