@@ -190,3 +190,14 @@ def test_a_killed_driver_leaves_no_ray_process_running(tmp_path, tiny_weights):
     while _alive(started) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(started), [Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in _alive(started)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no advisory locks on Windows")
+def test_a_second_run_on_a_manifest_in_use_is_refused_and_the_first_goes_on(tmp_path):
+    path = tmp_path / "out" / "colorize-manifest.sqlite"
+    with Manifest(path) as first:
+        with pytest.raises(ManifestError, match="in use by another Colorize run"):
+            Manifest(path)
+        first.record(Row("/a.jpg", "done"))  # the first run's file is untouched by the refusal
+    with Manifest(path) as again:  # once the first is over, the next run takes it
+        assert again.run == 2 and set(again.rows()) == {"/a.jpg"}

@@ -23,6 +23,11 @@ from pathlib import Path
 
 from colorize_app.core.errors import ColorizeError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two runs on one manifest are not stopped there
+    fcntl = None
+
 MANIFEST_NAME = "colorize-manifest.sqlite"
 
 COLUMNS = ("path", "status", "reason", "seconds", "output", "run", "finished", "lasting")
@@ -114,9 +119,12 @@ class Manifest:
     def __init__(self, path) -> None:
         self.path = Path(path)
         made = _missing_parents(self.path.parent)
+        self._lock = self._db = None
         try:
+            self._lock = self._hold()
             self._db = self._open()
         except ManifestError:
+            self.close()
             for folder in made:  # deepest first; each only if still empty
                 try:
                     folder.rmdir()
@@ -162,6 +170,24 @@ class Manifest:
         return db
 
     @_reported
+    def _hold(self) -> int | None:
+        """Lock the manifest for this run (a hidden ``.NAME.lock`` beside it, never removed: a
+        lock file removed races with the next run's): a second run on it at once would
+        colorize the same photos and write over the first one's rows."""
+        if fcntl is None:
+            return None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ManifestError(f"The manifest {self.path} is in use by another Colorize run "
+                                "right now. Wait for it to finish, or give this run another "
+                                "--manifest.") from None  # fmt: skip
+        return fd
+
+    @_reported
     def _last_run(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(run), 0) FROM photos").fetchone()[0]
 
@@ -198,7 +224,12 @@ class Manifest:
         return Counter(dict(self._db.execute("SELECT status, COUNT(*) FROM photos GROUP BY status")))
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock is not None:
+            os.close(self._lock)  # the lock goes with it
+            self._lock = None
 
     def __enter__(self) -> Manifest:
         return self
