@@ -14,6 +14,7 @@ from open_wait import open_and_wait, wait_opened
 from photos import save_photo
 from PySide6.QtCore import QTimer
 
+from colorize_app.core import tree
 from colorize_app.ui import open_controller
 
 TIMEOUT = 60_000  # ms: the test machine is shared; nothing here measures time
@@ -34,7 +35,7 @@ def slow_tree(tmp_path, monkeypatch):
     the threads that walked it."""
     top = tmp_path / "huge"
     save_photo(top / "photo.jpg", mode="L")
-    real_walk = os.walk
+    real_walk = tree.walk
     walked, threads = [0], []
 
     def walk(folder, *args, **kwargs):
@@ -48,7 +49,7 @@ def slow_tree(tmp_path, monkeypatch):
             walked[0] += 1
             yield str(top / f"sub {i}"), [], []
 
-    monkeypatch.setattr(os, "walk", walk)
+    monkeypatch.setattr(tree, "walk", walk)
     return top, walked, threads
 
 
@@ -63,14 +64,14 @@ def test_a_folder_is_walked_off_the_windows_thread_which_keeps_answering(qtbot, 
     folder = tmp_path / "album"
     save_photo(folder / "a.jpg", mode="L")
     release, threads = threading.Event(), []
-    real_walk = os.walk
+    real_walk = tree.walk
 
     def blocked_walk(top, *args, **kwargs):  # the disk answers only once the test says so
         threads.append(threading.current_thread())
         release.wait(timeout=10)
         yield from real_walk(top, *args, **kwargs)
 
-    monkeypatch.setattr(os, "walk", blocked_walk)
+    monkeypatch.setattr(tree, "walk", blocked_walk)
     window.open_paths([folder])
     ticked = []
     QTimer.singleShot(0, lambda: ticked.append(True))
@@ -138,14 +139,14 @@ def test_a_second_open_during_a_walk_waits_its_turn_and_both_arrive_in_order(qtb
     save_photo(first / "a.jpg", mode="L")
     save_photo(second / "b.jpg", mode="L")
     release = threading.Event()
-    real_walk = os.walk
+    real_walk = tree.walk
 
     def walk(top, *args, **kwargs):
         if os.fspath(top) == str(first):
             release.wait(timeout=10)
         yield from real_walk(top, *args, **kwargs)
 
-    monkeypatch.setattr(os, "walk", walk)
+    monkeypatch.setattr(tree, "walk", walk)
     window.open_paths([first])
     window.open_paths([second])
     qtbot.wait(100)
