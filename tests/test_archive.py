@@ -302,3 +302,19 @@ def test_the_ray_engine_says_which_films_it_leaves_alone(ray_address, tmp_path, 
     out, err = capsys.readouterr()
     assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
     assert "left 2 film(s) alone: the Ray engine colours photos only; --engine local" in err
+
+
+def test_the_ray_summary_counts_the_photos_done_with_colour_hints(ray_address, tmp_path,
+                                                                  tiny_weights, capsys):  # fmt: skip
+    from colorize_app.core.hints import Hint
+    from colorize_app.core.sidecar import write_hints
+
+    photos = tmp_path / "photos"
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        save_photo(photos / name, size=(40, 48))
+    for name in ("a.jpg", "c.jpg"):  # the hints files a person saved in the window
+        write_hints(photos / name, [Hint(0.5, 0.5, "#cc2222")])
+    status, out = colorize(capsys, photos, "--weights", tiny_weights, "--render-size", 64,
+                           "--engine", "ray")  # fmt: skip
+    assert status == 0
+    assert "Colorized 3, skipped 0, failed 0.\n2 of them with colour hints." in out

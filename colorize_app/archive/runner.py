@@ -42,7 +42,8 @@ DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megaby
 DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
-COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note", "lasting")
+COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note", "lasting",
+           "hinted")
 _reaper: Reaper | None = None  # of the local Ray instance connect() started
 
 
@@ -120,7 +121,8 @@ def _row(job: Job, result: JobResult) -> dict:
             "status": Status(result.status).value, "reason": text(result.reason),
             "seconds": float(result.seconds), "skip": result.skip,
             "note": text(result.note),  # told in the summary, as the local engine does
-            "lasting": result.lasting}  # fmt: skip
+            "lasting": result.lasting,
+            "hinted": result.status == Status.DONE and bool(result.job and result.job.hints)}  # fmt: skip
 
 
 def connect(address: str | None = None) -> bool:
@@ -271,7 +273,7 @@ def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> 
     """Record a result row that came back and stop waiting for its photo."""
     item = pending.pop(text(os.fsdecode(row["source"])))
     item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
-    item.note = row["note"]
+    item.note, item.hinted = row["note"], bool(row["hinted"])
     output = os.fsdecode(row["output"]) if row["output"] else None
     _record(manifest, item, output, row["seconds"], on_result, lasting=row["lasting"])
 

@@ -402,7 +402,7 @@ def _colorize_on_ray(items, args) -> int:
                     cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
                     retry_failed=args.retry_failed, on_result=on_result)  # fmt: skip
         counts = manifest.counts()
-    status = report(BatchSummary(items))
+    status = report(BatchSummary(items, hinted=sum(item.hinted for item in items)))
     say(f"Manifest {path}: {counts['done']} done, {counts['skipped']} skipped, "
           f"{counts['failed']} failed in all runs.")  # fmt: skip
     if untried:

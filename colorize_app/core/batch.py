@@ -71,6 +71,7 @@ class BatchItem:
     reason: str = ""
     note: str = ""  # worth telling although the photo was done (a damaged hints file)
     skip: str = ""  # why it was skipped (JobResult.skip): a Freshness value or job.IN_COLOUR
+    hinted: bool = False  # done with colour hints (its job's own, or its hints file's)
     # Failed before any work because of where its result would go (the original's place, another
     # result's name, a folder that refuses writes): the run's settings are at fault, not the photo.
     refused: bool = False
@@ -458,7 +459,8 @@ def run_batch(items: Iterable[BatchItem], predict: Predict, options: JobOptions 
                 break
             item.status, item.reason = result.status, result.reason
             item.note, item.skip = result.note, result.skip
-            summary.hinted += item.status == DONE and bool(result.job.hints)
+            item.hinted = item.status == DONE and bool(result.job.hints)
+            summary.hinted += item.hinted
             del result  # it holds the colorized photo: free it before the next one is made
             if on_item:
                 on_item(item)
