@@ -97,3 +97,25 @@ def opened(path) -> Image.Image:
     with Image.open(path) as image:
         image.load()
     return image
+
+
+def gray_profile(gamma: float, description: str = "") -> bytes:
+    """An ICC v2 gray profile with a plain gamma curve and a D50 white, as Mac-era scanners
+    embedded ("Gray Gamma 1.8"); written out here so the tests do not use the code they test."""
+    import struct
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    text = (description or f"Gray Gamma {gamma}").encode() + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ \0\0\0\0" + s15(0.9642) + s15(1.0) + s15(0.8249)),
+            (b"kTRC", b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0")]
+    table, body = struct.pack(">I", len(tags)), b""
+    for signature, data in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += signature + struct.pack(">II", 132 + 12 * len(tags) + len(body), len(data))
+        body += data
+    header = (b"none" + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ " + b"\0" * 12 + b"acsp"
+              + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249))
+    return struct.pack(">I", 128 + len(table) + len(body)) + header.ljust(124, b"\0") + table + body

@@ -5,16 +5,20 @@ from __future__ import annotations
 import io
 import os
 import struct
+import zlib
 
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, make_unwritable, opened, save_photo
+from photos import digest, gradient, gray_profile, make_unwritable, opened, save_photo
 from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
 
-from colorize_app.core import imageio, metadata
+from colorize_app.core import display, imageio, metadata
+from colorize_app.core.colour import lightness
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from colorize_app.core.imageio import ImageData, read_image, write_image
+from colorize_app.core.job import Job, JobOptions, run_job
+from colorize_app.core.vocabulary import Status
 
 ORIENTATION = 0x0112
 MAKE = 0x010F
@@ -324,6 +328,113 @@ def test_every_format_round_trips_in_its_own_format(tmp_path, suffix, fmt):
     assert opened(out).format == fmt
     diff = np.abs(read_image(out).pixels.astype(np.int16) - gradient().astype(np.int16))
     assert diff.mean() < 3
+
+
+# --- colour profiles: the result shows the original's tones in a colour-managed viewer -------
+
+STEPS = np.array([12, 30, 64, 118, 180, 230, 250], np.uint8)  # shadows to highlights
+
+
+def _steps(side: int = 8) -> np.ndarray:
+    return np.repeat(np.repeat(STEPS[None], side, 0), side, 1)
+
+
+def _shown_lightness(path) -> np.ndarray:
+    """CIE L* of each pixel as a colour-managed viewer shows the file: through its embedded
+    profile, through sRGB when it has none (LittleCMS, 8-bit Lab)."""
+    image = opened(path)
+    icc = image.info.get("icc_profile")
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else ImageCms.createProfile("sRGB")
+    mode = "L" if image.mode in ("L", "LA") else "RGB"
+    to_lab = ImageCms.buildTransform(profile, ImageCms.createProfile("LAB"), mode, "LAB")
+    return np.asarray(ImageCms.applyTransform(image.convert(mode), to_lab))[..., 0] * (100 / 255)
+
+
+def _colorized(photo, out):
+    """The real read, compose and save, with a network that adds no colour."""
+    def predict(pixels, options, hints):
+        return np.zeros((4, 4, 2), np.float32)
+
+    result = run_job(Job(photo, out, JobOptions(provenance=False)), predict)
+    assert result.status is Status.DONE, result.reason
+    return out
+
+
+@pytest.mark.parametrize("gamma", [1.8, 2.2])
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_a_gray_scan_with_a_gray_profile_keeps_its_tones_in_the_result(tmp_path, gamma, suffix):
+    # A Gray Gamma 1.8 scan (Mac-era scanners) came back up to 7.5 L* darker in the mid-tones in
+    # any colour-managed viewer, a Gray Gamma 2.2 one 3 L* lighter in the shadows: its levels
+    # were read as sRGB gray, and the result cannot carry a gray profile.
+    photo = tmp_path / f"scan{suffix}"
+    Image.fromarray(_steps()).save(photo, icc_profile=gray_profile(gamma), quality=100)
+    out = _colorized(photo, tmp_path / f"out{suffix}")
+    original, result = _shown_lightness(photo)[4, 4::8], _shown_lightness(out)[4, 4::8]
+    assert np.abs(result - original).max() <= 1, (original.round(1), result.round(1))
+
+
+def test_a_sixteen_bit_gray_scan_with_a_gray_profile_keeps_its_tones_without_banding(tmp_path):
+    ramp = np.linspace(0, 65535, 64 * 64).round().astype(np.uint16).reshape(64, 64)
+    photo = tmp_path / "scan.png"
+    Image.fromarray(ramp).save(photo, icc_profile=gray_profile(1.8))
+    result = read_image(_colorized(photo, tmp_path / "out.png")).pixels
+    assert result.dtype == np.uint16
+    y = (ramp / 65535.0) ** (round(1.8 * 256) / 256)  # the profile's curve, stored in 1/256ths
+    wanted = np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+    assert np.abs(lightness(result) - wanted).max() < 0.05
+    assert len(np.unique(result[..., 0])) > 4000  # 16-bit smoothness, not 256 steps
+
+
+def test_gray_with_alpha_and_a_gray_profile_keeps_its_tones_and_transparency(tmp_path):
+    alpha = np.tile(np.linspace(0, 255, _steps().shape[1]).astype(np.uint8), (8, 1))
+    photo = tmp_path / "scan.png"
+    Image.merge("LA", [Image.fromarray(_steps()), Image.fromarray(alpha)]).save(
+        photo, icc_profile=gray_profile(1.8))  # fmt: skip
+    out = _colorized(photo, tmp_path / "out.png")
+    np.testing.assert_array_equal(np.asarray(opened(out))[..., 3], alpha)
+    original, result = _shown_lightness(photo)[4, 4::8], _shown_lightness(out)[4, 4::8]
+    assert np.abs(result - original).max() <= 1, (original.round(1), result.round(1))
+
+
+def test_a_sixteen_bit_gray_scan_with_alpha_keeps_its_transparency_and_tones(tmp_path):
+    gray = np.linspace(0, 65535, 64 * 64).round().astype(np.uint16).reshape(64, 64)
+    alpha = gray[::-1].copy()
+    # a 16-bit gray-and-alpha PNG (colour type 4), which neither Pillow nor OpenCV writes
+    rows = np.dstack([gray, alpha]).astype(">u2").reshape(64, -1).view(np.uint8)
+    raw = zlib.compress(np.hstack([np.zeros((64, 1), np.uint8), rows]).tobytes())
+    png = b"\x89PNG\r\n\x1a\n" + metadata._png_chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 16, 4, 0, 0, 0))
+    png += metadata._png_chunk(b"IDAT", raw) + metadata._png_chunk(b"IEND", b"")
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(metadata.embed_in_png(png, None, gray_profile(1.8)))
+    Image.fromarray(gray).save(tmp_path / "opaque.png", icc_profile=gray_profile(1.8))
+    image, opaque = read_image(photo), read_image(tmp_path / "opaque.png")
+    assert image.pixels.shape == (64, 64, 4) and image.pixels.dtype == np.uint16
+    np.testing.assert_array_equal(image.pixels[..., 3], alpha)
+    for c in range(3):
+        np.testing.assert_array_equal(image.pixels[..., c], opaque.pixels)
+    assert np.abs(opaque.pixels.astype(int) - gray).max() > 1000  # its profile was applied
+
+
+def test_the_window_shows_a_gray_profiled_scan_as_its_result_will_look(tmp_path):
+    # The window's original, its thumbnail and the saved result must agree in tone.
+    photo = tmp_path / "scan.jpg"
+    Image.fromarray(_steps(64)).save(photo, icc_profile=gray_profile(1.8), quality=100)
+    shown = display.levels(read_image(photo).pixels)[0][32, 32::64]
+    thumbnail = display.read_thumbnail(photo)
+    step = thumbnail.shape[1] / len(STEPS)
+    small = thumbnail[thumbnail.shape[0] // 2, (np.arange(len(STEPS)) * step + step / 2).astype(int)]
+    result = np.asarray(opened(_colorized(photo, tmp_path / "out.jpg")))[32, 32::64, 0]
+    assert np.abs(shown.astype(int) - result).max() <= 2
+    assert np.abs(small.astype(int) - result).max() <= 2
+    assert np.abs(shown.astype(int) - STEPS).max() > 10  # not the levels as stored
+
+
+def test_a_damaged_gray_profile_is_read_as_sRGB_gray_and_said(tmp_path, caplog):
+    photo = tmp_path / "scan.png"
+    Image.fromarray(_steps()).save(photo, icc_profile=gray_profile(1.8)[:132] + b"\xff" * 64)
+    image = read_image(photo)
+    np.testing.assert_array_equal(image.pixels, _steps())
+    assert "unusable gray profile" in caplog.text and "scan.png" in caplog.text
 
 
 # --- damaged and unsupported files ---------------------------------------------------------

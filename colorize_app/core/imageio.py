@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
-from colorize_app.core import exiv2, metadata, provenance
+from colorize_app.core import exiv2, metadata, profiles, provenance
 from colorize_app.core.atomic import write_bytes_atomic
 from colorize_app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from colorize_app.core.vocabulary import DEFAULT_MAX_PIXELS, EXTENSIONS, FORMATS
@@ -106,6 +106,7 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
         orientation = 1 if by_opencv else metadata.orientation_of(im)
     if key is not None and pixels.ndim == 2:
         pixels = _add_key_alpha(pixels, key)
+    pixels, icc = profiles.to_srgb(pixels, icc, path)  # a gray profile: sRGB gray now
     pixels = metadata.apply_orientation(pixels, orientation)
     exif = metadata.exif_for_output(im, path)
     frames = getattr(im, "n_frames", 1) if im.format != "MPO" else 1

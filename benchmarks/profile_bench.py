@@ -1,0 +1,73 @@
+"""What a gray profile costs a scan as it is read (core.profiles): the table built once per
+profile, then looked up, against LittleCMS converting the whole image (ImageCms.profileToProfile
+to sRGB, 8 bits only). Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/profile_bench.py [--megapixels 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from colorize_app.core import profiles
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from photos import gray_profile  # noqa: E402
+
+
+def timed(function, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megapixels", type=float, default=50)
+    args = parser.parse_args()
+    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5)
+    height = int(args.megapixels * 1e6 / width)
+    rng = np.random.default_rng(0)
+    eight = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    sixteen = rng.integers(0, 65536, (height, width), dtype=np.uint16)
+    icc = gray_profile(1.8)
+    print(f"{width}x{height} gray ({width * height / 1e6:.0f} MP)")
+
+    def table_once():
+        profiles._gray_table.cache_clear()
+        profiles._gray_table(icc)
+
+    print(f"  table (65,536 levels through LittleCMS), once per profile: {timed(table_once) * 1e3:.1f} ms")
+    profiles._gray_table(icc)
+    print(f"  8-bit lookup:  {timed(lambda: profiles.to_srgb(eight.copy(), icc)) * 1e3:.0f} ms "
+          f"(copy included: {timed(eight.copy) * 1e3:.0f} ms)")
+    print(f"  16-bit lookup: {timed(lambda: profiles.to_srgb(sixteen, icc)) * 1e3:.0f} ms")
+    with_alpha = np.dstack([eight, eight, eight, eight])
+    print(f"  8-bit gray with alpha (as RGBA, told gray by its equal channels): "
+          f"{timed(lambda: profiles.to_srgb(with_alpha, icc)) * 1e3:.0f} ms")
+    source, srgb = ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB")
+    image = Image.fromarray(eight)
+
+    def whole():
+        rgb = ImageCms.profileToProfile(image, source, srgb, outputMode="RGB")
+        return np.asarray(rgb)[..., 0]
+
+    print(f"  8-bit through profileToProfile to RGB (and its first channel): {timed(whole) * 1e3:.0f} ms")
+    ours = profiles.to_srgb(eight.copy(), icc)[0]
+    theirs = whole()
+    print(f"  largest difference between the two, 8-bit levels: {np.abs(ours.astype(int) - theirs).max()}")
+
+
+if __name__ == "__main__":
+    main()
