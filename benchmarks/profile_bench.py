@@ -1,6 +1,7 @@
-"""What a gray profile costs a scan as it is read (core.profiles): the table built once per
-profile, then looked up, against LittleCMS converting the whole image (ImageCms.profileToProfile
-to sRGB, 8 bits only). Prints figures; asserts nothing.
+"""What a profile costs a scan as it is read (core.profiles): a gray profile's table built once
+per profile, then looked up, against LittleCMS converting the whole image (ImageCms.profileToProfile
+to sRGB, 8 bits only); an Adobe RGB photo (8 and 16 bits, neutral and in colour). Prints figures;
+asserts nothing.
 
     .venv/bin/python benchmarks/profile_bench.py [--megapixels 50]
 """
@@ -20,7 +21,7 @@ from PIL import Image, ImageCms
 from colorize_app.core import profiles
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from photos import gray_profile  # noqa: E402
+from photos import adobe_rgb_profile, gray_profile  # noqa: E402
 
 
 def timed(function, runs: int = 3) -> float:
@@ -67,6 +68,21 @@ def main() -> None:
     ours = profiles.to_srgb(eight.copy(), icc)[0]
     theirs = whole()
     print(f"  largest difference between the two, 8-bit levels: {np.abs(ours.astype(int) - theirs).max()}")
+    rgb_figures(height, width, rng)
+
+
+def rgb_figures(height: int, width: int, rng: np.random.Generator) -> None:
+    adobe, srgb = adobe_rgb_profile(), ImageCms.createProfile("sRGB")
+    source = ImageCms.ImageCmsProfile(io.BytesIO(adobe))
+    colour = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    ours = timed(lambda: profiles.to_srgb(colour.copy(), adobe))
+    theirs = timed(lambda: ImageCms.profileToProfile(Image.fromarray(colour), source, srgb))
+    print(f"  Adobe RGB, 8-bit colour: {ours * 1e3:.0f} ms; profileToProfile {theirs * 1e3:.0f} ms")
+    neutral = np.dstack([colour[..., 0]] * 3)
+    print(f"  Adobe RGB, 8-bit neutral (R = G = B): "
+          f"{timed(lambda: profiles.to_srgb(neutral.copy(), adobe)) * 1e3:.0f} ms")
+    colour16 = rng.integers(0, 65536, (height, width, 3), dtype=np.uint16)
+    print(f"  Adobe RGB, 16-bit colour: {timed(lambda: profiles.to_srgb(colour16, adobe), 1) * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -99,23 +100,45 @@ def opened(path) -> Image.Image:
     return image
 
 
+def s15(value: float) -> bytes:
+    """An ICC s15Fixed16 number."""
+    return struct.pack(">i", round(value * 65536))
+
+
 def gray_profile(gamma: float, description: str = "") -> bytes:
     """An ICC v2 gray profile with a plain gamma curve and a D50 white, as Mac-era scanners
     embedded ("Gray Gamma 1.8"); written out here so the tests do not use the code they test."""
-    import struct
-
-    def s15(value: float) -> bytes:
-        return struct.pack(">i", round(value * 65536))
-
     text = (description or f"Gray Gamma {gamma}").encode() + b"\0"
     desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 78
     tags = [(b"desc", desc), (b"wtpt", b"XYZ \0\0\0\0" + s15(0.9642) + s15(1.0) + s15(0.8249)),
             (b"kTRC", b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0")]
+    return _profile(b"GRAY", tags)
+
+
+def _profile(space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 display profile of ``space`` (D50 white) holding ``tags``."""
     table, body = struct.pack(">I", len(tags)), b""
     for signature, data in tags:
         body += b"\0" * (-len(body) % 4)
         table += signature + struct.pack(">II", 132 + 12 * len(tags) + len(body), len(data))
         body += data
-    header = (b"none" + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ " + b"\0" * 12 + b"acsp"
+    header = (b"none" + bytes([2, 0x10, 0, 0]) + b"mntr" + space + b"XYZ " + b"\0" * 12 + b"acsp"
               + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249))
     return struct.pack(">I", 128 + len(table) + len(body)) + header.ljust(124, b"\0") + table + body
+
+
+# Adobe RGB (1998)'s red, green and blue in the D50 connection space, and its 563/256 gamma
+ADOBE_RGB_PRIMARIES = ((0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446))
+
+
+def adobe_rgb_profile() -> bytes:
+    """An ICC v2 matrix profile with Adobe RGB (1998)'s primaries and tone curve, written out here
+    so the tests do not use the code they test."""
+    text = b"Adobe RGB (1998) lookalike\0"
+    tags = [(b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 78),
+            (b"wtpt", b"XYZ \0\0\0\0" + s15(0.9642) + s15(1.0) + s15(0.8249))]
+    for name, xyz in zip((b"rXYZ", b"gXYZ", b"bXYZ"), ADOBE_RGB_PRIMARIES):
+        tags.append((name, b"XYZ \0\0\0\0" + b"".join(s15(v) for v in xyz)))
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 563) + b"\0\0"
+    tags += [(name, curve) for name in (b"rTRC", b"gTRC", b"bTRC")]
+    return _profile(b"RGB ", tags)

@@ -10,7 +10,15 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from photos import digest, gradient, gray_profile, make_unwritable, opened, save_photo
+from photos import (
+    adobe_rgb_profile,
+    digest,
+    gradient,
+    gray_profile,
+    make_unwritable,
+    opened,
+    save_photo,
+)
 from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
 
 from colorize_app.core import display, imageio, metadata
@@ -435,6 +443,69 @@ def test_a_damaged_gray_profile_is_read_as_sRGB_gray_and_said(tmp_path, caplog):
     image = read_image(photo)
     np.testing.assert_array_equal(image.pixels, _steps())
     assert "unusable gray profile" in caplog.text and "scan.png" in caplog.text
+
+
+def _shown_lab(path) -> np.ndarray:
+    """CIE Lab (float, HxWx3) of a colour file as a colour-managed viewer shows it."""
+    image = opened(path).convert("RGB")
+    icc = opened(path).info.get("icc_profile")
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else ImageCms.createProfile("sRGB")
+    to_lab = ImageCms.buildTransform(profile, ImageCms.createProfile("LAB"), "RGB", "LAB")
+    lab = np.asarray(ImageCms.applyTransform(image, to_lab))
+    return np.dstack([lab[..., 0] * (100 / 255), lab[..., 1:].view(np.int8)]).astype(np.float32)
+
+
+def _warm(tmp_path, name, **save):
+    """A mid-gray scan colorized by a network that adds one warm colour (a 20, b 30)."""
+    def predict(pixels, options, hints):
+        ab = np.zeros((4, 4, 2), np.float32)
+        ab[..., 0], ab[..., 1] = 20, 30
+        return ab
+
+    photo = tmp_path / name
+    Image.fromarray(np.full((32, 32, 3), 118, np.uint8)).save(photo, **save)
+    out = tmp_path / f"out_{name}"
+    assert run_job(Job(photo, out, JobOptions(provenance=False)), predict).status is Status.DONE
+    return photo, out
+
+
+def test_an_adobe_rgb_original_gets_the_colour_an_srgb_one_gets(tmp_path):
+    # The colour was computed as sRGB numbers and the result kept its Adobe RGB tag: shown
+    # through it, the same network colour came out about 24% more saturated.
+    _, plain = _warm(tmp_path, "plain.png")
+    photo, tagged = _warm(tmp_path, "adobe.png", icc_profile=adobe_rgb_profile())
+    wanted, got = _shown_lab(plain)[16, 16], _shown_lab(tagged)[16, 16]
+    assert np.abs(got[1:] - wanted[1:]).max() <= 1.5, (wanted, got)
+    assert abs(got[0] - _shown_lab(photo)[16, 16, 0]) <= 1  # and the original's lightness
+    assert opened(tagged).info["icc_profile"] != adobe_rgb_profile()  # tagged sRGB now
+
+
+def test_an_adobe_rgb_photo_reads_as_littlecms_shows_it_in_srgb(tmp_path):
+    photo = tmp_path / "colour.png"
+    Image.fromarray(gradient()).save(photo, icc_profile=adobe_rgb_profile())
+    image = read_image(photo)
+    reference = ImageCms.profileToProfile(
+        opened(photo), ImageCms.ImageCmsProfile(io.BytesIO(adobe_rgb_profile())),
+        ImageCms.createProfile("sRGB"), renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+    )  # fmt: skip
+    assert np.abs(image.pixels.astype(int) - np.asarray(reference)).max() <= 1
+    assert image.icc_profile is not None
+    assert ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(image.icc_profile))).startswith("sRGB")
+
+
+def test_a_sixteen_bit_adobe_rgb_scan_keeps_its_tones_without_banding(tmp_path):
+    ramp = np.linspace(0, 65535, 64 * 64).round().astype(np.uint16).reshape(64, 64)
+    ok, png = cv2.imencode(".png", np.dstack([ramp] * 3))
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(metadata.embed_in_png(png.tobytes(), None, adobe_rgb_profile()))
+    out = _colorized(photo, tmp_path / "out.png")
+    result = read_image(out).pixels
+    assert result.dtype == np.uint16
+    y = (ramp / 65535.0) ** (563 / 256)
+    wanted = np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+    assert np.abs(lightness(result) - wanted).max() < 0.05
+    assert len(np.unique(result[..., 0])) > 4000
+    assert opened(out).info["icc_profile"] != adobe_rgb_profile()
 
 
 # --- damaged and unsupported files ---------------------------------------------------------
