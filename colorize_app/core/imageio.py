@@ -151,8 +151,8 @@ def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
         if width * height > max_pixels:
             raise ImageTooLargeError(
                 f"{path} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more "
-                f"than the limit of {max_pixels / 1e6:.0f} megapixels. Shrink it first or raise "
-                "the limit."
+                f"than the limit of {max_pixels / 1e6:.0f} megapixels. Shrink it first, or "
+                "colorize it with the command line's --max-megapixels, which raises the limit."
             )
         limit = width * height * _BYTES_PER_PIXEL_LIMIT + _SIZE_SLACK
         if info.st_size > limit:
