@@ -1,12 +1,15 @@
-"""One notion of "up to date": a result saved with other hints, settings or model is named and
-kept, and redone with --update; results made before records existed count as current, said once."""
+"""One notion of "up to date": a result saved with other hints, settings or model, or whose
+original changed since, is named and kept, and redone with --update; results made before records
+existed count as current, said once."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
+import numpy as np
 import pytest
-from photos import digest, save_photo
+from photos import digest, opened, save_photo
 
 from colorize_app import cli
 from colorize_app.core.batch import plan_batch
@@ -38,7 +41,8 @@ def test_the_newcomers_hint_is_not_silently_lost(tmp_path, tiny_weights, capsys)
     status, out, _ = run(capsys, photo, *common)
     assert status == 0
     assert "out of date: saved with other hints (grandma_colorized.jpg)" in out
-    assert "1 out of date (saved with other hints, settings or model): --update redoes them." in out
+    assert ("1 out of date (saved with other hints, settings or model, or their original changed "
+            "since): --update redoes them.") in out
     assert digest(result) == first  # never replaced unasked
 
     status, out, _ = run(capsys, photo, *common, "--update")
@@ -128,5 +132,124 @@ def test_ray_uses_the_same_rule(tmp_path, tiny_weights, capsys):
         _, out, _ = run(capsys, photo, *common, "--update", "--hints", given)  # every photo's job's
         assert "Colorized 1, skipped 0, failed 0." in out
         assert read_provenance(photo.with_name("p_colorized.jpg"))[1].hints_count == 2
+        save_photo(photo, size=(90, 120))  # rescanned: the workers compare the original too
+        _, out, _ = run(capsys, photo, *common, "--hints", given)
+        assert "out of date: its original has changed since it was made" in out
+        _, out, _ = run(capsys, photo, *common, "--update", "--hints", given)
+        assert "Colorized 1, skipped 0, failed 0." in out
     finally:
         ray.shutdown()
+
+
+def _retime(path, seconds: float) -> None:
+    """Move ``path``'s modification time by ``seconds``, its bytes untouched."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + round(seconds * 1e9)))
+
+
+def test_a_rescanned_original_makes_its_result_out_of_date(tmp_path, tiny_weights, capsys):
+    """The archivist rescans a damaged negative over the old scan: a plain run names the result
+    out of date and keeps it; --update redoes it from the new scan."""
+    photo = save_photo(tmp_path / "negative.jpg", size=(60, 80))
+    result = tmp_path / "negative_colorized.jpg"
+    common = ("--weights", tiny_weights, "--render-size", 64)
+    assert run(capsys, photo, *common)[0] == 0
+    first, size = digest(result), photo.stat().st_size
+    save_photo(photo, size=(90, 120))  # the rescan, at a higher resolution
+    assert photo.stat().st_size != size
+
+    status, out, _ = run(capsys, photo, *common)
+    assert status == 0 and "Colorized 0, skipped 1, failed 0." in out
+    assert "out of date: its original has changed since it was made (negative_colorized.jpg)" in out
+    assert "--update redoes them" in out
+    assert digest(result) == first  # never replaced unasked
+
+    status, out, _ = run(capsys, photo, *common, "--update")
+    assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
+    assert digest(result) != first
+    assert read_provenance(result)[1].original_sha256 == digest(photo)
+    _, out, _ = run(capsys, photo, *common)
+    assert "already colorized (negative_colorized.jpg exists)" in out
+
+
+def test_a_same_size_retouch_is_caught_and_a_copy_with_new_times_is_not(tmp_path, tiny_weights, capsys):
+    """An uncompressed TIFF keeps its size whatever its pixels: a retouch shows only in its time,
+    which a copy that did not keep times changes too. The bytes decide."""
+    from PIL import Image
+
+    photo = tmp_path / "plate.tif"
+    pixels = np.asarray(Image.open(save_photo(tmp_path / "plate.png", size=(60, 80))))
+    Image.fromarray(pixels).save(photo)  # uncompressed
+    result = tmp_path / "plate_colorized.tif"
+    common = ("--weights", tiny_weights, "--render-size", 64)
+    assert run(capsys, photo, *common)[0] == 0
+    first, size = digest(result), photo.stat().st_size
+
+    _retime(photo, 3600)  # copied to a new disk without its times: the same bytes
+    status, out, _ = run(capsys, photo, *common, "--update")
+    assert status == 0 and "Colorized 0, skipped 1, failed 0." in out
+    assert "already colorized (plate_colorized.tif exists)" in out and "out of date" not in out
+
+    retouched = pixels.copy()
+    retouched[10:20, 10:30] = pixels[40:50, 40:60]  # a scratch cloned out
+    Image.fromarray(retouched).save(photo)
+    _retime(photo, 7)
+    assert photo.stat().st_size == size
+    _, out, _ = run(capsys, photo, *common)
+    assert "out of date: its original has changed since it was made (plate_colorized.tif)" in out
+    assert digest(result) == first
+    _, out, _ = run(capsys, photo, *common, "--update")
+    assert "Colorized 1, skipped 0, failed 0." in out and digest(result) != first
+
+
+def test_a_record_without_the_originals_size_does_not_compare_it(tmp_path, tiny_weights, capsys, monkeypatch):
+    """Results recorded before Colorize wrote the original's size and time (an older Colorize)
+    keep counting as current when their original changes; those recorded since do not."""
+    from colorize_app.core import job
+
+    common = ("--weights", tiny_weights, "--render-size", 64)
+    old, new = save_photo(tmp_path / "old.png"), save_photo(tmp_path / "new.png")
+    with monkeypatch.context() as older:
+        # the record as Colorize wrote it before it recorded the original's size and time
+        older.setattr(job, "stamp_of", lambda _path: None, raising=False)
+        assert run(capsys, old, *common)[0] == 0
+    assert run(capsys, new, *common)[0] == 0
+    for photo in (old, new):
+        save_photo(photo, size=(90, 120))  # both rescanned
+
+    _, out, _ = run(capsys, tmp_path, *common)
+    assert "already colorized (old_colorized.png exists)" in out
+    assert "out of date: its original has changed since it was made (new_colorized.png)" in out
+    _, out, _ = run(capsys, tmp_path, *common, "--update")
+    assert "Colorized 1, skipped 1, failed 0." in out
+    assert b"OriginalBytes" not in opened(tmp_path / "old_colorized.png").info["xmp"]
+
+
+def test_a_film_replaced_by_another_of_its_name_is_out_of_date(tmp_path, tiny_model):
+    """A film records its size and time (not a digest of its gigabytes): another film in its
+    place makes the result out of date; a film only touched does not."""
+    import films
+    from test_film_hints import _predict
+
+    from colorize_app.core.film import run_film_job
+
+    source = films.make_film(tmp_path / "reel.mp4", films.frames(4), audio=None)
+    job = Job(source, tmp_path / "reel_colorized.mp4", JobOptions(render_size=64))
+    assert run_film_job(job, _predict(tiny_model)).status == Status.DONE
+    _retime(source, 60)
+    assert run_film_job(job, _predict(tiny_model)).reason == "already colorized (reel_colorized.mp4 exists)"
+
+    films.make_film(source, films.frames(6), audio=None)  # the reel telecined again, longer
+    stale = run_film_job(job, _predict(tiny_model))
+    assert stale.status == Status.SKIPPED and stale.skip == Freshness.OUT_OF_DATE.value
+    assert stale.reason == "out of date: its original has changed since it was made (reel_colorized.mp4)"
+    updating = Job(source, job.output, JobOptions(render_size=64, update=True))
+    assert run_film_job(updating, _predict(tiny_model)).status == Status.DONE
+    assert existing_result(job).freshness is Freshness.CURRENT
+
+
+def test_the_sentence_names_the_original_beside_the_recipe():
+    from colorize_app.core.freshness import Judgement
+
+    both = Judgement(Freshness.OUT_OF_DATE, ("hints", "settings", "original"))
+    assert both.sentence() == "out of date: saved with other hints and settings, and its original has changed since"

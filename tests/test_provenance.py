@@ -7,8 +7,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
+from datetime import datetime, timezone
 
 import cv2
 import numpy as np
@@ -90,6 +92,24 @@ def test_every_format_says_it_was_colorized_and_by_what(tmp_path, suffix, sixtee
     assert field(fields, "HintsSHA256") == provenance.hints_digest(result.job.hints)
     assert field(fields, "Original") == source.name
     assert field(fields, "OriginalSHA256") == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert field(fields, "OriginalBytes") == str(source.stat().st_size)
+    # the original's modification time, in UTC to the nanosecond (core.freshness compares it);
+    # ExifTool shows it as a date of its own style (2024:05:31 16:08:37.123456789Z)
+    seconds, fraction = divmod(source.stat().st_mtime_ns, 10**9)
+    utc = datetime.fromtimestamp(seconds, timezone.utc)
+    assert re.sub(r"\D", "", field(fields, "OriginalModified")) == f"{utc:%Y%m%d%H%M%S}{fraction:09d}"
+
+
+def test_an_older_colorize_reads_a_newer_record(tmp_path, monkeypatch):
+    """The original's size and time are new in the record, its version is not: a Colorize that
+    knows only the properties before them still reads the record as its own."""
+    source = make(tmp_path, ".jpg")
+    result = run_job(Job(source, tmp_path / "out.jpg", OPTIONS), warm)
+    recorded = read_provenance(result.output)[1]
+    monkeypatch.setattr(provenance, "_PROPERTIES", provenance._PROPERTIES[:-2])  # as 0.1.0's
+    state, older = read_provenance(result.output)
+    assert state is RecordState.FOUND and older.recipe == recorded.recipe
+    assert older.original_stamp is None and recorded.original_stamp is not None
 
 
 def test_exif_and_icc_are_still_carried_beside_the_record(tmp_path):

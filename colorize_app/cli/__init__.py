@@ -41,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         "AVI, WebM) keep their sound and subtitles; AVI and WebM ones come out as MKV.",
         epilog="Results that already exist are skipped unless --overwrite, so running the same "
         "command again finishes an interrupted batch, and a stopped film resumes where it "
-        "stopped; those saved with other hints, settings or model are named as out of date and "
-        "redone with --update. Photos already in colour are skipped unless --include-colour.",
+        "stopped; those saved with other hints, settings or model, or whose original changed "
+        "since (a rescan, a retouch), are named as out of date and redone with --update. Photos "
+        "already in colour are skipped unless --include-colour.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="photos, films and/or folders")
     for name, short in (("recursive", "-r"), ("output_dir", "-o"), ("suffix", ""),

@@ -32,8 +32,8 @@ def _explain_skips(skipped) -> None:
     kinds = [item.skip for item in skipped]
     stale = kinds.count(Freshness.OUT_OF_DATE.value)
     if stale:
-        print(f"{stale} out of date (saved with other hints, settings or model): "
-              "--update redoes them.")  # fmt: skip
+        print(f"{stale} out of date (saved with other hints, settings or model, or their original "
+              "changed since): --update redoes them.")  # fmt: skip
     colour = kinds.count(IN_COLOUR)
     if colour:
         print(f"{colour} already in colour: --include-colour colours them anyway, from their lightness.")

@@ -56,7 +56,7 @@ from colorize_app.core.job import (
     wanted_recipe,
     with_hints,
 )
-from colorize_app.core.provenance import FILM_TAG, Provenance, film_record
+from colorize_app.core.provenance import FILM_TAG, OriginalStamp, Provenance, film_record, stamp_of
 from colorize_app.core.shot_hints import (
     HintPlan,
     needs_scouting,
@@ -137,6 +137,9 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
     source, output = Path(job.source), Path(job.output)
     if output.exists() and os.path.samefile(source, output):
         raise ImageWriteError(f"Refusing to write over the original {source}.")
+    # Before a frame is read (finished parts are kept only for the same size and time, see
+    # _fingerprint): the record's size and time are never newer than the frames it was made of
+    stamp = stamp_of(source)
     info = film_io.probe(source)
     notes = _notes(info, source.name)
     job, hints_note = with_hints(job)
@@ -165,7 +168,7 @@ def _colorize_film(job: Job, predict: Predict, result: JobResult, progress: Prog
                          f"{frames_done} frames that could be read, of about {info.frames}.")
         stop_if_cancelled(is_cancelled)
         # (without a record of its own, the film keeps none: the source's is of another film)
-        tags = {FILM_TAG: film_record(_provenance(job)) if job.options.provenance else None}
+        tags = {FILM_TAG: film_record(_provenance(job, stamp)) if job.options.provenance else None}
         replace_old = job.options.overwrite or job.options.update  # update: an out-of-date one
         result.output = _join(folder, parts, source, output, info, replace_old, tags)
     shutil.rmtree(folder, ignore_errors=True)
@@ -360,11 +363,12 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
     return parts
 
 
-def _provenance(job: Job) -> Provenance:
+def _provenance(job: Job, stamp: OriginalStamp | None) -> Provenance:
     """What the colorized film records about how it was made (core.provenance, core.freshness);
-    its hints settled (``with_hints``)."""
+    its hints settled (``with_hints``). The film's size and time, not a digest of its bytes (a
+    film is gigabytes): a film whose size changed since is out of date, one only touched is not."""
     return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
-                      Path(job.source).name)  # fmt: skip
+                      Path(job.source).name, original_stamp=stamp)  # fmt: skip
 
 
 def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,

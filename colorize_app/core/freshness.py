@@ -1,18 +1,22 @@
 """Is a saved result still current? The one rule the command line, the window and Ray share.
 
 A result is current when the recipe recorded in it (model, render size, saturation, hints; see
-``provenance``) equals the one that would be used now. A result without a record (made before
-Colorize recorded provenance) counts as current, and so does one whose record cannot be trusted
-(damaged, or from a newer Colorize): a result the person may like is never replaced unasked.
+``provenance``) equals the one that would be used now, and its original has not changed since it
+was made (``original_changed``: archives rescan and retouch their originals). A result without a
+record (made before Colorize recorded provenance) counts as current, and so does one whose record
+cannot be trusted (damaged, or from a newer Colorize): a result the person may like is never
+replaced unasked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from enum import Enum
 
-from colorize_app.core.provenance import Provenance, Recipe, RecordState, read_provenance
+from colorize_app.core.files import open_regular
+from colorize_app.core.provenance import Provenance, Recipe, RecordState, read_provenance, stamp_of
 
 
 class Freshness(str, Enum):
@@ -27,13 +31,19 @@ class Judgement:
     """How a saved result compares with what would be made now."""
 
     freshness: Freshness
-    differences: tuple[str, ...] = ()  # "hints", "settings", "model" when out of date
+    differences: tuple[str, ...] = ()  # "hints", "settings", "model", "original" when out of date
     recorded: Provenance | None = field(default=None, compare=False)
 
     def sentence(self) -> str:
-        """"out of date: saved with other hints and settings", or what else is true of it."""
+        """"out of date: saved with other hints and settings", "out of date: its original has
+        changed since it was made", or what else is true of it."""
         if self.freshness is Freshness.OUT_OF_DATE:
-            return f"out of date: saved with other {_join(self.differences)}"
+            recipe = tuple(d for d in self.differences if d != "original")
+            said = [f"saved with other {_join(recipe)}"] if recipe else []
+            if "original" in self.differences:
+                said.append("its original has changed since" if recipe
+                            else "its original has changed since it was made")  # fmt: skip
+            return "out of date: " + ", and ".join(said)
         if self.freshness is Freshness.NO_RECORD:
             return "made before Colorize recorded how results are made; counted as current"
         if self.freshness is Freshness.UNKNOWN:
@@ -41,9 +51,40 @@ class Judgement:
         return "up to date"
 
 
-def judge(result: str | os.PathLike, wanted: Recipe) -> Judgement:
-    """Compare the result saved at ``result`` with ``wanted``; never raises (see the module)."""
-    return compare(*read_provenance(result), wanted)
+def judge(result: str | os.PathLike, wanted: Recipe,
+          original: str | os.PathLike | None = None) -> Judgement:  # fmt: skip
+    """Compare the result saved at ``result`` with ``wanted`` and, given the path of its
+    ``original``, with that file as it is now (``original_changed``); never raises (see the
+    module)."""
+    judgement = compare(*read_provenance(result), wanted)
+    recorded = judgement.recorded
+    if original is None or recorded is None or not original_changed(original, recorded):
+        return judgement
+    return Judgement(Freshness.OUT_OF_DATE, (*judgement.differences, "original"), recorded)
+
+
+def original_changed(original: str | os.PathLike, recorded: Provenance) -> bool | None:
+    """Has the file at ``original`` changed since the result that ``recorded`` describes was made?
+
+    Cheap enough to ask of every result of an archive of millions: a stat, and the original's
+    bytes read only when they must be. Its size differs from the recorded one: changed. Size and
+    modification time both equal: unchanged. Same size, another time (a copy that did not keep
+    times, a same-size retouch of an uncompressed TIFF): its SHA-256 against the recorded one.
+    None when it cannot be told, and the original then counts as unchanged: a record without the
+    size (an older Colorize), a film's (its bytes are not digested) when only its time differs,
+    an original that is gone or cannot be read."""
+    then = recorded.original_stamp
+    now = stamp_of(original) if then is not None else None
+    if then is None or now is None:
+        return None
+    if now.size != then.size:
+        return True
+    if now.modified == then.modified and now.modified:
+        return False
+    if not recorded.original_sha256:
+        return None
+    digest = _digest(original, now.size)
+    return None if digest is None else digest != recorded.original_sha256
 
 
 def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe) -> Judgement:
@@ -61,3 +102,19 @@ def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe) -> 
 
 def _join(words: tuple[str, ...]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _digest(path: str | os.PathLike, size: int) -> str | None:
+    """SHA-256 of the regular file at ``path``, read a megabyte at a time and no further than a
+    byte past ``size`` (its size a moment ago: one it gained meanwhile makes the digest differ);
+    None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(open_regular(path), "rb") as fh:  # never waits on a pipe
+            left = size + 1
+            while left > 0 and (block := fh.read(min(left, 1 << 20))):
+                digest.update(block)
+                left -= len(block)
+    except OSError:
+        return None
+    return digest.hexdigest()

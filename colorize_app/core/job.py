@@ -15,7 +15,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ from colorize_app.core.freshness import Freshness, Judgement, judge
 from colorize_app.core.hints import Hint
 from colorize_app.core.imageio import ImageData, read_image, write_image
 from colorize_app.core.names import printable
-from colorize_app.core.provenance import Provenance, Recipe, recipe_for
+from colorize_app.core.provenance import OriginalStamp, Provenance, Recipe, recipe_for, stamp_of
 from colorize_app.core.sidecar import HintsFileError, read_hints
 from colorize_app.core.triage import is_colour
 from colorize_app.core.vocabulary import (
@@ -119,11 +119,25 @@ Progress = Callable[[float], None]
 CancelCheck = Callable[[], bool]
 
 
+@dataclass
+class ReadPhoto(ImageData):
+    """A photo as ``read_for`` read it: with its file's size and time as they were just before
+    its bytes were read (what its result records beside their digest)."""
+
+    stamp: OriginalStamp | None = None
+
+
 def read_for(job: Job) -> ImageData:
     """Decode ``job``'s photo with its options' pixel limit (the default ``read`` of run_job);
-    with the digest of its bytes when its result will record it."""
-    digest = job.output is not None and job.options.provenance
-    return read_image(job.source, max_pixels=job.options.max_pixels, digest=digest)
+    with the digest of its bytes, and its size and time, when its result will record them."""
+    if job.output is None or not job.options.provenance:
+        return read_image(job.source, max_pixels=job.options.max_pixels)
+    # Before the bytes: should the file change while it is read, the record's size or time is
+    # then the older one, and the next run compares its bytes rather than trusting its time.
+    stamp = stamp_of(job.source)
+    image = read_image(job.source, max_pixels=job.options.max_pixels, digest=True)
+    read = {f.name: getattr(image, f.name) for f in fields(image) if f.init}
+    return ReadPhoto(**read, stamp=stamp)
 
 
 def with_hints(job: Job) -> tuple[Job, str]:
@@ -157,7 +171,7 @@ def existing_result(job: Job) -> Judgement | None:
     not at all, so an empty one is redone). See core.freshness for the rule."""
     if job.output is None or job.options.overwrite or not _size(job.output):
         return None
-    return judge(job.output, wanted_recipe(job))
+    return judge(job.output, wanted_recipe(job), job.source)
 
 
 def skip_reason(job: Job) -> tuple[str, str] | None:
@@ -275,10 +289,13 @@ class _InColour(Exception):
 def provenance_of(job: Job, image: ImageData) -> Provenance:
     """What ``job``'s result records about how it was made (core.provenance); its hints settled
     (``with_hints``)."""
+    # an image read some other way than read_for has no stamp: the original as it is now
+    stamp = image.stamp if isinstance(image, ReadPhoto) else stamp_of(job.source)
     # the name as text XMP can hold: an old scanner's Latin-1 bytes (os.fsdecode's surrogates)
     # or a control character would cost the whole record
     return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
-                      printable(Path(job.source).name), image.digest)  # fmt: skip
+                      printable(Path(job.source).name), image.digest,
+                      original_stamp=stamp)  # fmt: skip
 
 
 def _save(job: Job, image: ImageData, result: JobResult) -> Path:

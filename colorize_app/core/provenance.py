@@ -4,7 +4,8 @@ Every result carries the IPTC ``DigitalSourceType`` that says it is machine-made
 (compositeWithTrainedAlgorithmicMedia: a real photograph with colour from a trained model),
 ``xmp:CreatorTool`` (the application and version), and in Colorize's own namespace the model (name
 and SHA-256 of its weights file), render size, saturation, the hints (count and a digest) and the
-original (file name and SHA-256 of its bytes). pyexiv2 (Exiv2) writes it into JPEG, PNG, TIFF and
+original (file name, SHA-256 of its bytes, its size and modification time: core.freshness tells
+from those, cheaply, whether it changed since). pyexiv2 (Exiv2) writes it into JPEG, PNG, TIFF and
 WebP bytes, 16-bit ones too; ExifTool and every XMP reader see it.
 
 Reading is deliberately narrow: Pillow hands over the result's XMP packet while reading only the
@@ -21,6 +22,7 @@ import os
 import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +48,8 @@ FILM_TAG = "colorize_provenance"  # the container tag that holds a film's record
 # a bigger packet is not ours and is not parsed.
 MAX_XMP_BYTES = metadata.CARRIED_XMP_BYTES + 64 * 1024
 _PROPERTIES = ("RecordVersion", "Model", "ModelSHA256", "RenderSize", "Saturation", "HintsCount",
-               "HintsSHA256", "Original", "OriginalSHA256")  # fmt: skip
+               "HintsSHA256", "Original", "OriginalSHA256", "OriginalBytes",
+               "OriginalModified")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,36 @@ class Recipe:
 
 
 @dataclass(frozen=True)
+class OriginalStamp:
+    """An original's size in bytes and its modification time, as a record writes it (ISO 8601
+    UTC to the nanosecond; "" when the time cannot be written)."""
+
+    size: int
+    modified: str = ""
+
+
+def stamp_of(path: str | os.PathLike) -> OriginalStamp | None:
+    """The size and modification time of the regular file at ``path`` (a stat, nothing read);
+    None when there is none."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return OriginalStamp(info.st_size, _modified_text(info.st_mtime_ns))
+
+
+def _modified_text(mtime_ns: int) -> str:
+    seconds, fraction = divmod(mtime_ns, 1_000_000_000)
+    try:
+        moment = datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a time no calendar of this platform holds
+        return ""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Everything written into a result: its recipe, the model's name, the hints' count, the original."""
 
@@ -80,6 +113,9 @@ class Provenance:
     original_name: str = ""
     original_sha256: str = ""
     creator_tool: str = f"Colorize {__version__}"
+    # The original's size and modification time, taken before its bytes were read (stamp_of);
+    # None: not recorded (an older Colorize), and the original is then not compared (freshness)
+    original_stamp: OriginalStamp | None = None
 
 
 class RecordState(str, Enum):
@@ -194,7 +230,14 @@ def _values(provenance: Provenance) -> dict[str, str]:
         "HintsSHA256": recipe.hints_sha256,
         "Original": provenance.original_name,
         "OriginalSHA256": provenance.original_sha256,
+        **_stamp_values(provenance.original_stamp),
     }
+
+
+def _stamp_values(stamp: OriginalStamp | None) -> dict[str, str]:
+    if stamp is None:
+        return {}
+    return {"OriginalBytes": str(stamp.size), "OriginalModified": stamp.modified}
 
 
 def embed(data: bytes, provenance: Provenance) -> bytes:
@@ -254,10 +297,14 @@ def _from_values(values: dict[str, str]) -> tuple[RecordState, Provenance | None
             return RecordState.UNKNOWN, None
         recipe = Recipe(values.get("ModelSHA256", ""), int(values["RenderSize"]),
                         float(values["Saturation"]), values["HintsSHA256"])  # fmt: skip
+        # Absent from records written before Colorize recorded them: the original is then not
+        # compared. (An older Colorize ignores both: it keeps only the properties it knows.)
+        stamp = (OriginalStamp(int(values["OriginalBytes"]), values.get("OriginalModified", ""))
+                 if "OriginalBytes" in values else None)  # fmt: skip
         return RecordState.FOUND, Provenance(
             recipe, values.get("Model", ""), int(values.get("HintsCount", "0")),
             values.get("Original", ""), values.get("OriginalSHA256", ""),
-            values.get("CreatorTool", ""),
+            values.get("CreatorTool", ""), stamp,
         )
     except (KeyError, ValueError):
         return RecordState.UNKNOWN, None
