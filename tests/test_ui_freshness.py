@@ -164,3 +164,22 @@ def test_results_made_before_records_count_as_current_and_it_is_said_once(qtbot,
     assert not any(window.model.is_out_of_date(e) for e in window.model.entries())
     message = window.status.currentMessage()
     assert message.count("made before Colorize recorded how") == 1 and "2 saved result(s)" in message
+
+
+def test_a_result_whose_original_was_rescanned_since_reopens_out_of_date(qtbot, open_window,
+                                                                         tiny_weights, tmp_path):  # fmt: skip
+    photo = save_photo(tmp_path / "negative 12.png", size=(72, 96), mode="L")
+    window, entry = _colorized_and_saved(qtbot, open_window, tiny_weights, photo)
+    window.close()
+    save_photo(photo, size=(90, 120), mode="L")  # the damaged negative scanned again
+
+    again = open_window(tiny_weights, auto_save=True)
+    open_and_wait(qtbot, again, [photo])
+    reopened = again.model.entries()[0]
+    qtbot.waitUntil(lambda: reopened.hints is not None, timeout=TIMEOUT)
+    assert again.model.is_out_of_date(reopened)
+    assert "Out of date: its original has changed since it was made" in again.model.detail(reopened)
+
+    again.commands.colorize_all.trigger()  # redone after the one question (auto-answered here)
+    _idle(qtbot, again)
+    assert reopened.status == Status.SAVED and not again.model.is_out_of_date(reopened)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from colorize_app.core.batch import BatchItem, Walk, plan_batch
 from colorize_app.core.errors import Cancelled, ColorizeError
+from colorize_app.core.freshness import original_changed
 from colorize_app.core.provenance import read_provenance
 from colorize_app.core.vocabulary import Status
 
@@ -24,6 +25,8 @@ class Found:
     folder: bool = False
     # read_provenance's answer for each result already there (items skipped because of it)
     records: dict[Path, tuple] = field(default_factory=dict)
+    # those results whose original changed since they were made (freshness.original_changed)
+    changed: set[Path] = field(default_factory=set)
 
 
 def find(paths, walk: Walk | None = None, *, recursive: bool = False, **export) -> list[Found]:
@@ -47,6 +50,8 @@ def find(paths, walk: Walk | None = None, *, recursive: bool = False, **export) 
         for item in here.items:
             if item.status == Status.SKIPPED and item.output.exists():
                 walk.check()
-                here.records[item.output] = read_provenance(item.output)
+                state, recorded = here.records[item.output] = read_provenance(item.output)
+                if recorded is not None and original_changed(item.source, recorded):
+                    here.changed.add(item.output)
         found.append(here)
     return found

@@ -56,11 +56,9 @@ def judge(result: str | os.PathLike, wanted: Recipe,
     """Compare the result saved at ``result`` with ``wanted`` and, given the path of its
     ``original``, with that file as it is now (``original_changed``); never raises (see the
     module)."""
-    judgement = compare(*read_provenance(result), wanted)
-    recorded = judgement.recorded
-    if original is None or recorded is None or not original_changed(original, recorded):
-        return judgement
-    return Judgement(Freshness.OUT_OF_DATE, (*judgement.differences, "original"), recorded)
+    state, recorded = read_provenance(result)
+    changed = original is not None and recorded is not None and bool(original_changed(original, recorded))
+    return compare(state, recorded, wanted, original_changed=changed)
 
 
 def original_changed(original: str | os.PathLike, recorded: Provenance) -> bool | None:
@@ -87,14 +85,16 @@ def original_changed(original: str | os.PathLike, recorded: Provenance) -> bool 
     return None if digest is None else digest != recorded.original_sha256
 
 
-def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe) -> Judgement:
-    """Compare a record read earlier (``provenance.read_provenance``) with ``wanted``: the window
+def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe, *,
+            original_changed: bool = False) -> Judgement:  # fmt: skip
+    """Compare a record read earlier (``provenance.read_provenance``) with ``wanted``, and say
+    whether its original changed since (found earlier by ``original_changed``): the window
     keeps each saved result's record and asks again whenever its settings or hints change."""
     if state is RecordState.NONE:
         return Judgement(Freshness.NO_RECORD)
     if state is RecordState.UNKNOWN or recorded is None:
         return Judgement(Freshness.UNKNOWN)
-    differences = tuple(recorded.recipe.differences(wanted))
+    differences = (*recorded.recipe.differences(wanted), *(("original",) if original_changed else ()))
     if differences:
         return Judgement(Freshness.OUT_OF_DATE, differences, recorded)
     return Judgement(Freshness.CURRENT, (), recorded)

@@ -255,7 +255,8 @@ class BatchController(QObject):
                                seconds=result.seconds, chroma=result.chroma, output=output,
                                thumbnail=(to_qimage(finished.thumbnail) if finished.thumbnail
                                           is not None else entry.thumbnail),
-                               made_with=pending.made_with, saved_record=saved)
+                               made_with=pending.made_with, saved_record=saved,
+                               original_changed=entry.original_changed and status != Status.SAVED)
             if finished.predicted:
                 self.timing.emit(result.seconds, finished.device)
             self.result_ready.emit(entry.id)

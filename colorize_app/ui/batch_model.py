@@ -44,6 +44,7 @@ class BatchEntry:
     # What the file on disk records about how it was made (core.provenance.read_provenance's
     # answer); None: nothing saved, or not read
     saved_record: tuple | None = None
+    original_changed: bool = False  # since the saved result was made (core.freshness), as opened
     # core.hints.Hint points, as in the photo's hints file; None: not read yet (a job then has
     # core reads the file, see core.job.with_hints)
     hints: tuple | None = None
@@ -108,7 +109,8 @@ class BatchListModel(QAbstractListModel):
                 or entry.hints is None):  # fmt: skip
             return None
         render_size, saturation, model = self._current
-        return compare(*entry.saved_record, recipe_for(render_size, saturation, entry.hints, model))
+        return compare(*entry.saved_record, recipe_for(render_size, saturation, entry.hints, model),
+                       original_changed=entry.original_changed)  # fmt: skip
 
     def is_out_of_date(self, entry: BatchEntry) -> bool:
         """The file on disk was made with other hints, settings or model than the window's now
@@ -127,6 +129,16 @@ class BatchListModel(QAbstractListModel):
             self._current = current
             self._repaint_all()
 
+    def _out_of_date(self, differences: tuple[str, ...]) -> str:
+        words = {"hints": self.tr("hints"), "settings": self.tr("settings"), "model": self.tr("model")}
+        recipe = self.tr(", ").join(words[d] for d in differences if d in words)
+        if "original" not in differences:
+            return self.tr("Out of date: saved with other {0}").format(recipe)
+        if recipe:
+            return self.tr("Out of date: saved with other {0}, and its original has changed "
+                           "since").format(recipe)  # fmt: skip
+        return self.tr("Out of date: its original has changed since it was made")
+
     def _hinted_state(self, entry: BatchEntry) -> str:
         # First, so that a narrow list that cuts the line short still shows it.
         if entry.hints:
@@ -138,9 +150,7 @@ class BatchListModel(QAbstractListModel):
     def _state(self, entry: BatchEntry) -> str:
         judgement = self.judgement(entry)
         if judgement is not None and judgement.freshness is Freshness.OUT_OF_DATE:
-            words = {"hints": self.tr("hints"), "settings": self.tr("settings"), "model": self.tr("model")}
-            return self.tr("Out of date: saved with other {0}").format(
-                self.tr(", ").join(words[d] for d in judgement.differences))
+            return self._out_of_date(judgement.differences)
         if self.is_out_of_date(entry):  # in memory only, at another render size
             return self.tr("Out of date: colorized at another render size")
         if entry.status == Status.WAITING:

@@ -90,6 +90,7 @@ def entries_from(found: Iterable[Found]) -> tuple[list[BatchEntry], list[str]]:
                 entry.reason = tr("opening", "Already colorized earlier ({0} exists)").format(
                     item.output.name)
                 entry.saved_record = opened.records[item.output]  # the list judges it
+                entry.original_changed = item.output in opened.changed
             elif item.status == Status.FAILED:
                 entry.status, entry.reason = Status.FAILED, item.reason
             entries.append(entry)
