@@ -199,6 +199,8 @@ def test_a_hint_after_a_new_render_size_gives_a_colour_current_at_that_size(qtbo
     entry = window.model.entries()[0]
     sizes.setCurrentIndex(1)
     assert "another render size" in window.model.detail(entry)
+    # a hint waits for the photo's hints file to be read (on the files lane; slow under load)
+    qtbot.waitUntil(lambda: entry.hints is not None, timeout=TIMEOUT)
     with qtbot.waitSignal(window.hints.predicted, timeout=TIMEOUT):
         window.hints.place(0.5, 0.5, RED)
     assert entry.made_with[0] == sizes.currentData()
