@@ -214,6 +214,53 @@ def test_the_record_goes_first_where_the_originals_xmp_leaves_no_room(tmp_path):
     assert read_catalogue(result.output)[1]["Iptc.Application2.Keywords"] == ["lake", "family"]
 
 
+LIGHTROOM = """<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
+    xmlns:cr="http://ns.adobe.com/camera-raw-settings/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/"
+    xmlns:exif="http://ns.adobe.com/exif/1.0/"
+    xmpMM:DocumentID="xmp.did:SCAN-DOC" xmpMM:OriginalDocumentID="xmp.did:SCAN-ORIGINAL"
+    cr:ConvertToGrayscale="True" photoshop:ICCProfile="Dot Gain 20%" photoshop:Source="Box 12"
+    tiff:ImageWidth="4000" exif:PixelXDimension="4000">
+   <xmpMM:InstanceID>xmp.iid:SCAN-INSTANCE</xmpMM:InstanceID>
+   <cr:Saturation>-100</cr:Saturation>
+   <photoshop:ColorMode>1</photoshop:ColorMode>
+   <tiff:BitsPerSample><rdf:Seq><rdf:li>16</rdf:li></rdf:Seq></tiff:BitsPerSample>
+   <dc:subject><rdf:Bag><rdf:li>harbour</rdf:li></rdf:Bag></dc:subject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>"""
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_result_does_not_claim_the_originals_gray_settings_nor_its_identity(tmp_path, suffix):
+    # A scan catalogued in Lightroom (Convert to Grayscale, saturation -100: develop settings
+    # that Lightroom, Camera Raw and Bridge apply) came back claiming them, so the colour showed
+    # gray there; it also claimed the scan's document IDs, profile, colour mode and pixel size.
+    source = tmp_path / f"scan{suffix}"
+    if suffix == ".png":
+        _png_with_xmp(source, LIGHTROOM.encode())
+    else:
+        save_photo(source, xmp=LIGHTROOM.encode())
+    results = [run_job(Job(source, tmp_path / f"out{n}{suffix}", OPTIONS), warm) for n in (1, 2)]
+    assert all(r.status == Status.DONE and r.note == "" for r in results)
+    xmp = read_catalogue(results[0].output)[0]
+    assert not [key for key in xmp if key.startswith("Xmp.crs.")]
+    for key in ("photoshop.ICCProfile", "photoshop.ColorMode", "tiff.ImageWidth",
+                "tiff.BitsPerSample", "exif.PixelXDimension", "xmpMM.OriginalDocumentID"):  # fmt: skip
+        assert f"Xmp.{key}" not in xmp, key
+    assert xmp["Xmp.dc.subject"] == ["harbour"] and xmp["Xmp.photoshop.Source"] == "Box 12"
+    # a document of its own, each result another, derived from the scan
+    ids = [read_catalogue(r.output)[0]["Xmp.xmpMM.DocumentID"] for r in results]
+    assert len(set(ids + ["xmp.did:SCAN-DOC"])) == 3
+    assert xmp["Xmp.xmpMM.InstanceID"] != "xmp.iid:SCAN-INSTANCE"
+    assert xmp["Xmp.xmpMM.DerivedFrom/stRef:documentID"] == "xmp.did:SCAN-DOC"
+    assert xmp["Xmp.xmpMM.DerivedFrom/stRef:instanceID"] == "xmp.iid:SCAN-INSTANCE"
+    assert xmp["Xmp.xmpMM.DerivedFrom/stRef:originalDocumentID"] == "xmp.did:SCAN-ORIGINAL"
+    assert read_provenance(results[0].output)[0] is RecordState.FOUND
+
+
 def test_bmp_results_say_they_carry_no_record(tmp_path):
     result = run_job(Job(save_photo(tmp_path / "p.bmp"), tmp_path / "out.bmp", OPTIONS), warm)
     assert result.status == Status.DONE

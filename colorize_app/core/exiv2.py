@@ -11,6 +11,7 @@ refuses is left out and named, the others and the photo are kept.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 
 from colorize_app.core import metadata
@@ -18,6 +19,26 @@ from colorize_app.core import metadata
 _lock = threading.Lock()  # Exiv2's namespace registry is global; one writer at a time
 _registered: set[tuple[str, str]] = set()
 _ORIENTATIONS = ("Xmp.tiff.Orientation", "Xmp.exif.Orientation")  # the pixels are upright now
+# What the original's packet says that would be false of its result, by Exiv2 key ("." ends a
+# whole namespace). Lightroom, Camera Raw and Bridge apply the develop settings (crs:) they find,
+# so an original's Convert to Grayscale showed its colour result gray; xmpMM: is the document's
+# identity and history (the result gets its own, derived from the original's: _identify); the
+# rest describes the original's file (its pixel layout, profile, thumbnail, last change), not
+# the result's. The catalogue data (dc:, Iptc4xmpCore:, photoshop:Source, lr:, xmpRights:, the
+# dates and places of the photo) is true of both and is kept.
+_FALSE_OF_A_RESULT = (
+    "Xmp.crs.", "Xmp.xmpMM.", "Xmp.xmpNote.HasExtendedXMP",
+    "Xmp.photoshop.ICCProfile", "Xmp.photoshop.ColorMode", "Xmp.photoshop.History",
+    "Xmp.xmp.Thumbnails", "Xmp.xmp.ModifyDate", "Xmp.xmp.MetadataDate",
+    "Xmp.tiff.ImageWidth", "Xmp.tiff.ImageLength", "Xmp.tiff.BitsPerSample",
+    "Xmp.tiff.Compression", "Xmp.tiff.PhotometricInterpretation", "Xmp.tiff.SamplesPerPixel",
+    "Xmp.tiff.PlanarConfiguration", "Xmp.tiff.YCbCrSubSampling", "Xmp.tiff.YCbCrPositioning",
+    "Xmp.tiff.NativeDigest", "Xmp.exif.ColorSpace", "Xmp.exif.PixelXDimension",
+    "Xmp.exif.PixelYDimension", "Xmp.exif.ComponentsConfiguration",
+    "Xmp.exif.CompressedBitsPerPixel", "Xmp.exif.NativeDigest",
+)  # fmt: skip
+_IDS = {"DocumentID": "documentID", "InstanceID": "instanceID",
+        "OriginalDocumentID": "originalDocumentID"}  # xmpMM: -> stRef: of DerivedFrom  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -27,7 +48,7 @@ class Parts:
     exif: bytes | None = None  # "Exif\0\0" + TIFF, copied entry by entry with its types
     iptc: bytes | None = None  # an IIM stream (metadata.iptc_of)
     icc: bytes | None = None
-    packet: str | None = None  # the original's XMP packet, carried whole
+    packet: str | None = None  # the original's XMP packet, carried less what is false of the result
     xmp: dict[str, str] | None = None  # properties set on top of it (Exiv2 keys)
     namespace: tuple[str, str] | None = None  # (uri, prefix) that ``xmp`` uses
 
@@ -95,8 +116,33 @@ def _record_alone(image, parts: Parts, failed: dict[str, Exception]) -> None:
 
 
 def _carry_packet(image, packet: str) -> None:
+    """The original's packet, less what would be false of the result (``_FALSE_OF_A_RESULT``),
+    turned upright, with an identity of its own. Exiv2 parses it first, so a property is found
+    whether the packet writes it as an attribute or an element, and by its namespace's URI."""
     image.modify_raw_xmp(packet)
     found = image.read_xmp()
+    false = [key for key in found if _is_false(key)]
+    if false:
+        image.modify_xmp(dict.fromkeys(false))  # None deletes
     upright = {key: "1" for key in _ORIENTATIONS if key in found}
     if upright:
         image.modify_xmp(upright)
+    image.modify_xmp(_identify(found))
+
+
+def _is_false(key: str) -> bool:
+    return any(key.startswith(name) if name.endswith(".") else key == name or key.startswith((f"{name}[", f"{name}/"))
+               for name in _FALSE_OF_A_RESULT)  # fmt: skip
+
+
+def _identify(found: dict) -> dict[str, str]:
+    """A new document of its own (Photoshop and Lightroom tell files apart by these IDs: with the
+    original's, the result claimed to be the original, unchanged), derived from the original
+    as far as its packet names it."""
+    fields = {"Xmp.xmpMM.DocumentID": f"xmp.did:{uuid.uuid4()}",
+              "Xmp.xmpMM.InstanceID": f"xmp.iid:{uuid.uuid4()}"}  # fmt: skip
+    for name, field in _IDS.items():
+        value = found.get(f"Xmp.xmpMM.{name}")
+        if isinstance(value, str) and value.strip():
+            fields[f"Xmp.xmpMM.DerivedFrom/stRef:{field}"] = value
+    return fields
