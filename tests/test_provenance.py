@@ -261,6 +261,21 @@ def test_a_result_does_not_claim_the_originals_gray_settings_nor_its_identity(tm
     assert read_provenance(results[0].output)[0] is RecordState.FOUND
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_a_result_made_from_a_result_does_not_carry_the_older_record(tmp_path, suffix):
+    # A colour result colorized again (say, another version of the model tried on it) with
+    # --no-provenance carried the first result's record, judged from another file: --update
+    # then called it out of date on every run and redid it, and a person read the wrong recipe.
+    first = run_job(Job(make(tmp_path, suffix), tmp_path / f"first{suffix}", OPTIONS), warm)
+    assert read_provenance(first.output)[0] is RecordState.FOUND
+    options = JobOptions(render_size=64, provenance=False, include_colour=True)
+    again = run_job(Job(first.output, tmp_path / f"again{suffix}", options), warm)
+    assert again.status == Status.DONE, again.reason
+    assert read_provenance(again.output) == (RecordState.NONE, None)
+    xmp = read_catalogue(again.output)[0]
+    assert not [key for key in xmp if key.startswith(("Xmp.colorize.", "Xmp.iptcExt.", "Xmp.xmp."))]
+
+
 def test_bmp_results_say_they_carry_no_record(tmp_path):
     result = run_job(Job(save_photo(tmp_path / "p.bmp"), tmp_path / "out.bmp", OPTIONS), warm)
     assert result.status == Status.DONE

@@ -37,6 +37,7 @@ _FALSE_OF_A_RESULT = (
     "Xmp.exif.PixelYDimension", "Xmp.exif.ComponentsConfiguration",
     "Xmp.exif.CompressedBitsPerPixel", "Xmp.exif.NativeDigest",
 )  # fmt: skip
+_RECORD = ("Xmp.iptcExt.DigitalSourceType", "Xmp.xmp.CreatorTool")  # a record's, beside its namespace
 _IDS = {"DocumentID": "documentID", "InstanceID": "instanceID",
         "OriginalDocumentID": "originalDocumentID"}  # xmpMM: -> stRef: of DerivedFrom  # fmt: skip
 
@@ -50,7 +51,9 @@ class Parts:
     icc: bytes | None = None
     packet: str | None = None  # the original's XMP packet, carried less what is false of the result
     xmp: dict[str, str] | None = None  # properties set on top of it (Exiv2 keys)
-    namespace: tuple[str, str] | None = None  # (uri, prefix) that ``xmp`` uses
+    # (uri, prefix) of the record that ``xmp`` writes: an original's record in ``packet`` (it was
+    # itself a result) is not carried
+    namespace: tuple[str, str] | None = None
 
 
 def edit(data: bytes, parts: Parts) -> tuple[bytes, dict[str, Exception]]:
@@ -86,7 +89,7 @@ def _steps(pyexiv2, parts: Parts):
     if parts.icc:
         yield "icc_profile", lambda image: image.modify_icc(parts.icc)
     if parts.packet:
-        yield "packet", lambda image: _carry_packet(image, parts.packet)
+        yield "packet", lambda image: _carry_packet(image, parts)
     if parts.xmp:
         yield "xmp", lambda image: image.modify_xmp(parts.xmp)
 
@@ -115,13 +118,17 @@ def _record_alone(image, parts: Parts, failed: dict[str, Exception]) -> None:
         failed["xmp"] = e
 
 
-def _carry_packet(image, packet: str) -> None:
-    """The original's packet, less what would be false of the result (``_FALSE_OF_A_RESULT``),
-    turned upright, with an identity of its own. Exiv2 parses it first, so a property is found
-    whether the packet writes it as an attribute or an element, and by its namespace's URI."""
-    image.modify_raw_xmp(packet)
+def _carry_packet(image, parts: Parts) -> None:
+    """The original's packet, less what would be false of the result (``_FALSE_OF_A_RESULT``)
+    and less the original's own record (an original that was itself a result: its record
+    would speak for this one, written without one or with one that lacks some of its
+    properties), turned upright, with an identity of its own. Exiv2 parses it first, so a
+    property is found whether the packet writes it as an attribute or an element, and by its
+    namespace's URI (registered before: whatever prefix the packet gives it)."""
+    image.modify_raw_xmp(parts.packet)
     found = image.read_xmp()
-    false = [key for key in found if _is_false(key)]
+    record = _RECORD + ((f"Xmp.{parts.namespace[1]}.",) if parts.namespace else ())
+    false = [key for key in found if _is_false(key, _FALSE_OF_A_RESULT + record)]
     if false:
         image.modify_xmp(dict.fromkeys(false))  # None deletes
     upright = {key: "1" for key in _ORIENTATIONS if key in found}
@@ -130,9 +137,9 @@ def _carry_packet(image, packet: str) -> None:
     image.modify_xmp(_identify(found))
 
 
-def _is_false(key: str) -> bool:
+def _is_false(key: str, names: tuple[str, ...]) -> bool:
     return any(key.startswith(name) if name.endswith(".") else key == name or key.startswith((f"{name}[", f"{name}/"))
-               for name in _FALSE_OF_A_RESULT)  # fmt: skip
+               for name in names)  # fmt: skip
 
 
 def _identify(found: dict) -> dict[str, str]:

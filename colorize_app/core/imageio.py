@@ -408,9 +408,11 @@ def _with_exiv2(path: Path, data: bytes, fmt: str, parts: exiv2.Parts,
     if record is not None and fmt not in XMP_FORMATS:
         tell(f"{path.name} is saved without its provenance record ({fmt} files cannot hold one).")
         record = None
+    # registered before the original's packet is parsed: a record in it (the original was itself
+    # a result) is then found under its prefix, and not carried
+    parts = replace(parts, namespace=(provenance.NAMESPACE, provenance.PREFIX))
     if record is not None:
-        parts = replace(parts, xmp=provenance.xmp_fields(record),
-                        namespace=(provenance.NAMESPACE, provenance.PREFIX))  # fmt: skip
+        parts = replace(parts, xmp=provenance.xmp_fields(record))
     wanted = {name: getattr(parts, name) for name in ("exif", "iptc", "icc", "packet", "xmp")}
     if not any(wanted.values()):
         return data
