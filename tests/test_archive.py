@@ -179,6 +179,33 @@ def test_a_killed_run_resumes_and_writes_nothing_twice(ray_address, tmp_path, ti
     assert not [p for p in photos.iterdir() if p.name.endswith(".colorize-tmp")]
 
 
+def test_the_attempts_actor_keeps_only_what_batches_in_flight_need(ray_address, tmp_path,
+                                                                   tiny_weights, monkeypatch):  # fmt: skip
+    # An archive of millions: the actor kept every photo's key and result row for the whole run
+    # (~0.6 GiB a million photos), and a failure fetched all of it at once.
+    from colorize_app.archive import runner
+    from colorize_app.archive.manifest import Manifest
+    from colorize_app.core.batch import plan_batch
+
+    photos = tmp_path / "photos"
+    count = 12
+    for i in range(count):
+        save_photo(photos / f"p{i:02}.jpg", size=(40, 48))
+    monkeypatch.setattr(runner, "FORGET_EVERY", 2)
+    held, kill = [], ray.kill
+
+    def kill_after_counting(actor, **kwargs):  # the run's end: how much the actor still holds
+        held.append(ray.get(actor.held.remote()))
+        kill(actor, **kwargs)
+
+    monkeypatch.setattr(ray, "kill", kill_after_counting)
+    with Manifest(tmp_path / "manifest.sqlite") as manifest:
+        runner.run_archive(plan_batch([photos]), manifest, weights=tiny_weights,
+                           options=JobOptions(render_size=64), workers=2, batch_size=2)  # fmt: skip
+        assert manifest.counts() == {"done": count}
+    assert held and held[-1] < runner.FORGET_EVERY  # not one per photo of the run
+
+
 def test_without_ray_the_engine_says_how_to_install_it(tmp_path, tiny_weights, capsys, monkeypatch):
     save_photo(tmp_path / "one.jpg")
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as when not installed

@@ -42,6 +42,7 @@ DEFAULT_BATCH_SIZE = 16  # photos per call of an actor: small, a photo is megaby
 DEFAULT_CPUS_PER_WORKER, DEFAULT_CPUS_PER_GPU_WORKER = 1.0, 2.0
 DEFAULT_GPUS_PER_WORKER = 0.25
 MAX_BLOCKS = 20_000  # Ray Data schedules blocks; one per batch is plenty, a million is too many
+FORGET_EVERY = 1_000  # recorded rows the driver tells the Attempts actor to forget at a time
 COLUMNS = ("source", "output", "status", "reason", "seconds", "skip", "note", "lasting",
            "hinted")
 _reaper: Reaper | None = None  # of the local Ray instance connect() started
@@ -99,13 +100,18 @@ class Colorizer:
         jobs = [Job(Path(os.fsdecode(source)), Path(os.fsdecode(output)), self.options,
                     hints=self.hints) for source, output in zip(batch["source"], batch["output"])]
         out: dict[str, list] = {name: [] for name in COLUMNS}
+        told = None
         for i, job in enumerate(jobs):
             key = _key(job.source)
             ray.get(self.attempts.start.remote(key))  # told before: this worker may die on it
             row = _row(job, self.runner.run(job, upcoming=jobs[i + 1 : i + 2]))
-            self.attempts.finish.remote(key, row)  # kept should a later photo kill the worker
+            told = self.attempts.finish.remote(key, row)  # kept should a later photo kill the worker
             for name in COLUMNS:
                 out[name].append(row[name])
+        if told is not None:
+            # heard (and so every finish before it: one caller's calls run in order) before the
+            # driver can see these rows and tell the actor to forget them
+            ray.get(told)
         return {name: np.asarray(values, dtype=object if name != "seconds" else np.float64)
                 for name, values in out.items()}  # fmt: skip
 
@@ -265,17 +271,23 @@ def _stream(pending: dict[str, BatchItem], manifest: Manifest, options: JobOptio
             num_gpus=plan.gpus_per_worker or None,
             max_task_retries=TRIES - 1,
         )  # fmt: skip
+    recorded: list[str] = []
     for row in dataset.iter_rows():
-        _take(pending, manifest, row, on_result)
+        recorded.append(_take(pending, manifest, row, on_result))
+        if len(recorded) >= FORGET_EVERY:  # the actor keeps only what a dead batch would need
+            attempts.forget.remote(recorded)
+            recorded = []
 
 
-def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> None:
-    """Record a result row that came back and stop waiting for its photo."""
-    item = pending.pop(text(os.fsdecode(row["source"])))
+def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> str:
+    """Record a result row that came back and stop waiting for its photo; returns its key."""
+    key = text(os.fsdecode(row["source"]))
+    item = pending.pop(key)
     item.status, item.reason, item.skip = Status(row["status"]), row["reason"], row["skip"]
     item.note, item.hinted = row["note"], bool(row["hinted"])
     output = os.fsdecode(row["output"]) if row["output"] else None
     _record(manifest, item, output, row["seconds"], on_result, lasting=row["lasting"])
+    return key
 
 
 def _heard(attempts: ray.actor.ActorHandle, pending: dict[str, BatchItem]) -> tuple[list, list]:
