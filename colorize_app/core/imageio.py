@@ -412,7 +412,7 @@ def _with_exiv2(path: Path, data: bytes, fmt: str, parts: exiv2.Parts,
     # a result) is then found under its prefix, and not carried
     parts = replace(parts, namespace=(provenance.NAMESPACE, provenance.PREFIX))
     if record is not None:
-        parts = replace(parts, xmp=provenance.xmp_fields(record))
+        parts = replace(parts, xmp=provenance.xmp_fields(record), max_xmp=provenance.MAX_XMP_BYTES)
     wanted = {name: getattr(parts, name) for name in ("exif", "iptc", "icc", "packet", "xmp")}
     if not any(wanted.values()):
         return data
