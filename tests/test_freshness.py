@@ -253,3 +253,36 @@ def test_the_sentence_names_the_original_beside_the_recipe():
 
     both = Judgement(Freshness.OUT_OF_DATE, ("hints", "settings", "original"))
     assert both.sentence() == "out of date: saved with other hints and settings, and its original has changed since"
+
+
+def test_a_touched_original_is_read_once_while_its_size_and_times_stay(tmp_path, monkeypatch):
+    """Opening a folder in the window, then Colorize All (or the command line's plan, then each
+    job) asks about the same original in turn: one whose times changed (bytes the same) was read
+    in full each time. It is read once, and again only when it changes."""
+    from test_provenance import warm
+
+    from colorize_app.core import freshness
+    from colorize_app.core.finder import find
+    from colorize_app.core.job import run_job, skip_reason
+
+    photo, options = save_photo(tmp_path / "scan.jpg"), JobOptions(render_size=64)
+    result = tmp_path / "scan_colorized.jpg"
+    assert run_job(Job(photo, result, options), warm).status == Status.DONE
+    read, real = [], freshness._digest
+    monkeypatch.setattr(freshness, "_digest", lambda path, size: read.append(path) or real(path, size))
+    _retime(photo, 3600)  # copied to a new disk without its times: the same bytes
+
+    [found] = find([tmp_path])  # the window opens the folder
+    assert [i.status for i in found.items] == [Status.SKIPPED] and not found.changed
+    assert skip_reason(Job(photo, result, options))[1] == Freshness.CURRENT.value  # Colorize All
+    assert len(read) == 1
+
+    retouched = bytearray(photo.read_bytes())  # a same-size retouch
+    retouched[-10] ^= 1
+    photo.write_bytes(bytes(retouched))
+    _retime(photo, 7)
+    update = JobOptions(render_size=64, update=True)
+    [item] = plan_batch([photo], options=update)
+    assert item.status == Status.WAITING  # out of date: --update redoes it
+    assert skip_reason(Job(photo, result, update)) is None  # its job, as run_batch runs it
+    assert len(read) == 2

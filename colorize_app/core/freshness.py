@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum
 
 from colorize_app.core.files import open_regular
 from colorize_app.core.provenance import Provenance, Recipe, RecordState, read_provenance, stamp_of
+
+# Digests of originals read in this process, by the file's identity and times: the window's open
+# and its Colorize All, the planner and each job (--update) ask about the same original in turn,
+# and one only touched (same bytes, another time) would be read in full each time. ~0.5 kB each.
+DIGESTS_KEPT = 10_000
+_digests: OrderedDict[tuple, str] = OrderedDict()
+_digests_lock = threading.Lock()  # the window's lanes ask from several threads
 
 
 class Freshness(str, Enum):
@@ -67,7 +76,8 @@ def original_changed(original: str | os.PathLike, recorded: Provenance) -> bool 
     Cheap enough to ask of every result of an archive of millions: a stat, and the original's
     bytes read only when they must be. Its size differs from the recorded one: changed. Size and
     modification time both equal: unchanged. Same size, another time (a copy that did not keep
-    times, a same-size retouch of an uncompressed TIFF): its SHA-256 against the recorded one.
+    times, a same-size retouch of an uncompressed TIFF): its SHA-256 against the recorded one,
+    read once in a process while the file's size and times stay as they were (thread-safe).
     None when it cannot be told, and the original then counts as unchanged: a record without the
     size (an older Colorize), a film's (its bytes are not digested) when only its time differs,
     an original that is gone or cannot be read."""
@@ -81,7 +91,7 @@ def original_changed(original: str | os.PathLike, recorded: Provenance) -> bool 
         return False
     if not recorded.original_sha256:
         return None
-    digest = _digest(original, now.size)
+    digest = _remembered_digest(original, now.size)
     return None if digest is None else digest != recorded.original_sha256
 
 
@@ -102,6 +112,35 @@ def compare(state: RecordState, recorded: Provenance | None, wanted: Recipe, *,
 
 def _join(words: tuple[str, ...]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _remembered_digest(path: str | os.PathLike, size: int) -> str | None:
+    """``_digest``, read once for as long as the file keeps its identity, size and times (the
+    change time too: no program sets it, so a rewrite whose time was put back still shows)."""
+    key = _identity(path)
+    if key is None or key[3] != size:
+        return _digest(path, size)
+    with _digests_lock:
+        digest = _digests.get(key)
+        if digest is not None:
+            _digests.move_to_end(key)
+            return digest
+    digest = _digest(path, size)
+    if digest is not None and _identity(path) == key:  # not changed while it was read
+        with _digests_lock:
+            _digests[key] = digest
+            while len(_digests) > DIGESTS_KEPT:
+                _digests.popitem(last=False)
+    return digest
+
+
+def _identity(path: str | os.PathLike) -> tuple | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (os.fspath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns,
+            info.st_ctime_ns)  # fmt: skip
 
 
 def _digest(path: str | os.PathLike, size: int) -> str | None:
