@@ -553,6 +553,63 @@ def test_messages_say_what_is_wrong(tmp_path):
         read_image(tmp_path / "cut.jpg")
 
 
+def never(pixels, options, hints):
+    raise AssertionError("a photo that cannot be read is never predicted")
+
+
+def test_a_photo_is_failed_for_good_only_for_a_cause_of_its_own(tmp_path, monkeypatch):
+    # An archive run never tries again a failure marked lasting: a network share's I/O error, a
+    # stale NFS handle or a file still being copied was marked so, and stayed failed after the
+    # share came back; a damaged or empty file rightly is.
+    import errno
+
+    def job(name: str) -> Job:
+        return Job(tmp_path / name, tmp_path / f"out-{name}", JobOptions(overwrite=True))
+
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "notes.jpg").write_text("shopping list")
+    cut = save_photo(tmp_path / "good.jpg", size=(200, 300)).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(cut[: len(cut) // 2])
+    for name in ("empty.jpg", "notes.jpg", "cut.jpg"):
+        result = run_job(job(name), never)
+        assert result.status is Status.FAILED and result.lasting, name
+
+    save_photo(tmp_path / "on-share.jpg")
+    real_open, real_header = os.open, metadata.open_header
+
+    def share_open(path, flags, *args):
+        if str(path).endswith("on-share.jpg"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_open(path, flags, *args)
+
+    def share_header(source, formats=None):
+        if not isinstance(source, io.BytesIO):  # the header read off the share (not from memory)
+            raise OSError(errno.ESTALE, os.strerror(errno.ESTALE))
+        return real_header(source, formats)
+
+    for target, name, fake in ((os, "open", share_open), (metadata, "open_header", share_header)):
+        with monkeypatch.context() as patched:
+            patched.setattr(target, name, fake)
+            result = run_job(job("on-share.jpg"), never)
+        assert result.status is Status.FAILED and not result.lasting, name
+        assert "cannot be read" in result.reason and "damaged" not in result.reason
+
+
+def test_running_out_of_memory_while_decoding_is_not_called_damage(tmp_path, monkeypatch):
+    # Pillow's MemoryError while decoding a big scan was reported as "damaged or truncated" and
+    # marked lasting: an archive run never tried it again, on a machine with more memory either.
+    source = save_photo(tmp_path / "scan.tif", mode="L")
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(imageio, "_decode_cv2", lambda *a, **k: None)  # Pillow decodes
+    monkeypatch.setattr(Image.Image, "convert", no_memory)
+    result = run_job(Job(source, tmp_path / "out.tif", JobOptions(overwrite=True)), never)
+    assert result.status is Status.FAILED and not result.lasting
+    assert "Not enough memory" in result.reason and "damaged" not in result.reason
+
+
 def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
     path = save_photo(tmp_path / "big.png", size=(100, 200))
     decoded = []

@@ -8,7 +8,16 @@ class ColorizeError(Exception):
 
 
 class ImageReadError(ColorizeError):
-    """A file could not be read as an image (missing, corrupt, truncated, empty, not an image)."""
+    """A file could not be read as an image (missing, corrupt, truncated, empty, not an image).
+
+    ``lasting``: the cause is the file's own (not an image, damaged, truncated, empty,
+    unsupported): trying again changes nothing until the file does. False where another try may
+    well succeed (a network share's I/O error, a file still being copied, a permission since
+    granted, a file that reappears), and so by default."""
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 class ImageTooLargeError(ImageReadError):

@@ -70,7 +70,10 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
     image has more than ``max_pixels`` pixels, and ImageReadError for a missing, empty, damaged,
     truncated or unsupported file, for anything but a regular file (a named pipe would wait
     forever, a device never ends), and for a file far bigger than its pixels can explain; both
-    are decided before the file is read whole. The file is only ever opened for reading.
+    are decided before the file is read whole. Its ``lasting`` says whether the cause is the
+    file's own (damaged, not an image) or may pass (a network share's I/O error, a file still
+    being copied). MemoryError is raised as such: a lack of memory is not damage. The file is
+    only ever opened for reading.
 
     ``reduce_to``: the photo is wanted only this big (long side, for a thumbnail): a JPEG is
     then decoded at 1/2, 1/4 or 1/8 scale, as long as that keeps at least this long side. Other
@@ -83,7 +86,8 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, reduce_to: int | N
     width, height = im.size
     fmt = "JPEG" if im.format == "MPO" else im.format
     if fmt == "JPEG" and not _jpeg_is_complete(data):
-        raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.")
+        raise ImageReadError(f"{path} is truncated: the JPEG data ends before the image does.",
+                             lasting=True)  # fmt: skip
     icc = im.info.get("icc_profile") or None
     key = _colour_key(im, data)
     orientation = metadata.orientation_of(im)
@@ -126,10 +130,10 @@ def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
     except FileNotFoundError:
         raise ImageReadError(f"{path} does not exist.") from None
     except IsADirectoryError:
-        raise ImageReadError(f"{path} is a folder, not an image.") from None
+        raise ImageReadError(f"{path} is a folder, not an image.", lasting=True) from None
     except PermissionError:
         if path.is_dir():  # Windows reports opening a folder as a permission error
-            raise ImageReadError(f"{path} is a folder, not an image.") from None
+            raise ImageReadError(f"{path} is a folder, not an image.", lasting=True) from None
         raise ImageReadError(f"{path} cannot be read: permission denied.") from None
     except OSError as e:
         raise ImageReadError(f"{path} cannot be read: {e.strerror or e}.") from None
@@ -137,12 +141,13 @@ def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise ImageReadError(f"{path} is a folder, not an image.")
+            raise ImageReadError(f"{path} is a folder, not an image.", lasting=True)
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
-        raise ImageReadError(f"{path} is {kind}, not a regular file; only regular files are read.")  # fmt: skip
+        raise ImageReadError(f"{path} is {kind}, not a regular file; only regular files are read.",
+                             lasting=True)  # fmt: skip
     with os.fdopen(fd, "rb") as f:
         if info.st_size == 0:
-            raise ImageReadError(f"{path} is empty (0 bytes).")
+            raise ImageReadError(f"{path} is empty (0 bytes).", lasting=True)
         try:
             im = _open_header(path, f)  # Pillow reads just the header from the file
             width, height = im.size
@@ -169,7 +174,8 @@ def _read_checked(path: Path, max_pixels: int) -> tuple[bytes, Image.Image]:
 def _too_large(path: Path, size: int, width: int, height: int) -> ImageReadError:
     return ImageReadError(
         f"{path} is {size / 1e6:.0f} MB, too large for a {width}×{height} image: it is damaged "
-        "or holds something else besides the photo."
+        "or holds something else besides the photo.",
+        lasting=True,
     )
 
 
@@ -180,10 +186,22 @@ def _open_header(path: Path, source) -> Image.Image:
         return metadata.open_header(source, FORMATS)  # MPO comes via JPEG
     except Image.UnidentifiedImageError:
         raise ImageReadError(
-            f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged."
+            f"{path} is not a JPEG, PNG, TIFF, BMP or WebP image, or it is damaged.", lasting=True
         ) from None
+    except MemoryError:
+        raise  # not the file's fault: run_job says there is not enough memory
+    except OSError as e:
+        if e.errno is not None:  # the disk or the share, not the file (Pillow's own have none)
+            raise ImageReadError(f"{path} cannot be read: {e.strerror or e}.") from None
+        raise _damaged(path, e) from None
     except Exception as e:
-        raise ImageReadError(f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).") from None
+        raise _damaged(path, e) from None
+
+
+def _damaged(path: Path, e: Exception) -> ImageReadError:
+    return ImageReadError(
+        f"{path} is damaged ({str(e).rstrip('.') or type(e).__name__}).", lasting=True
+    )
 
 
 def _jpeg_is_complete(data: bytes) -> bool:
@@ -307,7 +325,8 @@ def _decode_pillow(path: Path, im: Image.Image) -> np.ndarray:
     mode = im.mode
     try:
         if mode == "F":
-            raise ImageReadError(f"{path} holds floating-point pixels, which are not supported.")
+            raise ImageReadError(f"{path} holds floating-point pixels, which are not supported.",
+                                 lasting=True)  # fmt: skip
         if mode == "I" or mode.startswith("I;16"):
             return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
         if mode in ("1", "L"):
@@ -315,12 +334,16 @@ def _decode_pillow(path: Path, im: Image.Image) -> np.ndarray:
         if _expected_channels(im) == 4:
             return np.asarray(im.convert("RGBA"))
         return np.asarray(im.convert("RGB"))
-    except ImageReadError:
+    except (ImageReadError, MemoryError):  # no memory: not the file's fault (run_job says so)
         raise
     except Exception as e:
-        raise ImageReadError(
-            f"{path} is damaged or truncated and cannot be decoded ({e})."
-        ) from None
+        raise _undecodable(path, e) from None
+
+
+def _undecodable(path: Path, e: Exception) -> ImageReadError:
+    return ImageReadError(
+        f"{path} is damaged or truncated and cannot be decoded ({e}).", lasting=True
+    )
 
 
 def _cmyk_to_rgb(path: Path, im: Image.Image, icc: bytes | None) -> np.ndarray:
@@ -328,10 +351,10 @@ def _cmyk_to_rgb(path: Path, im: Image.Image, icc: bytes | None) -> np.ndarray:
     # the colours the photo was made with, otherwise Pillow's plain conversion is the usual answer.
     try:
         im.load()
+    except MemoryError:
+        raise
     except Exception as e:
-        raise ImageReadError(
-            f"{path} is damaged or truncated and cannot be decoded ({e})."
-        ) from None
+        raise _undecodable(path, e) from None
     if icc:
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))

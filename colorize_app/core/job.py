@@ -26,7 +26,6 @@ from colorize_app.core.errors import (
     Cancelled,
     ColorizeError,
     ImageReadError,
-    ImageTooLargeError,
     ImageWriteError,
     WeightsError,
     stop_if_cancelled,
@@ -236,8 +235,9 @@ def run_job(job: Job, predict: Predict, *, read: Read = read_for,
             result.reason = str(e)
     except ColorizeError as e:
         result.reason = str(e)
-        # too large is the run's limit (--max-megapixels), not the file's fault
-        result.lasting = isinstance(e, ImageReadError) and not isinstance(e, ImageTooLargeError)
+        # the file's own cause (damaged, not an image), as its reader says: not a network share's
+        # I/O error, a file still being copied, nor the run's limit (--max-megapixels)
+        result.lasting = isinstance(e, ImageReadError) and e.lasting
     except MemoryError:
         result.reason = (f"Not enough memory to colorize {name}. Close other programs or "
                          "colorize it on its own.")
