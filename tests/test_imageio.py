@@ -252,6 +252,32 @@ def test_exif_that_the_tiff_writer_refuses_costs_only_the_exif_and_says_so(tmp_p
     assert len(problems) == 1 and "out.tif is saved without its EXIF data" in problems[0]
 
 
+@pytest.mark.parametrize("failure", [MemoryError, OSError])
+def test_a_result_that_cannot_be_encoded_is_not_said_to_be_saved_without_its_metadata(
+    tmp_path, monkeypatch, failure
+):
+    # Out of memory encoding a big TIFF, Colorize encoded it three more times, each time without
+    # one more part of its metadata, and told "saved without its EXIF data", "... colour
+    # profile", "... resolution" of a result that was never saved.
+    source = save_photo(tmp_path / "scan.tif", exif=dated_exif().tobytes(), icc_profile=srgb_profile(),
+                        dpi=(300, 300))  # fmt: skip
+    encodes = []
+
+    def failing_save(self, fp, format=None, **params):
+        encodes.append(sorted(params))
+        raise failure()
+
+    monkeypatch.setattr(Image.Image, "save", failing_save)
+    def gray(pixels, options, hints):
+        return np.zeros((8, 8, 2), np.float32)
+
+    result = run_job(Job(source, tmp_path / "out.tif", JobOptions(provenance=False)), gray)
+    assert result.status is Status.FAILED and result.note == ""
+    assert not (tmp_path / "out.tif").exists()
+    if failure is MemoryError:
+        assert "Not enough memory" in result.reason and len(encodes) == 1
+
+
 @pytest.mark.parametrize(("suffix", "dtype"), [(".jpg", np.uint8), (".png", np.uint8), (".tif", np.uint8),
                                                (".png", np.uint16), (".tif", np.uint16)])  # fmt: skip
 def test_a_result_keeps_the_resolution_its_print_size_comes_from(tmp_path, suffix, dtype):

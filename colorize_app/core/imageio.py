@@ -517,21 +517,29 @@ def _encode_pillow(path: Path, pixels: np.ndarray, fmt: str, exif, icc, dpi, qua
                    tell: Callable[[str], None]) -> bytes:  # fmt: skip
     """Pillow's encoding; metadata it rejects must not cost the photo, nor the rest of the
     metadata: the EXIF is left out first, then the profile, then the resolution (a WebP has
-    none), and each loss is told."""
+    none), and each loss is told once the photo is encoded. Running out of memory is no
+    fault of the metadata: MemoryError is raised at once (a 50 MP TIFF was encoded four times,
+    and a result never saved was said to be saved without its EXIF, profile and resolution)."""
     image = Image.fromarray(pixels)
     options = {"quality": int(quality)} if fmt == "WEBP" else {"compression": "tiff_lzw"}
     dpi = dpi if fmt == "TIFF" else None
     extras = {k: v for k, v in (("exif", exif), ("icc_profile", icc), ("dpi", dpi)) if v}
     if fmt == "WEBP" and "exif" in extras:  # the WebP container stores bare TIFF-format EXIF
         extras["exif"] = extras["exif"].removeprefix(metadata.EXIF_PREFIX)
+    losses = []
     while True:
         buffer = io.BytesIO()
         try:
             image.save(buffer, fmt, **options, **extras)
-            return buffer.getvalue()
+        except MemoryError:
+            raise
         except Exception as e:
-            if not extras:
+            if not extras:  # not the metadata's fault after all: nothing was saved without it
                 raise ImageWriteError(f"Cannot encode {path} as {fmt}: {e}") from None
             part = next(iter(extras))
             del extras[part]
-            tell(f"{path.name} is saved without its {_PARTS[part]} ({e}).")
+            losses.append(f"{path.name} is saved without its {_PARTS[part]} ({e}).")
+            continue
+        for loss in losses:
+            tell(loss)
+        return buffer.getvalue()
