@@ -331,6 +331,24 @@ def test_the_ray_engine_says_which_films_it_leaves_alone(ray_address, tmp_path, 
     assert "left 2 film(s) alone: the Ray engine colours photos only; --engine local" in err
 
 
+def test_the_ray_engine_walks_the_archive_once(tmp_path, tiny_weights, capsys, monkeypatch):
+    # Saying how many films it leaves alone walked the whole tree again after the plan had: on a
+    # network share, twice the minutes before the first photo.
+    from colorize_app.core import tree
+
+    photos = tmp_path / "photos"
+    for box in range(3):
+        for folder in range(2):
+            save_photo(photos / f"box{box}" / f"f{folder}" / "scan.jpg", size=(8, 8))
+            save_photo(photos / f"box{box}" / f"f{folder}" / "scan_colorized.jpg", size=(8, 8))
+    walked, real = [], tree.walk
+    monkeypatch.setattr(tree, "walk", lambda top, *a, **k: walked.append(top) or real(top, *a, **k))
+    # every result there already: planned, reported, and Ray never started
+    status, out = colorize(capsys, photos, "-r", "--engine", "ray", "--weights", tiny_weights)
+    assert status == 0 and "Colorized 0, skipped 6, failed 0." in out
+    assert walked == [photos]
+
+
 def test_the_ray_summary_counts_the_photos_done_with_colour_hints(ray_address, tmp_path,
                                                                   tiny_weights, capsys):  # fmt: skip
     from colorize_app.core.hints import Hint

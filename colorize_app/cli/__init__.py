@@ -220,7 +220,7 @@ def _error(message) -> None:
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from colorize_app.core.batch import plan_batch
+    from colorize_app.core.batch import Walk, plan_batch
     from colorize_app.core.errors import ColorizeError
     from colorize_app.core.memory import keep_freed_memory
 
@@ -232,11 +232,12 @@ def _run(args: argparse.Namespace) -> int:
             raise ColorizeError(f"--engine ray needs Ray, which is not installed: {INSTALL_HINT}")
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
     args.hint_points = _hints_given(args)
+    walk = Walk()
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
                        format=_format(args), options=_options(args), hints=args.hint_points,
-                       films=args.engine == "local")  # fmt: skip
-    _say_what_was_left(args)
+                       films=args.engine == "local", walk=walk)  # fmt: skip
+    _say_what_was_left(args, walk.films_passed)
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
@@ -323,10 +324,10 @@ def _warm_table_for(todo) -> None:
         warm_table(shape)
 
 
-def _say_what_was_left(args: argparse.Namespace) -> None:
-    """Without -r, photos in sub-folders are left alone; on Ray, films are: say how many, and
-    how to include them."""
-    from colorize_app.core.batch import films_in, photos_in_subfolders
+def _say_what_was_left(args: argparse.Namespace, films_left: int) -> None:
+    """Without -r, photos in sub-folders are left alone; on Ray, films are (``films_left``, as
+    the plan's walk counted them): say how many, and how to include them."""
+    from colorize_app.core.batch import photos_in_subfolders
 
     films = args.engine == "local"
     left = 0 if args.recursive else photos_in_subfolders(args.paths, suffix=args.suffix, films=films)
@@ -334,10 +335,9 @@ def _say_what_was_left(args: argparse.Namespace) -> None:
         what = "photo(s) or film(s)" if films else "photo(s)"
         print(f"colorize: left {_counted(left)} {what} in sub-folders alone; -r includes them.",
               file=sys.stderr)
-    films_left = 0 if films else films_in(args.paths, recursive=args.recursive, suffix=args.suffix)
     if films_left:
-        print(f"colorize: left {_counted(films_left)} film(s) alone: the Ray engine colours "
-              "photos only; --engine local colours films.", file=sys.stderr)  # fmt: skip
+        print(f"colorize: left {films_left:,} film(s) alone: the Ray engine colours photos "
+              "only; --engine local colours films.", file=sys.stderr)  # fmt: skip
 
 
 def _counted(count: int) -> str:

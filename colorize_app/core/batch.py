@@ -122,6 +122,7 @@ class Walk:
     max_photos: int | None = None
     folders: int = 0
     photos: int = 0
+    films_passed: int = 0  # films the folders hold that a plan without films left out
 
     def check(self) -> None:
         """Raise Cancelled once the caller asked to stop."""
@@ -245,24 +246,6 @@ def photos_in_subfolders(paths: Iterable, *, suffix: str = DEFAULT_SUFFIX, films
     return count
 
 
-def films_in(paths: Iterable, *, recursive: bool, suffix: str = DEFAULT_SUFFIX,
-             enough: int = SUBFOLDER_COUNT_LIMIT) -> int:
-    """How many films lie in the folders among ``paths`` (their sub-folders too with
-    ``recursive``): those a plan without films leaves alone (to say so), counted up to
-    ``enough``."""
-    count = 0
-    for folder in map(Path, paths):
-        if not folder.is_dir():
-            continue
-        for root, dirs, files in tree.walk(folder, onerror=lambda _error: None):
-            dirs[:] = [d for d in dirs if recursive and not _hidden(Path(root, d))]
-            count += sum(1 for name in files if is_film(name)
-                         and _walk_keeps(Path(root, name), suffix, films=True))  # fmt: skip
-            if count >= enough:
-                return count
-    return count
-
-
 def _unreadable(path: Path, error: OSError) -> BatchItem:
     what = "folder" if isinstance(error, PermissionError) or os.path.isdir(path) else "path"
     reason = f"the {what} {path} cannot be read ({error.strerror or error})"
@@ -303,6 +286,8 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
                 found.append(path)
                 if walk is not None:
                     walk.found(len(found), folder)
+            elif walk is not None and not films and is_film(name) and _walk_keeps(path, suffix, True):
+                walk.films_passed += 1  # the Ray engine says how many it leaves alone
         if walk is not None:
             walk.looked_in_folder()
     return sorted(found, key=lambda p: _natural_key(p.relative_to(folder))), problems
