@@ -89,7 +89,7 @@ def _linear(rgb: np.ndarray) -> np.ndarray:
         return cv2.LUT(rgb, _linear_table(8))
     if rgb.dtype == np.uint16:
         return _linear_table(16)[rgb]
-    return _srgb_to_linear(np.clip(to_unit_float(rgb), 0, 1)).astype(np.float32)
+    return srgb_to_linear(np.clip(to_unit_float(rgb), 0, 1)).astype(np.float32)
 
 
 def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
@@ -104,20 +104,32 @@ def _lightness_of_luminance(y: np.ndarray) -> np.ndarray:
     return f
 
 
-def _srgb_to_linear(levels: np.ndarray) -> np.ndarray:
+def srgb_to_linear(levels: np.ndarray) -> np.ndarray:
+    """Linear light of sRGB levels in [0, 1]: sRGB's transfer curve (IEC 61966-2-1), computed in
+    the precision ``levels`` come in. The one definition: core.profiles uses it too."""
     return np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(light: np.ndarray) -> np.ndarray:
+    """sRGB levels in [0, 1] of linear light in [0, 1]: the inverse of ``srgb_to_linear``."""
+    return np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+
+
+def _linear_levels(bits: int) -> np.ndarray:
+    """Linear light of every level at this bit depth (float64)."""
+    return srgb_to_linear(np.arange(2**bits, dtype=np.float64) / (2**bits - 1))
 
 
 @lru_cache(maxsize=2)
 def _linear_table(bits: int) -> np.ndarray:
     """Linear light of every level at this bit depth (float32)."""
-    return _srgb_to_linear(np.arange(2**bits, dtype=np.float64) / (2**bits - 1)).astype(np.float32)
+    return _linear_levels(bits).astype(np.float32)
 
 
 @lru_cache(maxsize=2)
 def _gray_lightness_table(bits: int) -> np.ndarray:
     """CIE L of every gray level at this bit depth (sRGB transfer curve, then the L formula)."""
-    linear = _srgb_to_linear(np.arange(2**bits, dtype=np.float64) / (2**bits - 1))
+    linear = _linear_levels(bits)
     f = np.where(linear > _EPSILON, np.cbrt(linear), linear / (3 * (6 / 29) ** 2) + 4 / 29)
     return (116 * f - 16).astype(np.float32)
 

@@ -33,6 +33,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
+from colorize_app.core.colour import linear_to_srgb, srgb_to_linear
+
 logger = logging.getLogger(__name__)
 
 _STRIP = 1 << 20  # pixels per 16-bit lookup
@@ -114,15 +116,14 @@ def _convert(pixels: np.ndarray, tables: tuple[np.ndarray, ...], matrix: np.ndar
 
 
 def _srgb_to_linear(table16: np.ndarray) -> np.ndarray:
-    levels = table16.astype(np.float64) / 65535
-    return np.where(levels <= 0.04045, levels / 12.92, ((levels + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    """Linear light (float32) of a table of 16-bit sRGB levels."""
+    return srgb_to_linear(table16.astype(np.float64) / 65535).astype(np.float32)
 
 
 @lru_cache(maxsize=2)
 def _encoding_table(dtype: np.dtype) -> np.ndarray:
     """sRGB's level (of ``dtype``) of the linear light (k / 65535)^2, for every k."""
-    light = (np.arange(65536, dtype=np.float64) / 65535) ** 2
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+    encoded = linear_to_srgb((np.arange(65536, dtype=np.float64) / 65535) ** 2)
     top = np.iinfo(dtype).max
     return np.round(encoded * top).astype(dtype)
 
@@ -238,7 +239,7 @@ _S15 = struct.Struct(">i")
 _D50 = (0.9642, 1.0, 0.8249)
 _SRGB_CURVE = b"para\0\0\0\0" + struct.pack(">HH", 3, 0) + b"".join(
     _S15.pack(round(v * 65536)) for v in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
-)  # sRGB's tone curve as an ICC parametric curve (function type 3)
+)  # sRGB's tone curve (colour.srgb_to_linear) as an ICC parametric curve (function type 3)
 
 
 @lru_cache(maxsize=1)
