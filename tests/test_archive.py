@@ -349,6 +349,23 @@ def test_the_ray_engine_walks_the_archive_once(tmp_path, tiny_weights, capsys, m
     assert walked == [photos]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no advisory locks on Windows")
+def test_a_second_run_on_a_manifest_in_use_stops_before_it_walks_the_archive(tmp_path, tiny_weights,
+                                                                          capsys, monkeypatch):  # fmt: skip
+    # It stopped only after its plan (minutes of walking a network share) and the model's load.
+    from colorize_app.archive.manifest import Manifest
+    from colorize_app.core import tree
+
+    photos = tmp_path / "photos"
+    save_photo(photos / "box" / "scan.jpg", size=(40, 48))
+    walked, real = [], tree.walk
+    monkeypatch.setattr(tree, "walk", lambda top, *a, **k: walked.append(top) or real(top, *a, **k))
+    with Manifest(photos / "colorize-manifest.sqlite"):  # the first run, still going
+        status = cli.main([str(photos), "-r", "--engine", "ray", "--weights", str(tiny_weights)])
+    assert status == 2 and "is in use by another Colorize run" in capsys.readouterr().err
+    assert walked == [] and not (photos / "box" / "scan_colorized.jpg").exists()
+
+
 def test_the_ray_summary_counts_the_photos_done_with_colour_hints(ray_address, tmp_path,
                                                                   tiny_weights, capsys):  # fmt: skip
     from colorize_app.core.hints import Hint

@@ -116,12 +116,15 @@ class Manifest:
     from being opened leaves no folder made for it behind.
     """
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, *, lock: ManifestLock | None = None) -> None:
+        """Open (or create) the manifest at ``path``, holding its lock: ``lock``, taken on it
+        earlier (before the run's plan), or taken now; closing the manifest lets it go."""
         self.path = Path(path)
         made = _missing_parents(self.path.parent)
-        self._lock = self._db = None
+        self._lock, self._db = lock, None
         try:
-            self._lock = self._hold()
+            if self._lock is None:
+                self._lock = ManifestLock(self.path)
             self._db = self._open()
         except ManifestError:
             self.close()
@@ -170,24 +173,6 @@ class Manifest:
         return db
 
     @_reported
-    def _hold(self) -> int | None:
-        """Lock the manifest for this run (a hidden ``.NAME.lock`` beside it, never removed: a
-        lock file removed races with the next run's): a second run on it at once would
-        colorize the same photos and write over the first one's rows."""
-        if fcntl is None:
-            return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ManifestError(f"The manifest {self.path} is in use by another Colorize run "
-                                "right now. Wait for it to finish, or give this run another "
-                                "--manifest.") from None  # fmt: skip
-        return fd
-
-    @_reported
     def _last_run(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(run), 0) FROM photos").fetchone()[0]
 
@@ -228,10 +213,45 @@ class Manifest:
             self._db.close()
             self._db = None
         if self._lock is not None:
-            os.close(self._lock)  # the lock goes with it
+            self._lock.close()
             self._lock = None
 
     def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ManifestLock:
+    """A run's hold on the manifest at ``path`` (a hidden ``.NAME.lock`` beside it, never
+    removed: a lock file removed races with the next run's): a second run on it at once would
+    colorize the same photos and write over the first one's rows. Taken on creation (making the
+    manifest's folder); a ManifestError when another run holds it. Windows has no such locks."""
+
+    @_reported
+    def __init__(self, path) -> None:
+        self.path, self._fd = Path(path), None
+        if fcntl is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ManifestError(f"The manifest {self.path} is in use by another Colorize run "
+                                "right now. Wait for it to finish, or give this run another "
+                                "--manifest.") from None  # fmt: skip
+        self._fd = fd
+
+    def close(self) -> None:
+        """Let the lock go (again: nothing)."""
+        if self._fd is not None:
+            os.close(self._fd)  # the lock goes with it
+            self._fd = None
+
+    def __enter__(self) -> ManifestLock:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -220,7 +220,6 @@ def _error(message) -> None:
 def _run(args: argparse.Namespace) -> int:
     import cv2
 
-    from colorize_app.core.batch import Walk, plan_batch
     from colorize_app.core.errors import ColorizeError
     from colorize_app.core.memory import keep_freed_memory
 
@@ -232,6 +231,14 @@ def _run(args: argparse.Namespace) -> int:
             raise ColorizeError(f"--engine ray needs Ray, which is not installed: {INSTALL_HINT}")
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report errors ourselves
     args.hint_points = _hints_given(args)
+    with _manifest_lock(args) as args.manifest_lock:
+        return _plan_and_run(args)
+
+
+def _plan_and_run(args: argparse.Namespace) -> int:
+    from colorize_app.core.batch import Walk, plan_batch
+    from colorize_app.core.errors import ColorizeError
+
     walk = Walk()
     items = plan_batch(args.paths, recursive=args.recursive, suffix=args.suffix,
                        output_dir=args.output_dir, overwrite=args.overwrite,
@@ -250,6 +257,33 @@ def _run(args: argparse.Namespace) -> int:
     if status == EXIT_ERROR:
         _remove_if_empty(made)
     return status
+
+
+def _manifest_lock(args: argparse.Namespace):
+    """The Ray engine's hold on its manifest, taken before the plan, so that a second run on a
+    manifest in use stops at once rather than after walking the archive: where the manifest's
+    folder is there (a second run of the same command finds it so). Otherwise the manifest takes
+    it when opened: no folder is made, and no lock file left beside a mistyped path, before the
+    plan has said what is wrong."""
+    import contextlib
+
+    if args.engine != "ray":
+        return contextlib.nullcontext()
+    path = _manifest_path(args)
+    beside_a_path = not (args.manifest or args.output_dir)  # the first one given
+    if not path.parent.is_dir() or (beside_a_path and not os.path.exists(args.paths[0])):
+        return contextlib.nullcontext()
+    from colorize_app.archive.manifest import ManifestLock
+
+    return ManifestLock(path)
+
+
+def _manifest_path(args: argparse.Namespace):
+    from pathlib import Path
+
+    from colorize_app.archive.manifest import default_manifest_path
+
+    return Path(args.manifest) if args.manifest else default_manifest_path(args.paths, args.output_dir)
 
 
 def _make_output_folder(folder) -> list:
@@ -382,7 +416,7 @@ def _options(args):
 
 
 def _colorize_on_ray(items, args) -> int:
-    from colorize_app.archive.manifest import Manifest, default_manifest_path
+    from colorize_app.archive.manifest import Manifest
     from colorize_app.archive.runner import run_archive
     from colorize_app.core.batch import BatchSummary
 
@@ -391,13 +425,13 @@ def _colorize_on_ray(items, args) -> int:
         from colorize_app.core.weights import load_model
 
         load_model(weights)  # no usable model: exit 2 here, before Ray starts
-    path = args.manifest or default_manifest_path(args.paths, args.output_dir)
+    path = _manifest_path(args)
 
     def on_result(item):
         if item.status == Status.FAILED:
             say(f"failed: {item.reason}", sys.stderr)
 
-    with Manifest(path) as manifest:
+    with Manifest(path, lock=args.manifest_lock) as manifest:
         untried = run_archive(items, manifest, weights=weights, options=_options(args),
                     hints=args.hint_points, address=args.ray_address, workers=args.workers, batch_size=args.batch_size,
                     cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
