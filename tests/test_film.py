@@ -181,6 +181,20 @@ def test_a_join_that_fails_names_the_film_not_its_hidden_temporary_file(tmp_path
 
 
 
+def test_a_films_record_names_its_original_as_a_photos_does(tmp_path):
+    # A film named by an old camera or scanner in Latin-1 (not UTF-8): its record kept the name's
+    # undecodable byte as a lone surrogate, where a photo's record writes it as \xNN.
+    from colorize_app.core.provenance import RecordState, read_provenance
+
+    name = os.fsdecode(b"r\xe9el\n1.mp4")
+    source = films.make_film(tmp_path / name, films.frames(3), audio=None)
+    output = tmp_path / os.fsdecode(b"r\xe9el\n1_colorized.mp4")
+    result = film.run_film_job(Job(source, output, JobOptions(render_size=64)), _no_colour)
+    assert result.status == Status.DONE, result.reason
+    state, record = read_provenance(output)
+    assert state is RecordState.FOUND and record.original_name == "r\\xe9el\\x0a1.mp4"
+
+
 def test_a_film_stopped_or_failed_in_its_first_part_leaves_no_hidden_folder(tmp_path):
     # Nothing was finished, so nothing is kept for a next run: the folder held only its lock
     # and fingerprint, and stayed beside the film for good.

@@ -56,6 +56,7 @@ from colorize_app.core.job import (
     wanted_recipe,
     with_hints,
 )
+from colorize_app.core.names import printable
 from colorize_app.core.provenance import FILM_TAG, OriginalStamp, Provenance, film_record, stamp_of
 from colorize_app.core.shot_hints import (
     HintPlan,
@@ -366,9 +367,11 @@ def _finished_parts(folder: Path, fingerprint: str) -> list[_Part]:
 def _provenance(job: Job, stamp: OriginalStamp | None) -> Provenance:
     """What the colorized film records about how it was made (core.provenance, core.freshness);
     its hints settled (``with_hints``). The film's size and time, not a digest of its bytes (a
-    film is gigabytes): a film whose size changed since is out of date, one only touched is not."""
+    film is gigabytes): a film whose size changed since is out of date, one only touched is not.
+    The name as a photo's record writes it (``job.provenance_of``): an old camera's Latin-1 bytes
+    or a control character as \\xNN, not a lone surrogate in the tag's JSON."""
     return Provenance(wanted_recipe(job), job.options.model_name, len(job.hints or ()),
-                      Path(job.source).name, original_stamp=stamp)  # fmt: skip
+                      printable(Path(job.source).name), original_stamp=stamp)  # fmt: skip
 
 
 def _join(folder: Path, parts: list[_Part], source: Path, output: Path, info, overwrite: bool,
