@@ -21,12 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from colorize_app.core import locks
 from colorize_app.core.errors import ColorizeError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; two runs on one manifest are not stopped there
-    fcntl = None
 
 MANIFEST_NAME = "colorize-manifest.sqlite"
 
@@ -232,18 +228,13 @@ class ManifestLock:
     @_reported
     def __init__(self, path) -> None:
         self.path, self._fd = Path(path), None
-        if fcntl is None:
-            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._fd = locks.hold(self.path.with_name(f".{self.path.name}.lock"))
         except BlockingIOError:
-            os.close(fd)
             raise ManifestError(f"The manifest {self.path} is in use by another Colorize run "
                                 "right now. Wait for it to finish, or give this run another "
                                 "--manifest.") from None  # fmt: skip
-        self._fd = fd
 
     def close(self) -> None:
         """Let the lock go (again: nothing)."""

@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorize_app.core import film_io
+from colorize_app.core import film_io, locks
 from colorize_app.core.atomic import (
     live_writes,
     remove_stale_temps,
@@ -67,11 +67,6 @@ from colorize_app.core.shot_hints import (
 )
 from colorize_app.core.steady import SteadyColour, SteadyParams, SteadyState
 from colorize_app.core.vocabulary import Status
-
-try:
-    import fcntl
-except ImportError:  # Windows: a second run on the same film is not detected there
-    fcntl = None
 
 logger = logging.getLogger(__name__)
 
@@ -444,15 +439,11 @@ class _Lock:
         self._path, self._name, self._fd = folder / ".lock", name, None
 
     def __enter__(self) -> _Lock:
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o666)
-        if fcntl is not None:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(self._fd)
-                self._fd = None
-                raise ImageWriteError(f"Another Colorize run is colorizing into {self._name} "
-                                      "right now.") from None  # fmt: skip
+        try:
+            self._fd = locks.hold(self._path)
+        except BlockingIOError:
+            raise ImageWriteError(f"Another Colorize run is colorizing into {self._name} "
+                                  "right now.") from None  # fmt: skip
         return self
 
     def __exit__(self, *exc) -> None:
