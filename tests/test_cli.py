@@ -312,3 +312,14 @@ def test_a_scan_with_a_latin1_name_records_how_it_was_made_so_update_redoes_it(t
     status, out, err = run(capsys, *common, "--saturation", 0.5, "--update")
     assert status == 0
     assert "Colorized 1, skipped 0, failed 0." in out  # its record says it was made at 1.0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_a_recursive_run_says_which_linked_folders_it_leaves_alone(tmp_path, tiny_weights, capsys):
+    photos = tmp_path / "archive"
+    save_photo(photos / "box 1" / "a.jpg", size=(40, 48))
+    save_photo(tmp_path / "elsewhere" / "box 2" / "b.jpg", size=(40, 48))
+    (photos / "box 2").symlink_to(tmp_path / "elsewhere" / "box 2")  # an archive laid out by links
+    status, out, err = run(capsys, photos, "-r", "--weights", tiny_weights, "--render-size", 64)
+    assert status == 0 and "Colorized 1, skipped 0, failed 0." in out
+    assert "left 1 linked folder(s) alone: links to folders are not followed" in err

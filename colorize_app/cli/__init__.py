@@ -244,7 +244,7 @@ def _plan_and_run(args: argparse.Namespace) -> int:
                        output_dir=args.output_dir, overwrite=args.overwrite,
                        format=_format(args), options=_options(args), hints=args.hint_points,
                        films=args.engine == "local", walk=walk)  # fmt: skip
-    _say_what_was_left(args, walk.films_passed)
+    _say_what_was_left(args, walk.films_passed, walk.links_passed)
     if not items:
         print("No JPEG, PNG, TIFF, BMP or WebP photos (or MP4, MOV, MKV, AVI or WebM films) found.")
         return EXIT_OK
@@ -358,9 +358,10 @@ def _warm_table_for(todo) -> None:
         warm_table(shape)
 
 
-def _say_what_was_left(args: argparse.Namespace, films_left: int) -> None:
+def _say_what_was_left(args: argparse.Namespace, films_left: int, links_left: int = 0) -> None:
     """Without -r, photos in sub-folders are left alone; on Ray, films are (``films_left``, as
-    the plan's walk counted them): say how many, and how to include them."""
+    the plan's walk counted them); with -r, links to folders are not followed (``links_left``):
+    say how many, and how to include them."""
     from colorize_app.core.batch import photos_in_subfolders
 
     films = args.engine == "local"
@@ -372,6 +373,10 @@ def _say_what_was_left(args: argparse.Namespace, films_left: int) -> None:
     if films_left:
         print(f"colorize: left {films_left:,} film(s) alone: the Ray engine colours photos "
               "only; --engine local colours films.", file=sys.stderr)  # fmt: skip
+    if links_left:
+        print(f"colorize: left {links_left:,} linked folder(s) alone: links to folders are not "
+              "followed (a link may lead back up the tree); give their targets as paths to "
+              "include them.", file=sys.stderr)  # fmt: skip
 
 
 def _counted(count: int) -> str:

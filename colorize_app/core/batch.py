@@ -123,6 +123,7 @@ class Walk:
     folders: int = 0
     photos: int = 0
     films_passed: int = 0  # films the folders hold that a plan without films left out
+    links_passed: int = 0  # links to folders a recursive walk did not follow (to say so)
 
     def check(self) -> None:
         """Raise Cancelled once the caller asked to stop."""
@@ -278,6 +279,8 @@ def _photos_in(folder: Path, recursive: bool, suffix: str, output_dir: Path | No
         if recursive:
             dirs[:] = [d for d in dirs if not _hidden(Path(root, d))
                        and os.path.normcase(os.path.abspath(Path(root, d))) != skip_dir]  # fmt: skip
+            if walk is not None:  # tree.walk lists them and does not follow them
+                walk.links_passed += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
         else:
             dirs.clear()
         for name in files:
