@@ -465,12 +465,54 @@ def test_the_breadth_photos_of_rounds_four_to_eight_are_reported_in_their_own_ca
 
 def test_a_second_spread_of_photos_shares_none_with_the_first():
     # The model card checks a choice made on 300 foreign photos on 300 others (--offset).
-    from training.evaluate import spread
+    from training.data import spread
 
     photos = [f"p{i:04}.jpg" for i in range(1561)]
     first, second = spread(photos, 300), spread(photos, 300, offset=2)
     assert len(first) == len(second) == 300 == len(set(first))
     assert not set(first) & set(second)
+
+
+def test_the_photos_a_run_validates_on_come_from_every_source_not_the_first_one():
+    # The cache keeps photos in folder order: the first 128 foreign photos were all BSDS.
+    from training.train import validation_subset
+
+    sources = np.repeat(["bsds", "dbth", "inet", "sunhays", "urban"], 300)
+    chosen = validation_subset(np.arange(len(sources)), 128)
+    assert len(set(chosen)) == 128 and set(sources[chosen]) == set(sources)
+    assert list(validation_subset(np.arange(10), 128)) == list(range(10))  # a small split is used whole
+
+
+def test_a_run_can_take_the_semantic_encoder_whole_from_imagenet_over_its_init_files(tmp_path, monkeypatch):
+    # The third model's files carry encoder statistics re-estimated on gray training crops (an early
+    # flaw); --imagenet-encoder puts ImageNet's back, statistics and all, and the run keeps them frozen.
+    import torchvision
+
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training import semantic_init
+
+    torch.manual_seed(0)
+    imagenet = torchvision.models.mobilenet_v2(weights=None)
+    for module in imagenet.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    torch.save(imagenet.state_dict(), tmp_path / "imagenet.pth")
+    monkeypatch.setattr(semantic_init, "imagenet_weights_path", lambda: tmp_path / "imagenet.pth")
+    _colourful_photos(tmp_path / "photos")
+    third = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", in_channels=4,
+                                     semantic="mobilenet_v2"))
+    init = save_weights(tmp_path / "third.safetensors", third)
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+                  "--semantic", "mobilenet_v2", "--init", str(init), "--imagenet-encoder",
+                  "--min-crop-scale", "0.44", "--steps", "2") == 0
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
+    stats = imagenet.features.state_dict()
+    for key in ("1.conv.0.1.running_mean", "18.1.running_var", "5.conv.1.1.running_mean"):
+        assert torch.equal(trained[f"semantic.encoder.{key}"], stats[key])
+        assert not torch.equal(trained[f"semantic.encoder.{key}"], third.state_dict()[f"semantic.encoder.{key}"])
+    assert not torch.equal(trained["semantic.mix.0.weight"], third.state_dict()["semantic.mix.0.weight"])  # it learned
 
 
 def test_a_foreign_photo_of_a_class_a_training_source_holds_is_not_foreign(tmp_path, monkeypatch):

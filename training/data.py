@@ -231,3 +231,10 @@ def unpack(path: Path):
             yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     return paths, splits, images()
+
+
+def spread(items: list, limit: int, offset: int = 0) -> list:
+    """``limit`` items evenly spaced over ``items``, so a subset covers every source folder rather
+    than the first one; ``offset`` takes the item that many places after each, a set with none of
+    the first's items while offset < len(items) / limit."""
+    return [items[min(i * len(items) // limit + offset, len(items) - 1)] for i in range(limit)]

