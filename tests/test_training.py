@@ -546,6 +546,28 @@ def test_the_evaluation_says_how_sure_a_difference_between_two_models_is():
     assert row.startswith("| new (n 4) | -0.500 ± 0.000 | +1.333 ± 0.667 | +0.000 ± 0.000 |")
 
 
+def test_two_photos_of_one_name_in_two_folders_are_two_photos_in_the_paired_difference():
+    # The breadth folders number their photos as the shared set does: flower_00010.jpg is in both.
+    from training.evaluate import paired_table
+
+    rows = [{"photo": "flower_00010.jpg", "file": f"/{folder}/flower_00010.jpg", "model": model,
+             "delta_e00": 10.0 - (change if model == "new" else 0.0), "hue_accuracy": 60.0, "cf": 20.0,
+             "auc": 89.0, "psnr": 23.0}
+            for folder, change in (("shared", 1.0), ("extra3a", 0.0)) for model in ("old", "new")]
+    assert paired_table(rows, "old", ["new"]).splitlines()[-1].startswith("| new (n 2) | -0.500 ± 0.500 |")
+
+
+def test_a_nearly_colourless_foreign_photo_is_evaluated_though_training_never_uses_it(tmp_path):
+    import cv2
+
+    from training.evaluate import photos_for
+
+    _colourful_photos(tmp_path / "photos")
+    cv2.imwrite(str(tmp_path / "photos" / "bsds_00001.png"), np.full((60, 80, 3), 120, np.uint8))
+    cv2.imwrite(str(tmp_path / "photos" / "bsds_00002.png"), np.full((60, 80, 3), (30, 90, 200), np.uint8))
+    assert [p.name for p in photos_for([tmp_path / "photos"], "foreign")] == ["bsds_00001.png", "bsds_00002.png"]
+
+
 def test_the_hue_loss_pays_for_grey_and_a_wrong_family_on_colourful_pixels_only():
     from training.losses import hue_family_loss
 

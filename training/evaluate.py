@@ -37,7 +37,7 @@ from colorize_app.core.weights import load_model
 from . import baselines
 from .batches import centre_crops
 from .categories import category_of
-from .data import build_cache, find_images, load_rgb, seen_in_training, spread
+from .data import build_cache, find_images, load_rgb, seen_in_training, split_of, spread
 from .degrade import old_scan
 from .metrics import colourfulness, image_metrics, summarize
 
@@ -48,11 +48,15 @@ PRIOR_PHOTOS = 2000
 
 
 def photos_for(data: list[Path], split: str) -> list[Path]:
-    """The validation (or training) photos of the training split, or every photo with split "all"."""
+    """Every photo of a split (nearly colourless ones too: the training cache drops those, but a
+    model's stray tint on them is an error a user sees), or every photo with split "all"."""
     if split == "all":
         return [p for root in data for p in find_images(root)]
-    cache = build_cache(data)
-    photos = [Path(cache.files[i]) for i in cache.indices(split)]
+    if any(Path(root).is_file() for root in data):  # packs for a GPU machine: the photos they hold
+        cache = build_cache(data)
+        photos = [Path(cache.files[i]) for i in cache.indices(split)]
+    else:
+        photos = [p for root in data for p in find_images(root) if split_of(p.relative_to(root).as_posix()) == split]
     return [p for p in photos if not seen_in_training(p)] if split == "foreign" else photos
 
 
@@ -104,7 +108,7 @@ def evaluate(models: dict[str, torch.nn.Module], photos: list[Path], *, render_s
             preds[name] = colorize(given, model, render_size=render_size, saturation=saturation,
                                    hints=points if model.config.takes_hints else None)
         for name, pred in preds.items():
-            rows.append({"photo": path.name, "category": category_of(path.name), "model": name,
+            rows.append({"photo": path.name, "file": str(path), "category": category_of(path.name), "model": name,
                          **image_metrics(truth, pred), "truth_cf": truth_cf[-1]})
         if path in on_sheet:
             sheet.append([preds["gray baseline"]] + [preds[n] for n in models] + [truth])
@@ -164,7 +168,7 @@ def paired_table(rows: list[dict], reference: str, models: list[str]) -> str:
     """
     by_photo: dict[str, dict[str, dict]] = {}
     for r in rows:
-        by_photo.setdefault(r["photo"], {})[r["model"]] = r
+        by_photo.setdefault(r.get("file", r["photo"]), {})[r["model"]] = r  # names repeat across folders
     lines = [f"| minus {reference}, per photo (± standard error) | "
              + " | ".join(label for _, label in PAIRED_METRICS) + " |",
              "|---" * (len(PAIRED_METRICS) + 1) + "|"]
