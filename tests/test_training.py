@@ -513,6 +513,8 @@ def test_a_run_can_take_the_semantic_encoder_whole_from_imagenet_over_its_init_f
         assert torch.equal(trained[f"semantic.encoder.{key}"], stats[key])
         assert not torch.equal(trained[f"semantic.encoder.{key}"], third.state_dict()[f"semantic.encoder.{key}"])
     assert not torch.equal(trained["semantic.mix.0.weight"], third.state_dict()["semantic.mix.0.weight"])  # it learned
+    recipe = load_model(export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")).metadata["training"]["recipe"]
+    assert (recipe["imagenet_encoder"], recipe["min_crop_scale"]) == (True, 0.44)  # the file says how it was made
 
 
 def test_a_foreign_photo_of_a_class_a_training_source_holds_is_not_foreign(tmp_path, monkeypatch):

@@ -47,7 +47,8 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
                  "photos": state.get("photos")},
         "recipe": {k: args.get(k) for k in ("lr", "weight_decay", "warmup", "crop_schedule", "cache_size", "seed",
                                             "bf16", "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
-                                            "neutral_weight", "vivid_weight", "de00_weight")}
+                                            "neutral_weight", "vivid_weight", "de00_weight", "imagenet_encoder",
+                                            "min_crop_scale")}
         | {"init": Path(args["init"]).name if args.get("init") else None},
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},
