@@ -380,3 +380,49 @@ def test_the_ray_summary_counts_the_photos_done_with_colour_hints(ray_address, t
                            "--engine", "ray")  # fmt: skip
     assert status == 0
     assert "Colorized 3, skipped 0, failed 0.\n2 of them with colour hints." in out
+
+
+def test_a_worker_death_that_ends_the_run_after_one_try_is_tried_again_and_fails_that_photo_alone(
+        tmp_path, monkeypatch):  # fmt: skip
+    # Under load Ray can end a run with "actor temporarily unavailable" (a dead worker restarting)
+    # before it retried the batch: the photo was started once only, and the whole run stopped.
+    import ray
+
+    from colorize_app.archive import runner
+    from colorize_app.archive.manifest import Manifest
+    from colorize_app.core.batch import BatchItem
+    from colorize_app.core.vocabulary import Status
+
+    killer = runner._key(tmp_path / "p2.jpg")
+
+    def stream(pending, manifest, options, hints, weights, on_result, plan, attempts):
+        if killer in pending:
+            raise ray.exceptions.ActorUnavailableError("The actor is temporarily unavailable", None)
+        for key in list(pending):
+            item = pending.pop(key)
+            item.status = Status.DONE
+            runner._record(manifest, item, None, 0.0, None)
+
+    class Call:  # an actor method whose .remote() answers at once
+        def __init__(self, value):
+            self.remote = lambda *args: value
+
+    class Attempts:  # each stream's actor heard the photo started once: Ray never retried it
+        @staticmethod
+        def remote():
+            return type("Handle", (), {"finished": Call({}), "unfinished": Call({killer: 1}),
+                                       "killers": Call([])})()  # fmt: skip
+
+    monkeypatch.setattr(runner, "_stream", stream)
+    monkeypatch.setattr(runner, "Attempts", Attempts)
+    monkeypatch.setattr(ray, "get", lambda refs, timeout=None: refs)
+    monkeypatch.setattr(ray, "kill", lambda actor: None)
+    items = {runner._key(tmp_path / f"p{i}.jpg"): BatchItem(tmp_path / f"p{i}.jpg", tmp_path / f"p{i}-c.jpg")
+             for i in range(4)}  # fmt: skip
+    manifest = Manifest(tmp_path / "m.sqlite")
+    runner._run_on_ray(dict(items), manifest, None, None, None, None, runner.ClusterPlan(1, 1.0, 0.0, 3))
+    manifest.close()
+    rows = manifest_rows(tmp_path / "m.sqlite")
+    assert rows["p2.jpg"][0] == "failed" and "stopped the worker colorizing it" in rows["p2.jpg"][1]
+    assert {name: row[0] for name, row in rows.items() if name != "p2.jpg"} == dict.fromkeys(
+        ["p0.jpg", "p1.jpg", "p3.jpg"], "done")  # fmt: skip

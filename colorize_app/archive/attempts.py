@@ -48,7 +48,8 @@ class Attempts:
     def finished(self) -> dict[str, dict]:
         return self._finished
 
-    def killers(self) -> list[str]:
-        """Photos started ``TRIES`` times or more and never finished: a worker died on each."""
-        return sorted(key for key, count in self._started.items()
-                      if count >= TRIES and key not in self._finished)  # fmt: skip
+    def unfinished(self) -> dict[str, int]:
+        """Photos started and never finished, with how often they were started: a worker died
+        on each (or on the one beside it in its batch). Ray retries a dead worker's batch, but
+        an actor still restarting can end the run after one try."""
+        return {key: count for key, count in self._started.items() if key not in self._finished}

@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -220,17 +221,23 @@ def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobO
     """Colorize ``pending`` (popping each item as its row is recorded). A photo that workers
     die on (the run would otherwise retry it for ever) is failed once ``TRIES`` workers died on
     it alone; the rest go on."""
+    tries: Counter[str] = Counter()  # across the loop's streams: Ray may end one after one try
     while pending:
         attempts = Attempts.remote()
         try:
             _stream(pending, manifest, options, hints, weights, on_result, plan, attempts)
             return
         except Exception as e:  # the model could not load, the cluster went away, or workers died
-            finished, killers = _heard(attempts, pending)
+            finished, unfinished = _heard(attempts, pending)
             for row in finished:  # photos a batch finished before a worker died on a later one
                 _take(pending, manifest, row, on_result)
-            if not killers:
+            unfinished = {key: count for key, count in unfinished.items() if key in pending}
+            if not unfinished or not _worker_died(e):
                 raise _colorize_error(e) from e
+            tries.update(unfinished)
+            killers = sorted(key for key in unfinished if tries[key] >= TRIES)
+            if not killers:
+                continue  # the run ended before Ray tried the photos again: try them again
         finally:
             ray.kill(attempts)
         if plan.batch_size > 1:
@@ -290,17 +297,28 @@ def _take(pending: dict[str, BatchItem], manifest: Manifest, row, on_result) -> 
     return key
 
 
-def _heard(attempts: ray.actor.ActorHandle, pending: dict[str, BatchItem]) -> tuple[list, list]:
+def _heard(attempts: ray.actor.ActorHandle, pending: dict[str, BatchItem]) -> tuple[list, dict]:
     """Of the waiting photos: the result rows workers finished but whose batch never came back,
-    and the photos workers died on (neither when the cluster cannot say)."""
+    and those workers died on, with how often they were started (neither when the cluster
+    cannot say)."""
     try:
-        finished, killers = ray.get([attempts.finished.remote(), attempts.killers.remote()],
-                                    timeout=60)  # fmt: skip
+        finished, unfinished = ray.get([attempts.finished.remote(), attempts.unfinished.remote()],
+                                       timeout=60)  # fmt: skip
     except Exception:  # the cluster itself went away: the run's own error says so
         logger.debug("No word from the run's attempts", exc_info=True)
-        return [], []
+        return [], {}
     return ([row for key, row in finished.items() if key in pending],
-            [key for key in killers if key in pending])
+            {key: count for key, count in unfinished.items() if key in pending})
+
+
+def _worker_died(error: BaseException) -> bool:
+    """Whether the run stopped because a worker (an actor) died or is restarting."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ray.exceptions.RayActorError):
+            return True
+        seen = getattr(seen, "cause", None) or seen.__cause__
+    return False
 
 
 def _killed(source) -> str:
