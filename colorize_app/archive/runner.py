@@ -232,10 +232,10 @@ def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobO
             for row in finished:  # photos a batch finished before a worker died on a later one
                 _take(pending, manifest, row, on_result)
             unfinished = {key: count for key, count in unfinished.items() if key in pending}
-            if not unfinished or not _worker_died(e):
-                raise _colorize_error(e) from e
             tries.update(unfinished)
             killers = sorted(key for key in unfinished if tries[key] >= TRIES)
+            if not killers and not (unfinished and _worker_died(e)):
+                raise _colorize_error(e) from e
             if not killers:
                 continue  # the run ended before Ray tried the photos again: try them again
         finally:
