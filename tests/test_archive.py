@@ -410,8 +410,7 @@ def test_a_worker_death_that_ends_the_run_after_one_try_is_tried_again_and_fails
     class Attempts:  # each stream's actor heard the photo started once: Ray never retried it
         @staticmethod
         def remote():
-            return type("Handle", (), {"finished": Call({}), "unfinished": Call({killer: 1}),
-                                       "killers": Call([])})()  # fmt: skip
+            return type("Handle", (), {"finished": Call({}), "unfinished": Call({killer: 1})})()
 
     monkeypatch.setattr(runner, "_stream", stream)
     monkeypatch.setattr(runner, "Attempts", Attempts)

@@ -231,8 +231,7 @@ def _run_on_ray(pending: dict[str, BatchItem], manifest: Manifest, options: JobO
             finished, unfinished = _heard(attempts, pending)
             for row in finished:  # photos a batch finished before a worker died on a later one
                 _take(pending, manifest, row, on_result)
-            unfinished = {key: count for key, count in unfinished.items() if key in pending}
-            tries.update(unfinished)
+            tries.update(unfinished)  # none of them finished: _take popped only finished ones
             killers = sorted(key for key in unfinished if tries[key] >= TRIES)
             if not killers and not (unfinished and _worker_died(e)):
                 raise _colorize_error(e) from e
