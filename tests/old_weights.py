@@ -7,7 +7,7 @@ from safetensors.torch import save_file
 from colorize_app.core import weights
 
 # Model settings each format added; a file of an earlier format has none of the later ones.
-ADDED_IN = {2: ("in_channels", "blend"), 3: ("semantic", "semantic_mid")}
+ADDED_IN = {2: ("in_channels", "blend"), 3: ("semantic", "semantic_mid"), 4: ("hint_attention",)}
 
 
 def write_old_weights(path, model, version: int):

@@ -14,7 +14,7 @@ def test_saved_weights_reload_to_the_same_predictions(tiny_model, tiny_weights):
     with torch.no_grad():
         assert torch.equal(loaded(x), tiny_model(x))
     meta = weights.read_metadata(tiny_weights)
-    assert meta["format_version"] == weights.FORMAT_VERSION
+    assert meta["format_version"] == 3  # no hint attention: the earliest format that describes it
     assert meta["training"]["note"] == "random weights for tests"
 
 

@@ -67,6 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hint-share", type=float, default=0.5,
                    help="with --hints: the share of crops that carry simulated hints (the rest train "
                         "the automatic case); 0.9 measured no better with hints than 0.5 (model card)")
+    p.add_argument("--hint-attention", action=argparse.BooleanOptionalAction, default=False,
+                   help="with --hints: the bottleneck takes colour from the hinted places it resembles "
+                        "(core.hint_attention); warm-started from a file without it, the network first "
+                        "computes what that file's did")
     p.add_argument("--rebalance", type=float, default=0.0,
                    help="huber: weight pixels by the rarity of their colour (0 none, 1 Zhang et al.'s weights)")
     p.add_argument("--hue-weight", type=float, default=0.0,
@@ -389,7 +393,7 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
                          decoder_width=args.decoder_width,
                          head={"bins": "bins", "dual": "dual"}.get(args.loss, "regression"),
                          in_channels=4 if args.hints else 1, semantic=args.semantic,
-                         semantic_mid=args.semantic_mid)
+                         semantic_mid=args.semantic_mid, hint_attention=args.hint_attention)
     model = ColorizerNet(config)
     init = None
     if args.init and fresh:
@@ -457,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         restore_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
+    if args.hint_attention and not args.hints:
+        raise SystemExit("--hint-attention needs a network that takes hints (--hints)")
     if args.body_lr == 0 and args.semantic == "none":
         raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
     if uses_colour_terms(args) and args.loss not in ("huber", "dual"):

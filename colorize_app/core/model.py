@@ -5,8 +5,9 @@ returns (a, b) in natural Lab units at the same size. A hint-capable network (``
 Zhang et al. 2017) also takes colour hints: hint (a, b) / 128 and a mask that is 1 where a hint
 was given (N x 3 x H x W, see ``hints.hint_planes``); with no hints the mask is all zero and it is
 the automatic colorizer, so one model serves both. The hints enter at the stem and again, pooled,
-at the decoder's last block, so a hinted colour reaches its own pixels directly. Two heads share
-the body:
+at the decoder's last block, so a hinted colour reaches its own pixels directly; with
+``hint_attention`` the bottleneck also takes colour from the hinted places each place resembles
+(``hint_attention.HintAttention``). Two heads share the body:
 
 - ``"bins"``: logits over the in-gamut ab bins (Zhang et al. 2016), decoded with the annealed
   mean, which keeps colours vivid where a regression would average them to brown;
@@ -31,6 +32,7 @@ from torch import nn
 
 from .backbones import ResNet
 from .colour import AB_SCALE, ab_gamut_bins
+from .hint_attention import HintAttention
 from .semantic import SEMANTIC_BACKBONES, SemanticBranch
 
 HINT_CHANNELS = 3  # hint a / 128, hint b / 128, mask
@@ -58,6 +60,7 @@ class ModelConfig:
     blend: float = 0.5          # dual head: weight of the bins' annealed mean against the regression
     semantic: str = "none"      # "mobilenet_v2": an ImageNet encoder's features fused at the bottleneck (the third model)
     semantic_mid: bool = False  # also its stride-16 features, not only the pooled ones
+    hint_attention: bool = False  # the bottleneck takes colour from the hinted places it resembles
 
     def __post_init__(self) -> None:
         if self.backbone not in _STAGE_CHANNELS:
@@ -76,6 +79,8 @@ class ModelConfig:
             raise ValueError("semantic_mid needs a semantic backbone")
         if self.in_channels not in (1, 1 + HINT_CHANNELS):
             raise ValueError(f"in_channels must be 1 or {1 + HINT_CHANNELS}")
+        if self.hint_attention and not self.takes_hints:
+            raise ValueError("hint_attention needs a network that takes hints (in_channels 4)")
 
     @property
     def takes_hints(self) -> bool:
@@ -132,6 +137,8 @@ class ColorizerNet(nn.Module):
         channels = _STAGE_CHANNELS[config.backbone]
         if config.semantic != "none":
             self.semantic = SemanticBranch(channels[config.cut_after], mid=config.semantic_mid)
+        if config.hint_attention:
+            self.hint_attention = HintAttention(channels[config.cut_after])
         # Skips available, from the deepest kept stage down to out_stride.
         levels = list(range(config.cut_after, -1, -1))  # stage index; 0 = stem (stride 2)
         strides = {0: 2, 1: 4, 2: 8, 3: 16, 4: 32}
@@ -181,6 +188,8 @@ class ColorizerNet(nn.Module):
             features.append(y)
         if self.config.semantic != "none":
             y = self.semantic(x[:, :1], y)
+        if self.config.hint_attention:
+            y = self.hint_attention(y, _pool_hints(x[:, 1:], y.shape[-2:]))
         skips = features[:-1][::-1]
         if self.config.out_stride == 1:
             skips.append(x)

@@ -5,8 +5,11 @@ the model config and a free-form training summary, so a file is self-describing.
 
 Format versions: 1, the first model (lightness in); 2 adds ``in_channels`` to the model config
 (4 for a network that takes colour hints); 3 adds ``semantic`` and ``semantic_mid`` (the third
-model's ImageNet branch, whose weights are tensors of the file like any other). Version 1 and 2
-files still load: their config simply has no ``in_channels`` (1) or ``semantic`` ("none").
+model's ImageNet branch, whose weights are tensors of the file like any other); 4 adds
+``hint_attention``. Earlier files still load: their config simply has no ``in_channels`` (1),
+``semantic`` ("none") or ``hint_attention`` (false). A file is written in the earliest format
+that describes its model, so a network without hint attention stays readable by the releases
+that read format 3.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from .errors import ModelNotInstalledError, WeightsError
 from .files import open_regular
 from .model import ColorizerNet, ModelConfig
 
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 METADATA_KEY = "colorize"
 __all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_model", "read_metadata", "save_weights"]
 MAX_HEADER = 100_000_000  # bytes of JSON before the tensors; ours is a few kB
@@ -53,11 +56,11 @@ def save_weights(path: str | os.PathLike, model: ColorizerNet, *, metadata: dict
     """Write ``model``'s weights atomically with its config and ``metadata`` (a JSON-able dict);
     ``half`` stores floating-point tensors as float16 (half the size; loading widens them)."""
     path = Path(path)
-    header = {
-        "format_version": FORMAT_VERSION,
-        "model_config": model.config.to_dict(),
-        "training": metadata or {},
-    }
+    config = model.config.to_dict()
+    version = FORMAT_VERSION if config["hint_attention"] else 3
+    if version == 3:
+        del config["hint_attention"]
+    header = {"format_version": version, "model_config": config, "training": metadata or {}}
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     if half:
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
@@ -193,8 +196,9 @@ def check_config(config) -> None:
     for name in ("backbone", "head", "semantic"):
         if name in config and not isinstance(config[name], str):
             raise ValueError(f"{name} must be a name, not {config[name]!r}")
-    if "semantic_mid" in config and not isinstance(config["semantic_mid"], bool):
-        raise ValueError(f"semantic_mid must be true or false, not {config['semantic_mid']!r}")
+    for name in ("semantic_mid", "hint_attention"):
+        if name in config and not isinstance(config[name], bool):
+            raise ValueError(f"{name} must be true or false, not {config[name]!r}")
 
 
 def _existing(path: str | os.PathLike) -> Path:
