@@ -674,3 +674,21 @@ def test_the_hue_loss_without_a_regression_is_refused_with_a_sentence(tmp_path):
     for option in ("--hue-weight", "--neutral-weight", "--vivid-weight", "--de00-weight"):
         with pytest.raises(SystemExit, match="--loss huber or dual"):
             _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "bins", option, "1")
+
+
+def test_a_hint_attention_run_starts_from_a_file_without_the_block_and_exports_format_4(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import read_metadata, save_weights
+
+    _colourful_photos(tmp_path / "photos")
+    torch.manual_seed(0)
+    parent = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", in_channels=4))
+    init = save_weights(tmp_path / "hints.safetensors", parent)
+    with pytest.raises(SystemExit, match="needs a network that takes hints"):
+        _train(tmp_path / "photos", tmp_path / "bad", tmp_path / "cache", "--loss", "huber", "--hint-attention")
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+                  "--hint-attention", "--hint-share", "1", "--init", str(init), "--steps", "2") == 0
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
+    assert trained["hint_attention.out.weight"].abs().sum() > 0  # the block, started at zero, learned
+    exported = export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")
+    assert read_metadata(exported)["format_version"] == 4 and load_model(exported).config.hint_attention
