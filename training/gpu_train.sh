@@ -9,7 +9,8 @@
 #   there: bash training/gpu_train.sh 8        # carry: [".gpu"]; minutes of training as the argument
 #          (LOSS, SEMANTIC, BALANCE, HUE_WEIGHT (the colour-family loss by angle), NEUTRAL_WEIGHT
 #          (the neutral loss), VIVID_WEIGHT (the vivid loss) and DE00_WEIGHT (CIEDE2000 itself; 0,
-#          the default, for none of the four) change the recipe, SEED the run's random start;
+#          the default, for none of the four) change the recipe, HINT_ATTENTION=1 adds the hint
+#          attention block (--hint-attention), SEED the run's random start;
 #          the shipped file averages runs of two recipes (training.average, MODEL_CARD.md):
 #          HUE_WEIGHT=2 NEUTRAL_WEIGHT=0.2 DE00_WEIGHT=1 bash training/gpu_train.sh 8 and
 #          HUE_WEIGHT=1 NEUTRAL_WEIGHT=0.2 DE00_WEIGHT=1 SEED=1 bash training/gpu_train.sh 8)
@@ -30,6 +31,7 @@ recipe=(--loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --ne
         --vivid-weight "${VIVID_WEIGHT:-0}" --de00-weight "${DE00_WEIGHT:-0}"
         --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256
         --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" --seed "${SEED:-0}")
+if [ "${HINT_ATTENTION:-0}" = 1 ]; then recipe+=(--hint-attention); fi
 # Steps sized by a measured rate: a 30-step probe first.
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda "${recipe[@]}" \
     --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
