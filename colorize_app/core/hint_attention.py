@@ -12,8 +12,8 @@ made of that place's features and its hinted colour.
   the photo's size, sets the cost); a learned penalty on the squared distance (in units of the
   photo's long side) lets a head prefer near hints, and a learned "none of them" choice with no
   value lets a place take nothing.
-- With no hint at all, or in a photo whose places resemble no hint, the output is the
-  bottleneck unchanged: the automatic colorizer is the same network.
+- With no hint, the output is the bottleneck unchanged whatever the block learned (a place that
+  chooses "none of them" is unchanged too): the automatic colorizer is the same network.
 - The output projection starts at zero, so a network warm-started from one without this block
   first computes exactly what that network computed (``training.warm_start``).
 """
@@ -59,16 +59,16 @@ class HintAttention(nn.Module):
         def at_hints(x: torch.Tensor) -> torch.Tensor:  # N x D x P -> N x D x K
             return torch.gather(x, 2, order[:, None, :].expand(-1, x.shape[1], -1))
 
-        query = self.query(features).flatten(2).float().view(n, heads, key_width, -1)
-        key = at_hints(self.key(features).flatten(2)).float().view(n, heads, key_width, count)
+        query = self.query(features).flatten(2).view(n, heads, key_width, -1)
+        key = at_hints(self.key(features).flatten(2)).view(n, heads, key_width, count)
         value = at_hints(self.value(torch.cat([features, hints[:, :2].to(features.dtype)], dim=1)).flatten(2))
         value = value.view(n, heads, channels // heads, count)
 
         logits = torch.einsum("nhdp,nhdk->nhpk", query, key) / key_width ** 0.5
-        logits = logits - F.softplus(self.reach).float()[None, :, None, None] * DISTANCE_SCALE \
+        logits = logits - F.softplus(self.reach)[None, :, None, None] * DISTANCE_SCALE \
             * self._squared_distance(order, height, width)[:, None]
         logits = logits.masked_fill(~valid[:, None, None, :], float("-inf"))
-        nothing = self.nothing.float()[None, :, None, None].expand(n, heads, logits.shape[2], 1)
+        nothing = self.nothing[None, :, None, None].expand(n, heads, logits.shape[2], 1)
         weights = torch.softmax(torch.cat([logits, nothing], dim=3), dim=3)[..., :count]
         taken = torch.einsum("nhpk,nhck->nhcp", weights.to(value.dtype), value)
         return features + self.out(taken.reshape(n, channels, height, width))
