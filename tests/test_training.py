@@ -692,3 +692,16 @@ def test_a_hint_attention_run_starts_from_a_file_without_the_block_and_exports_f
     assert trained["hint_attention.out.weight"].abs().sum() > 0  # the block, started at zero, learned
     exported = export(tmp_path / "run" / "checkpoint.pt", tmp_path / "m.safetensors")
     assert read_metadata(exported)["format_version"] == 4 and load_model(exported).config.hint_attention
+
+
+def test_a_run_from_before_hint_attention_resumes_as_it_was_made_whatever_the_command_says(tmp_path):
+    _colourful_photos(tmp_path / "photos")
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+                  "--steps", "2") == 0
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = load_checkpoint(path)
+    del state["args"]["hint_attention"]  # as a run made before the option saved its recipe
+    torch.save(state, path)
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--resume", "--hint-attention",
+                  "--steps", "3") == 0
+    assert not any(k.startswith("hint_attention.") for k in load_checkpoint(path)["model"])

@@ -383,6 +383,8 @@ def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
         if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
                        "eval_every", "precision", "bf16"):
             setattr(args, key, _path_value(key, value))
+    if "hint_attention" not in saved:  # a run from before the option: its network has no such block
+        args.hint_attention = False
 
 
 def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
