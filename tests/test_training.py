@@ -705,3 +705,19 @@ def test_a_run_from_before_hint_attention_resumes_as_it_was_made_whatever_the_co
     assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--resume", "--hint-attention",
                   "--steps", "3") == 0
     assert not any(k.startswith("hint_attention.") for k in load_checkpoint(path)["model"])
+
+
+def test_the_hint_attention_block_can_learn_faster_than_the_network_it_joins():
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from training.train import parameter_groups, parse_args
+
+    model = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", in_channels=4,
+                                     hint_attention=True))
+    args = parse_args(["--out", "x", "--hints", "--hint-attention", "--hint-attention-lr", "10"])
+    groups = parameter_groups(model, args)
+    block = {id(p) for p in model.hint_attention.parameters()}
+    assert [g["lr_scale"] for g in groups] == [1.0, 10.0]
+    assert {id(p) for p in groups[1]["params"]} == block and not block & {id(p) for p in groups[0]["params"]}
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+    args = parse_args(["--out", "x", "--hints", "--hint-attention"])
+    assert len(parameter_groups(model, args)) == 1  # as ha35 started: one group, so it resumes

@@ -71,6 +71,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="with --hints: the bottleneck takes colour from the hinted places it resembles "
                         "(core.hint_attention); warm-started from a file without it, the network first "
                         "computes what that file's did")
+    p.add_argument("--hint-attention-lr", type=float, default=1.0,
+                   help="the hint attention block learns at this times --lr: it starts from nothing in a "
+                        "fine-tune at a warm start's rate (at 1, 1,000 steps from big30 moved its output "
+                        "weights by 0.002 on average)")
     p.add_argument("--rebalance", type=float, default=0.0,
                    help="huber: weight pixels by the rarity of their colour (0 none, 1 Zhang et al.'s weights)")
     p.add_argument("--hue-weight", type=float, default=0.0,
@@ -204,15 +208,21 @@ def _distance_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng:
 
 def parameter_groups(model: ColorizerNet, args) -> list[dict]:
     """The semantic fusion's parameters at --lr, the rest of the colorizer's at --body-lr of it,
-    and a fine-tuned semantic encoder's at --semantic-lr of it (a frozen one is left out)."""
+    a fine-tuned semantic encoder's at --semantic-lr of it (a frozen one is left out), and the
+    hint attention block's at --hint-attention-lr of it."""
     encoder = set(model.semantic.encoder.parameters()) if model.config.semantic != "none" else set()
     fusion = set(model.semantic.parameters()) - encoder if model.config.semantic != "none" else set()
     if args.body_lr == 1.0:  # one group, as runs before --body-lr have it (so they resume)
         fusion = set()
-    body = [p for p in model.parameters() if p not in encoder and p not in fusion]
+    attention = list(model.hint_attention.parameters()) if model.config.hint_attention \
+        and args.hint_attention_lr != 1.0 else []
+    apart = encoder | fusion | set(attention)
+    body = [p for p in model.parameters() if p not in apart]
     groups = [{"params": body, "lr_scale": args.body_lr}] if args.body_lr > 0 else []
     if fusion:
         groups.append({"params": [p for p in model.semantic.parameters() if p in fusion], "lr_scale": 1.0})
+    if attention:
+        groups.append({"params": attention, "lr_scale": args.hint_attention_lr})
     if encoder and args.semantic_lr > 0:
         groups.append({"params": list(model.semantic.encoder.parameters()), "lr_scale": args.semantic_lr})
     return groups
