@@ -389,12 +389,15 @@ def setup_distributed(args) -> tuple[int, int, torch.device]:
 def restore_recipe(args: argparse.Namespace, saved: dict) -> None:
     """A resumed run keeps its recipe, the file it started from included (only read by a fresh
     run, kept so its weights say where they grew from); only where and how long it runs may change."""
+    run_only = ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
+                "eval_every", "precision", "bf16")
     for key, value in saved.items():
-        if key not in ("resume", "out", "steps", "stop_at", "device", "threads", "checkpoint_minutes",
-                       "eval_every", "precision", "bf16"):
+        if key not in run_only:
             setattr(args, key, _path_value(key, value))
-    if "hint_attention" not in saved:  # a run from before the option: its network has no such block
-        args.hint_attention = False
+    # An option newer than the run (say --hint-attention) was its default when the run was made.
+    for key, default in vars(parse_args(["--out", str(args.out)])).items():
+        if key not in saved and key not in run_only:
+            setattr(args, key, default)
 
 
 def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
