@@ -359,13 +359,13 @@ def test_body_lr_slows_the_colorizers_own_layers_but_not_the_semantic_fusion():
     from training.train import parameter_groups
 
     model = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2"))
-    groups = parameter_groups(model, SimpleNamespace(body_lr=0.1, semantic_lr=0.0))
+    groups = parameter_groups(model, SimpleNamespace(body_lr=0.1, fusion_lr=1.0, semantic_lr=0.0))
     by_scale = {g["lr_scale"]: {id(p) for p in g["params"]} for g in groups}
     fusion = {id(p) for p in model.semantic.parameters()} - {id(p) for p in model.semantic.encoder.parameters()}
     assert by_scale[1.0] == fusion
     assert {id(p) for p in model.head.parameters()} <= by_scale[0.1]
     assert not {id(p) for p in model.semantic.encoder.parameters()} & (by_scale[1.0] | by_scale[0.1])
-    single = parameter_groups(model, SimpleNamespace(body_lr=1.0, semantic_lr=0.0))
+    single = parameter_groups(model, SimpleNamespace(body_lr=1.0, fusion_lr=1.0, semantic_lr=0.0))
     assert len(single) == 1  # runs from before --body-lr resume with their one group
 
 
@@ -705,6 +705,31 @@ def test_a_run_from_before_hint_attention_resumes_as_it_was_made_whatever_the_co
     assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--resume", "--hint-attention",
                   "--steps", "3") == 0
     assert not any(k.startswith("hint_attention.") for k in load_checkpoint(path)["model"])
+
+
+def test_a_run_can_train_the_hint_attention_block_alone_leaving_every_other_weight_as_it_was(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+
+    _colourful_photos(tmp_path / "photos")
+    torch.manual_seed(2)
+    start = ColorizerNet(ModelConfig(cut_after=1, decoder_width=32, head="regression", in_channels=4,
+                                     semantic="mobilenet_v2", hint_attention=True)).eval()
+    save_weights(tmp_path / "start.safetensors", start)
+    assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+                  "--hint-attention", "--hint-share", "1", "--semantic", "mobilenet_v2",
+                  "--init", str(tmp_path / "start.safetensors"), "--body-lr", "0", "--fusion-lr", "0",
+                  "--hint-attention-lr", "10", "--lr", "1e-2", "--steps", "3") == 0
+    trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
+    before = start.state_dict()
+    block = [n for n in before if n.startswith("hint_attention.")]
+    assert any(not torch.equal(before[n], trained[n]) for n in block)
+    changed = [n for n in before if n not in block and not torch.equal(before[n], trained[n])]
+    assert changed == []  # the body, the fusion and every BatchNorm's statistics: the automatic colours
+    with pytest.raises(SystemExit, match="nothing to train"):
+        _train(tmp_path / "photos", tmp_path / "none", tmp_path / "cache", "--loss", "huber", "--hints",
+               "--semantic", "mobilenet_v2", "--init", str(tmp_path / "start.safetensors"),
+               "--body-lr", "0", "--fusion-lr", "0")
 
 
 def test_the_hint_attention_block_can_learn_faster_than_the_network_it_joins():

@@ -49,7 +49,7 @@ def export(checkpoint: Path, out: Path, *, temperature: float | None = None, chr
                                             "bf16", "hints", "degrade", "ema", "balance", "hue_weight", "hue_angle",
                                             "neutral_weight", "vivid_weight", "de00_weight", "imagenet_encoder",
                                             "min_crop_scale", "hint_share", "hint_attention_lr", "semantic_lr",
-                                            "body_lr")}
+                                            "fusion_lr", "body_lr")}
         | {"init": Path(args["init"]).name if args.get("init") else None},
         "weights": "moving average" if use_ema else "last step",
         "metrics": metrics or {},

@@ -107,8 +107,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="learning rate of the semantic encoder as a share of --lr (0: frozen)")
     p.add_argument("--body-lr", type=float, default=1.0,
                    help="learning rate of the colorizer's own layers as a share of --lr (the semantic fusion "
-                        "always learns at --lr): below 1, a warm start keeps more of what it knew; 0 "
-                        "freezes them, their BatchNorm statistics too")
+                        "learns at --fusion-lr, the hint attention block at --hint-attention-lr): below 1, "
+                        "a warm start keeps more of what it knew; 0 freezes them, their BatchNorm "
+                        "statistics too")
+    p.add_argument("--fusion-lr", type=float, default=1.0,
+                   help="learning rate of the semantic fusion (what mixes the encoder's features into the "
+                        "bottleneck) as a share of --lr; 0 freezes it, its BatchNorm statistics too. With "
+                        "--body-lr 0 and --hint-attention, 0 trains the hint attention block alone: the "
+                        "network without hints stays exactly what --init made it")
     p.add_argument("--balance", type=float, default=0.0,
                    help="sample each source with weight count**(-BALANCE) per photo: 0 as the files "
                         "come, 0.5 square-root balanced, 1 every source alike")
@@ -207,21 +213,22 @@ def _distance_loss(args, model: ColorizerNet, cache, train_idx: np.ndarray, rng:
 
 
 def parameter_groups(model: ColorizerNet, args) -> list[dict]:
-    """The semantic fusion's parameters at --lr, the rest of the colorizer's at --body-lr of it,
-    a fine-tuned semantic encoder's at --semantic-lr of it (a frozen one is left out), and the
-    hint attention block's at --hint-attention-lr of it."""
+    """The semantic fusion's parameters at --fusion-lr of --lr, the rest of the colorizer's at
+    --body-lr of it, a fine-tuned semantic encoder's at --semantic-lr of it, and the hint
+    attention block's at --hint-attention-lr of it; a part at 0 is left out (frozen)."""
     encoder = set(model.semantic.encoder.parameters()) if model.config.semantic != "none" else set()
     fusion = set(model.semantic.parameters()) - encoder if model.config.semantic != "none" else set()
-    if args.body_lr == 1.0:  # one group, as runs before --body-lr have it (so they resume)
-        fusion = set()
+    if args.body_lr == 1.0 and args.fusion_lr == 1.0:  # one group, as runs before --body-lr have it
+        fusion = set()                                   # (so they resume)
     attention = list(model.hint_attention.parameters()) if model.config.hint_attention \
         and args.hint_attention_lr != 1.0 else []
     apart = encoder | fusion | set(attention)
     body = [p for p in model.parameters() if p not in apart]
     groups = [{"params": body, "lr_scale": args.body_lr}] if args.body_lr > 0 else []
-    if fusion:
-        groups.append({"params": [p for p in model.semantic.parameters() if p in fusion], "lr_scale": 1.0})
-    if attention:
+    if fusion and args.fusion_lr > 0:
+        groups.append({"params": [p for p in model.semantic.parameters() if p in fusion],
+                       "lr_scale": args.fusion_lr})
+    if attention and args.hint_attention_lr > 0:
         groups.append({"params": attention, "lr_scale": args.hint_attention_lr})
     if encoder and args.semantic_lr > 0:
         groups.append({"params": list(model.semantic.encoder.parameters()), "lr_scale": args.semantic_lr})
@@ -263,9 +270,8 @@ class Trainer:
 
     def step(self, light: torch.Tensor, hints: torch.Tensor | None, ab: torch.Tensor, step: int) -> float:
         """One optimizer step on one batch; returns the loss."""
-        if self.args.body_lr == 0:
-            for norm in frozen_body_norms(self.model):
-                norm.eval()
+        for norm in frozen_norms(self.model, self.args):
+            norm.eval()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(step, self.args) * group.get("lr_scale", 1.0)
         light = light.to(self.device, non_blocking=True)
@@ -425,20 +431,42 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
             log.info("semantic branch: MobileNetV2 ImageNet features, first layer folded to gray")
         model.semantic.frozen = args.semantic_lr == 0
         model.semantic.encoder.requires_grad_(not model.semantic.frozen)
-    if args.body_lr == 0:  # only the semantic fusion learns: the body stays what --init made it
-        semantic = set(model.semantic.parameters())
-        for parameter in model.parameters():
-            if parameter not in semantic:
-                parameter.requires_grad_(False)
+    for module in frozen_parts(model, args):  # they stay what --init made them
+        module.requires_grad_(False)
     return model.train()  # train() keeps a frozen encoder in eval mode
 
 
-def frozen_body_norms(model: ColorizerNet) -> list[torch.nn.Module]:
-    """The BatchNorm layers outside the semantic branch: with --body-lr 0 they are kept in eval
-    mode, so their running statistics stay those --init made (the training photos' would replace
-    them, and a frozen body would then see other numbers than it was trained on)."""
-    semantic = set(model.semantic.modules()) if model.config.semantic != "none" else set()
-    return [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d) and m not in semantic]
+def frozen_parts(model: ColorizerNet, args) -> list[torch.nn.Module]:
+    """The parts a run leaves as --init made them: the colorizer's own layers with --body-lr 0
+    (the semantic branch and the hint attention block are not theirs), the semantic fusion with
+    --fusion-lr 0, the hint attention block with --hint-attention-lr 0. (A frozen encoder is the
+    semantic branch's own business: ``SemanticBranch.frozen``.)"""
+    apart = set()
+    parts = []
+    if model.config.semantic != "none":
+        apart |= set(model.semantic.modules())
+        if args.fusion_lr == 0:
+            parts += [m for name, m in model.semantic.named_children() if name != "encoder"]
+    if model.config.hint_attention:
+        apart |= set(model.hint_attention.modules())
+        if args.hint_attention_lr == 0:
+            parts.append(model.hint_attention)
+    if args.body_lr == 0:
+        parts += [m for name, m in model.named_children() if m not in apart]
+    return parts
+
+
+def learning_parts(args) -> list[str]:
+    """Which of the parts besides the colorizer's own layers learn in this run."""
+    parts = ["the semantic fusion"] if args.semantic != "none" and args.fusion_lr > 0 else []
+    return parts + (["the hint attention block"] if args.hint_attention and args.hint_attention_lr > 0 else [])
+
+
+def frozen_norms(model: ColorizerNet, args) -> list[torch.nn.Module]:
+    """The BatchNorm layers of the frozen parts: kept in eval mode, so their running statistics
+    stay those --init made (the training photos' would replace them, and a frozen part would then
+    see other numbers than it was trained on)."""
+    return [m for part in frozen_parts(model, args) for m in part.modules() if isinstance(m, torch.nn.BatchNorm2d)]
 
 
 def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx: np.ndarray, world: int,
@@ -478,8 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--data is required for a new run")
     if args.hint_attention and not args.hints:
         raise SystemExit("--hint-attention needs a network that takes hints (--hints)")
-    if args.body_lr == 0 and args.semantic == "none":
-        raise SystemExit("--body-lr 0 leaves nothing to train without a semantic branch (--semantic)")
+    if args.body_lr == 0 and not learning_parts(args):
+        raise SystemExit("--body-lr 0 leaves nothing to train: a semantic branch (--semantic) with --fusion-lr "
+                         "above 0, or a hint attention block (--hint-attention) must learn")
     if uses_colour_terms(args) and args.loss not in ("huber", "dual"):
         raise SystemExit("--hue-weight, --neutral-weight, --vivid-weight and --de00-weight work on a regression: "
                          "use them with --loss huber or dual")
