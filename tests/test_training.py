@@ -719,7 +719,7 @@ def test_a_run_can_train_the_hint_attention_block_alone_leaving_every_other_weig
     assert _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
                   "--hint-attention", "--hint-share", "1", "--semantic", "mobilenet_v2",
                   "--init", str(tmp_path / "start.safetensors"), "--body-lr", "0", "--fusion-lr", "0",
-                  "--hint-attention-lr", "10", "--lr", "1e-2", "--steps", "3") == 0
+                  "--lr", "1e-2", "--steps", "3") == 0  # the block at --lr itself
     trained = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["model"]
     before = start.state_dict()
     block = [n for n in before if n.startswith("hint_attention.")]

@@ -221,7 +221,7 @@ def parameter_groups(model: ColorizerNet, args) -> list[dict]:
     if args.body_lr == 1.0 and args.fusion_lr == 1.0:  # one group, as runs before --body-lr have it
         fusion = set()                                   # (so they resume)
     attention = list(model.hint_attention.parameters()) if model.config.hint_attention \
-        and args.hint_attention_lr != 1.0 else []
+        and (args.hint_attention_lr != 1.0 or args.body_lr != 1.0) else []  # ha35 had one group
     apart = encoder | fusion | set(attention)
     body = [p for p in model.parameters() if p not in apart]
     groups = [{"params": body, "lr_scale": args.body_lr}] if args.body_lr > 0 else []
