@@ -10,7 +10,9 @@
 #          (LOSS, SEMANTIC, BALANCE, HUE_WEIGHT (the colour-family loss by angle), NEUTRAL_WEIGHT
 #          (the neutral loss), VIVID_WEIGHT (the vivid loss) and DE00_WEIGHT (CIEDE2000 itself; 0,
 #          the default, for none of the four) change the recipe, HINT_ATTENTION=1 adds the hint
-#          attention block (--hint-attention), SEED the run's random start;
+#          attention block (--hint-attention), BLOCK_ONLY=1 trains that block alone on a frozen
+#          network (the shipped file as init.safetensors: its colours without hints stay as they
+#          are; MODEL_CARD.md, nineteenth session), SEED the run's random start;
 #          the shipped file averages runs of two recipes (training.average, MODEL_CARD.md):
 #          HUE_WEIGHT=2 NEUTRAL_WEIGHT=0.2 DE00_WEIGHT=1 bash training/gpu_train.sh 8 and
 #          HUE_WEIGHT=1 NEUTRAL_WEIGHT=0.2 DE00_WEIGHT=1 SEED=1 bash training/gpu_train.sh 8)
@@ -32,6 +34,7 @@ recipe=(--loss "${LOSS:-huber}" --hue-weight "${HUE_WEIGHT:-0}" --hue-angle --ne
         --hints --degrade 0.5 --init .gpu/init.safetensors --batch-size 256
         --semantic "${SEMANTIC:-mobilenet_v2}" --balance "${BALANCE:-0.5}" --seed "${SEED:-0}")
 if [ "${HINT_ATTENTION:-0}" = 1 ]; then recipe+=(--hint-attention); fi
+if [ "${BLOCK_ONLY:-0}" = 1 ]; then recipe+=(--hint-attention --body-lr 0 --fusion-lr 0 --hint-share 1); fi
 # Steps sized by a measured rate: a 30-step probe first.
 python3 -m training.train --data .gpu/photos.colorize-pack --out /tmp/probe --device cuda "${recipe[@]}" \
     --cache-size 112 --crop-schedule 96:0.3,112:1.0 --steps 30 --warmup 5 --eval-every 1000 > "$out/probe.txt" 2>&1
