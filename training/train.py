@@ -24,7 +24,7 @@ import os
 import time
 from collections import Counter
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -267,10 +267,11 @@ class Trainer:
     optimizer: torch.optim.Optimizer
     args: argparse.Namespace
     device: torch.device
+    frozen_norms: list = field(default_factory=list)  # put back in eval mode at every step (train() undoes it)
 
     def step(self, light: torch.Tensor, hints: torch.Tensor | None, ab: torch.Tensor, step: int) -> float:
         """One optimizer step on one batch; returns the loss."""
-        for norm in frozen_norms(self.model, self.args):
+        for norm in self.frozen_norms:
             norm.eval()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(step, self.args) * group.get("lr_scale", 1.0)
@@ -452,14 +453,13 @@ def frozen_parts(model: ColorizerNet, args) -> list[torch.nn.Module]:
         if args.hint_attention_lr == 0:
             parts.append(model.hint_attention)
     if args.body_lr == 0:
-        parts += [m for name, m in model.named_children() if m not in apart]
+        parts += [m for m in model.children() if m not in apart]
     return parts
 
 
-def learning_parts(args) -> list[str]:
-    """Which of the parts besides the colorizer's own layers learn in this run."""
-    parts = ["the semantic fusion"] if args.semantic != "none" and args.fusion_lr > 0 else []
-    return parts + (["the hint attention block"] if args.hint_attention and args.hint_attention_lr > 0 else [])
+def learns_beside_the_body(args) -> bool:
+    """Whether the semantic fusion or the hint attention block learns in this run."""
+    return (args.semantic != "none" and args.fusion_lr > 0) or (args.hint_attention and args.hint_attention_lr > 0)
 
 
 def frozen_norms(model: ColorizerNet, args) -> list[torch.nn.Module]:
@@ -487,7 +487,7 @@ def make_trainer(args: argparse.Namespace, state: dict | None, cache, train_idx:
     net = HeadOnly(model)
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
-    return Trainer(net, model, loss_fn, optimizer, args, device), ema, loss_state
+    return Trainer(net, model, loss_fn, optimizer, args, device, frozen_norms(model, args)), ema, loss_state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--data is required for a new run")
     if args.hint_attention and not args.hints:
         raise SystemExit("--hint-attention needs a network that takes hints (--hints)")
-    if args.body_lr == 0 and not learning_parts(args):
+    if args.body_lr == 0 and not learns_beside_the_body(args):
         raise SystemExit("--body-lr 0 leaves nothing to train: a semantic branch (--semantic) with --fusion-lr "
                          "above 0, or a hint attention block (--hint-attention) must learn")
     if uses_colour_terms(args) and args.loss not in ("huber", "dual"):
