@@ -1,5 +1,7 @@
 """The training module end to end on a handful of synthetic photos, plus losses and metrics."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -414,6 +416,41 @@ def test_averaging_two_weights_files_mixes_their_weights_and_keeps_what_the_firs
     assert mixed.metadata["training"]["metrics"] == {"soup": {"delta_e00": 9.5}}  # the average's, measured
     assert mixed.metadata["training"]["average"] == {"files": ["a.safetensors", "b.safetensors"],
                                                      "shares": [0.75, 0.25]}
+
+
+def test_a_file_without_the_middle_features_averages_with_one_that_has_them_as_zero_columns(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.average import main as average_main
+    from training.warm_start import copy_compatible
+
+    config = ModelConfig(cut_after=1, decoder_width=32, head="regression", semantic="mobilenet_v2")
+    torch.manual_seed(0)
+    pooled = ColorizerNet(config).eval()
+    torch.manual_seed(1)
+    mid = ColorizerNet(dataclasses.replace(config, semantic_mid=True)).eval()
+    save_weights(tmp_path / "pooled.safetensors", pooled)
+    save_weights(tmp_path / "mid.safetensors", mid)
+    assert average_main([str(tmp_path / "pooled.safetensors"), str(tmp_path / "mid.safetensors"), "--alpha", "0.5",
+                         "--out", str(tmp_path / "m.safetensors")]) == 0
+    mixed = load_model(tmp_path / "m.safetensors")
+    assert mixed.config.semantic_mid
+    # The pooled-only network is the same function as the wider one with its new columns at zero
+    # (what a run started from it begins as): the average is the mean of those two networks.
+    lifted = ColorizerNet(mid.config).eval()
+    copy_compatible(lifted, pooled)
+    light = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(lifted(light), pooled(light))
+    a, b, m = lifted.state_dict(), mid.state_dict(), mixed.state_dict()
+    for name in m:
+        if m[name].is_floating_point():
+            torch.testing.assert_close(m[name], 0.5 * a[name] + 0.5 * b[name])
+    other = ColorizerNet(dataclasses.replace(config, head="bins")).eval()
+    save_weights(tmp_path / "other.safetensors", other)
+    with pytest.raises(ValueError, match="not the same network"):
+        average_main([str(tmp_path / "other.safetensors"), str(tmp_path / "pooled.safetensors"),
+                      "--out", str(tmp_path / "no.safetensors")])
 
 
 def test_several_runs_average_alike_into_a_soup_and_a_share_is_refused_for_more_than_two(tmp_path):

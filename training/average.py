@@ -7,8 +7,11 @@ several alike (a uniform "model soup", Wortsman et al. 2022).
 
 Each floating-point tensor becomes the weighted mean of the files' (two files: (1 - alpha) *
 FIRST + alpha * SECOND; without --alpha, every file alike). BatchNorm's counters and any tensor an
-earlier file lacks (a semantic branch the second model never had) are the last file's. The files
-must be the same network apart from such additions (the last one's description is kept). A
+earlier file lacks (a semantic branch the second model never had) are the last file's; where the
+last file's convolution reads more input channels (the semantic branch's middle features), an
+earlier file counts as zero on them, which is the network it is (``training.warm_start`` starts
+such a run with them at zero). The files must be the same network apart from such additions (the
+last one's description is kept). A
 fine-tuned model averaged with the one it started from often keeps more of what the start knew
 about photos unlike the fine-tuning's; runs fine-tuned from one file with different losses,
 averaged, often beat each of them: the third model's measurements in MODEL_CARD.md choose on the
@@ -21,6 +24,8 @@ import argparse
 import json
 from pathlib import Path
 
+import torch
+
 from colorize_app.core.model import ColorizerNet
 from colorize_app.core.weights import load_model, save_weights
 
@@ -28,7 +33,7 @@ from colorize_app.core.weights import load_model, save_weights
 def average(models: list[ColorizerNet], shares: list[float]) -> ColorizerNet:
     """The last of ``models`` with each floating-point weight replaced by the mean of all the
     models' weights, weighted by ``shares`` (which sum to 1); in place, also returned. A weight an
-    earlier model lacks stays the last model's."""
+    earlier model lacks stays the last model's; input channels it lacks count as zero."""
     if len(models) != len(shares) or len(models) < 2:
         raise ValueError("average needs two or more models and one share for each")
     base = models[-1]
@@ -37,12 +42,24 @@ def average(models: list[ColorizerNet], shares: list[float]) -> ColorizerNet:
     for name, tensor in merged.items():
         if not tensor.is_floating_point() or any(name not in s for s in states[:-1]):
             continue
-        for state in states[:-1]:
-            if state[name].shape != tensor.shape:
-                raise ValueError(f"{name}: {tuple(state[name].shape)} against {tuple(tensor.shape)}")
-        merged[name] = sum(share * s[name].to(tensor.dtype) for share, s in zip(shares, states, strict=True))
+        alike = [widened(state[name], tensor, name) for state in states[:-1]] + [tensor]
+        merged[name] = sum(share * t.to(tensor.dtype) for share, t in zip(shares, alike, strict=True))
     base.load_state_dict(merged)
     return base
+
+
+def widened(theirs: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
+    """``theirs`` in ``like``'s shape: as it is, or a convolution that reads fewer input channels
+    with zeros on the channels it lacks (they are appended, so the first are its own); any other
+    difference is a different network, refused."""
+    if theirs.shape == like.shape:
+        return theirs
+    if theirs.ndim == 4 and theirs.shape[0] == like.shape[0] and theirs.shape[2:] == like.shape[2:] \
+            and theirs.shape[1] < like.shape[1]:
+        wide = torch.zeros_like(like, dtype=theirs.dtype)
+        wide[:, : theirs.shape[1]] = theirs
+        return wide
+    raise ValueError(f"{name}: {tuple(theirs.shape)} against {tuple(like.shape)}: not the same network")
 
 
 def shares_for(count: int, alpha: float | None) -> list[float]:
