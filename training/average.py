@@ -28,6 +28,7 @@ import torch
 
 from colorize_app.core.model import ColorizerNet
 from colorize_app.core.weights import load_model, save_weights
+from training.warm_start import reads_fewer_channels
 
 
 def average(models: list[ColorizerNet], shares: list[float]) -> ColorizerNet:
@@ -54,8 +55,7 @@ def widened(theirs: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor
     difference is a different network, refused."""
     if theirs.shape == like.shape:
         return theirs
-    if theirs.ndim == 4 and theirs.shape[0] == like.shape[0] and theirs.shape[2:] == like.shape[2:] \
-            and theirs.shape[1] < like.shape[1]:
+    if reads_fewer_channels(theirs, like):
         wide = torch.zeros_like(like, dtype=theirs.dtype)
         wide[:, : theirs.shape[1]] = theirs
         return wide

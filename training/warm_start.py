@@ -31,14 +31,20 @@ def copy_compatible(target: nn.Module, source: nn.Module) -> int:
             # A regression head (2 rows) becomes a dual head's last two rows; a bins head its first.
             rows = slice(-2, None) if old.shape[0] == 2 else slice(0, old.shape[0])
             tensor[rows] = old
-        elif old.ndim == 4 and old.shape[0] == tensor.shape[0] and old.shape[2:] == tensor.shape[2:] \
-                and old.shape[1] < tensor.shape[1]:
+        elif reads_fewer_channels(old, tensor):
             tensor.zero_()
             tensor[:, : old.shape[1]] = old
         else:
             continue
         copied += 1
     return copied
+
+
+def reads_fewer_channels(old: torch.Tensor, new: torch.Tensor) -> bool:
+    """Whether ``old`` is the convolution ``new`` was widened from: the same outputs and kernel,
+    fewer input channels (the new ones are appended after them)."""
+    return old.ndim == 4 and old.shape[0] == new.shape[0] and old.shape[2:] == new.shape[2:] \
+        and old.shape[1] < new.shape[1]
 
 
 class EMA:
