@@ -453,6 +453,33 @@ def test_a_file_without_the_middle_features_averages_with_one_that_has_them_as_z
                       "--out", str(tmp_path / "no.safetensors")])
 
 
+def test_a_deeper_body_grown_from_a_shallower_file_starts_as_that_file_and_then_learns(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.train import build_model, parse_args
+
+    torch.manual_seed(0)
+    shallow = ColorizerNet(ModelConfig(cut_after=2, decoder_width=32, head="regression"))
+    with torch.no_grad():  # statistics a trained file would have, not the fresh ones
+        for module in shallow.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.2, 0.2)
+                module.running_var.uniform_(0.5, 2.0)
+                module.bias.uniform_(-0.2, 0.2)
+    save_weights(tmp_path / "shallow.safetensors", shallow.eval())
+    args = parse_args(["--out", str(tmp_path / "run"), "--init", str(tmp_path / "shallow.safetensors"),
+                       "--backbone", "resnet34", "--cut-after", "2", "--decoder-width", "32", "--loss", "huber"])
+    deep = build_model(args, fresh=True)
+    assert deep.config.backbone == "resnet34"
+    assert len(deep.stages[1]) == 4 and len(shallow.stages[1]) == 2  # resnet34's blocks, two of them new
+    light = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(deep.eval()(light), shallow.eval()(light))
+        torch.testing.assert_close(deep.train()(light), shallow.train()(light))  # batch statistics too
+    deep.train()(light).square().mean().backward()
+    assert deep.stages[1][3].bn2.weight.grad.abs().sum() > 0  # the new block opens as it trains
+
+
 def test_several_runs_average_alike_into_a_soup_and_a_share_is_refused_for_more_than_two(tmp_path):
     from colorize_app.core.model import ColorizerNet, ModelConfig
     from colorize_app.core.weights import save_weights

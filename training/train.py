@@ -50,7 +50,7 @@ from .losses import (
     rebalancing_weights,
 )
 from .metrics import colourfulness
-from .warm_start import EMA, copy_compatible
+from .warm_start import EMA, copy_compatible, new_blocks_as_identity
 
 log = logging.getLogger("training")
 
@@ -424,6 +424,9 @@ def build_model(args: argparse.Namespace, *, fresh: bool) -> ColorizerNet:
         init = load_model(args.init)
         copied = copy_compatible(model, init)
         log.info("warm start from %s: %d of %d tensors copied", args.init, copied, len(model.state_dict()))
+        if grown := new_blocks_as_identity(model, init):
+            log.info("%d residual blocks added to %s's body, each passing its input through at first",
+                     grown, args.init)
     if config.semantic != "none":
         if fresh and (init is None or init.config.semantic == "none" or args.imagenet_encoder):
             from .semantic_init import load_imagenet_encoder

@@ -5,7 +5,8 @@ model whose name and shape match, and where a convolution gained input channels 
 added to the stem, or to the decoder's last skip), it copies the old channels and zeroes the new
 ones (new channels are always appended: the stem reads [L, hints], the decoder [upsampled, skip,
 hints]), so the warm-started network first behaves exactly as the old one did and learns to use
-the hints from there.
+the hints from there. A deeper body grown from a shallower one starts the same way:
+``new_blocks_as_identity`` makes the blocks it adds pass their input through.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import copy
 
 import torch
 from torch import nn
+
+from colorize_app.core.backbones import BasicBlock
 
 
 @torch.no_grad()
@@ -45,6 +48,23 @@ def reads_fewer_channels(old: torch.Tensor, new: torch.Tensor) -> bool:
     fewer input channels (the new ones are appended after them)."""
     return old.ndim == 4 and old.shape[0] == new.shape[0] and old.shape[2:] == new.shape[2:] \
         and old.shape[1] < new.shape[1]
+
+
+@torch.no_grad()
+def new_blocks_as_identity(target: nn.Module, source: nn.Module) -> int:
+    """Make the residual blocks of ``target`` that ``source`` lacks (a deeper body, resnet34's,
+    grown from a resnet18 file) pass their input through unchanged; returns how many. Their last
+    BatchNorm's scale and shift are zeroed, so the block adds nothing to its shortcut (the
+    zero-initialised residual of Goyal et al. 2017, Net2DeeperNet of Chen et al. 2016) and the grown
+    network first computes exactly what ``source`` did; training then opens the blocks."""
+    theirs = source.state_dict()
+    grown = 0
+    for name, module in target.named_modules():
+        if isinstance(module, BasicBlock) and module.downsample is None and f"{name}.bn2.weight" not in theirs:
+            module.bn2.weight.zero_()
+            module.bn2.bias.zero_()
+            grown += 1
+    return grown
 
 
 class EMA:
