@@ -446,6 +446,9 @@ def test_a_file_without_the_middle_features_averages_with_one_that_has_them_as_z
     for name in m:
         if m[name].is_floating_point():
             torch.testing.assert_close(m[name], 0.5 * a[name] + 0.5 * b[name])
+    with pytest.raises(ValueError, match="more input channels last"):
+        average_main([str(tmp_path / "mid.safetensors"), str(tmp_path / "pooled.safetensors"),
+                      "--out", str(tmp_path / "no.safetensors")])
     other = ColorizerNet(dataclasses.replace(config, head="bins")).eval()
     save_weights(tmp_path / "other.safetensors", other)
     with pytest.raises(ValueError, match="not the same network"):

@@ -59,6 +59,9 @@ def widened(theirs: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor
         wide = torch.zeros_like(like, dtype=theirs.dtype)
         wide[:, : theirs.shape[1]] = theirs
         return wide
+    if reads_fewer_channels(like, theirs):
+        raise ValueError(f"{name}: {tuple(theirs.shape)} against {tuple(like.shape)}: give the file that reads "
+                         "more input channels last")
     raise ValueError(f"{name}: {tuple(theirs.shape)} against {tuple(like.shape)}: not the same network")
 
 
