@@ -483,6 +483,54 @@ def test_a_deeper_body_grown_from_a_shallower_file_starts_as_that_file_and_then_
     assert deep.stages[1][3].bn2.weight.grad.abs().sum() > 0  # the new block opens as it trains
 
 
+def test_a_hint_attention_block_carried_onto_a_deeper_body_keeps_its_automatic_colours_and_takes_hints(tmp_path):
+    from colorize_app.core.hints import Hint, hint_planes
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.graft import main as graft_main
+
+    config = ModelConfig(cut_after=2, decoder_width=32, head="regression", in_channels=4)
+    torch.manual_seed(0)
+    donor = ColorizerNet(dataclasses.replace(config, hint_attention=True)).eval()
+    with torch.no_grad():  # a trained block: its output projection no longer zero
+        for parameter in donor.hint_attention.parameters():
+            parameter.normal_(0, 0.3)
+    torch.manual_seed(1)
+    deep = ColorizerNet(dataclasses.replace(config, backbone="resnet34")).eval()
+    save_weights(tmp_path / "donor.safetensors", donor)
+    save_weights(tmp_path / "deep.safetensors", deep, metadata={"name": "deep", "recipe": {"seed": 23}})
+    assert graft_main([str(tmp_path / "deep.safetensors"), "--block-from", str(tmp_path / "donor.safetensors"),
+                       "--out", str(tmp_path / "g.safetensors")]) == 0
+    grafted = load_model(tmp_path / "g.safetensors")
+    assert grafted.config.backbone == "resnet34" and grafted.config.hint_attention
+    assert grafted.metadata["training"]["graft"]["block_from"] == "donor.safetensors"
+    assert grafted.metadata["training"]["recipe"] == {"seed": 23}  # the body's run, said as it was
+    light = torch.rand(1, 1, 64, 64)
+    planes = torch.from_numpy(hint_planes([Hint(0.1, 0.1, "#c0281e"), Hint(0.9, 0.8, "#2040c0")], 64, 64))[None]
+    with torch.no_grad():
+        torch.testing.assert_close(grafted(light), deep(light))  # without hints: the body's own colours
+        assert not torch.allclose(grafted(light, planes), deep(light, planes))  # the block takes the hints
+    block = {n: t for n, t in donor.state_dict().items() if n.startswith("hint_attention.")}
+    assert all(torch.equal(grafted.state_dict()[n], t) for n, t in block.items())
+
+    # The donor's own body given back its block is the donor again.
+    stripped = ColorizerNet(config).eval()
+    stripped.load_state_dict({n: t for n, t in donor.state_dict().items() if n not in block})
+    save_weights(tmp_path / "stripped.safetensors", stripped)
+    graft_main([str(tmp_path / "stripped.safetensors"), "--block-from", str(tmp_path / "donor.safetensors"),
+                "--out", str(tmp_path / "back.safetensors")])
+    with torch.no_grad():
+        torch.testing.assert_close(load_model(tmp_path / "back.safetensors")(light, planes), donor(light, planes))
+    with pytest.raises(SystemExit, match="no hint attention block"):
+        graft_main([str(tmp_path / "donor.safetensors"), "--block-from", str(tmp_path / "deep.safetensors"),
+                    "--out", str(tmp_path / "no.safetensors")])
+    narrow = ColorizerNet(dataclasses.replace(config, cut_after=1, hint_attention=True)).eval()
+    save_weights(tmp_path / "narrow.safetensors", narrow)
+    with pytest.raises(SystemExit, match="bottleneck needs"):
+        graft_main([str(tmp_path / "deep.safetensors"), "--block-from", str(tmp_path / "narrow.safetensors"),
+                    "--out", str(tmp_path / "no.safetensors")])
+
+
 def test_several_runs_average_alike_into_a_soup_and_a_share_is_refused_for_more_than_two(tmp_path):
     from colorize_app.core.model import ColorizerNet, ModelConfig
     from colorize_app.core.weights import save_weights
