@@ -531,6 +531,35 @@ def test_a_hint_attention_block_carried_onto_a_deeper_body_keeps_its_automatic_c
                     "--out", str(tmp_path / "no.safetensors")])
 
 
+def test_a_shallower_file_averages_with_the_deeper_body_grown_from_it_as_that_body_with_identity_blocks(tmp_path):
+    from colorize_app.core.model import ColorizerNet, ModelConfig
+    from colorize_app.core.weights import save_weights
+    from training.average import main as average_main
+
+    config = ModelConfig(cut_after=2, decoder_width=32, head="regression")
+    torch.manual_seed(0)
+    shallow = ColorizerNet(config).eval()
+    torch.manual_seed(1)
+    deep = ColorizerNet(dataclasses.replace(config, backbone="resnet34")).eval()
+    save_weights(tmp_path / "shallow.safetensors", shallow)
+    save_weights(tmp_path / "deep.safetensors", deep)
+    light = torch.rand(1, 1, 64, 64)
+    for alpha in ("0", "0.5"):
+        assert average_main([str(tmp_path / "shallow.safetensors"), str(tmp_path / "deep.safetensors"),
+                             "--alpha", alpha, "--out", str(tmp_path / f"m{alpha}.safetensors")]) == 0
+    none_of_deep, half = load_model(tmp_path / "m0.safetensors"), load_model(tmp_path / "m0.5.safetensors")
+    assert none_of_deep.config.backbone == "resnet34"
+    with torch.no_grad():
+        torch.testing.assert_close(none_of_deep(light), shallow(light))  # its own network, the new blocks idle
+    grown, shared = "stages.1.3.bn2.weight", "stages.1.0.conv1.weight"
+    torch.testing.assert_close(half.state_dict()[grown], 0.5 * deep.state_dict()[grown])
+    torch.testing.assert_close(half.state_dict()[shared], 0.5 * (shallow.state_dict()[shared]
+                                                                 + deep.state_dict()[shared]))
+    with pytest.raises(ValueError, match="give the file with the most parts"):
+        average_main([str(tmp_path / "deep.safetensors"), str(tmp_path / "shallow.safetensors"),
+                      "--out", str(tmp_path / "no.safetensors")])
+
+
 def test_several_runs_average_alike_into_a_soup_and_a_share_is_refused_for_more_than_two(tmp_path):
     from colorize_app.core.model import ColorizerNet, ModelConfig
     from colorize_app.core.weights import save_weights

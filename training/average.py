@@ -10,8 +10,10 @@ FIRST + alpha * SECOND; without --alpha, every file alike). BatchNorm's counters
 earlier file lacks (a semantic branch the second model never had) are the last file's; where the
 last file's convolution reads more input channels (the semantic branch's middle features), an
 earlier file counts as zero on them, which is the network it is (``training.warm_start`` starts
-such a run with them at zero). The files must be the same network apart from such additions (the
-last one's description is kept). A
+such a run with them at zero); where the last file's body is deeper (resnet34 grown from a
+resnet18 file), an earlier file's missing blocks count as passing their input through, so each
+added block's residual is scaled by the last file's share. The files must be the same network
+apart from such additions (the last one's description is kept). A
 fine-tuned model averaged with the one it started from often keeps more of what the start knew
 about photos unlike the fine-tuning's; runs fine-tuned from one file with different losses,
 averaged, often beat each of them: the third model's measurements in MODEL_CARD.md choose on the
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from colorize_app.core.backbones import BasicBlock
 from colorize_app.core.model import ColorizerNet
 from colorize_app.core.weights import load_model, save_weights
 from training.warm_start import reads_fewer_channels
@@ -34,19 +37,38 @@ from training.warm_start import reads_fewer_channels
 def average(models: list[ColorizerNet], shares: list[float]) -> ColorizerNet:
     """The last of ``models`` with each floating-point weight replaced by the mean of all the
     models' weights, weighted by ``shares`` (which sum to 1); in place, also returned. A weight an
-    earlier model lacks stays the last model's; input channels it lacks count as zero."""
+    earlier model lacks stays the last model's; input channels it lacks count as zero, blocks it
+    lacks as identities. An earlier model with weights the last lacks is refused: they would be
+    dropped without a word."""
     if len(models) != len(shares) or len(models) < 2:
         raise ValueError("average needs two or more models and one share for each")
     base = models[-1]
-    states = [m.state_dict() for m in models]
+    states = [with_grown_blocks_as_identity(m.state_dict(), base) for m in models]
     merged = states[-1]
     for name, tensor in merged.items():
         if not tensor.is_floating_point() or any(name not in s for s in states[:-1]):
             continue
         alike = [widened(state[name], tensor, name) for state in states[:-1]] + [tensor]
         merged[name] = sum(share * t.to(tensor.dtype) for share, t in zip(shares, alike, strict=True))
+    for state in states[:-1]:
+        if extra := sorted(set(state) - set(merged)):
+            raise ValueError(f"{extra[0]} and {len(extra) - 1} more tensors are in an earlier file and not in the "
+                             "last: give the file with the most parts (a deeper body, a block) last")
     base.load_state_dict(merged)
     return base
+
+
+def with_grown_blocks_as_identity(state: dict, deeper: ColorizerNet) -> dict:
+    """``state`` with the last BatchNorm of each residual block it lacks and ``deeper`` has at
+    zero: a shallower body is the deeper network whose added blocks pass their input through
+    (``warm_start.new_blocks_as_identity``, how a run grows one), so an average with share s of the
+    deeper file scales those blocks' residuals by s; their other tensors are the deeper file's."""
+    grown = {}
+    for name, module in deeper.named_modules():
+        if isinstance(module, BasicBlock) and module.downsample is None and f"{name}.bn2.weight" not in state:
+            grown[f"{name}.bn2.weight"] = torch.zeros_like(module.bn2.weight)
+            grown[f"{name}.bn2.bias"] = torch.zeros_like(module.bn2.bias)
+    return state | grown if grown else state
 
 
 def widened(theirs: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
