@@ -544,14 +544,20 @@ def test_a_shallower_file_averages_with_the_deeper_body_grown_from_it_as_that_bo
     save_weights(tmp_path / "shallow.safetensors", shallow)
     save_weights(tmp_path / "deep.safetensors", deep)
     light = torch.rand(1, 1, 64, 64)
+    grown, shared = "stages.1.3.bn2.weight", "stages.1.0.conv1.weight"
     for alpha in ("0", "0.5"):
         assert average_main([str(tmp_path / "shallow.safetensors"), str(tmp_path / "deep.safetensors"),
                              "--alpha", alpha, "--out", str(tmp_path / f"m{alpha}.safetensors")]) == 0
     none_of_deep, half = load_model(tmp_path / "m0.safetensors"), load_model(tmp_path / "m0.5.safetensors")
+    average_main([str(tmp_path / "shallow.safetensors"), str(tmp_path / "deep.safetensors"), "--half",
+                  "--out", str(tmp_path / "small.safetensors")])  # a deeper body ships in float16
+    small = (tmp_path / "small.safetensors").stat().st_size
+    assert small < 0.6 * (tmp_path / "m0.5.safetensors").stat().st_size
+    torch.testing.assert_close(load_model(tmp_path / "small.safetensors").state_dict()[shared],
+                               half.state_dict()[shared], atol=1e-3, rtol=1e-3)
     assert none_of_deep.config.backbone == "resnet34"
     with torch.no_grad():
         torch.testing.assert_close(none_of_deep(light), shallow(light))  # its own network, the new blocks idle
-    grown, shared = "stages.1.3.bn2.weight", "stages.1.0.conv1.weight"
     torch.testing.assert_close(half.state_dict()[grown], 0.5 * deep.state_dict()[grown])
     torch.testing.assert_close(half.state_dict()[shared], 0.5 * (shallow.state_dict()[shared]
                                                                  + deep.state_dict()[shared]))
