@@ -179,6 +179,19 @@ def test_the_hint_share_sets_how_many_training_crops_carry_hints():
     assert 16 <= hinted(0.5) <= 48
 
 
+def test_a_lower_hint_mean_trains_on_crops_with_fewer_hints():
+    from training.batches import training_batch
+
+    pixels = np.random.default_rng(1).integers(0, 256, (64, 64, 64, 3), dtype=np.uint8)
+
+    def hinted_pixels(mean: float) -> float:
+        _, planes, _ = training_batch(pixels, np.arange(64), 64, np.random.default_rng(0), hints=True,
+                                      hint_share=1.0, hint_mean=mean)
+        return float((planes[:, 2] > 0).sum(dim=(1, 2)).float().mean())
+
+    assert 0 < hinted_pixels(2.0) < hinted_pixels(8.0) / 2
+
+
 def test_the_data_build_drops_a_held_out_photo_and_says_how_many(tmp_path):
     import importlib.util
     import json

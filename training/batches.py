@@ -72,16 +72,19 @@ def simulated_hints(ab: torch.Tensor, rng: np.random.Generator, *, none_share: f
 
 def training_batch(pixels: np.ndarray, indices: np.ndarray, crop: int, rng: np.random.Generator, *,
                    degrade_share: float = 0.0, hints: bool = False,
-                   hint_share: float = 0.5, min_scale: float = 0.35) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+                   hint_share: float = 0.5, hint_mean: float = 8.0,
+                   min_scale: float = 0.35) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """(input L, hint planes or None, target ab) for one batch of random crops.
 
     A ``degrade_share`` of the inputs are made to look like old scans (faded, toned, grainy, soft,
     JPEG); the target is always the clean photo's colour. With ``hints``, about ``hint_share`` of
-    the crops carry simulated hints and the rest none (the automatic case).
+    the crops carry simulated hints (``hint_mean`` points on average) and the rest none (the
+    automatic case).
     """
     rgb = random_crops(pixels, indices, crop, rng, min_scale)
     light, ab = to_tensors(rgb)
     if degrade_share > 0:
         degraded = [old_scan(img, rng, each=0.6) if rng.random() < degrade_share else img for img in rgb]
         light, _ = to_tensors(np.stack(degraded))
-    return light, simulated_hints(ab, rng, none_share=1 - hint_share) if hints else None, ab
+    return light, (simulated_hints(ab, rng, none_share=1 - hint_share, p=1 / hint_mean)
+                   if hints else None), ab

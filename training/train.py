@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hint-share", type=float, default=0.5,
                    help="with --hints: the share of crops that carry simulated hints (the rest train "
                         "the automatic case); 0.9 measured no better with hints than 0.5 (model card)")
+    p.add_argument("--hint-mean", type=float, default=8.0,
+                   help="with --hints: the mean number of simulated hints on a hinted crop (a geometric "
+                        "count, at most 32); below 8 more crops carry the few hints a user starts with")
     p.add_argument("--hint-attention", action=argparse.BooleanOptionalAction, default=False,
                    help="with --hints: the bottleneck takes colour from the hinted places it resembles "
                         "(core.hint_attention); warm-started from a file without it, the network first "
@@ -551,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
         batch = rng.choice(train_idx, size=args.batch_size, replace=False, p=weights)
         light, hints, ab = training_batch(cache.pixels, np.sort(batch), crop, rng,
                                           degrade_share=args.degrade, hints=args.hints,
-                                          hint_share=args.hint_share, min_scale=args.min_crop_scale)
+                                          hint_share=args.hint_share, hint_mean=args.hint_mean,
+                                          min_scale=args.min_crop_scale)
         loss = trainer.step(light, hints, ab, step)
         if ema:
             ema.update(model)
