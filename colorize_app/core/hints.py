@@ -35,13 +35,17 @@ HINT_RADIUS = 1  # the patch a hint covers at the network's input size: (2r + 1)
 SPREAD = 0.25
 LIGHTNESS_SPREAD = 20.0
 # The lean toward the hints' own colours: at most 80 % of the way, fading to 61 % of that at 0.3 of
-# the photo's long side from the nearest hint and where the lightness differs by 12. Chosen on 60
-# training photos with the metrics' simulated hints (training/MODEL_CARD.md has the figures). A reach
-# of half the long side measured better still (ΔE00 0.08 lower at 10 hints, 0.16 at 3) and was left
-# out: one hint would then tint things of its lightness across the whole photo.
+# the photo's long side from the nearest hint and where the lightness differs by 8. Chosen on 60
+# training photos for the second model (lightness 12 then); the lightness chosen again for the
+# network with the hint attention block, on 200 photos of the validation split with 3 and 10
+# simulated hints (training/MODEL_CARD.md has the figures): that network carries a hint's colour to
+# what it resembles itself, so the lean pays most where it keeps to the hinted lightness. A longer
+# reach (0.4, or half the long side) measured better at 3 hints and was left out: one hint would
+# then tint things of its lightness across the whole photo (and a flatter-topped fall-off that
+# stops sooner gave that gain back).
 LEAN = 0.8
 LEAN_REACH = 0.3
-LEAN_LIGHTNESS = 12.0
+LEAN_LIGHTNESS = 8.0
 TEXTURE_BLUR = 2.0  # pixels at the network's size: lightness is compared after this blur
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
