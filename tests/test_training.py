@@ -608,6 +608,13 @@ def test_body_lr_zero_without_a_semantic_branch_is_refused_with_a_sentence(tmp_p
         _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--body-lr", "0")
 
 
+def test_a_hint_mean_below_one_is_refused_with_a_sentence(tmp_path):
+    _colourful_photos(tmp_path / "photos")
+    with pytest.raises(SystemExit, match="at least 1"):
+        _train(tmp_path / "photos", tmp_path / "run", tmp_path / "cache", "--loss", "huber", "--hints",
+               "--hint-mean", "0.5")
+
+
 def test_the_breadth_photos_of_rounds_four_to_eight_are_reported_in_their_own_categories():
     from training.categories import category_of
 

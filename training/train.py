@@ -69,7 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "the automatic case); 0.9 measured no better with hints than 0.5 (model card)")
     p.add_argument("--hint-mean", type=float, default=8.0,
                    help="with --hints: the mean number of simulated hints on a hinted crop (a geometric "
-                        "count, at most 32); below 8 more crops carry the few hints a user starts with")
+                        "count, at most 32, so at least 1); below 8 more crops carry the few hints a user "
+                        "starts with (4 measured level with 8 for the block trained alone: model card)")
     p.add_argument("--hint-attention", action=argparse.BooleanOptionalAction, default=False,
                    help="with --hints: the bottleneck takes colour from the hinted places it resembles "
                         "(core.hint_attention); warm-started from a file without it, the network first "
@@ -510,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         restore_recipe(args, state["args"])
     if args.data is None:
         raise SystemExit("--data is required for a new run")
+    if args.hint_mean < 1:
+        raise SystemExit("--hint-mean is a mean count of hints on a hinted crop: at least 1")
     if args.hint_attention and not args.hints:
         raise SystemExit("--hint-attention needs a network that takes hints (--hints)")
     if args.body_lr == 0 and not learns_beside_the_body(args):
