@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "the automatic case); 0.9 measured no better with hints than 0.5 (model card)")
     p.add_argument("--hint-mean", type=float, default=8.0,
                    help="with --hints: the mean number of simulated hints on a hinted crop (a geometric "
-                        "count, at most 32, so at least 1); below 8 more crops carry the few hints a user "
+                        "count of 1 to 32, so the mean is at least 1); below 8 more crops carry the few hints a user "
                         "starts with (4 measured level with 8 for the block trained alone: model card)")
     p.add_argument("--hint-attention", action=argparse.BooleanOptionalAction, default=False,
                    help="with --hints: the bottleneck takes colour from the hinted places it resembles "
